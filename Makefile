@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint types unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The demo event source gets a token for local trying; set SMSBOT_TOKEN_DEMO to choose your own.
+run: $(STAMP)
+	SMSBOT_TOKEN_DEMO="$${SMSBOT_TOKEN_DEMO:-demo}" $(BIN)/smsbot serve
+
+test: lint types unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check smsbot tests
+	$(BIN)/ruff format --check smsbot tests
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""The one place where real parts are built from the configuration and wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from smsbot.catalog import FlowCatalog
+from smsbot.config import Config
+from smsbot.engine.model import LANGUAGES
+from smsbot.flowfiles import Finding, load_flow_dir
+from smsbot.logs import get_logger
+from smsbot.ports import Clock, SystemClock, random_id
+from smsbot.privacy import Pseudonymizer, load_or_create_key
+from smsbot.service import Keywords, ServiceTexts, Surveys
+from smsbot.storage.db import Database, open_database
+
+__all__ = ["Parts", "load_catalog", "open_parts", "service_texts"]
+
+log = get_logger("smsbot.app")
+
+
+@dataclass
+class Parts:
+    config: Config
+    db: Database
+    catalog: FlowCatalog
+    surveys: Surveys
+    findings: list[Finding]
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def load_catalog(flows_dir: Path) -> tuple[FlowCatalog, list[Finding]]:
+    flows, findings = load_flow_dir(flows_dir)
+    return FlowCatalog(flows.values()), findings
+
+
+def service_texts(config: Config) -> ServiceTexts:
+    texts = config.texts
+
+    def per_language(kind: str) -> dict[str, str]:
+        return {lang: str(getattr(texts, f"{kind}_{lang}")) for lang in LANGUAGES}
+
+    return ServiceTexts(
+        help=per_language("help"), stopped=per_language("stopped"), unknown=per_language("unknown")
+    )
+
+
+def default_language(region: str) -> str:
+    return {"FI": "fi", "SE": "sv", "AX": "sv"}.get(region.upper(), "en")
+
+
+async def open_parts(
+    config: Config, *, clock: Clock | None = None, catalog: FlowCatalog | None = None
+) -> Parts:
+    """Open the database, load the flows and build the survey service."""
+    findings: list[Finding] = []
+    if catalog is None:
+        catalog, findings = load_catalog(Path(config.flows.dir))
+    db = await open_database(config.database.path)
+    key, created = await load_or_create_key(db.conn, config.privacy.pseudonym_key)
+    if created:
+        log.warning(
+            "pseudonym_key_generated",
+            hint="set SMSBOT_PRIVACY__PSEUDONYM_KEY in production; a key was kept in the database",
+        )
+    surveys = Surveys(
+        db,
+        catalog,
+        Pseudonymizer(key),
+        clock=clock or SystemClock(),
+        new_id=random_id,
+        keywords=Keywords(stop=config.survey.stop_words, help=config.survey.help_words),
+        texts=service_texts(config),
+        answer_unknown=config.survey.answer_unknown,
+        default_language=default_language(config.survey.default_region),
+    )
+    return Parts(config, db, catalog, surveys, findings)

@@ -1,0 +1,186 @@
+"""The `smsbot` command: serve, flows check, chat, ..."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from smsbot.config import Config, ConfigError, load_config
+from smsbot.flowfiles import check_files, load_flow_file
+from smsbot.logs import configure_logging
+
+__all__ = ["main"]
+
+
+def _config(ctx: click.Context) -> Config:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Config)
+    return obj
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Configuration file (default: ./config.toml, or $SMSBOT_CONFIG).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """smsbot: two-way SMS surveys for public services."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    configure_logging(config.logging.format, config.logging.level, stream=sys.stderr)
+    ctx.obj = config
+
+
+@main.group()
+def flows() -> None:
+    """Check and list survey flows."""
+
+
+@flows.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def flows_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Validate flow files; print `file:line: problem` for each; exit 1 on errors."""
+    paths = list(files) or sorted(Path(_config(ctx).flows.dir).glob("*.y*ml"))
+    paths = [p for p in paths if p.name not in ("tags.yaml", "tags.yml")] if not files else paths
+    findings = check_files(paths)
+    for finding in findings:
+        click.echo(str(finding))
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = len(findings) - errors
+    click.echo(f"{len(paths)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.argument("flow", type=click.Path(path_type=Path))
+@click.option("--lang", "language", type=click.Choice(["sv", "fi", "en"]), default=None)
+@click.option(
+    "--event-field",
+    "event_fields",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value from the triggering event, e.g. --event-field unit='Kajaani health centre'.",
+)
+@click.option("--phone", default=None, help="The citizen's number (default: a fictional one).")
+@click.pass_context
+def chat(
+    ctx: click.Context,
+    flow: Path,
+    language: str | None,
+    event_fields: tuple[str, ...],
+    phone: str | None,
+) -> None:
+    """Hold a survey conversation in the terminal; replies are read line by line from stdin."""
+    from smsbot.chat import fictional_phone, run_chat
+    from smsbot.phones import PhoneError, parse_phone
+
+    config = _config(ctx)
+    loaded, findings = load_flow_file(flow)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if loaded is None:
+        raise click.ClickException(f"{flow}: the flow has errors; fix them and try again")
+    fields = dict(_field(item) for item in event_fields)
+    try:
+        number = parse_phone(phone, config.survey.default_region) if phone else fictional_phone()
+    except PhoneError as error:
+        raise click.ClickException(str(error)) from error
+    status = asyncio.run(_chat(config, loaded, number, language, fields))
+    sys.exit(status)
+
+
+async def _chat(
+    config: Config, flow: object, phone: str, language: str | None, fields: dict[str, str]
+) -> int:
+    from smsbot.app import open_parts
+    from smsbot.catalog import FlowCatalog
+    from smsbot.chat import run_chat
+    from smsbot.engine.model import Flow
+
+    assert isinstance(flow, Flow)
+    parts = await open_parts(config, catalog=FlowCatalog([flow]))
+    try:
+        return await run_chat(
+            parts,
+            flow,
+            phone=phone,
+            language=language,
+            fields=fields,
+            lines=iter(sys.stdin),
+            echo=click.echo,
+            echo_replies=not sys.stdin.isatty(),
+        )
+    finally:
+        await parts.close()
+
+
+def _field(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--event-field")
+    return name.strip(), value
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run the gateway (HTTP API, webhooks, sender) until SIGTERM or Ctrl-C."""
+    from smsbot.serve import serve as run_gateway
+
+    asyncio.run(run_gateway(_config(ctx)))
+
+
+@main.group()
+def events() -> None:
+    """Service events in batches."""
+
+
+@events.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default="import", show_default=True, help="Whose events these are.")
+@click.pass_context
+def events_import(ctx: click.Context, file: Path, source: str) -> None:
+    """Import events from FILE.csv or FILE.jsonl (a nightly export), as POST /v1/events would."""
+    summary = asyncio.run(_import(_config(ctx), file, source))
+    for line in summary.lines():
+        click.echo(line)
+    sys.exit(1 if summary.errors else 0)
+
+
+async def _import(config: Config, file: Path, source: str) -> Any:
+    from smsbot.app import open_parts
+    from smsbot.eventfile import EventFileError
+    from smsbot.gateway import sending_rules
+    from smsbot.importer import import_events
+    from smsbot.intake import Intake
+    from smsbot.metrics import Metrics
+
+    parts = await open_parts(config)
+    intake = Intake(
+        parts.surveys, sending_rules(config), Metrics(), sender_number=config.vonage.from_number
+    )
+    total = sum(1 for _ in file.open("rb"))
+    try:
+        with click.progressbar(length=total, label=f"importing {file.name}", file=sys.stderr) as bar:
+            return await import_events(
+                file,
+                intake,
+                source=source,
+                default_region=config.survey.default_region,
+                on_row=lambda: bar.update(1),
+            )
+    except EventFileError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        await parts.close()

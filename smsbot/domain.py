@@ -1,0 +1,80 @@
+"""Frozen value types that cross the service boundary: what comes in and goes out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["DeliveryReceipt", "InboundPart", "InboundSms", "ServiceEvent"]
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """A citizen's SMS (all parts reassembled), whatever provider brought it."""
+
+    phone: str  # the citizen, E.164 with '+'
+    to: str  # our number
+    text: str
+    provider_ref: str  # Vonage messageId / message_uuid: the duplicate key
+    received_at: datetime | None = None  # as the provider reports it
+
+
+@dataclass(frozen=True)
+class InboundPart:
+    """One part of a long SMS (SMS API concat); reassembled before the engine sees it."""
+
+    phone: str
+    to: str
+    text: str
+    provider_ref: str
+    concat_ref: str
+    total: int
+    part: int  # 1-based
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """What the provider says became of a message we sent."""
+
+    provider_ref: str  # messageId / message_uuid of our message
+    status: str  # delivered | expired | failed | rejected | accepted | buffered | unknown | submitted ...
+    error_code: str = "0"
+    client_ref: str | None = None
+    phone: str | None = None  # the recipient
+    price: float | None = None
+    currency: str | None = None
+    at: datetime | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {"delivered", "expired", "failed", "rejected", "undeliverable", "undelivered"}
+)
+FAILED_STATUSES = frozenset({"expired", "failed", "rejected", "undeliverable", "undelivered"})
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    """A service happened (a call closed, a visit done, a decision sent): maybe ask about it."""
+
+    source: str  # the system that posted it (its token's name)
+    source_id: str  # the source's own id: the idempotency key
+    type: str
+    phone: str  # E.164
+    occurred_at: datetime
+    unit: str
+    service: str
+    channel: str | None = None
+    language: str | None = None
+    attributes: Mapping[str, object] = field(default_factory=dict)
+    journey_id: str | None = None
+    journey_step: str | None = None

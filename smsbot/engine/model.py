@@ -1,0 +1,128 @@
+"""Frozen value types of a flow definition, as the engine runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smsbot.engine.expr import Expr
+
+__all__ = [
+    "FORMAT_VERSION",
+    "LANGUAGES",
+    "SCALE_PRESETS",
+    "Flow",
+    "Kind",
+    "Option",
+    "Question",
+    "Schedule",
+    "Text",
+]
+
+FORMAT_VERSION = 1
+LANGUAGES = ("sv", "fi", "en")
+
+# preset name -> (min, max); the preset also names the metric reports compute.
+SCALE_PRESETS: Mapping[str, tuple[int, int]] = {"csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
+
+
+class Kind(StrEnum):
+    SCALE = "scale"
+    YESNO = "yesno"
+    CHOICE = "choice"
+    TEXT = "text"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text in every language the flow speaks."""
+
+    by_lang: Mapping[str, str]
+
+    def get(self, lang: str, default_lang: str) -> str:
+        if lang in self.by_lang:
+            return self.by_lang[lang]
+        return self.by_lang.get(default_lang, next(iter(self.by_lang.values()), ""))
+
+
+@dataclass(frozen=True)
+class Option:
+    """A numbered option of a choice question; replied to by number or by word."""
+
+    id: str
+    label: Text
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def words_for(self, lang: str, default_lang: str) -> tuple[str, ...]:
+        """The option's label plus its extra words, in the given language."""
+        label = self.label.get(lang, default_lang)
+        return (label, *self.words.get(lang, ()))
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: Kind
+    text: Text
+    retry: Text | None = None
+    retries: int = 1
+    optional: bool = False
+    when: Expr | None = None
+    when_source: str | None = None
+    min: int | None = None
+    max: int | None = None
+    min_label: Text | None = None
+    max_label: Text | None = None
+    preset: str | None = None
+    options: tuple[Option, ...] = ()
+
+    @property
+    def expects_reply(self) -> bool:
+        return self.kind is not Kind.INFO
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a survey may go out after its event (used by the gateway)."""
+
+    delay_seconds: int = 0
+    quiet_start: str | None = None  # "21:00"
+    quiet_end: str | None = None  # "08:00"
+    timezone: str | None = None  # IANA name; None = the gateway's default
+    max_age_seconds: int | None = None  # drop a survey whose event is older than this
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: str  # content hash of the definition: a changed file is a new version
+    title: Text
+    languages: tuple[str, ...]
+    triggers: tuple[str, ...]
+    expires_after_seconds: int
+    opening: Text
+    closing: Text
+    questions: tuple[Question, ...]
+    schedule: Schedule = field(default_factory=Schedule)
+    fields: tuple[str, ...] = ()  # extra event attributes the texts may use
+    source: Mapping[str, object] = field(default_factory=dict)  # the definition as plain data
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def index_of(self, question_id: str) -> int:
+        for i, q in enumerate(self.questions):
+            if q.id == question_id:
+                return i
+        raise KeyError(question_id)

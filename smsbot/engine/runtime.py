@@ -1,0 +1,342 @@
+"""The survey runtime: (flow, state, input, now) -> (new state, events).
+
+Pure: no I/O, no clock, no ids. The caller stores the new state and acts on the events
+(sends the messages, stores the answers) in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from smsbot.engine import replies
+from smsbot.engine.model import Flow, Kind, Question
+
+__all__ = [
+    "RESERVED_FIELDS",
+    "AnswerRecorded",
+    "Event",
+    "FeedbackGiven",
+    "Finished",
+    "Outcome",
+    "QuestionSkipped",
+    "ReplyIgnored",
+    "ReplyNotUnderstood",
+    "Send",
+    "State",
+    "Status",
+    "expire",
+    "opt_out",
+    "receive",
+    "remind",
+    "render",
+    "start",
+    "undeliverable",
+]
+
+RESERVED_FIELDS = ("unit", "service", "channel", "language")
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_FEEDBACK_MIN_WORDS = 2  # a reply not understood but this wordy is kept as feedback
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    OPTED_OUT = "opted_out"
+    UNDELIVERABLE = "undeliverable"
+
+
+@dataclass(frozen=True)
+class State:
+    """Where one conversation stands. Serialisable with `to_dict` / `from_dict`."""
+
+    flow_id: str
+    flow_version: str
+    language: str
+    fields: Mapping[str, str]
+    status: Status = Status.ACTIVE
+    current: str | None = None  # the question awaiting a reply
+    retries_used: int = 0
+    answers: Mapping[str, int | str] = field(default_factory=dict)
+    step: int = 0  # grows whenever the conversation moves; timers carry it
+    expires_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "flow_id": self.flow_id,
+            "flow_version": self.flow_version,
+            "language": self.language,
+            "fields": dict(self.fields),
+            "status": self.status.value,
+            "current": self.current,
+            "retries_used": self.retries_used,
+            "answers": dict(self.answers),
+            "step": self.step,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> State:
+        expires = data.get("expires_at")
+        return cls(
+            flow_id=str(data["flow_id"]),
+            flow_version=str(data["flow_version"]),
+            language=str(data["language"]),
+            fields=dict(data["fields"]),  # type: ignore[call-overload]
+            status=Status(str(data["status"])),
+            current=None if data.get("current") is None else str(data["current"]),
+            retries_used=int(data.get("retries_used", 0)),  # type: ignore[call-overload]
+            answers=dict(data.get("answers", {})),  # type: ignore[call-overload]
+            step=int(data.get("step", 0)),  # type: ignore[call-overload]
+            expires_at=datetime.fromisoformat(str(expires)) if expires else None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    """A message to send to the citizen."""
+
+    text: str
+    purpose: str  # opening | question | info | retry | reminder | closing
+    question_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerRecorded:
+    question_id: str
+    kind: Kind
+    value: int | str
+    raw: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyNotUnderstood:
+    question_id: str
+    kind: Kind
+    raw: str
+    problem: str
+    will_retry: bool
+
+
+@dataclass(frozen=True)
+class FeedbackGiven:
+    """Free text worth tagging: a text answer, a comment after a value, or a wordy odd reply."""
+
+    question_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionSkipped:
+    question_id: str
+    reason: str  # skip_reply | retries_exhausted
+
+
+@dataclass(frozen=True)
+class ReplyIgnored:
+    raw: str
+    reason: str  # not_active
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: Status
+
+
+Event = (
+    Send
+    | AnswerRecorded
+    | ReplyNotUnderstood
+    | FeedbackGiven
+    | QuestionSkipped
+    | ReplyIgnored
+    | Finished
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    events: tuple[Event, ...]
+
+    def sends(self) -> tuple[Send, ...]:
+        return tuple(e for e in self.events if isinstance(e, Send))
+
+
+# --- entry points ------------------------------------------------------------------------
+
+
+def start(flow: Flow, *, language: str | None, fields: Mapping[str, str], now: datetime) -> Outcome:
+    """Open a conversation: the opening message, then the first question that applies."""
+    lang = language if language in flow.languages else flow.default_language
+    state = State(flow.id, flow.version, lang, dict(fields))
+    events: list[Event] = [Send(render(flow, state, flow.opening.by_lang, None), "opening")]
+    return _advance(flow, state, 0, now, events)
+
+
+def receive(flow: Flow, state: State, text: str, now: datetime) -> Outcome:
+    """Take the citizen's reply to the current question."""
+    if not state.active or state.current is None:
+        return Outcome(state, (ReplyIgnored(text, "not_active"),))
+    question = flow.question(state.current)
+    if question.optional and replies.is_skip(text):
+        skipped = QuestionSkipped(question.id, "skip_reply")
+        return _advance(flow, state, flow.index_of(question.id) + 1, now, [skipped])
+    parsed = _parse(flow, state, question, text)
+    if parsed.ok and parsed.value is not None:
+        return _accept(flow, state, question, text, parsed, now)
+    return _not_understood(flow, state, question, text, parsed.problem or "unreadable", now)
+
+
+def expire(flow: Flow, state: State, now: datetime) -> Outcome:
+    """No reply in time: the conversation ends without a message."""
+    if not state.active:
+        return Outcome(state, ())
+    ended = replace(state, status=Status.EXPIRED, current=None, step=state.step + 1)
+    return Outcome(ended, (Finished(Status.EXPIRED),))
+
+
+def remind(flow: Flow, state: State, now: datetime) -> Outcome:
+    """Send the current question once more (a reminder); the wait starts again."""
+    if not state.active or state.current is None:
+        return Outcome(state, ())
+    question = flow.question(state.current)
+    text = render(flow, state, question.text.by_lang, question)
+    moved = replace(state, step=state.step + 1, expires_at=now + _wait(flow))
+    return Outcome(moved, (Send(text, "reminder", question.id),))
+
+
+def opt_out(state: State) -> Outcome:
+    """The citizen said STOP: the conversation ends; the caller confirms and records it."""
+    if not state.active:
+        return Outcome(state, ())
+    ended = replace(state, status=Status.OPTED_OUT, current=None, step=state.step + 1)
+    return Outcome(ended, (Finished(Status.OPTED_OUT),))
+
+
+def undeliverable(state: State) -> Outcome:
+    """The first message never reached the person: the conversation ends."""
+    if not state.active:
+        return Outcome(state, ())
+    ended = replace(state, status=Status.UNDELIVERABLE, current=None, step=state.step + 1)
+    return Outcome(ended, (Finished(Status.UNDELIVERABLE),))
+
+
+def render(
+    flow: Flow, state: State, by_lang: Mapping[str, str], question: Question | None
+) -> str:
+    """A text in the conversation's language with its {placeholders} filled in."""
+    template = by_lang.get(state.language) or by_lang.get(flow.default_language, "")
+    values = _placeholder_values(flow, state, question)
+    filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
+    return re.sub(r"[ \t]{2,}", " ", filled).strip()
+
+
+# --- internals ---------------------------------------------------------------------------
+
+
+def _wait(flow: Flow) -> timedelta:
+    return timedelta(seconds=flow.expires_after_seconds)
+
+
+def _parse(flow: Flow, state: State, question: Question, text: str) -> replies.Parsed:
+    if question.kind is Kind.SCALE:
+        assert question.min is not None and question.max is not None
+        return replies.parse_scale(text, question.min, question.max)
+    if question.kind is Kind.YESNO:
+        return replies.parse_yesno(text)
+    if question.kind is Kind.CHOICE:
+        options = [(o.id, o.words_for(state.language, flow.default_language)) for o in question.options]
+        return replies.parse_choice(text, options)
+    return replies.parse_text(text)
+
+
+def _accept(
+    flow: Flow, state: State, question: Question, raw: str, parsed: replies.Parsed, now: datetime
+) -> Outcome:
+    value = parsed.value
+    assert value is not None
+    events: list[Event] = [AnswerRecorded(question.id, question.kind, value, raw, parsed.comment)]
+    if question.kind is Kind.TEXT:
+        events.append(FeedbackGiven(question.id, str(value)))
+    elif parsed.comment:
+        events.append(FeedbackGiven(question.id, parsed.comment))
+    answered = replace(state, answers={**state.answers, question.id: value})
+    return _advance(flow, answered, flow.index_of(question.id) + 1, now, events)
+
+
+def _not_understood(
+    flow: Flow, state: State, question: Question, raw: str, problem: str, now: datetime
+) -> Outcome:
+    will_retry = state.retries_used < question.retries
+    events: list[Event] = [ReplyNotUnderstood(question.id, question.kind, raw, problem, will_retry)]
+    if problem == "unreadable" and len(raw.split()) >= _FEEDBACK_MIN_WORDS:
+        events.append(FeedbackGiven(question.id, raw.strip()))
+    if will_retry:
+        retry = question.retry.by_lang if question.retry else question.text.by_lang
+        events.append(Send(render(flow, state, retry, question), "retry", question.id))
+        retried = replace(
+            state,
+            retries_used=state.retries_used + 1,
+            step=state.step + 1,
+            expires_at=now + _wait(flow),
+        )
+        return Outcome(retried, tuple(events))
+    events.append(QuestionSkipped(question.id, "retries_exhausted"))
+    return _advance(flow, state, flow.index_of(question.id) + 1, now, events)
+
+
+def _advance(flow: Flow, state: State, index: int, now: datetime, events: list[Event]) -> Outcome:
+    """Ask the next question that applies from `index` on; info messages go out on the way."""
+    for question in flow.questions[index:]:
+        if not _applies(question, state):
+            continue
+        text = render(flow, state, question.text.by_lang, question)
+        if question.kind is Kind.INFO:
+            events.append(Send(text, "info", question.id))
+            continue
+        events.append(Send(text, "question", question.id))
+        asked = replace(
+            state,
+            current=question.id,
+            retries_used=0,
+            step=state.step + 1,
+            expires_at=now + _wait(flow),
+        )
+        return Outcome(asked, tuple(events))
+    events.append(Send(render(flow, state, flow.closing.by_lang, None), "closing"))
+    events.append(Finished(Status.COMPLETED))
+    done = replace(state, status=Status.COMPLETED, current=None, step=state.step + 1, expires_at=None)
+    return Outcome(done, tuple(events))
+
+
+def _applies(question: Question, state: State) -> bool:
+    if question.when is None:
+        return True
+    env: dict[str, object] = {k: state.fields[k] for k in RESERVED_FIELDS if k in state.fields}
+    env["language"] = state.language
+    env.update(state.answers)
+    return question.when.evaluate(env)
+
+
+def _placeholder_values(flow: Flow, state: State, question: Question | None) -> dict[str, str]:
+    values = {k: str(v) for k, v in state.fields.items()}
+    if question is not None and question.kind is Kind.SCALE:
+        values["min"] = str(question.min)
+        values["max"] = str(question.max)
+        for name, label in (("min_label", question.min_label), ("max_label", question.max_label)):
+            if label is not None:
+                values[name] = label.get(state.language, flow.default_language)
+    return values

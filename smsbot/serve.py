@@ -1,0 +1,92 @@
+"""`smsbot serve`: build the gateway, serve HTTP, stop gracefully on SIGTERM / SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aiohttp import web
+
+from smsbot.app import open_parts
+from smsbot.config import Config
+from smsbot.domain import DeliveryReceipt
+from smsbot.gateway import Gateway
+from smsbot.logs import get_logger
+from smsbot.ports import Clock
+from smsbot.transport.base import VonageSettings
+from smsbot.transport.factory import build_transport
+from smsbot.web import build_app
+
+__all__ = ["build_gateway", "serve"]
+
+log = get_logger("smsbot.serve")
+
+
+def vonage_settings(config: Config) -> VonageSettings:
+    v = config.vonage
+    return VonageSettings(
+        api_key=v.api_key,
+        api_secret=v.api_secret,
+        from_number=v.from_number,
+        signature_method=v.signature_method,
+        signature_secret=v.signature_secret,
+        application_id=v.application_id,
+        private_key=v.private_key,
+        rest_host=v.rest_host,
+        api_host=v.api_host,
+        timeout_seconds=v.timeout_seconds,
+    )
+
+
+async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gateway:
+    parts = await open_parts(config, clock=clock)
+    for finding in parts.findings:
+        log.error("flow_problem", finding=str(finding))
+    holder: list[Gateway] = []
+
+    async def receipt_sink(receipt: DeliveryReceipt) -> None:
+        await holder[0].inbound.receipt(receipt)
+
+    kind = config.transport.kind
+    transport = build_transport(
+        kind, vonage_settings(config), threads=config.sending.threads, receipt_sink=receipt_sink
+    )
+    gateway = Gateway(parts, transport, simulated=kind == "simulator")
+    holder.append(gateway)
+    return gateway
+
+
+async def serve(config: Config) -> None:
+    gateway = await build_gateway(config)
+    runner = web.AppRunner(build_app(gateway), handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.server.host, config.server.port, shutdown_timeout=10)
+    await site.start()
+    await gateway.start()
+    _log_started(gateway)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    log.info("gateway_stopping")
+    await runner.cleanup()  # stops listening, lets requests in flight finish
+    await gateway.stop()
+    log.info("gateway_stopped")
+
+
+def _log_started(gateway: Gateway) -> None:
+    config = gateway.config
+    log.info(
+        "gateway_started",
+        url=f"http://{config.server.host}:{config.server.port}",
+        transport=config.transport.kind,
+        database=str(config.database.path),
+        flows=[flow.id for flow in gateway.parts.catalog.flows()],
+        sources=sorted(config.source_tokens),
+        webhooks_verified=bool(config.vonage.signature_secret),
+    )
+    if not config.vonage.signature_secret and config.transport.kind != "simulator":
+        log.warning("webhooks_not_verified", hint="set SMSBOT_VONAGE__SIGNATURE_SECRET")
+    if not config.source_tokens:
+        log.warning("no_event_sources", hint="set SMSBOT_TOKEN_DEMO to post events as 'demo'")

@@ -1,0 +1,5 @@
+"""SQLite storage (aiosqlite): schema, migrations and the queries the service needs."""
+
+from smsbot.storage.db import Database, open_database
+
+__all__ = ["Database", "open_database"]

@@ -1,0 +1,251 @@
+"""Queries for the gateway's own records: events, receipts, long-message parts, timers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from smsbot.domain import DeliveryReceipt, InboundPart, ServiceEvent
+from smsbot.storage.db import from_ts, ts
+
+__all__ = [
+    "DueTimer",
+    "StoredEvent",
+    "apply_receipt",
+    "due_scheduled_events",
+    "due_timers",
+    "find_event_answer",
+    "insert_event",
+    "last_surveyed_at",
+    "mark_timer_done",
+    "settle_event",
+    "store_part",
+]
+
+
+async def find_event_answer(
+    conn: aiosqlite.Connection, source: str, source_id: str
+) -> dict[str, object] | None:
+    sql = "SELECT answer FROM events WHERE source = ? AND source_id = ?"
+    async with conn.execute(sql, (source, source_id)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
+async def insert_event(
+    conn: aiosqlite.Connection,
+    event: ServiceEvent,
+    *,
+    respondent: str,
+    flow_id: str | None,
+    decision: str,
+    reason: str,
+    conversation_id: str | None,
+    due_at: datetime | None,
+    answer: dict[str, object],
+    now: datetime,
+) -> int:
+    journey = (event.journey_id, event.journey_step)
+    cur = await conn.execute(
+        "INSERT INTO events (source, source_id, type, occurred_at, received_at, phone, respondent,"
+        " unit, service, channel, language, attributes, journey_id, journey_step, flow_id,"
+        " decision, reason, conversation_id, due_at, answer)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event.source,
+            event.source_id,
+            event.type,
+            ts(event.occurred_at),
+            ts(now),
+            event.phone,
+            respondent,
+            event.unit,
+            event.service,
+            event.channel,
+            event.language,
+            json.dumps(dict(event.attributes), ensure_ascii=False),
+            *journey,
+            flow_id,
+            decision,
+            reason,
+            conversation_id,
+            ts(due_at) if due_at else None,
+            json.dumps(answer, ensure_ascii=False),
+        ),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    event: ServiceEvent
+    flow_id: str
+
+
+async def due_scheduled_events(
+    conn: aiosqlite.Connection, now: datetime, limit: int
+) -> list[StoredEvent]:
+    sql = (
+        "SELECT * FROM events WHERE decision = 'scheduled' AND due_at <= ?"
+        " ORDER BY due_at, id LIMIT ?"
+    )
+    async with conn.execute(sql, (ts(now), limit)) as cur:
+        rows = await cur.fetchall()
+    return [StoredEvent(row["id"], _event(row), row["flow_id"]) for row in rows]
+
+
+def _event(row: aiosqlite.Row) -> ServiceEvent:
+    return ServiceEvent(
+        source=row["source"],
+        source_id=row["source_id"],
+        type=row["type"],
+        phone=row["phone"],
+        occurred_at=from_ts(row["occurred_at"]),
+        unit=row["unit"],
+        service=row["service"],
+        channel=row["channel"],
+        language=row["language"],
+        attributes=json.loads(row["attributes"]),
+        journey_id=row["journey_id"],
+        journey_step=row["journey_step"],
+    )
+
+
+async def settle_event(
+    conn: aiosqlite.Connection,
+    event_id: int,
+    *,
+    decision: str,
+    reason: str,
+    conversation_id: str | None,
+    due_at: datetime | None,
+) -> None:
+    """A scheduled event's final decision (its stored answer stays what the source was told)."""
+    await conn.execute(
+        "UPDATE events SET decision = ?, reason = ?, conversation_id = ?, due_at = ? WHERE id = ?",
+        (decision, reason, conversation_id, ts(due_at) if due_at else None, event_id),
+    )
+
+
+async def last_surveyed_at(conn: aiosqlite.Connection, respondent: str) -> datetime | None:
+    sql = "SELECT MAX(created_at) FROM conversations WHERE respondent = ?"
+    async with conn.execute(sql, (respondent,)) as cur:
+        row = await cur.fetchone()
+    return from_ts(row[0]) if row and row[0] else None
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    id: int
+    conversation_id: str
+    kind: str
+    step: int
+
+
+async def due_timers(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[DueTimer]:
+    sql = (
+        "SELECT id, conversation_id, kind, step FROM timers"
+        " WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?"
+    )
+    async with conn.execute(sql, (ts(now), limit)) as cur:
+        rows = await cur.fetchall()
+    return [DueTimer(r["id"], r["conversation_id"], r["kind"], r["step"]) for r in rows]
+
+
+async def mark_timer_done(conn: aiosqlite.Connection, timer_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE timers SET done_at = ? WHERE id = ?", (ts(now), timer_id))
+
+
+async def apply_receipt(
+    conn: aiosqlite.Connection, receipt: DeliveryReceipt, message_id: int | None, now: datetime
+) -> tuple[bool, aiosqlite.Row | None]:
+    """Record a receipt once; returns (new?, the message it is about, if known)."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO receipts (provider_ref, status, error_code, message_id,"
+        " received_at) VALUES (?, ?, ?, ?, ?)",
+        (receipt.provider_ref, receipt.status, receipt.error_code, message_id, ts(now)),
+    )
+    if cur.rowcount == 0:
+        return False, None
+    message = await _receipt_message(conn, receipt, message_id)
+    if message is not None:
+        await _update_message_status(conn, message["id"], receipt, now)
+    return True, message
+
+
+async def _receipt_message(
+    conn: aiosqlite.Connection, receipt: DeliveryReceipt, message_id: int | None
+) -> aiosqlite.Row | None:
+    if message_id is not None:
+        sql = "SELECT * FROM messages WHERE id = ? AND direction = 'out'"
+        args: tuple[object, ...] = (message_id,)
+    else:
+        sql = "SELECT * FROM messages WHERE provider_ref = ? AND direction = 'out'"
+        args = (receipt.provider_ref,)
+    async with conn.execute(sql, args) as cur:
+        return await cur.fetchone()
+
+
+
+
+async def _update_message_status(
+    conn: aiosqlite.Connection, message_id: int, receipt: DeliveryReceipt, now: datetime
+) -> None:
+    """Final statuses win over intermediate ones, whatever order receipts arrive in."""
+    status = receipt.status if receipt.final else None
+    await conn.execute(
+        "UPDATE messages SET"
+        " status = CASE WHEN ? IS NOT NULL THEN ?"
+        "   WHEN status IN ('sending', 'uncertain', 'queued') THEN 'sent' ELSE status END,"
+        " provider_ref = COALESCE(provider_ref, ?),"
+        " price = COALESCE(price, ?), currency = COALESCE(currency, ?),"
+        " error = CASE WHEN ? THEN ? ELSE error END, updated_at = ? WHERE id = ?",
+        (
+            status,
+            status,
+            receipt.provider_ref,
+            receipt.price,
+            receipt.currency,
+            receipt.failed,
+            f"receipt: {receipt.status} (err-code {receipt.error_code})",
+            ts(now),
+            message_id,
+        ),
+    )
+
+
+async def store_part(
+    conn: aiosqlite.Connection, part: InboundPart, sender: str, now: datetime
+) -> list[aiosqlite.Row] | None:
+    """Keep one part of a long SMS; when all parts are in, return them (and forget them)."""
+    await conn.execute(
+        "INSERT OR IGNORE INTO inbound_parts (phone, sender, concat_ref, total, part, text,"
+        " provider_ref, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            part.phone,
+            sender,
+            part.concat_ref,
+            part.total,
+            part.part,
+            part.text,
+            part.provider_ref,
+            ts(now),
+        ),
+    )
+    sql = "SELECT * FROM inbound_parts WHERE phone = ? AND concat_ref = ? ORDER BY part"
+    async with conn.execute(sql, (part.phone, part.concat_ref)) as cur:
+        parts = list(await cur.fetchall())
+    if len(parts) < part.total:
+        return None
+    await conn.execute(
+        "DELETE FROM inbound_parts WHERE phone = ? AND concat_ref = ?",
+        (part.phone, part.concat_ref),
+    )
+    return parts
+
+

@@ -1,0 +1,201 @@
+"""The schema, as an ordered list of migrations. PRAGMA user_version = migrations applied."""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE flow_versions (
+    flow_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    definition TEXT NOT NULL,            -- the flow as plain JSON: conversations replay it
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (flow_id, version)
+);
+
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    flow_id TEXT NOT NULL,
+    flow_version TEXT NOT NULL,
+    phone TEXT,                          -- E.164; NULL once retention has passed
+    respondent TEXT,                     -- keyed hash of the phone: pseudonymous id
+    sender TEXT NOT NULL DEFAULT '',     -- our number the conversation runs on
+    language TEXT NOT NULL,
+    status TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    state TEXT NOT NULL,                 -- the engine's state as JSON
+    event_id INTEGER,
+    unit TEXT,
+    service TEXT,
+    channel TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    journey_id TEXT,
+    journey_step TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    first_reply_at TEXT,
+    ended_at TEXT,
+    FOREIGN KEY (flow_id, flow_version) REFERENCES flow_versions (flow_id, version)
+);
+CREATE UNIQUE INDEX conversations_one_active ON conversations (phone, sender)
+    WHERE status = 'active';
+CREATE INDEX conversations_respondent ON conversations (respondent, created_at);
+CREATE INDEX conversations_ended ON conversations (ended_at) WHERE phone IS NOT NULL;
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT REFERENCES conversations (id),
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    phone TEXT,                          -- the citizen's number; NULL once retention has passed
+    body TEXT,
+    purpose TEXT,                        -- opening | question | retry | ... | reply
+    question_id TEXT,
+    step INTEGER,
+    encoding TEXT,
+    segments INTEGER,
+    status TEXT NOT NULL,                -- out: queued | sending | sent | delivered | failed | ...
+    priority INTEGER NOT NULL DEFAULT 1, -- 0: a reply mid-conversation, 1: a new survey
+    due_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    client_ref TEXT UNIQUE,
+    provider_ref TEXT,
+    price REAL,
+    currency TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX messages_outbox ON messages (priority, due_at, id)
+    WHERE direction = 'out' AND status = 'queued';
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE UNIQUE INDEX messages_inbound_ref ON messages (provider_ref)
+    WHERE direction = 'in' AND provider_ref IS NOT NULL;
+CREATE INDEX messages_provider_ref ON messages (provider_ref) WHERE direction = 'out';
+
+CREATE TABLE answers (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    message_id INTEGER REFERENCES messages (id),
+    flow_id TEXT NOT NULL,
+    flow_version TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value_num REAL,                      -- scale answers
+    value_text TEXT,                     -- yes/no, option id, free text
+    raw_text TEXT NOT NULL,              -- the reply exactly as it came
+    comment TEXT,
+    problem TEXT,                        -- NULL when understood
+    created_at TEXT NOT NULL
+);
+CREATE INDEX answers_question ON answers (flow_id, question_id) WHERE problem IS NULL;
+CREATE INDEX answers_conversation ON answers (conversation_id, id);
+
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    answer_id INTEGER REFERENCES answers (id),
+    flow_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    unit TEXT,
+    service TEXT,
+    language TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX feedback_unit ON feedback (unit, created_at);
+
+CREATE TABLE timers (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    kind TEXT NOT NULL,                  -- expire | remind | start
+    step INTEGER NOT NULL,               -- fires only if the conversation is still at this step
+    due_at TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX timers_due ON timers (due_at) WHERE done_at IS NULL;
+
+CREATE TABLE opt_outs (
+    respondent TEXT PRIMARY KEY,         -- keyed hash only, never the number
+    created_at TEXT NOT NULL
+);
+"""
+
+_V2 = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,                -- the system that posted it
+    source_id TEXT NOT NULL,             -- its own id: a repeat gets the stored answer
+    type TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    phone TEXT,                          -- E.164; NULL once retention has passed
+    respondent TEXT,
+    unit TEXT,
+    service TEXT,
+    channel TEXT,
+    language TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    journey_id TEXT,
+    journey_step TEXT,
+    flow_id TEXT,
+    decision TEXT NOT NULL,              -- started | scheduled | skipped
+    reason TEXT,                         -- why: fatigue | opted_out | busy | quiet_hours | ...
+    conversation_id TEXT,
+    due_at TEXT,                         -- a scheduled survey's start
+    answer TEXT NOT NULL,                -- the JSON answered for it, given again on a repeat
+    UNIQUE (source, source_id)
+);
+CREATE INDEX events_due ON events (due_at) WHERE decision = 'scheduled';
+CREATE INDEX events_received ON events (received_at);
+CREATE INDEX messages_pending_phone ON messages (phone, id)
+    WHERE direction = 'out' AND status IN ('queued', 'sending', 'uncertain');
+CREATE INDEX messages_recent_body ON messages (phone, created_at)
+    WHERE direction = 'out';
+
+CREATE TABLE inbound_parts (
+    phone TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    concat_ref TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    provider_ref TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (phone, concat_ref, part)
+);
+
+CREATE TABLE receipts (
+    provider_ref TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    message_id INTEGER REFERENCES messages (id),
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (provider_ref, status, error_code)
+);
+"""
+
+_V3 = """
+CREATE TABLE feedback_tags (
+    feedback_id INTEGER NOT NULL REFERENCES feedback (id),
+    tag TEXT NOT NULL,
+    state TEXT NOT NULL,                 -- suggested | confirmed | rejected
+    changed_by TEXT NOT NULL,            -- 'rules' or the person who decided
+    changed_at TEXT NOT NULL,
+    PRIMARY KEY (feedback_id, tag)
+);
+CREATE INDEX feedback_tags_tag ON feedback_tags (tag, state);
+
+CREATE TABLE tag_changes (
+    id INTEGER PRIMARY KEY,
+    feedback_id INTEGER NOT NULL REFERENCES feedback (id),
+    tag TEXT NOT NULL,
+    action TEXT NOT NULL,                -- suggest | confirm | add | remove
+    changed_by TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX tag_changes_feedback ON tag_changes (feedback_id, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)

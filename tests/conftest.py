@@ -1,0 +1,52 @@
+"""Shared fixtures: a real configuration, a real SQLite file, a clock we move by hand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from smsbot.app import Parts, open_parts
+from smsbot.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ManualClock:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **kwargs: float) -> None:
+        self.moment += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(
+        ROOT / "config.toml",
+        environ={
+            "SMSBOT_DATABASE__PATH": str(tmp_path / "smsbot.db"),
+            "SMSBOT_FLOWS__DIR": str(ROOT / "flows"),
+            "SMSBOT_PRIVACY__PSEUDONYM_KEY": "test-key",
+            "SMSBOT_LOGGING__FORMAT": "json",
+        },
+    )
+
+
+@pytest.fixture
+async def parts(config: Config, clock: ManualClock) -> AsyncIterator[Parts]:
+    opened = await open_parts(config, clock=clock)
+    assert opened.findings == [], opened.findings
+    yield opened
+    await opened.close()
