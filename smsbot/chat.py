@@ -1,4 +1,4 @@
-"""`smsbot chat`: hold a survey conversation in the terminal, through the real engine and storage."""
+"""`smsbot chat`: a survey conversation in the terminal, through the real engine and storage."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def chat(
     phone: str | None,
 ) -> None:
     """Hold a survey conversation in the terminal; replies are read line by line from stdin."""
-    from smsbot.chat import fictional_phone, run_chat
+    from smsbot.chat import fictional_phone
     from smsbot.phones import PhoneError, parse_phone
 
     config = _config(ctx)
@@ -172,7 +172,9 @@ async def _import(config: Config, file: Path, source: str) -> Any:
     )
     total = sum(1 for _ in file.open("rb"))
     try:
-        with click.progressbar(length=total, label=f"importing {file.name}", file=sys.stderr) as bar:
+        with click.progressbar(
+            length=total, label=f"importing {file.name}", file=sys.stderr
+        ) as bar:
             return await import_events(
                 file,
                 intake,

@@ -39,7 +39,7 @@ class DeliveryReceipt:
     """What the provider says became of a message we sent."""
 
     provider_ref: str  # messageId / message_uuid of our message
-    status: str  # delivered | expired | failed | rejected | accepted | buffered | unknown | submitted ...
+    status: str  # delivered | expired | failed | rejected | accepted | buffered | submitted ...
     error_code: str = "0"
     client_ref: str | None = None
     phone: str | None = None  # the recipient

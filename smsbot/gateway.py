@@ -25,7 +25,7 @@ from smsbot.storage.outbox import Outgoing
 from smsbot.timers import Timers
 from smsbot.transport.base import Transport
 
-__all__ = ["Gateway", "sending_rules", "sender_settings"]
+__all__ = ["Gateway", "sender_settings", "sending_rules"]
 
 log = get_logger("smsbot.gateway")
 
@@ -137,7 +137,9 @@ class Gateway:
 
     async def render_metrics(self) -> bytes:
         conn = self.parts.db.conn
-        async with conn.execute("SELECT status, COUNT(*) FROM conversations GROUP BY status") as cur:
+        async with conn.execute(
+            "SELECT status, COUNT(*) FROM conversations GROUP BY status"
+        ) as cur:
             counts = {row[0]: row[1] for row in await cur.fetchall()}
         for status in runtime.Status:
             self.metrics.conversations.labels(state=status.value).set(counts.get(status.value, 0))

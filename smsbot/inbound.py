@@ -79,9 +79,7 @@ class Inbound:
         )
         return outcome
 
-    async def _undeliverable(
-        self, conn: aiosqlite.Connection, conversation_id: str | None
-    ) -> None:
+    async def _undeliverable(self, conn: aiosqlite.Connection, conversation_id: str | None) -> None:
         if conversation_id and await self.surveys.undeliverable_in(conn, conversation_id):
             log.warning("conversation_undeliverable", conversation_id=conversation_id)
 

@@ -171,7 +171,11 @@ def _answer(
     event: ServiceEvent, decision: Decision, conversation_id: str | None
 ) -> dict[str, object]:
     action = {"start": "started", "schedule": "scheduled", "skip": "skipped"}[decision.action]
-    answer: dict[str, object] = {"id": event.source_id, "decision": action, "reason": decision.reason}
+    answer: dict[str, object] = {
+        "id": event.source_id,
+        "decision": action,
+        "reason": decision.reason,
+    }
     if conversation_id is not None:
         answer["conversation_id"] = conversation_id
     if decision.action == "schedule" and decision.due_at is not None:

@@ -18,11 +18,13 @@ class Pseudonymizer:
         self._key = key
 
     def respondent(self, phone: str) -> str:
-        """HMAC-SHA-256 of the number: the same person gets the same id, and no one can reverse it."""
+        """HMAC-SHA-256 of the number: the same person, the same id; not reversible."""
         return hmac.new(self._key, phone.encode(), hashlib.sha256).hexdigest()
 
 
-async def load_or_create_key(conn: aiosqlite.Connection, configured: str | None) -> tuple[bytes, bool]:
+async def load_or_create_key(
+    conn: aiosqlite.Connection, configured: str | None
+) -> tuple[bytes, bool]:
     """The configured key, or one generated once and kept in the database (returns created?)."""
     if configured:
         return configured.encode(), False

@@ -41,7 +41,7 @@ class SenderSettings:
 
 
 class Pacer:
-    """Spaces calls evenly at `rate` per second: no bursts, so a provider's window never overflows."""
+    """Spaces calls evenly at `rate` a second: no bursts to overflow a provider's window."""
 
     def __init__(self, rate: float) -> None:
         self._interval = 1.0 / rate

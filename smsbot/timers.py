@@ -7,6 +7,7 @@ moved on does nothing; and they are rows, so they survive restarts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from smsbot.intake import Intake
 from smsbot.logs import get_logger
@@ -28,10 +29,8 @@ class Timers:
         while not stopping.is_set():
             fired = await self.fire_due()
             if fired == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), self.poll_seconds)
-                except TimeoutError:
-                    pass
 
     async def fire_due(self, limit: int = 200) -> int:
         """Fire what is due now; returns how many timers and scheduled surveys it handled."""

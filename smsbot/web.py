@@ -113,7 +113,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     checks = await _gateway(request).readiness()
     ready = all(checks.values())
-    return _json({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
+    return _json(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -185,7 +187,9 @@ def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any
                 )
             )
         except EventError as error:
-            errors += [{"index": index, "field": e.field, "message": e.message} for e in error.errors]
+            errors += [
+                {"index": index, "field": e.field, "message": e.message} for e in error.errors
+            ]
     return events, errors
 
 
@@ -227,7 +231,9 @@ async def _sms_params(request: web.Request, endpoint: str) -> dict[str, str] | w
     return params
 
 
-def _refuse(gateway: Gateway, endpoint: str, status: int, reason: str, message: str) -> web.Response:
+def _refuse(
+    gateway: Gateway, endpoint: str, status: int, reason: str, message: str
+) -> web.Response:
     gateway.metrics.webhooks.labels(endpoint=endpoint, answer=str(status)).inc()
     log.warning("webhook_refused", endpoint=endpoint, status=status, reason=reason, detail=message)
     return _json({"error": reason, "message": message}, status)

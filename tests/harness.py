@@ -17,13 +17,14 @@ from aiohttp.test_utils import TestServer
 from smsbot.config import load_config
 from smsbot.gateway import Gateway
 from smsbot.serve import build_gateway
+from smsbot.storage.db import ts
 from smsbot.transport.vonage_webhooks import sign_messages_body, sign_sms_params
 from smsbot.web import build_app
 from tests.conftest import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token"
-SECRET = "webhook-secret"
+SECRET = "webhook-signature-secret-of-32-bytes-or-more"
 OUR_NUMBER = "46701740000"
 
 
@@ -102,7 +103,7 @@ class Running:
         await wait_for(self._outbox_idle, what="the outbox to empty")
 
     async def _outbox_idle(self) -> bool:
-        now = self.gateway.clock.now().isoformat()
+        now = ts(self.gateway.clock.now())
         rows = await self.query(
             "SELECT COUNT(*) AS n FROM messages WHERE direction = 'out'"
             " AND status IN ('queued', 'sending') AND due_at <= ?",

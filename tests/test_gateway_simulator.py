@@ -63,7 +63,7 @@ async def test_a_survey_runs_end_to_end_in_the_simulator(sim: Running) -> None:
     rows = await sim.query("SELECT status FROM conversations")
     assert rows == [{"status": "completed"}]
     answers = await sim.query("SELECT question_id, value_text FROM answers ORDER BY id")
-    assert answers[2] == {"question_id": "reason", "value_text": "application"}
+    assert answers[2] == {"question_id": "reason", "value_text": "new_application"}
 
 
 async def test_simulated_receipts_mark_messages_delivered(sim: Running) -> None:
@@ -111,7 +111,7 @@ async def test_stop_is_honoured_forever(sim: Running) -> None:
     await sim.settle()
     assert [m["purpose"] for m in await sent(sim)] == ["opening", "question", "stopped"]
     sim.clock.advance(days=400)
-    status, body = await sim.post_events(event(sim.clock, "call-2"))
+    _, body = await sim.post_events(event(sim.clock, "call-2"))
     assert body["results"][0] == {"id": "call-2", "decision": "skipped", "reason": "opted_out"}
 
 

@@ -32,7 +32,9 @@ async def outgoing(parts: Parts, phone: str = PHONE) -> list[str]:
 async def start(parts: Parts, flow_id: str = "contact-centre", **kwargs: Any) -> str:
     flow = parts.catalog.get(flow_id)
     assert flow is not None
-    request = StartRequest(flow=flow, phone=PHONE, unit="Kontaktcenter", service="Bygglov", **kwargs)
+    request = StartRequest(
+        flow=flow, phone=PHONE, unit="Kontaktcenter", service="Bygglov", **kwargs
+    )
     result = await parts.surveys.start(request)
     assert result.conversation_id is not None, result
     return result.conversation_id

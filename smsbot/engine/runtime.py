@@ -234,9 +234,7 @@ def undeliverable(state: State) -> Outcome:
     return Outcome(ended, (Finished(Status.UNDELIVERABLE),))
 
 
-def render(
-    flow: Flow, state: State, by_lang: Mapping[str, str], question: Question | None
-) -> str:
+def render(flow: Flow, state: State, by_lang: Mapping[str, str], question: Question | None) -> str:
     """A text in the conversation's language with its {placeholders} filled in."""
     template = by_lang.get(state.language) or by_lang.get(flow.default_language, "")
     values = _placeholder_values(flow, state, question)
@@ -258,7 +256,9 @@ def _parse(flow: Flow, state: State, question: Question, text: str) -> replies.P
     if question.kind is Kind.YESNO:
         return replies.parse_yesno(text)
     if question.kind is Kind.CHOICE:
-        options = [(o.id, o.words_for(state.language, flow.default_language)) for o in question.options]
+        options = [
+            (o.id, o.words_for(state.language, flow.default_language)) for o in question.options
+        ]
         return replies.parse_choice(text, options)
     return replies.parse_text(text)
 
@@ -318,7 +318,9 @@ def _advance(flow: Flow, state: State, index: int, now: datetime, events: list[E
         return Outcome(asked, tuple(events))
     events.append(Send(render(flow, state, flow.closing.by_lang, None), "closing"))
     events.append(Finished(Status.COMPLETED))
-    done = replace(state, status=Status.COMPLETED, current=None, step=state.step + 1, expires_at=None)
+    done = replace(
+        state, status=Status.COMPLETED, current=None, step=state.step + 1, expires_at=None
+    )
     return Outcome(done, tuple(events))
 
 

@@ -191,8 +191,6 @@ async def _receipt_message(
         return await cur.fetchone()
 
 
-
-
 async def _update_message_status(
     conn: aiosqlite.Connection, message_id: int, receipt: DeliveryReceipt, now: datetime
 ) -> None:
@@ -247,5 +245,3 @@ async def store_part(
         (part.phone, part.concat_ref),
     )
     return parts
-
-

@@ -17,12 +17,12 @@ from smsbot.storage.db import ts
 __all__ = [
     "Outgoing",
     "claim_due",
-    "message_id_from_client_ref",
     "count_queued",
     "mark_failed",
     "mark_refused",
     "mark_retry",
     "mark_sent",
+    "message_id_from_client_ref",
     "queued_for_phone",
     "recent_same_text",
     "recover_after_crash",
@@ -150,9 +150,7 @@ async def mark_refused(
     )
 
 
-async def recent_same_text(
-    conn: aiosqlite.Connection, message: Outgoing, since: datetime
-) -> int:
+async def recent_same_text(conn: aiosqlite.Connection, message: Outgoing, since: datetime) -> int:
     """How many times this text went to this number since `since` (the loop guard)."""
     sql = (
         "SELECT COUNT(*) FROM messages WHERE phone = ? AND direction = 'out' AND body = ?"
@@ -163,9 +161,7 @@ async def recent_same_text(
     return int(row[0]) if row else 0
 
 
-async def recover_after_crash(
-    conn: aiosqlite.Connection, now: datetime, grace: timedelta
-) -> int:
+async def recover_after_crash(conn: aiosqlite.Connection, now: datetime, grace: timedelta) -> int:
     """Messages caught `sending` by a crash: wait for a receipt, then send again."""
     cur = await conn.execute(
         "UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ?"

@@ -1,0 +1,1 @@
+"""Transports: the built-in simulator and Vonage (SMS API, Messages API)."""
