@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 
 # The demo event source gets a token for local trying; set SMSBOT_TOKEN_DEMO to choose your own.
 run: $(STAMP)
-	SMSBOT_TOKEN_DEMO="$${SMSBOT_TOKEN_DEMO:-demo}" $(BIN)/smsbot serve
+	SMSBOT_TOKEN_DEMO="$${SMSBOT_TOKEN_DEMO:-demo}" \
+	SMSBOT_SERVER__ADMIN_TOKEN="$${SMSBOT_SERVER__ADMIN_TOKEN:-demo-admin}" $(BIN)/smsbot serve
 
 test: lint types unit
 

@@ -186,3 +186,15 @@ async def _import(config: Config, file: Path, source: str) -> Any:
         raise click.ClickException(str(error)) from error
     finally:
         await parts.close()
+
+
+def _add_commands() -> None:
+    from smsbot.export import export
+    from smsbot.feedback_cli import feedback
+    from smsbot.purge import purge_command
+
+    for command in (feedback, export, purge_command):
+        main.add_command(command)
+
+
+_add_commands()

@@ -82,7 +82,7 @@ def _plain(node: yaml.Node, path: tuple[str | int, ...], lines: Lines) -> object
 
 def _scalar(node: yaml.Node) -> object:
     """A scalar's value, typed as YAML 1.1 safe loading types it (true, 12, 'text')."""
-    return yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+    return yaml.SafeLoader("").construct_object(node)
 
 
 def _plain_mapping(node: yaml.MappingNode, path: tuple[str | int, ...], lines: Lines) -> object:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from smsbot.app import Parts
+from smsbot.catalog import FlowCatalog
 from smsbot.config import Config
 from smsbot.domain import DeliveryReceipt, InboundSms
 from smsbot.engine import runtime
@@ -19,9 +21,11 @@ from smsbot.metrics import Metrics
 from smsbot.phones import parse_phone
 from smsbot.policy import SendingRules
 from smsbot.ports import Clock
+from smsbot.purge import PurgeTask, parse_retention
 from smsbot.sender import Sender, SenderSettings
 from smsbot.storage import outbox
 from smsbot.storage.outbox import Outgoing
+from smsbot.tagging import Taxonomy, suggest_new
 from smsbot.timers import Timers
 from smsbot.transport.base import Transport
 
@@ -66,6 +70,7 @@ class Gateway:
     metrics: Metrics = field(default_factory=Metrics)
     simulated: bool = False
     timer_poll_seconds: float = 1.0
+    taxonomy: Taxonomy | None = None
 
     def __post_init__(self) -> None:
         surveys = self.parts.surveys
@@ -95,7 +100,7 @@ class Gateway:
         return self.parts.config
 
     @property
-    def catalog(self) -> object:
+    def catalog(self) -> FlowCatalog:
         return self.parts.catalog
 
     @property
@@ -112,9 +117,13 @@ class Gateway:
             recovered = await outbox.recover_after_crash(conn, self.clock.now(), UNCERTAIN_GRACE)
         if recovered:
             log.warning("outbox_uncertain_after_restart", messages=recovered)
+        retention = parse_retention(self.config.privacy.retention)
+        purger = PurgeTask(self.parts.db, retention, self.clock)
         self._tasks = [
             asyncio.create_task(self.sender.run(self._stopping), name="sender"),
             asyncio.create_task(self.timers.run(self._stopping), name="timers"),
+            asyncio.create_task(purger.run(self._stopping), name="purge"),
+            asyncio.create_task(self._suggest_tags(self._stopping), name="tags"),
         ]
 
     async def stop(self) -> None:
@@ -124,6 +133,19 @@ class Gateway:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.transport.close()
         await self.parts.close()
+
+    async def _suggest_tags(self, stopping: asyncio.Event, every: float = 60.0) -> None:
+        """New feedback gets tags suggested by the taxonomy's rules, a minute at the latest."""
+        while self.taxonomy is not None and not stopping.is_set():
+            try:
+                async with self.parts.db.transaction() as conn:
+                    added = await suggest_new(conn, self.taxonomy, now=self.clock.now())
+                if added:
+                    log.info("tags_suggested", count=added)
+            except Exception:
+                log.exception("tag_suggestion_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), every)
 
     # --- health and metrics ---------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smsbot import __version__
+from smsbot.web_feedback import OPENAPI_PATHS as FEEDBACK_PATHS
 
 __all__ = ["openapi_document"]
 
@@ -253,6 +254,6 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "smsbot gateway", "version": __version__},
-        "paths": _paths(),
+        "paths": {**_paths(), **FEEDBACK_PATHS},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 
 from aiohttp import web
 
@@ -13,6 +14,7 @@ from smsbot.domain import DeliveryReceipt
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
 from smsbot.ports import Clock
+from smsbot.tagging import Taxonomy, TaxonomyError, load_taxonomy
 from smsbot.transport.base import VonageSettings
 from smsbot.transport.factory import build_transport
 from smsbot.web import build_app
@@ -51,9 +53,21 @@ async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gatewa
     transport = build_transport(
         kind, vonage_settings(config), threads=config.sending.threads, receipt_sink=receipt_sink
     )
-    gateway = Gateway(parts, transport, simulated=kind == "simulator")
+    gateway = Gateway(parts, transport, simulated=kind == "simulator", taxonomy=_taxonomy(config))
     holder.append(gateway)
     return gateway
+
+
+def _taxonomy(config: Config) -> Taxonomy | None:
+    path = Path(config.flows.dir) / "tags.yaml"
+    if not path.exists():
+        log.warning("no_tag_taxonomy", path=str(path))
+        return None
+    try:
+        return load_taxonomy(path)
+    except TaxonomyError as error:
+        log.error("tag_taxonomy_invalid", problems=str(error))
+        return None
 
 
 async def serve(config: Config) -> None:

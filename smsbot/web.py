@@ -23,6 +23,7 @@ from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
 from smsbot.openapi import openapi_document
 from smsbot.transport import vonage_webhooks as vw
+from smsbot.web_feedback import FeedbackContext, add_feedback_routes
 
 __all__ = ["build_app"]
 
@@ -31,13 +32,20 @@ GATEWAY = web.AppKey("gateway", Gateway)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+ADMIN_PREFIXES = ("/v1/feedback", "/v1/reports")
+
+
 def build_app(gateway: Gateway) -> web.Application:
     app = web.Application(
         client_max_size=gateway.config.server.max_body_bytes,
-        middlewares=[_request_context, _errors],
+        middlewares=[_request_context, _errors, _admin_only],
     )
     app[GATEWAY] = gateway
     _routes(app)
+    if gateway.taxonomy is not None:
+        taxonomy = gateway.taxonomy
+        context = FeedbackContext(gateway.parts.db, taxonomy, gateway.clock.now)
+        add_feedback_routes(app, lambda request: context)
     return app
 
 
@@ -101,6 +109,27 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _gateway(request: web.Request) -> Gateway:
     return request.app[GATEWAY]
+
+
+@web.middleware
+async def _admin_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Results and feedback need the admin token (`SMSBOT_SERVER__ADMIN_TOKEN`)."""
+    if not request.path.startswith(ADMIN_PREFIXES):
+        return await handler(request)
+    expected = _gateway(request).config.server.admin_token
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if (
+        expected
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), expected.encode())
+    ):
+        return await handler(request)
+    log.warning("admin_unauthorized", path=request.path, configured=bool(expected))
+    return web.json_response(
+        {"error": "unauthorized", "message": "the admin token is required"},
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="smsbot-admin"'},
+    )
 
 
 # --- health, metrics, docs -------------------------------------------------------------------

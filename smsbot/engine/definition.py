@@ -443,9 +443,8 @@ class _QuestionBuilder:
                 names = ", ".join(SCALE_PRESETS)
                 self.b.error(self.at("preset"), f"unknown preset '{preset}' ({names})")
                 return None, None, None
-            lo, hi = SCALE_PRESETS[str(preset)]
-            lo = self.whole("min", lo)
-            hi = self.whole("max", hi)
+            preset_lo, preset_hi = SCALE_PRESETS[str(preset)]
+            lo, hi = self.whole("min", preset_lo), self.whole("max", preset_hi)
         else:
             lo, hi = self.whole("min", None), self.whole("max", None)
             if lo is None or hi is None:
