@@ -221,7 +221,10 @@ class Surveys:
         conversation: repo.Conversation | None,
         now: datetime,
     ) -> ReceiveResult:
-        await repo.record_opt_out(conn, self.pseudonyms.respondent(phone), now)
+        respondent = self.pseudonyms.respondent(phone)
+        if conversation is None and await repo.is_opted_out(conn, respondent):
+            return ReceiveResult("opted_out")  # confirmed the first time; never texted again
+        await repo.record_opt_out(conn, respondent, now)
         if conversation is not None:
             outcome = runtime.opt_out(conversation.state)
             await repo.cancel_queued(conn, conversation.id, now)

@@ -7,7 +7,7 @@ after a grace period, by sending it again with the same client reference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -38,7 +38,7 @@ class Outgoing:
     purpose: str
     encoding: str
     segments: int
-    attempts: int
+    attempts: int  # when claimed: the attempt now being made (1 for the first)
 
     @property
     def client_ref(self) -> str:
@@ -95,7 +95,9 @@ async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> li
     They are marked `sending`; the caller commits before it calls the provider.
     """
     async with conn.execute(_DUE, (ts(now), limit)) as cur:
-        claimed = [_outgoing(row) for row in await cur.fetchall()]
+        claimed = [
+            replace(_outgoing(row), attempts=row["attempts"] + 1) for row in await cur.fetchall()
+        ]
     for message in claimed:
         await conn.execute(
             "UPDATE messages SET status = 'sending', attempts = attempts + 1, client_ref = ?,"

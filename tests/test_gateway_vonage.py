@@ -1,0 +1,313 @@
+"""End to end with Vonage: the running gateway, the real SDK, our fake Vonage, signed webhooks.
+
+Each test shows a defined outcome and that nothing was lost or sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ManualClock
+from tests.fakevonage import FakeVonage
+from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway, wait_for
+
+CITIZEN = "46701740642"
+
+
+@pytest.fixture
+async def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeVonage]:
+    async with FakeVonage(tmp_path) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
+        yield server
+
+
+@pytest.fixture
+async def gw(tmp_path: Path, clock: ManualClock, fake: FakeVonage) -> AsyncIterator[Running]:
+    env = gateway_env(
+        tmp_path,
+        SMSBOT_TRANSPORT__KIND="vonage-sms",
+        SMSBOT_VONAGE__REST_HOST=fake.host,
+        SMSBOT_SENDING__MAX_ATTEMPTS="3",
+        SMSBOT_SERVER__MAX_BODY_BYTES="16384",
+    )
+    async with running_gateway(env, clock) as running:
+        yield running
+
+
+def event(clock: ManualClock, event_id: str = "call-1") -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "contact.closed",
+        "phone": f"+{CITIZEN}",
+        "occurred_at": clock.now().isoformat(),
+        "unit": "Kontaktcenter Örebro",
+        "service": "Bygglov",
+    }
+
+
+_ids = iter(range(1, 10_000))
+
+
+def inbound(text: str, **extra: str) -> dict[str, str]:
+    """An SMS API inbound webhook as Vonage documents it."""
+    return {
+        "msisdn": CITIZEN,
+        "to": OUR_NUMBER,
+        "messageId": f"1000000{next(_ids):05d}",
+        "text": text,
+        "type": "text",
+        "keyword": text.split()[0].upper() if text.split() else "",
+        "message-timestamp": "2026-11-23 09:00:05",
+        "api-key": "abcd1234",
+        **extra,
+    }
+
+
+async def texts_to_citizen(gw: Running, fake: FakeVonage) -> list[str]:
+    await gw.settle()
+    return [s.text for s in fake.sent_to(CITIZEN)]
+
+
+async def started(gw: Running, fake: FakeVonage) -> None:
+    status, body = await gw.post_events(event(gw.clock))
+    assert (status, body["results"][0]["decision"]) == (202, "started")
+    assert len(await texts_to_citizen(gw, fake)) == 2
+
+
+async def answers(gw: Running) -> list[tuple[str, str]]:
+    rows = await gw.query("SELECT question_id, raw_text FROM answers ORDER BY id")
+    return [(r["question_id"], r["raw_text"]) for r in rows]
+
+
+async def test_a_survey_over_every_webhook_form(gw: Running, fake: FakeVonage) -> None:
+    await started(gw, fake)
+    assert (await gw.sms_webhook("inbound", inbound("2"), how="form"))[0] == 200
+    assert (await gw.sms_webhook("inbound", inbound("nej"), how="json"))[0] == 200
+    assert (await gw.sms_webhook("inbound", inbound("3"), how="get"))[0] == 200
+    assert (await gw.sms_webhook("inbound", inbound("ja")))[0] == 200
+    long_reply = "Jag fick vänta länge i telefonkön och sedan kopplades jag fel två gånger. " * 3
+    parts = [long_reply[i : i + 153] for i in range(0, len(long_reply), 153)]
+    for number, part in enumerate(parts, start=1):
+        concat = {"concat": "true", "concat-ref": "77", "concat-total": str(len(parts))}
+        status, body = await gw.sms_webhook(
+            "inbound", inbound(part, **concat, **{"concat-part": str(number)})
+        )
+        assert status == 200
+    assert body == {"status": "completed"}
+    sent = await texts_to_citizen(gw, fake)
+    assert len(sent) == 2 + 4 + 1  # opening, 5 questions, closing
+    assert [q for q, _ in await answers(gw)] == ["ces", "solved", "reason", "web_first", "comment"]
+    assert (await answers(gw))[-1][1] == long_reply
+    assert set(fake.count_by_client_ref().values()) == {1}
+    assert await gw.query("SELECT status FROM conversations") == [{"status": "completed"}]
+
+
+async def test_a_retried_webhook_has_no_second_effect(gw: Running, fake: FakeVonage) -> None:
+    await started(gw, fake)
+    reply = gw.sign(inbound("5"))
+    first = await gw.sms_webhook("inbound", reply, sign=False)
+    again = await gw.sms_webhook("inbound", reply, sign=False)
+    assert first == (200, {"status": "answered"})
+    assert again == (200, {"status": "duplicate"})
+    assert len(await answers(gw)) == 1
+    assert len(await texts_to_citizen(gw, fake)) == 3
+
+
+async def test_forged_and_stale_signatures_are_refused(gw: Running, fake: FakeVonage) -> None:
+    await started(gw, fake)
+    forged = {**gw.sign(inbound("5")), "text": "1"}
+    assert (await gw.sms_webhook("inbound", forged, sign=False))[0] == 401
+    unsigned = inbound("5")
+    assert (await gw.sms_webhook("inbound", unsigned, sign=False))[1][
+        "error"
+    ] == "missing_signature"
+    stale = gw.sign(inbound("5"))
+    gw.clock.advance(minutes=10)
+    assert (await gw.sms_webhook("inbound", stale, sign=False))[1]["error"] == "stale"
+    assert await answers(gw) == []
+    assert await gw.query("SELECT id FROM messages WHERE direction = 'in'") == []
+
+
+async def test_malformed_and_oversized_bodies(gw: Running, fake: FakeVonage) -> None:
+    missing = inbound("5")
+    del missing["msisdn"]
+    status, body = await gw.sms_webhook("inbound", missing)
+    assert (status, body["error"]) == (400, "malformed")
+    url = f"{gw.url}/webhooks/vonage/inbound"
+    async with gw.http.post(url, data=b"x" * 20_000) as r:
+        assert r.status == 413
+    async with gw.http.post(
+        url, data=b"{not json", headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+    assert await gw.query("SELECT id FROM messages") == []
+
+
+async def test_a_2000_character_emoji_reply_is_kept_whole(gw: Running, fake: FakeVonage) -> None:
+    await started(gw, fake)
+    reply = "4 " + "Bra bemötande 👍 " * 125
+    status, _ = await gw.sms_webhook("inbound", inbound(reply, type="unicode"), how="json")
+    assert status == 200
+    stored = await gw.query("SELECT raw_text, comment, value_num FROM answers")
+    assert stored[0]["raw_text"] == reply and stored[0]["value_num"] == 4.0
+    assert stored[0]["comment"] == reply[2:].strip()
+
+
+async def test_stop_confirms_once_and_is_never_texted_again(gw: Running, fake: FakeVonage) -> None:
+    await started(gw, fake)
+    assert (await gw.sms_webhook("inbound", inbound("Stopp")))[1] == {"status": "opted_out"}
+    assert (await gw.sms_webhook("inbound", inbound("STOPP!")))[1] == {"status": "opted_out"}
+    sent = await texts_to_citizen(gw, fake)
+    assert len(sent) == 3
+    gw.clock.advance(days=365)
+    _, body = await gw.post_events(event(gw.clock, "call-2"))
+    assert body["results"][0]["reason"] == "opted_out"
+    assert len(await texts_to_citizen(gw, fake)) == 3
+
+
+async def test_delivery_receipts_update_messages_once(gw: Running, fake: FakeVonage) -> None:
+    await started(gw, fake)
+    opening = fake.sent_to(CITIZEN)[0]
+    receipt = {
+        "msisdn": CITIZEN,
+        "to": OUR_NUMBER,
+        "network-code": "24001",
+        "messageId": opening.message_id,
+        "price": "0.0333",
+        "status": "delivered",
+        "scts": "2611230900",
+        "err-code": "0",
+        "client-ref": opening.client_ref or "",
+        "message-timestamp": "2026-11-23 09:00:03",
+    }
+    assert (await gw.sms_webhook("status", {**receipt, "status": "buffered"}))[0] == 200
+    assert await gw.sms_webhook("status", receipt) == (200, {"status": "ok"})
+    assert await gw.sms_webhook("status", receipt) == (200, {"status": "duplicate"})
+    assert (await gw.sms_webhook("status", {**receipt, "status": "accepted"}))[0] == 200
+    rows = await gw.query("SELECT status FROM messages WHERE purpose = 'opening'")
+    assert rows == [{"status": "delivered"}]
+    assert len(await gw.query("SELECT * FROM receipts")) == 3
+
+
+async def test_an_undelivered_first_message_ends_the_conversation(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    opening = fake.sent_to(CITIZEN)[0]
+    receipt = {
+        "msisdn": CITIZEN,
+        "to": OUR_NUMBER,
+        "messageId": opening.message_id,
+        "status": "failed",
+        "err-code": "6",
+        "client-ref": opening.client_ref or "",
+    }
+    assert (await gw.sms_webhook("status", receipt))[0] == 200
+    rows = await gw.query("SELECT status FROM conversations")
+    assert rows == [{"status": "undeliverable"}]
+
+
+async def test_throttling_is_retried_and_sends_once(gw: Running, fake: FakeVonage) -> None:
+    fake.script(["throttle", "http429"])
+    await gw.post_events(event(gw.clock))
+    await gw.settle()
+    for _ in range(5):
+        gw.clock.advance(seconds=5)
+        await gw.settle()
+    assert len(fake.sent_to(CITIZEN)) == 2
+    assert set(fake.count_by_client_ref().values()) == {1}
+    attempts = await gw.query("SELECT attempts, status FROM messages ORDER BY id")
+    assert attempts[0] == {"attempts": 3, "status": "sent"}
+
+
+async def test_a_provider_that_keeps_failing_gives_a_recorded_failure(
+    gw: Running, fake: FakeVonage
+) -> None:
+    fake.default = "http500"
+    await gw.post_events(event(gw.clock))
+    for _ in range(6):
+        gw.clock.advance(seconds=30)
+        await gw.settle()
+    rows = await gw.query("SELECT status, attempts, error FROM messages ORDER BY id")
+    assert rows[0]["status"] == "failed" and rows[0]["attempts"] == 3
+    assert rows[0]["error"].startswith("http_5xx")
+    assert rows[1]["status"] == "cancelled"  # the question after an opening that never went
+    assert await gw.query("SELECT status FROM conversations") == [{"status": "undeliverable"}]
+    assert fake.sent == []
+
+
+async def test_a_dropped_connection_is_retried_without_a_double_send(
+    gw: Running, fake: FakeVonage
+) -> None:
+    fake.script(["drop"])
+    await gw.post_events(event(gw.clock))
+    await gw.settle()
+    gw.clock.advance(seconds=5)
+    await gw.settle()
+    assert len(fake.sent_to(CITIZEN)) == 2
+    assert set(fake.count_by_client_ref().values()) == {1}
+
+
+async def test_quiet_hours_hold_the_survey_until_morning(gw: Running, fake: FakeVonage) -> None:
+    gw.clock.advance(hours=13)  # 22:00 UTC = 23:00 in Stockholm
+    _, body = await gw.post_events(event(gw.clock))
+    result = body["results"][0]
+    assert (result["decision"], result["reason"]) == ("scheduled", "quiet_hours")
+    assert result["due_at"].startswith("2026-11-24T07:00")  # 08:00 Stockholm
+    await gw.gateway.timers.fire_due()
+    assert await texts_to_citizen(gw, fake) == []
+    gw.clock.advance(hours=9)
+    await wait_for(gw.gateway.timers.fire_due, what="the scheduled survey")
+    assert len(await texts_to_citizen(gw, fake)) == 2
+
+
+async def test_messages_api_end_to_end(
+    tmp_path: Path, clock: ManualClock, fake: FakeVonage
+) -> None:
+    from tests.test_transport import private_key
+
+    env = gateway_env(
+        tmp_path,
+        SMSBOT_TRANSPORT__KIND="vonage-messages",
+        SMSBOT_VONAGE__API_HOST=fake.host,
+        SMSBOT_VONAGE__APPLICATION_ID="app-id",
+        SMSBOT_VONAGE__PRIVATE_KEY=private_key(),
+    )
+    async with running_gateway(env, clock) as gw:
+        await started(gw, fake)
+        body = {
+            "channel": "sms",
+            "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+            "to": OUR_NUMBER,
+            "from": CITIZEN,
+            "timestamp": "2026-11-23T09:00:05Z",
+            "message_type": "text",
+            "text": "6",
+            "sms": {"num_messages": "1", "keyword": "6"},
+        }
+        assert await gw.messages_webhook("inbound", body) == (200, {"status": "answered"})
+        assert await gw.messages_webhook("inbound", body) == (200, {"status": "duplicate"})
+        status = {
+            "message_uuid": fake.sent[0].message_id,
+            "to": CITIZEN,
+            "from": OUR_NUMBER,
+            "timestamp": "2026-11-23T09:00:06Z",
+            "status": "delivered",
+            "usage": {"currency": "EUR", "price": "0.0333"},
+            "client_ref": fake.sent[0].client_ref,
+            "channel": "sms",
+        }
+        assert await gw.messages_webhook("status", status) == (200, {"status": "ok"})
+        raw = json.dumps(body).encode()
+        url = f"{gw.url}/webhooks/vonage/messages/inbound"
+        async with gw.http.post(url, data=raw, headers={"Authorization": "Bearer x.y.z"}) as r:
+            assert r.status == 401
+        assert len(await texts_to_citizen(gw, fake)) == 3
+        assert (await gw.query("SELECT price FROM messages WHERE purpose = 'opening'"))[0][
+            "price"
+        ] == pytest.approx(0.0333)
