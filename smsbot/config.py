@@ -205,6 +205,7 @@ class SendingConfig:
     threads: int = field(default=4, metadata={"min": 1, "max": 10})
     loop_guard_count: int = field(default=3, metadata={"min": 1})
     loop_guard_window: str = field(default="10m", metadata=DURATION)
+    uncertain_grace: str = field(default="5m", metadata=DURATION)
 
 
 @dataclass(frozen=True)

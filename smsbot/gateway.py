@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from smsbot.app import Parts
 from smsbot.catalog import FlowCatalog
-from smsbot.config import Config
+from smsbot.config import Config, parse_duration
 from smsbot.domain import DeliveryReceipt, InboundSms
 from smsbot.engine import runtime
 from smsbot.inbound import Inbound
@@ -33,12 +33,8 @@ __all__ = ["Gateway", "sender_settings", "sending_rules"]
 
 log = get_logger("smsbot.gateway")
 
-UNCERTAIN_GRACE = timedelta(minutes=5)
-
 
 def sending_rules(config: Config) -> SendingRules:
-    from smsbot.config import parse_duration
-
     survey = config.survey
     return SendingRules(
         timezone=survey.timezone,
@@ -50,8 +46,6 @@ def sending_rules(config: Config) -> SendingRules:
 
 
 def sender_settings(config: Config) -> SenderSettings:
-    from smsbot.config import parse_duration
-
     sending = config.sending
     return SenderSettings(
         rate_per_second=sending.rate_per_second,
@@ -114,7 +108,8 @@ class Gateway:
 
     async def start(self) -> None:
         async with self.parts.db.transaction() as conn:
-            recovered = await outbox.recover_after_crash(conn, self.clock.now(), UNCERTAIN_GRACE)
+            grace = timedelta(seconds=parse_duration(self.config.sending.uncertain_grace))
+            recovered = await outbox.recover_after_crash(conn, self.clock.now(), grace)
         if recovered:
             log.warning("outbox_uncertain_after_restart", messages=recovered)
         retention = parse_retention(self.config.privacy.retention)

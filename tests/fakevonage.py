@@ -12,6 +12,7 @@ Throttled beyond 30 requests in any sliding second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import time
@@ -21,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import trustme
 from aiohttp import web
 
 from smsbot.engine.sms_text import Encoding, measure
+from smsbot.transport.vonage_webhooks import sign_sms_params
 
 
 @web.middleware
@@ -75,7 +78,12 @@ class FakeVonage:
     throttled: int = 0
     price: str = "0.0333"
 
+    receipts_to: str | None = None  # the gateway's status webhook: receipts go there
+    receipt_secret: str | None = None
+
     def __post_init__(self) -> None:
+        self._pending_receipts: deque[dict[str, str]] = deque()
+        self._receipt_task: asyncio.Task[None] | None = None
         self._script: deque[str] = deque()
         self._limit: float | None = None
         self._window: deque[float] = deque()
@@ -121,9 +129,14 @@ class FakeVonage:
         await site.start()
         sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
         self.port = sockets[0].getsockname()[1]
+        self._receipt_task = asyncio.create_task(self._post_receipts())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._receipt_task is not None:
+            self._receipt_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._receipt_task
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -178,6 +191,42 @@ class FakeVonage:
             return web.json_response(body)
         return web.json_response(self._accept_sms(data))
 
+    async def _post_receipts(self) -> None:
+        """Like Vonage: a delivery receipt per message, retried until the gateway answers 2xx."""
+        async with aiohttp.ClientSession() as http:
+            while True:
+                if not self._pending_receipts or self.receipts_to is None:
+                    await asyncio.sleep(0.05)
+                    continue
+                receipt = self._pending_receipts[0]
+                if self.receipt_secret:
+                    receipt = sign_sms_params(
+                        receipt, self.receipt_secret, "sha256", timestamp=int(time.time())
+                    )
+                try:
+                    async with http.post(self.receipts_to, data=receipt) as response:
+                        delivered = 200 <= response.status < 300
+                except aiohttp.ClientError:
+                    delivered = False
+                if delivered:
+                    self._pending_receipts.popleft()
+                else:
+                    await asyncio.sleep(0.2)
+
+    def _queue_receipt(self, data: dict[str, Any], message_id: str) -> None:
+        self._pending_receipts.append(
+            {
+                "msisdn": str(data.get("to")),
+                "to": str(data.get("from")),
+                "messageId": message_id,
+                "status": "delivered",
+                "err-code": "0",
+                "price": self.price,
+                "client-ref": str(data.get("client-ref") or ""),
+                "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            }
+        )
+
     def _accept_sms(self, data: dict[str, Any]) -> dict[str, Any]:
         text = str(data.get("text", ""))
         cost = measure(text)
@@ -189,6 +238,7 @@ class FakeVonage:
             Sent("/sms/json", str(data.get("to")), text, ref, "unicode" if unicode else "text",
                  ids[0], parts)
         )  # fmt: skip
+        self._queue_receipt(data, ids[0])
         messages = [
             {
                 "to": data.get("to"),
