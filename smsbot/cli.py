@@ -198,3 +198,35 @@ def _add_commands() -> None:
 
 
 _add_commands()
+
+
+@main.group()
+def simulate() -> None:
+    """Talk to a running gateway's simulator as a citizen would."""
+
+
+@simulate.command("reply")
+@click.argument("phone")
+@click.argument("text")
+@click.option("--url", default=None, help="The gateway (default: from [server] in the config).")
+@click.pass_context
+def simulate_reply(ctx: click.Context, phone: str, text: str, url: str | None) -> None:
+    """Send TEXT from PHONE to the running gateway, as a real inbound SMS would come."""
+    config = _config(ctx)
+    base = url or f"http://{config.server.host}:{config.server.port}"
+    status, body = asyncio.run(_post_simulated(base, phone, text))
+    click.echo(body)
+    sys.exit(0 if status == 200 else 1)
+
+
+async def _post_simulated(base: str, phone: str, text: str) -> tuple[int, str]:
+    import aiohttp
+
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{base}/simulator/inbound", json={"from": phone, "text": text}) as response,
+        ):
+            return response.status, await response.text()
+    except aiohttp.ClientError as error:
+        raise click.ClickException(f"no gateway at {base}: {error}") from error

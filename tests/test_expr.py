@@ -88,6 +88,9 @@ def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
 @given(st.text(max_size=80))
 def test_any_text_parses_or_raises_expr_error(source: str) -> None:
     try:
-        parse(source)
-    except ExprError:
-        pass
+        parsed = parse(source)
+    except ExprError as error:
+        assert 0 <= error.offset <= len(source)
+        return
+    assert parsed.evaluate({}) in (True, False)
+    assert all(name.isidentifier() for name in parsed.names())
