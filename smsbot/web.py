@@ -95,9 +95,13 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.warning("request_too_large", path=request.path)
         return _json({"error": "body_too_large", "message": "the body is over the limit"}, 413)
     except web.HTTPException as error:
-        if error.status >= 400:
-            return _json({"error": error.reason.lower().replace(" ", "_")}, error.status)
-        raise
+        if error.status < 400:
+            raise
+        answer = _json({"error": error.reason.lower().replace(" ", "_")}, error.status)
+        for name in ("Allow", "WWW-Authenticate"):  # e.g. 405 must say what is allowed
+            if name in error.headers:
+                answer.headers[name] = error.headers[name]
+        return answer
     except Exception:
         log.exception("request_failed", path=request.path, method=request.method)
         return _json({"error": "internal", "message": "we failed; please retry"}, 500)
