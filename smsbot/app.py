@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from smsbot.catalog import FlowCatalog
-from smsbot.config import Config
+from smsbot.config import Config, parse_duration
 from smsbot.engine.model import LANGUAGES
 from smsbot.flowfiles import Finding, load_flow_dir
 from smsbot.logs import get_logger
@@ -52,6 +53,11 @@ def default_language(region: str) -> str:
     return {"FI": "fi", "SE": "sv", "AX": "sv"}.get(region.upper(), "en")
 
 
+def _reminder_after(config: Config) -> timedelta | None:
+    text = config.survey.reminder_after
+    return timedelta(seconds=parse_duration(text)) if text else None
+
+
 async def open_parts(
     config: Config, *, clock: Clock | None = None, catalog: FlowCatalog | None = None
 ) -> Parts:
@@ -76,5 +82,6 @@ async def open_parts(
         texts=service_texts(config),
         answer_unknown=config.survey.answer_unknown,
         default_language=default_language(config.survey.default_region),
+        reminder_after=_reminder_after(config),
     )
     return Parts(config, db, catalog, surveys, findings)

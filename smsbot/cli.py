@@ -170,7 +170,8 @@ async def _import(config: Config, file: Path, source: str) -> Any:
     intake = Intake(
         parts.surveys, sending_rules(config), Metrics(), sender_number=config.vonage.from_number
     )
-    total = sum(1 for _ in file.open("rb"))
+    with file.open("rb") as lines:
+        total = sum(1 for _ in lines)
     try:
         with click.progressbar(
             length=total, label=f"importing {file.name}", file=sys.stderr
