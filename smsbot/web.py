@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from smsbot.domain import InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
 from smsbot.events import EventError, parse_event, parse_events_body
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
@@ -277,38 +277,42 @@ def _accepted(gateway: Gateway, endpoint: str, outcome: str) -> web.Response:
     return _json({"status": outcome})
 
 
-async def sms_inbound(request: web.Request) -> web.Response:
-    gateway = _gateway(request)
-    params = await _sms_params(request, "sms_inbound")
-    if isinstance(params, web.Response):
-        return params
-    try:
-        parsed = vw.parse_sms_inbound(params)
-    except vw.PayloadError as error:
-        return _refuse(gateway, "sms_inbound", 400, "malformed", str(error))
-    return await _take_inbound(gateway, "sms_inbound", parsed)
-
-
-async def _take_inbound(
-    gateway: Gateway, endpoint: str, parsed: InboundSms | InboundPart
+async def _webhook(
+    request: web.Request,
+    endpoint: str,
+    read: Callable[[web.Request, str], Awaitable[Any]],
+    parse: Callable[[Any], Any],
+    act: Callable[[Gateway, Any], Awaitable[str]],
 ) -> web.Response:
+    """Read (and authenticate), parse, act; every refusal answered and logged the same way."""
+    gateway = _gateway(request)
+    payload = await read(request, endpoint)
+    if isinstance(payload, web.Response):
+        return payload
+    try:
+        parsed = parse(payload)
+    except vw.PayloadError as error:
+        return _refuse(gateway, endpoint, 400, "malformed", str(error))
+    return _accepted(gateway, endpoint, await act(gateway, parsed))
+
+
+async def _take_inbound(gateway: Gateway, parsed: InboundSms | InboundPart) -> str:
     if isinstance(parsed, InboundPart):
         result = await gateway.inbound.part(parsed)
-        return _accepted(gateway, endpoint, "part_stored" if result is None else result.outcome)
-    result = await gateway.inbound.sms(parsed)
-    return _accepted(gateway, endpoint, result.outcome)
+        return "part_stored" if result is None else result.outcome
+    return (await gateway.inbound.sms(parsed)).outcome
+
+
+async def _take_receipt(gateway: Gateway, receipt: DeliveryReceipt) -> str:
+    return await gateway.inbound.receipt(receipt)
+
+
+async def sms_inbound(request: web.Request) -> web.Response:
+    return await _webhook(request, "sms_inbound", _sms_params, vw.parse_sms_inbound, _take_inbound)
 
 
 async def sms_status(request: web.Request) -> web.Response:
-    gateway = _gateway(request)
-    params = await _sms_params(request, "sms_status")
-    if isinstance(params, web.Response):
-        return params
-    try:
-        receipt = vw.parse_sms_receipt(params)
-    except vw.PayloadError as error:
-        return _refuse(gateway, "sms_status", 400, "malformed", str(error))
-    return _accepted(gateway, "sms_status", await gateway.inbound.receipt(receipt))
+    return await _webhook(request, "sms_status", _sms_params, vw.parse_sms_receipt, _take_receipt)
 
 
 # --- Messages API webhooks ---------------------------------------------------------------------
@@ -332,27 +336,15 @@ async def _messages_body(request: web.Request, endpoint: str) -> dict[str, Any] 
 
 
 async def messages_inbound(request: web.Request) -> web.Response:
-    gateway = _gateway(request)
-    body = await _messages_body(request, "messages_inbound")
-    if isinstance(body, web.Response):
-        return body
-    try:
-        sms = vw.parse_messages_inbound(body)
-    except vw.PayloadError as error:
-        return _refuse(gateway, "messages_inbound", 400, "malformed", str(error))
-    return await _take_inbound(gateway, "messages_inbound", sms)
+    return await _webhook(
+        request, "messages_inbound", _messages_body, vw.parse_messages_inbound, _take_inbound
+    )
 
 
 async def messages_status(request: web.Request) -> web.Response:
-    gateway = _gateway(request)
-    body = await _messages_body(request, "messages_status")
-    if isinstance(body, web.Response):
-        return body
-    try:
-        receipt = vw.parse_messages_status(body)
-    except vw.PayloadError as error:
-        return _refuse(gateway, "messages_status", 400, "malformed", str(error))
-    return _accepted(gateway, "messages_status", await gateway.inbound.receipt(receipt))
+    return await _webhook(
+        request, "messages_status", _messages_body, vw.parse_messages_status, _take_receipt
+    )
 
 
 # --- the simulator -----------------------------------------------------------------------------
