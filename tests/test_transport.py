@@ -3,45 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import vonage
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from vonage_sms import SmsError, SmsMessage
 
 from smsbot.domain import DeliveryReceipt
 from smsbot.storage.outbox import Outgoing
-from smsbot.transport.base import SendError, VonageSettings
+from smsbot.transport import SendError, SendResult, VonageSettings, build_transport
 from smsbot.transport.simulator import SimulatorTransport
 from smsbot.transport.vonage_messages import VonageMessagesTransport
 from smsbot.transport.vonage_sms import VonageSmsTransport
-from tests.fakevonage import FakeVonage
+from tests.fakevonage import FakeVonage, segments
+
+API_KEY, API_SECRET, APP_ID = "abcd1234", "secret", "app-id"
 
 
-def private_key() -> str:
+def private_key(form: serialization.PrivateFormat = serialization.PrivateFormat.PKCS8) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return pem.decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, form, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture
 async def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeVonage]:
-    async with FakeVonage(tmp_path) as server:
+    server = FakeVonage(tmp_path, api_key=API_KEY, api_secret=API_SECRET, application_id=APP_ID)
+    async with server:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
         yield server
 
 
 def settings(fake: FakeVonage, **extra: Any) -> VonageSettings:
     values: dict[str, Any] = {
-        "api_key": "abcd1234",
-        "api_secret": "secret",
+        "api_key": API_KEY,
+        "api_secret": API_SECRET,
         "from_number": "46701740000",
+        "application_id": APP_ID,
+        "private_key": private_key(),
         "rest_host": fake.host,
         "api_host": fake.host,
         "timeout_seconds": 1,
@@ -54,39 +60,86 @@ def message(body: str = "Hur nöjd är du? Svara 1-5.", encoding: str = "GSM-7")
     return Outgoing(7, "c1", "+46701740642", body, "question", encoding, 1, 1)
 
 
-async def sms_send(fake: FakeVonage, msg: Outgoing | None = None) -> Any:
-    transport = VonageSmsTransport(settings(fake), threads=2)
+async def sms_send(fake: FakeVonage, msg: Outgoing | None = None, **extra: Any) -> SendResult:
+    transport = VonageSmsTransport(settings(fake, **extra), threads=2)
     try:
         return await transport.send(msg or message())
     finally:
         await transport.close()
 
 
+async def sms_error(fake: FakeVonage, msg: Outgoing | None = None, **extra: Any) -> SendError:
+    with pytest.raises(SendError) as caught:
+        await sms_send(fake, msg, **extra)
+    return caught.value
+
+
+# --- SMS API -----------------------------------------------------------------------------------
+
+
 async def test_sms_api_success_carries_reference_price_and_parts(fake: FakeVonage) -> None:
     result = await sms_send(fake)
+    assert (result.provider_ref, result.parts, result.currency) == (
+        fake.sent[0].message_id,
+        1,
+        None,
+    )
+    assert isinstance(result.price, float) and result.price == pytest.approx(0.0333)
+    request = fake.requests[0]
+    assert (request.client_ref, request.to, request.type) == ("smsbot-7", "46701740642", "text")
+    assert request.form["from"] == "46701740000"
+    assert request.authorization.startswith("Basic ")  # key and secret, never in the form
+    assert "api_secret" not in request.form
+
+
+async def test_a_200_character_text_goes_in_two_parts_each_billed(fake: FakeVonage) -> None:
+    result = await sms_send(fake, message("Tack för ditt svar! " * 10))
+    assert (result.parts, fake.sent[0].parts) == (2, 2)
+    assert result.price == pytest.approx(2 * 0.0333)
     assert result.provider_ref == fake.sent[0].message_id
-    assert result.price == pytest.approx(0.0333)
-    assert fake.sent[0].client_ref == "smsbot-7"
-    assert fake.sent[0].to == "46701740642"
-    assert fake.sent[0].type == "text"
 
 
-async def test_ucs2_text_goes_as_unicode_and_long_text_in_parts(fake: FakeVonage) -> None:
-    result = await sms_send(fake, message("Bra 😀 " * 20, "UCS-2"))
-    assert fake.sent[0].type == "unicode"
-    assert result.parts == fake.sent[0].parts > 1
-    assert result.price == pytest.approx(0.0333 * result.parts)
+async def test_ucs2_text_goes_as_unicode(fake: FakeVonage) -> None:
+    body = "Bra 😀 " * 20  # 140 UTF-16 units: three UCS-2 parts
+    result = await sms_send(fake, message(body, "UCS-2"))
+    assert (fake.requests[0].type, fake.sent[0].type) == ("unicode", "unicode")
+    assert result.parts == segments(body, unicode=True) == 3
+
+
+async def test_the_signature_secret_does_not_switch_sends_to_signing(fake: FakeVonage) -> None:
+    fake.signature_secret = "sig-secret"
+    await sms_send(fake, signature_secret="sig-secret", signature_method="sha256")
+    assert "sig" not in fake.requests[0].form
+    assert len(fake.sent) == 1
+
+
+def test_the_sdk_signs_sms_sends_wrongly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why we don't give the SDK the signature secret: it signs unset fields as "None"."""
+    with FakeVonage(tmp_path, signature_secret="sig-secret") as fake:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+        auth = vonage.Auth(
+            api_key=API_KEY, signature_secret="sig-secret", signature_method="sha256"
+        )
+        options = vonage.HttpClientOptions(rest_host=fake.host, timeout=2, max_retries=0)
+        client = vonage.Vonage(auth, http_client_options=options)
+        with pytest.raises(SmsError, match="error code 14"):
+            client.sms.send(SmsMessage(to="46701740642", from_="46701740000", text="Hej"))
+        assert "sig" in fake.requests[0].form
 
 
 @pytest.mark.parametrize(
     ("answer", "code", "retryable"),
     [
         ("throttle", "throttled", True),
+        ("status:5", "internal_error", True),
         ("http429", "http_429", True),
         ("http500", "http_5xx", True),
         ("slow:2.5", "timeout", True),
         ("drop", "connection", True),
-        ("reject", "status_6", False),
+        ("reject", "rejected", False),
+        ("status:3", "rejected", False),
+        ("status:7", "invalid_number", False),
+        ("status:4", "auth", False),
         ("auth", "auth", False),
     ],
 )
@@ -94,11 +147,56 @@ async def test_sms_api_failures_say_whether_to_retry(
     fake: FakeVonage, answer: str, code: str, retryable: bool
 ) -> None:
     fake.script([answer])
-    with pytest.raises(SendError) as caught:
-        await sms_send(fake)
-    assert (caught.value.code, caught.value.retryable) == (code, retryable)
+    error = await sms_error(fake)
+    assert (error.code, error.retryable) == (code, retryable)
     assert len(fake.requests) == 1  # never re-sent by the SDK or urllib3
-    assert fake.sent == []
+
+
+async def test_a_throttled_send_keeps_vonages_words(fake: FakeVonage) -> None:
+    fake.script(["throttle"])
+    error = await sms_error(fake)
+    assert str(error).startswith("status 1: Throughput Rate Exceeded")
+
+
+async def test_a_dropped_connection_is_one_request_and_nothing_sent(fake: FakeVonage) -> None:
+    fake.default = "drop"  # the SDK alone would re-POST it up to pool_maxsize (10) times
+    transport = VonageSmsTransport(settings(fake), threads=1)
+    try:
+        for _ in range(3):
+            with pytest.raises(SendError, match="connection failed"):
+                await transport.send(message())
+    finally:
+        await transport.close()
+    assert len(fake.requests) == 3 and fake.sent == []
+
+
+async def test_a_timed_out_send_may_still_go_out(fake: FakeVonage) -> None:
+    fake.script(["slow:1.5"])
+    error = await sms_error(fake)
+    assert error.code == "timeout" and fake.sent == []
+    await asyncio.sleep(1)
+    assert [s.client_ref for s in fake.sent] == ["smsbot-7"]  # hence retries keep the client_ref
+
+
+async def test_a_long_text_partly_throttled_is_retryable(fake: FakeVonage) -> None:
+    fake.script(["partial"])
+    error = await sms_error(fake, message("Tack för ditt svar! " * 10))
+    assert (error.code, error.retryable) == ("throttled", True)
+    assert str(error).startswith("1 of 2 parts accepted; status 1")
+
+
+async def test_wrong_credentials_are_not_retried(fake: FakeVonage) -> None:
+    error = await sms_error(fake, api_secret="wrong")
+    assert (error.code, error.retryable) == ("auth", False)
+    assert str(error) == "status 4: Bad Credentials"
+
+
+async def test_an_untrusted_certificate_is_a_tls_error(
+    fake: FakeVonage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    error = await sms_error(fake)
+    assert (error.code, error.retryable) == ("tls", True)
 
 
 async def test_a_slow_send_does_not_block_the_event_loop(fake: FakeVonage) -> None:
@@ -117,23 +215,116 @@ async def test_a_slow_send_does_not_block_the_event_loop(fake: FakeVonage) -> No
     assert ticks >= 10
 
 
-async def test_messages_api_success_and_errors(fake: FakeVonage) -> None:
-    transport = VonageMessagesTransport(
-        settings(fake, application_id="app-id", private_key=private_key()), threads=1
-    )
+async def test_sends_run_in_parallel_up_to_the_thread_count(fake: FakeVonage) -> None:
+    fake.default = "slow:0.4"
+    transport = VonageSmsTransport(settings(fake), threads=4)
+    started = time.monotonic()
     try:
-        result = await transport.send(message())
-        assert result.provider_ref == fake.sent[0].message_id
-        assert fake.sent[0].client_ref == "smsbot-7"
-        fake.script(["throttle", "http500", "reject"])
-        codes = []
-        for _ in range(3):
-            with pytest.raises(SendError) as caught:
-                await transport.send(message())
-            codes.append((caught.value.code, caught.value.retryable))
-        assert codes == [("http_429", True), ("http_5xx", True), ("http_422", False)]
+        results = await asyncio.gather(*(transport.send(message()) for _ in range(8)))
     finally:
         await transport.close()
+    assert 0.8 <= time.monotonic() - started < 2.4  # two rounds of four, not eight in a row
+    assert len({r.provider_ref for r in results}) == 8
+
+
+async def test_the_rate_limit_throttles_beyond_it(fake: FakeVonage) -> None:
+    fake.rate_limit(per_second=3)
+    transport = VonageSmsTransport(settings(fake), threads=6)
+    try:
+        outcomes = await asyncio.gather(
+            *(transport.send(message()) for _ in range(6)), return_exceptions=True
+        )
+    finally:
+        await transport.close()
+    codes = [o.code if isinstance(o, SendError) else "ok" for o in outcomes]
+    assert sorted(codes) == ["ok"] * 3 + ["throttled"] * 3
+    assert fake.throttled == 3 and len(fake.sent) == 3
+
+
+async def test_a_closed_transport_refuses_retryably(fake: FakeVonage) -> None:
+    transport = VonageSmsTransport(settings(fake), threads=1)
+    await transport.close()
+    with pytest.raises(SendError) as caught:
+        await transport.send(message())
+    assert (caught.value.code, caught.value.retryable) == ("closed", True)
+
+
+# --- Messages API ------------------------------------------------------------------------------
+
+
+async def messages_send(fake: FakeVonage, msg: Outgoing | None = None, **extra: Any) -> SendResult:
+    transport = VonageMessagesTransport(settings(fake, **extra), threads=1)
+    try:
+        return await transport.send(msg or message())
+    finally:
+        await transport.close()
+
+
+async def test_messages_api_success(fake: FakeVonage) -> None:
+    result = await messages_send(fake)
+    assert result.provider_ref == fake.sent[0].message_id
+    request = fake.requests[0]
+    assert request.path == "/v1/messages"
+    assert request.json["channel"] == "sms" and request.json["from"] == "46701740000"
+    assert (request.client_ref, request.to) == ("smsbot-7", "46701740642")
+    assert request.authorization.startswith("Bearer ")
+
+
+async def test_messages_api_takes_a_pkcs1_key(fake: FakeVonage) -> None:
+    key = private_key(serialization.PrivateFormat.TraditionalOpenSSL)
+    assert "BEGIN RSA PRIVATE KEY" in key
+    result = await messages_send(fake, private_key=key)
+    assert result.provider_ref == fake.sent[0].message_id
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "retryable"),
+    [
+        ("throttle", "http_429", True),
+        ("http500", "http_5xx", True),
+        ("slow:2.5", "timeout", True),
+        ("drop", "connection", True),
+        ("reject", "rejected", False),
+        ("auth", "auth", False),
+    ],
+)
+async def test_messages_api_failures(
+    fake: FakeVonage, answer: str, code: str, retryable: bool
+) -> None:
+    fake.script([answer])
+    with pytest.raises(SendError) as caught:
+        await messages_send(fake)
+    assert (caught.value.code, caught.value.retryable) == (code, retryable)
+    assert len(fake.requests) == 1
+
+
+async def test_messages_api_wrong_application_and_bad_number(fake: FakeVonage) -> None:
+    with pytest.raises(SendError) as caught:
+        await messages_send(fake, application_id="someone-else")
+    assert (caught.value.code, caught.value.retryable) == ("auth", False)
+    bad = Outgoing(8, None, "+123", "Hej", "question", "GSM-7", 1, 1)
+    with pytest.raises(SendError) as caught:
+        await messages_send(fake, bad)
+    assert (caught.value.code, caught.value.retryable) == ("invalid_number", False)
+    assert len(fake.requests) == 1  # the bad number never left
+
+
+# --- the factory, the simulator, the fake itself -----------------------------------------------
+
+
+async def test_the_factory_builds_each_kind(fake: FakeVonage) -> None:
+    for kind, cls in [
+        ("simulator", SimulatorTransport),
+        ("vonage-sms", VonageSmsTransport),
+        ("vonage-messages", VonageMessagesTransport),
+    ]:
+        transport = build_transport(kind, settings(fake), threads=2)
+        assert isinstance(transport, cls) and transport.name == kind
+        await transport.close()
+    with pytest.raises(ValueError, match="unknown transport"):
+        build_transport("carrier-pigeon", settings(fake), threads=1)
+    with pytest.raises(ValueError, match="application_id"):
+        build_transport("vonage-messages", VonageSettings(), threads=1)
 
 
 async def test_the_simulator_reports_delivery() -> None:
@@ -144,8 +335,27 @@ async def test_the_simulator_reports_delivery() -> None:
 
     simulator = SimulatorTransport(sink, receipt_delay=0.01)
     result = await simulator.send(message())
-    await asyncio.sleep(0.05)
-    await simulator.close()
-    assert [(r.provider_ref, r.status, r.client_ref) for r in received] == [
-        (result.provider_ref, "delivered", "smsbot-7")
+    assert result.provider_ref.startswith("sim-")
+    await asyncio.sleep(0.1)
+    late = SimulatorTransport(sink, receipt_delay=10)
+    await late.send(message())
+    await late.close()  # cancels the receipt still pending
+    assert [(r.provider_ref, r.status, r.client_ref, r.phone) for r in received] == [
+        (result.provider_ref, "delivered", "smsbot-7", "+46701740642")
     ]
+
+
+def test_the_fake_runs_in_a_thread_for_synchronous_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with FakeVonage() as fake:
+        ca_path = fake.ca_path
+        monkeypatch.setitem(os.environ, "REQUESTS_CA_BUNDLE", ca_path)
+        auth = vonage.Auth(api_key=API_KEY, api_secret=API_SECRET)
+        options = vonage.HttpClientOptions(rest_host=fake.host, timeout=2, max_retries=0)
+        response = vonage.Vonage(auth, http_client_options=options).sms.send(
+            SmsMessage(to="46701740642", from_="46701740000", text="Hej", client_ref="r-1")
+        )
+        assert response.messages[0].message_id == fake.sent_to("+46701740642")[0].message_id
+        assert fake.count_by_client_ref() == {"r-1": 1}
+    assert not Path(ca_path).exists()  # its temporary directory is gone

@@ -1,1 +1,10 @@
-"""Transports: the built-in simulator and Vonage (SMS API, Messages API)."""
+"""Transports: the built-in simulator and Vonage (SMS API, Messages API).
+
+`build_transport(kind, settings, threads=...)` makes one; every transport offers
+`send(Outgoing) -> SendResult` (or raises `SendError`) and `close()`.
+"""
+
+from smsbot.transport.base import SendError, SendResult, Transport, VonageSettings
+from smsbot.transport.factory import build_transport
+
+__all__ = ["SendError", "SendResult", "Transport", "VonageSettings", "build_transport"]

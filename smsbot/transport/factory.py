@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from smsbot.domain import DeliveryReceipt
 from smsbot.transport.base import Transport, VonageSettings
-from smsbot.transport.simulator import SimulatorTransport
+from smsbot.transport.simulator import ReceiptSink, SimulatorTransport
 
-__all__ = ["build_transport"]
+__all__ = ["KINDS", "build_transport"]
+
+KINDS = ("simulator", "vonage-sms", "vonage-messages")
 
 
 def build_transport(
@@ -16,8 +15,12 @@ def build_transport(
     settings: VonageSettings,
     *,
     threads: int,
-    receipt_sink: Callable[[DeliveryReceipt], Awaitable[None]] | None = None,
+    receipt_sink: ReceiptSink | None = None,
 ) -> Transport:
+    """`simulator`, `vonage-sms` or `vonage-messages` (the SDK is imported only when needed).
+
+    `receipt_sink` is for the simulator only: Vonage's receipts arrive by webhook.
+    """
     if kind == "simulator":
         return SimulatorTransport(receipt_sink)
     if kind == "vonage-sms":
@@ -28,4 +31,4 @@ def build_transport(
         from smsbot.transport.vonage_messages import VonageMessagesTransport
 
         return VonageMessagesTransport(settings, threads=threads)
-    raise ValueError(f"unknown transport kind {kind!r}")
+    raise ValueError(f"unknown transport kind {kind!r}; expected one of {', '.join(KINDS)}")

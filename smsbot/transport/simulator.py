@@ -1,4 +1,4 @@
-"""The built-in simulator: records instead of sending, and reports delivery a moment later."""
+"""The built-in simulator: sends nothing, and reports delivery a moment later."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from smsbot.domain import DeliveryReceipt
+from smsbot.logs import get_logger
 from smsbot.storage.outbox import Outgoing
 from smsbot.transport.base import SendResult
 
-__all__ = ["SimulatorTransport"]
+__all__ = ["ReceiptSink", "SimulatorTransport"]
 
 ReceiptSink = Callable[[DeliveryReceipt], Awaitable[None]]
+
+log = get_logger("smsbot.transport.simulator")
 
 
 class SimulatorTransport:
@@ -34,17 +37,21 @@ class SimulatorTransport:
                 client_ref=message.client_ref,
                 phone=message.phone,
             )
-            task = asyncio.create_task(self._deliver(receipt))
-            self._pending.add(task)
+            task = asyncio.create_task(self._deliver(self.receipt_sink, receipt))
+            self._pending.add(task)  # a reference, so the task is not garbage-collected
             task.add_done_callback(self._pending.discard)
         return SendResult(provider_ref=ref, parts=message.segments)
 
-    async def _deliver(self, receipt: DeliveryReceipt) -> None:
+    async def _deliver(self, sink: ReceiptSink, receipt: DeliveryReceipt) -> None:
         await asyncio.sleep(self.receipt_delay)
-        assert self.receipt_sink is not None
-        await self.receipt_sink(receipt)
+        try:
+            await sink(receipt)
+        except Exception:  # a receipt the sink could not take must not vanish silently
+            log.exception("simulated_receipt_failed", provider_ref=receipt.provider_ref)
 
     async def close(self) -> None:
-        for task in list(self._pending):
+        """Cancel receipts not yet delivered."""
+        pending = list(self._pending)
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._pending, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)

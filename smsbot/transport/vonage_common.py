@@ -1,44 +1,78 @@
 """What both Vonage transports share: a thread pool, one SDK client per thread, error mapping.
 
-The SDK is synchronous (requests), so sends run in a bounded pool of threads. Each thread has
-its own client: the SDK shares one mutable header dict per client, and a client per thread keeps
-requests apart. Every client is built with `max_retries=0` and `pool_maxsize=1`: urllib3 then
-never re-POSTs, and the SDK's own retry loop on a dropped connection (it retries up to
-`pool_maxsize` times) runs once, so a dropped connection never sends the same SMS twice. Our
-outbox does the retrying, with the same client reference.
+The SDK is synchronous (requests), so sends run in a bounded pool of threads and the event loop
+never waits on the network. Each thread has its own SDK client: the SDK keeps one mutable header
+dict per client (the Authorization and Content-Type of the last call), so clients are never
+shared between threads or between the two APIs.
+
+Every client is built with `max_retries=0` and `pool_maxsize=1` (one thread uses it, so one
+connection is all it needs). Both matter: urllib3 then never retries, and the SDK's own loop,
+which re-sends a request whose connection closed without an answer (`RemoteDisconnected`) up to
+`pool_maxsize` times (10 by default: the same SMS ten times), runs once. Our outbox does the
+retrying, with the same client reference.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import pydantic
 import requests
 import vonage
 from vonage_http_client import errors as http_errors
+from vonage_utils.errors import VonageError
 
 from smsbot.transport.base import SendError, VonageSettings
 
-__all__ = ["ThreadedClient", "map_error"]
+__all__ = ["SDK_ERRORS", "ThreadedClient", "digits", "map_error"]
 
 T = TypeVar("T")
+
+# What the SDK and requests raise for a send that did not go through. Anything else is a bug and
+# propagates (the sender logs it loudly and retries).
+SDK_ERRORS: tuple[type[Exception], ...] = (
+    VonageError,
+    requests.RequestException,
+    pydantic.ValidationError,
+)
+
+
+def digits(phone: str) -> str:
+    """E.164 as the Vonage APIs want it: digits only, no '+'."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _quiet_sdk_logger() -> None:
+    # At DEBUG the SDK logs every request with its headers (Basic credentials, JWTs) and body
+    # (phone numbers, texts). Keep it at INFO unless someone configured it on purpose.
+    logger = logging.getLogger("vonage")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 class ThreadedClient:
     """Runs SDK calls in a bounded thread pool, each thread with its own client."""
 
-    def __init__(self, settings: VonageSettings, *, threads: int, use_jwt: bool) -> None:
+    def __init__(self, settings: VonageSettings, *, threads: int, auth: Callable[[], Any]) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, not {threads}")
         self.settings = settings
-        self.use_jwt = use_jwt
+        self._auth = auth
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vonage")
         self._local = threading.local()
         self._clients: list[Any] = []
         self._lock = threading.Lock()
+        self._closed = False
+        _quiet_sdk_logger()
 
     def client(self) -> Any:
+        """This thread's client (made on first use)."""
         client = getattr(self._local, "client", None)
         if client is None:
             client = vonage.Vonage(self._auth(), http_client_options=self._options())
@@ -47,30 +81,31 @@ class ThreadedClient:
                 self._clients.append(client)
         return client
 
-    def _auth(self) -> Any:
-        s = self.settings
-        if self.use_jwt:
-            return vonage.Auth(application_id=s.application_id, private_key=s.private_key)
-        return vonage.Auth(api_key=s.api_key, api_secret=s.api_secret)
-
     def _options(self) -> Any:
         s = self.settings
         return vonage.HttpClientOptions(
             api_host=s.api_host,
             rest_host=s.rest_host,
-            timeout=s.timeout_seconds,
+            timeout=max(1, math.ceil(s.timeout_seconds)),  # the SDK takes whole seconds only
             pool_connections=1,
             pool_maxsize=1,
             max_retries=0,
         )
 
     async def call(self, work: Callable[[Any], T]) -> T:
+        """Run `work(client)` in the pool; the event loop stays free meanwhile."""
+        if self._closed:
+            raise SendError("the transport is closed", retryable=True, code="closed")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: work(self.client()))
 
     async def close(self) -> None:
+        """Wait for sends under way, then close every client's connections."""
+        self._closed = True
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
-        for client in self._clients:  # the SDK has no close(): its requests session does
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:  # the SDK has no close(); its requests session has
             session = getattr(client.http_client, "_session", None)
             if session is not None:
                 session.close()
@@ -78,22 +113,53 @@ class ThreadedClient:
 
 def map_error(error: Exception) -> SendError:
     """An SDK or network error as a SendError that says whether a retry can help."""
-    if isinstance(error, requests.Timeout):
-        return SendError(f"timed out: {error}", retryable=True, code="timeout")
-    if isinstance(error, requests.ConnectionError):
-        return SendError(f"connection failed: {error}", retryable=True, code="connection")
-    if isinstance(error, http_errors.RateLimitedError):
-        return SendError("rate limited (429)", retryable=True, code="http_429")
-    if isinstance(error, http_errors.AuthenticationError | http_errors.ForbiddenError):
-        return SendError(f"not authorised: {error}", retryable=False, code="auth")
+    if isinstance(error, requests.RequestException):
+        return _network_error(error)
     if isinstance(error, http_errors.HttpRequestError):
         return _http_error(error)
+    if isinstance(error, pydantic.ValidationError):
+        return _invalid(error)
     return SendError(f"{type(error).__name__}: {error}", retryable=False, code="rejected")
 
 
-def _http_error(error: Exception) -> SendError:
-    response = getattr(error, "response", None)
-    status = int(getattr(response, "status_code", 0) or 0)
-    if status >= 500:
-        return SendError(f"provider error ({status})", retryable=True, code="http_5xx")
-    return SendError(f"refused ({status}): {error}", retryable=False, code=f"http_{status}")
+def _network_error(error: requests.RequestException) -> SendError:
+    # The request may or may not have reached Vonage: a retry can send the SMS twice, which the
+    # outbox accepts (same client_ref) rather than lose it.
+    if isinstance(error, requests.Timeout):  # ConnectTimeout is also a ConnectionError
+        return SendError(f"timed out: {error}", retryable=True, code="timeout")
+    if isinstance(error, requests.exceptions.SSLError):
+        return SendError(f"TLS failed: {error}", retryable=True, code="tls")
+    if isinstance(error, requests.ConnectionError):
+        return SendError(f"connection failed: {error}", retryable=True, code="connection")
+    return SendError(f"request failed: {error}", retryable=True, code="connection")
+
+
+def _http_error(error: http_errors.HttpRequestError) -> SendError:
+    status = int(getattr(error.response, "status_code", 0) or 0)
+    detail = f"HTTP {status}{_problem(error.response)}"
+    if isinstance(error, http_errors.RateLimitedError) or status == 429:
+        return SendError(f"rate limited: {detail}", retryable=True, code="http_429")
+    if isinstance(error, http_errors.AuthenticationError | http_errors.ForbiddenError):
+        return SendError(f"not authorised: {detail}", retryable=False, code="auth")
+    if isinstance(error, http_errors.ServerError) or status >= 500:
+        return SendError(f"provider error: {detail}", retryable=True, code="http_5xx")
+    return SendError(f"refused: {detail}", retryable=False, code="rejected")
+
+
+def _problem(response: Any) -> str:
+    """The title and detail of an RFC 7807 error body, if there is one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    words = [str(body[key]) for key in ("title", "detail") if body.get(key)]
+    return f" ({': '.join(words)})" if words else ""
+
+
+def _invalid(error: pydantic.ValidationError) -> SendError:
+    fields = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
+    reason = f"the SDK refused the message: {error.error_count()} problem(s) in {sorted(fields)}"
+    code = "invalid_number" if "to" in fields else "rejected"
+    return SendError(reason, retryable=False, code=code)
