@@ -1,24 +1,37 @@
-"""Reading flow files: YAML with line numbers, so every problem reads `file:line: what is wrong`."""
+"""Reading flow files: YAML with line numbers, so every problem reads `file:line: what is wrong`.
+
+The YAML is composed into nodes (which keep their marks) and walked here into plain data plus a
+map from each data path to its line: a problem about a key points at the key's line, one about a
+value at the value's. PyYAML accepts duplicate keys silently; here they are errors. Aliases are
+resolved (a recursive one, or one that expands past a size limit, is refused), merge keys and
+custom tags are refused, and dates stay the text they were written as.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from smsbot.engine.definition import Problem, build_flow
+from smsbot.engine.definition import DataPath, Problem, build_flow
 from smsbot.engine.model import Flow
 
 __all__ = ["Finding", "check_files", "flow_files", "load_flow_dir", "load_flow_file"]
 
-Lines = dict[tuple[str | int, ...], int]
-NOT_FLOWS = ("tags.yaml", "tags.yml")
+Lines = dict[DataPath, int]
+NOT_FLOWS = ("tags.yaml", "tags.yml")  # feedback tag rules live beside the flows
+_MAX_NODES = 100_000  # a flow is a few hundred nodes; aliases must not blow it up
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_AS_WRITTEN = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary")
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem in one file, at a line, as `smsbot flows check` prints it."""
+
     file: str
     line: int
     message: str
@@ -29,139 +42,237 @@ class Finding:
         return f"{self.file}:{self.line}: {prefix}{self.message}"
 
 
-class _Refused(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        self.line, self.message = line, message
-
-
 def load_flow_file(path: Path) -> tuple[Flow | None, list[Finding]]:
-    """Read and check one flow file; never raises for what is in the file."""
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Finding(name, 1, "no such file")]
-    except UnicodeDecodeError as error:
-        return None, [Finding(name, 1, f"not UTF-8 text (byte {error.start})")]
-    except OSError as error:
-        return None, [Finding(name, 1, f"cannot read: {error.strerror}")]
-    try:
-        data, lines = _compose(text)
-    except _Refused as refused:
-        return None, [Finding(name, refused.line, refused.message)]
-    flow, problems = build_flow(data)
-    return flow, [_locate(name, problem, data, lines) for problem in problems]
-
-
-def _compose(text: str) -> tuple[object, Lines]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        raise _Refused(line, f"could not read YAML: {error.problem or error}") from error
-    except yaml.YAMLError as error:
-        raise _Refused(1, f"could not read YAML: {error}") from error
-    if node is None:
-        raise _Refused(1, "the file is empty: a flow starts with 'format: 1'")
-    if not isinstance(node, yaml.MappingNode):
-        raise _Refused(node.start_mark.line + 1, "a flow file must be a mapping (format, id, ...)")
-    lines: Lines = {}
-    return _plain(node, (), lines), lines
-
-
-def _plain(node: yaml.Node, path: tuple[str | int, ...], lines: Lines) -> object:
-    """The node as plain data, noting each path's line; duplicate keys are refused."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        return _plain_mapping(node, path, lines)
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return _scalar(node)
-
-
-def _scalar(node: yaml.Node) -> object:
-    """A scalar's value, typed as YAML 1.1 safe loading types it (true, 12, 'text')."""
-    return yaml.SafeLoader("").construct_object(node)
-
-
-def _plain_mapping(node: yaml.MappingNode, path: tuple[str | int, ...], lines: Lines) -> object:
-    result: dict[str, object] = {}
-    for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            raise _Refused(key_node.start_mark.line + 1, "merge keys (<<) are not supported")
-        key = str(_scalar(key_node))
-        if key in result:
-            raise _Refused(key_node.start_mark.line + 1, f"duplicate key '{key}'")
-        lines[(*path, key)] = key_node.start_mark.line + 1
-        result[key] = _plain(value_node, (*path, key), lines)
-        lines[(*path, key)] = key_node.start_mark.line + 1
-    return result
-
-
-def _locate(name: str, problem: Problem, data: object, lines: Lines) -> Finding:
-    path = problem.path
-    while path and path not in lines:
-        path = path[:-1]
-    line = lines.get(path, 1)
-    return Finding(name, line, _prefix(problem, data) + problem.message, problem.severity)
-
-
-def _prefix(problem: Problem, data: object) -> str:
-    """`question 'ces': ` before a problem inside a question."""
-    path = problem.path
-    if len(path) < 2 or path[0] != "questions" or not isinstance(path[1], int):
-        return ""
-    questions = data.get("questions") if isinstance(data, Mapping) else None
-    if not isinstance(questions, list) or path[1] >= len(questions):
-        return ""
-    item = questions[path[1]]
-    qid = item.get("id") if isinstance(item, Mapping) else None
-    if not qid or problem.message.startswith(f"question '{qid}'"):
-        return ""
-    return f"question '{qid}': "
+    """Read and check one flow file; never raises for what is (or is not) in the file."""
+    loaded = _load(path)
+    return loaded.flow, loaded.findings
 
 
 def flow_files(directory: Path) -> list[Path]:
+    """The flow files of a folder: *.yaml and *.yml, except the tag rules."""
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     return [p for p in files if p.name not in NOT_FLOWS]
 
 
 def load_flow_dir(directory: Path) -> tuple[dict[str, Flow], list[Finding]]:
-    """Every flow in the folder; a broken file is left out and reported."""
-    flows: dict[str, Flow] = {}
-    findings: list[Finding] = []
-    paths = flow_files(directory)
+    """Every flow in the folder. A broken file, or one whose id or trigger another file already
+    has (files are taken in name order), is left out and reported."""
     if not directory.is_dir():
         return {}, [Finding(str(directory), 1, "no such folder of flows")]
-    for path in paths:
-        flow, found = load_flow_file(path)
-        findings += found
-        if flow is not None:
-            findings += _clashes(flow, path, flows)
-            flows.setdefault(flow.id, flow)
-    return flows, findings
-
-
-def _clashes(flow: Flow, path: Path, flows: Mapping[str, Flow]) -> list[Finding]:
-    found = []
-    if flow.id in flows:
-        found.append(Finding(str(path), 1, f"flow id '{flow.id}' is used by another file too"))
-    for other in flows.values():
-        for trigger in set(flow.triggers) & set(other.triggers):
-            message = f"event type '{trigger}' already starts flow '{other.id}'"
-            found.append(Finding(str(path), 1, message))
-    return found
+    registry = _Registry()
+    for path in flow_files(directory):
+        registry.add(path, _load(path))
+    return registry.flows, registry.findings
 
 
 def check_files(paths: Sequence[Path]) -> list[Finding]:
-    """What `smsbot flows check` prints: each file's findings, then clashes between files."""
-    findings: list[Finding] = []
-    flows: dict[str, Flow] = {}
+    """What `smsbot flows check` prints: each file's findings, and clashes between the files."""
+    registry = _Registry()
     for path in paths:
-        flow, found = load_flow_file(path)
-        findings += found
-        if flow is not None:
-            findings += _clashes(flow, path, flows)
-            flows.setdefault(flow.id, flow)
-    return findings
+        registry.add(path, _load(path))
+    return registry.findings
+
+
+# --- one file ---------------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """The file cannot be read as a flow at all: one finding, at a line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+@dataclass
+class _Loaded:
+    flow: Flow | None
+    findings: list[Finding]
+    lines: Lines = field(default_factory=dict)
+
+    def line_of(self, path: DataPath) -> int:
+        return _line(self.lines, path)
+
+
+def _load(path: Path) -> _Loaded:
+    name = str(path)
+    reader = _Reader()
+    try:
+        data = reader.read(_read_text(path))
+    except _Refused as refused:
+        return _Loaded(None, [Finding(name, refused.line, refused.message)])
+    flow, problems = build_flow(data)
+    found = [Finding(name, line, message) for line, message in reader.duplicates]
+    found += [_locate(name, problem, data, reader.lines) for problem in problems]
+    found.sort(key=lambda f: f.line)  # stable: same-line findings keep the checker's order
+    return _Loaded(None if reader.duplicates else flow, found, reader.lines)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _Refused(1, "no such file") from None
+    except IsADirectoryError:
+        raise _Refused(1, "this is a folder, not a flow file") from None
+    except OSError as error:
+        raise _Refused(1, f"cannot read the file: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        message = f"not UTF-8 text (byte {error.start}): save the file as UTF-8"
+        raise _Refused(line, message) from None
+
+
+class _Reader:
+    """YAML text -> plain data, noting the line of every path and every duplicate key."""
+
+    def __init__(self) -> None:
+        self.lines: Lines = {}
+        self.duplicates: list[tuple[int, str]] = []
+        self.nodes = 0
+        self.open: set[int] = set()  # ids of the collections being walked (recursive aliases)
+        self.constructor = yaml.SafeLoader("")
+
+    def read(self, text: str) -> object:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            problem = error.problem or error.context or str(error)
+            if error.context and problem.startswith("but "):  # "expected a single document..."
+                problem = f"{error.context}, {problem}"
+            raise _Refused(
+                mark.line + 1 if mark else 1, f"could not read YAML: {problem}"
+            ) from None
+        except yaml.YAMLError as error:
+            raise _Refused(1, f"could not read YAML: {error}") from None
+        except RecursionError:
+            raise _Refused(1, "could not read YAML: it nests too deeply") from None
+        if node is None:
+            raise _Refused(1, "the file is empty: a flow starts with 'format: 1'")
+        if not isinstance(node, yaml.MappingNode):
+            raise _Refused(_line_of(node), "a flow file must be a mapping (format, id, ...)")
+        try:
+            return self.plain(node, ())
+        except RecursionError:
+            raise _Refused(1, "the file nests too deeply") from None
+
+    def plain(self, node: yaml.Node, path: DataPath) -> object:
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            raise _Refused(_line_of(node), "the file is too large once its aliases are expanded")
+        self.lines.setdefault(path, _line_of(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if id(node) in self.open:
+            raise _Refused(
+                _line_of(node), "an alias (*name) refers to the list or mapping it is in"
+            )
+        self.open.add(id(node))
+        try:
+            return self.collection(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def collection(self, node: yaml.Node, path: DataPath) -> object:
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+            return [self.plain(item, (*path, i)) for i, item in enumerate(node.value)]
+        raise _Refused(_line_of(node), f"YAML tags such as {node.tag} are not supported")
+
+    def mapping(self, node: yaml.MappingNode, path: DataPath) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for key_node, value_node in node.value:
+            key = self.key(key_node)
+            if key in result:
+                self.duplicates.append((_line_of(key_node), f"duplicate key '{key}'"))
+                continue
+            self.lines[(*path, key)] = _line_of(key_node)
+            result[key] = self.plain(value_node, (*path, key))
+        return result
+
+    def key(self, node: yaml.Node) -> str:
+        if node.tag == "tag:yaml.org,2002:merge":
+            raise _Refused(_line_of(node), "merge keys (<<) are not supported")
+        if not isinstance(node, yaml.ScalarNode):
+            raise _Refused(_line_of(node), "a key must be a plain word, not a list or mapping")
+        return str(node.value)  # as written: `no:` and `on:` stay words, not yes/no values
+
+    def scalar(self, node: yaml.ScalarNode) -> object:
+        if node.tag in _AS_WRITTEN:
+            return node.value  # a date stays the text it was written as
+        try:
+            return self.constructor.construct_object(node)
+        except yaml.YAMLError as error:
+            problem = getattr(error, "problem", None) or str(error)
+            raise _Refused(_line_of(node), f"could not read YAML: {problem}") from None
+
+
+def _line_of(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _line(lines: Mapping[DataPath, int], path: DataPath) -> int:
+    """The line of a path, or of its nearest parent that is in the file."""
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _locate(name: str, problem: Problem, data: object, lines: Lines) -> Finding:
+    message = _prefix(problem, data) + problem.message
+    return Finding(name, _line(lines, problem.path), message, problem.severity)
+
+
+def _prefix(problem: Problem, data: object) -> str:
+    """`question 'ces': ` before a problem inside a question (by number if it has no id)."""
+    path = problem.path
+    if len(path) < 2 or path[0] != "questions" or not isinstance(path[1], int):
+        return ""
+    questions = data.get("questions") if isinstance(data, Mapping) else None
+    item = questions[path[1]] if isinstance(questions, list) else None
+    qid = item.get("id") if isinstance(item, Mapping) else None
+    label = f"question '{qid}'" if isinstance(qid, str) and qid else f"question {path[1] + 1}"
+    return "" if problem.message.startswith(label) else f"{label}: "
+
+
+# --- several files ----------------------------------------------------------------------------
+
+
+class _Registry:
+    """Flows by id and by trigger: a second flow with either is reported and left out."""
+
+    def __init__(self) -> None:
+        self.flows: dict[str, Flow] = {}
+        self.findings: list[Finding] = []
+        self.files: dict[str, str] = {}  # flow id -> its file
+        self.triggers: dict[str, str] = {}  # event type -> id of the flow it starts
+
+    def add(self, path: Path, loaded: _Loaded) -> None:
+        self.findings += loaded.findings
+        flow = loaded.flow
+        if flow is None:
+            return
+        clashes = self.clashes(str(path), flow, loaded)
+        self.findings += clashes
+        if clashes:
+            return
+        self.flows[flow.id] = flow
+        self.files[flow.id] = str(path)
+        self.triggers.update(dict.fromkeys(flow.triggers, flow.id))
+
+    def clashes(self, name: str, flow: Flow, loaded: _Loaded) -> list[Finding]:
+        found = []
+        if flow.id in self.files:
+            message = f"flow id '{flow.id}' is already used by {self.files[flow.id]}"
+            found.append(Finding(name, loaded.line_of(("id",)), message))
+        for index, trigger in enumerate(flow.triggers):
+            other = self.triggers.get(trigger)
+            if other is not None:
+                where = self.files[other]
+                message = f"event type '{trigger}' already starts flow '{other}' ({where})"
+                found.append(Finding(name, loaded.line_of(("triggers", index)), message))
+        return found

@@ -1,4 +1,4 @@
-"""Broken flow files give `file:line: message`; shipped and valid ones load."""
+"""Flow files: broken ones give exact `file:line: message` findings; valid and shipped ones load."""
 
 from __future__ import annotations
 
@@ -6,44 +6,86 @@ from pathlib import Path
 
 import pytest
 
-from smsbot.flowfiles import check_files, flow_files, load_flow_dir, load_flow_file
+from smsbot.flowfiles import Finding, check_files, flow_files, load_flow_dir, load_flow_file
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "flows_broken"
+VALID = HERE / "flows_valid"
+SHIPPED = HERE.parent / "flows"
 
-EXPECTED = [
-    ("bad-condition.yaml", 15, "question 'why': condition: use '==' to compare (column 6)"),
-    ("duplicate-key.yaml", 13, "duplicate key 'text'"),
-    ("later-question.yaml", 11, "question 'why': condition names 'solved', which is asked later"),
-    ("max-below-min.yaml", 15, "question 'ces': max (8) must be greater than min (9)"),
-    ("missing-translation.yaml", 14, "question 'csat': missing the 'fi' text"),
-    ("syntax-error.yaml", 6, "could not read YAML: mapping values are not allowed here"),
-    (
-        "tab-indent.yaml",
-        4,
-        "could not read YAML: found character '\\t' that cannot start any token",
-    ),
-    ("typo-key.yaml", 3, "unknown key 'tittle' (did you mean 'title'?)"),
-    ("unknown-placeholder.yaml", 11, "question 'wait': unknown placeholder {wait_minutes}"),
-    ("unreachable.yaml", 15, "question 'why' is never asked: its condition is never true"),
-    ("wrong-value.yaml", 14, "question 'why': 'solved' is never 'ja' (it is one of yes, no)"),
-]
+# file -> every finding it gives, as (line, message)
+EXPECTED: list[tuple[str, list[tuple[int, str]]]] = [
+    ("bad-condition.yaml", [(15, "question 'why': condition: use '==' to compare (column 6)")]),
+    ("duplicate-key.yaml", [(13, "duplicate key 'text'")]),
+    ("later-question.yaml",
+     [(11, "question 'why': condition names 'solved', which is asked later")]),
+    ("max-below-min.yaml", [(15, "question 'ces': max (8) must be greater than min (9)")]),
+    ("missing-translation.yaml", [(14, "question 'csat': missing the 'fi' text")]),
+    ("option-typo.yaml", [
+        (15, "question 'reason': missing 'label'"),
+        (16, "question 'reason': unknown key 'lable' (did you mean 'label'?)"),
+    ]),
+    ("quiet-hours-unquoted.yaml",
+     [(8, 'expected a time of day as HH:MM, got 1260 (put it in quotes: "21:00")')]),
+    ("several-problems.yaml", [
+        (3, "flow id 'Health Visit': use lower case letters, digits, - and _"),
+        (6, "expected a duration such as 30m, 48h or 7d, got '2 days'"),
+        (14, "question 'csat': retries must be 0, 1, 2 or 3, got 5"),
+        (17, "question 'solved': unknown placeholder {name}"
+             " (add it to 'fields' if the event has it)"),
+        (20, "question 'why': 'solved' is never 'nej' (it is one of yes, no)"),
+    ]),
+    ("syntax-error.yaml", [(6, "could not read YAML: mapping values are not allowed here")]),
+    ("tab-indent.yaml",
+     [(4, "could not read YAML: found character '\\t' that cannot start any token")]),
+    ("typo-key.yaml", [(3, "unknown key 'tittle' (did you mean 'title'?)")]),
+    ("unknown-placeholder.yaml", [
+        (11, "question 'wait': unknown placeholder {wait_minutes}"
+             " (add it to 'fields' if the event has it)"),
+    ]),
+    ("unreachable.yaml", [(15, "question 'why' is never asked: its condition is never true")]),
+    ("wrong-language-key.yaml", [
+        (6, "missing the 'sv' text"),
+        (7, "unsupported language 'se' (use sv, fi, en)"),
+    ]),
+    ("wrong-value.yaml", [(14, "question 'why': 'solved' is never 'ja' (it is one of yes, no)")]),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "line", "message"), EXPECTED)
-def test_broken_files_are_located(name: str, line: int, message: str) -> None:
+@pytest.mark.parametrize(("name", "expected"), EXPECTED, ids=[name for name, _ in EXPECTED])
+def test_broken_files_are_located(name: str, expected: list[tuple[int, str]]) -> None:
     path = BROKEN / name
     flow, findings = load_flow_file(path)
     assert flow is None
-    assert [str(f) for f in findings if f.severity == "error"] == [f"{path}:{line}: {message}"]
+    assert [str(f) for f in findings] == [f"{path}:{line}: {message}" for line, message in expected]
 
 
 def test_every_broken_file_is_in_the_table() -> None:
-    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(n for n, _, _ in EXPECTED)
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(n for n, _ in EXPECTED)
+
+
+def test_findings_print_as_file_line_message() -> None:
+    assert str(Finding("flows/visit.yaml", 14, "question 'ces': max (8) ...")) == (
+        "flows/visit.yaml:14: question 'ces': max (8) ..."
+    )
+    assert str(Finding("flows/visit.yaml", 3, "opening ('fi') ...", "warning")) == (
+        "flows/visit.yaml:3: warning: opening ('fi') ..."
+    )
+
+
+def test_a_valid_flow_with_anchors_loads_without_findings() -> None:
+    flow, findings = load_flow_file(VALID / "clean.yaml")
+    assert findings == []
+    assert flow is not None
+    assert flow.id == "library-visit"
+    assert flow.triggers == ("library.visit", "library.loan_returned")
+    assert flow.question("thanks").text == flow.closing  # via the &thanks anchor
+    assert flow.question("why").when_source is not None
+    assert flow.schedule.max_age_seconds == 12 * 3600
 
 
 def test_warnings_name_language_segments_and_encoding() -> None:
-    path = HERE / "flows_valid" / "warnings.yaml"
+    path = VALID / "warnings.yaml"
     flow, findings = load_flow_file(path)
     assert flow is not None
     assert [str(f) for f in findings] == [
@@ -57,44 +99,136 @@ def test_warnings_name_language_segments_and_encoding() -> None:
 
 
 def test_the_shipped_flows_load_without_findings() -> None:
-    flows, findings = load_flow_dir(HERE.parent / "flows")
+    flows, findings = load_flow_dir(SHIPPED)
     assert findings == []
     assert sorted(flows) == ["benefit-decision", "contact-centre", "health-visit"]
     for flow in flows.values():
-        assert flow.languages and set(flow.languages) == {"sv", "fi", "en"}
+        assert set(flow.languages) == {"sv", "fi", "en"}
 
 
 def test_tags_yaml_is_not_a_flow() -> None:
-    assert "tags.yaml" not in [p.name for p in flow_files(HERE.parent / "flows")]
+    names = [p.name for p in flow_files(SHIPPED)]
+    assert "tags.yaml" not in names
+    assert "health-visit.yaml" in names
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "line", "message"),
     [
-        ("", "the file is empty: a flow starts with 'format: 1'"),
-        ("- a\n- b\n", "a flow file must be a mapping (format, id, ...)"),
-        ("a: &x 1\nb: *x\n<<: {c: 1}\n", "merge keys (<<) are not supported"),
+        ("", 1, "the file is empty: a flow starts with 'format: 1'"),
+        ("# only a comment\n", 1, "the file is empty: a flow starts with 'format: 1'"),
+        ("- a\n- b\n", 1, "a flow file must be a mapping (format, id, ...)"),
+        ("just words\n", 1, "a flow file must be a mapping (format, id, ...)"),
+        ("a: 1\n---\nb: 2\n", 2, "could not read YAML: expected a single document in the stream,"
+         " but found another document"),
+        ("a: &x 1\nb: *x\n<<: {c: 1}\n", 3, "merge keys (<<) are not supported"),
+        ("a:\n  b: &x [1, *x]\n", 2, "an alias (*name) refers to the list or mapping it is in"),
+        ("a: !include other.yaml\n", 1,
+         "could not read YAML: could not determine a constructor for the tag '!include'"),
+        ("a: !!omap [b: 1]\n", 1, "YAML tags such as tag:yaml.org,2002:omap are not supported"),
+        ("? [a, b]\n: 1\n", 1, "a key must be a plain word, not a list or mapping"),
+        ("a: " + "[" * 3000 + "]" * 3000 + "\n", 1, "could not read YAML: it nests too deeply"),
     ],
-)
-def test_odd_files(tmp_path: Path, content: str, message: str) -> None:
+    ids=["empty", "comment", "list", "scalar", "two documents", "merge", "recursive alias",
+         "custom tag", "omap", "list key", "deep"],
+)  # fmt: skip
+def test_odd_files_give_one_clear_finding(
+    tmp_path: Path, content: str, line: int, message: str
+) -> None:
     path = tmp_path / "odd.yaml"
-    path.write_text(content)
-    assert [f.message for f in load_flow_file(path)[1]] == [message]
+    path.write_text(content, encoding="utf-8")
+    assert load_flow_file(path) == (None, [Finding(str(path), line, message)])
+
+
+def test_aliases_that_expand_too_far_are_refused(tmp_path: Path) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for name, previous in zip("bcdef", "abcde", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    flow, findings = load_flow_file(path)
+    assert flow is None
+    assert [f.message for f in findings] == ["the file is too large once its aliases are expanded"]
+
+
+def test_every_duplicate_key_is_reported_and_the_flow_is_not_loaded(tmp_path: Path) -> None:
+    source = (VALID / "clean.yaml").read_text(encoding="utf-8")
+    source = source.replace("expires_after: 2d\n", "expires_after: 2d\nexpires_after: 3d\n")
+    source = source.replace("    retries: 0\n", "    retries: 0\n    retries: 1\n")
+    path = tmp_path / "dup.yaml"
+    path.write_text(source, encoding="utf-8")
+    flow, findings = load_flow_file(path)
+    assert flow is None
+    assert [(f.line, f.message) for f in findings] == [
+        (8, "duplicate key 'expires_after'"),
+        (49, "duplicate key 'retries'"),
+    ]
+
+
+def test_dates_stay_text(tmp_path: Path) -> None:
+    source = (VALID / "clean.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "date.yaml"
+    path.write_text(source.replace("expires_after: 2d", "expires_after: 2026-12-01"))
+    assert [str(f) for f in load_flow_file(path)[1]] == [
+        f"{path}:7: expected a duration such as 30m, 48h or 7d, got '2026-12-01'"
+    ]
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
     latin1 = tmp_path / "latin1.yaml"
-    latin1.write_bytes("id: vård".encode("latin-1"))
-    assert load_flow_file(latin1)[1][0].message.startswith("not UTF-8 text")
-    assert load_flow_file(tmp_path / "none.yaml")[1][0].message == "no such file"
+    latin1.write_bytes("format: 1\nid: vård\n".encode("latin-1"))
+    assert load_flow_file(latin1)[1] == [
+        Finding(str(latin1), 2, "not UTF-8 text (byte 15): save the file as UTF-8")
+    ]
+    missing = tmp_path / "none.yaml"
+    assert load_flow_file(missing)[1] == [Finding(str(missing), 1, "no such file")]
+    assert load_flow_file(tmp_path)[1] == [
+        Finding(str(tmp_path), 1, "this is a folder, not a flow file")
+    ]
+
+
+def _copy(source: Path, target: Path, *replacements: tuple[str, str]) -> Path:
+    text = source.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    target.write_text(text, encoding="utf-8")
+    return target
 
 
 def test_two_files_with_one_id_or_one_trigger(tmp_path: Path) -> None:
-    source = (HERE.parent / "flows" / "health-visit.yaml").read_text()
-    (tmp_path / "a.yaml").write_text(source)
-    (tmp_path / "b.yaml").write_text(source)
-    messages = [f.message for f in check_files(sorted(tmp_path.glob("*.yaml")))]
-    assert messages == [
-        "flow id 'health-visit' is used by another file too",
-        "event type 'visit.completed' already starts flow 'health-visit'",
+    first = _copy(SHIPPED / "health-visit.yaml", tmp_path / "a.yaml")
+    second = _copy(SHIPPED / "health-visit.yaml", tmp_path / "b.yaml")
+    assert [str(f) for f in check_files([first, second])] == [
+        f"{second}:4: flow id 'health-visit' is already used by {first}",
+        f"{second}:7: event type 'visit.completed' already starts flow 'health-visit' ({first})",
     ]
+
+
+def test_a_flow_dir_leaves_out_broken_and_clashing_flows(tmp_path: Path) -> None:
+    _copy(SHIPPED / "health-visit.yaml", tmp_path / "a-visit.yaml")
+    _copy(
+        SHIPPED / "contact-centre.yaml",
+        tmp_path / "b-contact.yml",
+        ("triggers: [contact.closed]", "triggers: [contact.closed, visit.completed]"),
+    )
+    _copy(BROKEN / "typo-key.yaml", tmp_path / "c-typo.yaml")
+    _copy(SHIPPED / "tags.yaml", tmp_path / "tags.yaml")
+    flows, findings = load_flow_dir(tmp_path)
+    assert sorted(flows) == ["health-visit"]
+    assert [(Path(f.file).name, f.line, f.message) for f in findings] == [
+        (
+            "b-contact.yml",
+            7,
+            "event type 'visit.completed' already starts flow 'health-visit'"
+            f" ({tmp_path / 'a-visit.yaml'})",
+        ),
+        ("c-typo.yaml", 3, "unknown key 'tittle' (did you mean 'title'?)"),
+    ]
+
+
+def test_a_missing_flow_dir(tmp_path: Path) -> None:
+    assert load_flow_dir(tmp_path / "nowhere") == (
+        {},
+        [Finding(str(tmp_path / "nowhere"), 1, "no such folder of flows")],
+    )
