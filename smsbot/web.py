@@ -191,7 +191,7 @@ async def post_events(request: web.Request) -> web.Response:
     structlog.contextvars.bind_contextvars(source=source)
     try:
         data = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         return _bad_request([{"field": "body", "message": f"not valid JSON: {error}"}])
     events, errors = _parse_events(data, source, gateway)
     if errors:
@@ -328,7 +328,7 @@ async def _messages_body(request: web.Request, endpoint: str) -> dict[str, Any] 
             return _refuse(gateway, endpoint, 401, check.reason, "signature check failed")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         return _refuse(gateway, endpoint, 400, "malformed", f"not valid JSON: {error}")
     if not isinstance(body, dict):
         return _refuse(gateway, endpoint, 400, "malformed", "expected a JSON object")
@@ -356,7 +356,7 @@ async def simulator_inbound(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     try:
         sms = gateway.simulated_sms(await request.json())
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         return _bad_request([{"field": "body", "message": str(error)}])
     result = await gateway.inbound.sms(sms)
     return _json({"status": result.outcome, "conversation_id": result.conversation_id})

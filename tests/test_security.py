@@ -170,3 +170,15 @@ async def test_header_floods_get_a_4xx(gw: Running, headers: dict[str, str]) -> 
         assert 400 <= r.status < 500
     async with gw.http.get(f"{gw.url}/healthz") as r:
         assert r.status == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/events", "/webhooks/vonage/messages/inbound", "/simulator/inbound"]
+)
+async def test_deeply_nested_json_is_a_400_not_a_crash(gw: Running, path: str) -> None:
+    headers = {"Authorization": "Bearer test-token", "Content-Type": "application/json"}
+    body = b"[" * 4000 + b"]" * 4000
+    async with gw.http.post(f"{gw.url}{path}", data=body, headers=headers) as r:
+        assert r.status in (400, 401)
+    async with gw.http.get(f"{gw.url}/healthz") as r:
+        assert r.status == 200
