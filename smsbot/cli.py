@@ -193,8 +193,9 @@ def _add_commands() -> None:
     from smsbot.export import export
     from smsbot.feedback_cli import feedback
     from smsbot.purge import purge_command
+    from smsbot.report_cli import report
 
-    for command in (feedback, export, purge_command):
+    for command in (feedback, export, purge_command, report):
         main.add_command(command)
 
 

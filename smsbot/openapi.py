@@ -6,6 +6,7 @@ from typing import Any
 
 from smsbot import __version__
 from smsbot.web_feedback import OPENAPI_PATHS as FEEDBACK_PATHS
+from smsbot.web_reports import OPENAPI_PATHS as REPORT_PATHS
 
 __all__ = ["openapi_document"]
 
@@ -254,6 +255,6 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "smsbot gateway", "version": __version__},
-        "paths": {**_paths(), **FEEDBACK_PATHS},
+        "paths": {**_paths(), **FEEDBACK_PATHS, **REPORT_PATHS},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

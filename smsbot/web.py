@@ -24,6 +24,7 @@ from smsbot.logs import get_logger
 from smsbot.openapi import openapi_document
 from smsbot.transport import vonage_webhooks as vw
 from smsbot.web_feedback import FeedbackContext, add_feedback_routes
+from smsbot.web_reports import ReportContext, add_report_routes
 
 __all__ = ["build_app"]
 
@@ -42,6 +43,14 @@ def build_app(gateway: Gateway) -> web.Application:
     )
     app[GATEWAY] = gateway
     _routes(app)
+    flows = {flow.id: flow for flow in gateway.catalog.flows()}
+    reports = ReportContext(
+        gateway.parts.db.conn,
+        flows,
+        gateway.config.privacy.min_group_size,
+        gateway.config.survey.timezone,
+    )
+    add_report_routes(app, lambda request: reports)
     if gateway.taxonomy is not None:
         taxonomy = gateway.taxonomy
         context = FeedbackContext(gateway.parts.db, taxonomy, gateway.clock.now)
