@@ -16,7 +16,7 @@ import aiosqlite
 import pytest
 from click.testing import CliRunner
 
-from smsbot.config import Config, load_config
+from smsbot.config import Config
 from smsbot.export import EXPORTS, export, parse_since, write_export
 from smsbot.storage.db import Database, open_database, ts
 
@@ -211,18 +211,6 @@ async def test_a_large_export_streams_in_constant_memory(db: Database, tmp_path:
 
 
 # --- the command -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return load_config(
-        ROOT / "config.toml",
-        environ={
-            "SMSBOT_DATABASE__PATH": str(tmp_path / "smsbot.db"),
-            "SMSBOT_FLOWS__DIR": str(ROOT / "flows"),
-            "SMSBOT_PRIVACY__PSEUDONYM_KEY": "k",
-        },
-    )
 
 
 def test_the_export_command(config: Config, tmp_path: Path) -> None:

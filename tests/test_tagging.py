@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
-from smsbot.config import Config, load_config
+from smsbot.config import Config
 from smsbot.feedback_cli import feedback, format_item
 from smsbot.storage.db import Database, open_database, ts
 from smsbot.tagging import (
@@ -410,18 +410,6 @@ async def test_counts_and_top_themes(db: Database, taxonomy: Taxonomy) -> None:
 
 
 # --- the command line ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return load_config(
-        ROOT / "config.toml",
-        environ={
-            "SMSBOT_DATABASE__PATH": str(tmp_path / "smsbot.db"),
-            "SMSBOT_FLOWS__DIR": str(ROOT / "flows"),
-            "SMSBOT_PRIVACY__PSEUDONYM_KEY": "k",
-        },
-    )
 
 
 def cli(config: Config, *args: str) -> tuple[int, str, str]:
