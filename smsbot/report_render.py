@@ -33,11 +33,16 @@ def _pct(value: object) -> str:
     return _NONE if value is None else f"{value} %"
 
 
-def _num(value: object) -> str:
-    """A mean or median: two decimals, or none when it is whole (a median of 4 is "4")."""
+def _mean(value: object) -> str:
+    """A mean: two decimals."""
+    return f"{value:.2f}" if isinstance(value, int | float) else _NONE
+
+
+def _median(value: object) -> str:
+    """A median of whole answers: whole, or .5 between two of them."""
     if not isinstance(value, int | float):
         return _NONE
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def _signed(value: object) -> str:
@@ -74,7 +79,7 @@ def _money(prices: object) -> str:
 def _mean_n(cell: Mapping[str, Any]) -> str:
     if cell["suppressed"]:
         return SUPPRESSED
-    return f"{_num(cell['figures'].get('mean'))} ({cell['n']})"
+    return f"{_mean(cell['figures'].get('mean'))} ({cell['n']})"
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -162,7 +167,7 @@ def _score(cell: Mapping[str, Any]) -> str:
     if "nps" in figures:
         return f"NPS {_signed(figures['nps'])}"
     if "ces" in figures:
-        return f"CES {_num(figures['ces'])}"
+        return f"CES {_mean(figures['ces'])}"
     if cell.get("kind") == "yesno":
         return f"yes {_pct(figures['shares_pct'].get('yes'))}"
     return ""
@@ -177,8 +182,8 @@ def _question_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
         label,
         cell["key"],
         str(cell["n"]),
-        _num(figures.get("mean")) if "mean" in figures else "",
-        _num(figures.get("median")) if "median" in figures else "",
+        _mean(figures.get("mean")) if "mean" in figures else "",
+        _median(figures.get("median")) if "median" in figures else "",
         _score(cell),
         distribution,
     ]
@@ -250,7 +255,7 @@ def _drivers(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
                 w.label(g),
                 f"{g['satisfaction']} {g['scale'][0]}-{g['scale'][1]}",
                 str(g["n"]),
-                _num(g["mean"]),
+                _mean(g["mean"]),
                 *(_mean_n(by_resolved[k]) if k in by_resolved else _NONE for k in ("yes", "no")),
                 r,
             ]

@@ -1,8 +1,10 @@
 """Survey reports: funnel, per question, time to first answer, what drives satisfaction, cost.
 
-Every figure is aggregated by SQLite (GROUP BY, window functions); Python only turns a few
-aggregated rows per group into figures, so a report over a million answers reads no row twice
-and holds no row list in memory.
+Every figure is aggregated by SQLite (GROUP BY, window functions, correlated look-ups through
+the existing indexes); Python only turns the few aggregated rows per group into figures, so no
+answer or message row is ever loaded into Python. Queries start from the conversations in scope
+(`conversations c CROSS JOIN messages/answers`), so a period or unit filter reads only those
+conversations' messages and answers.
 
 Scope (`ReportFilter`): conversation figures use `conversations.created_at`, event figures
 (`funnel`'s events_*) use `events.received_at`; `since` is inclusive, `until` exclusive; unit,
@@ -421,7 +423,7 @@ async def questions(
     (n: understood answers), and one drop-off cell per question (n: conversations asked it)."""
     scope = _scope(f, "c", "created_at")
     counts = await _conversation_counts(conn, scope)
-    answers = await _answer_counts(conn, scope, f.flow)
+    answers = await _answer_counts(conn, scope)
     asked = await _dropoff(conn, scope)
     in_scope = _flows_in_scope(f, flows)
     groups = []
@@ -450,17 +452,14 @@ def _replied(flows: Sequence[Flow]) -> list[tuple[Flow, Question]]:
     return [(flow, q) for flow in flows for q in flow.questions if q.expects_reply]
 
 
-async def _answer_counts(
-    conn: aiosqlite.Connection, scope: _Scope, flow: str | None
-) -> dict[_Cell, Counter[object]]:
-    flow_term = " AND a.flow_id = :flow" if flow is not None else ""
+async def _answer_counts(conn: aiosqlite.Connection, scope: _Scope) -> dict[_Cell, Counter[object]]:
     sql = f"""
         SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
             CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
                 WHEN 'text' THEN NULL ELSE a.value_text END AS v,
             COUNT(*) AS n
-        FROM answers a JOIN conversations c ON c.id = a.conversation_id
-        WHERE a.problem IS NULL {flow_term} {scope.where}
+        FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+        WHERE a.problem IS NULL {scope.where}
         GROUP BY k, a.flow_id, a.question_id, v"""
     found: dict[_Cell, Counter[object]] = defaultdict(Counter)
     for row in await _rows(conn, sql, scope.params):
@@ -468,26 +467,39 @@ async def _answer_counts(
     return found
 
 
+_ASKED = """m.direction = 'out' AND m.purpose = 'question' AND m.question_id IS NOT NULL
+    AND m.status != 'cancelled'"""
+
+
 async def _dropoff(conn: aiosqlite.Connection, scope: _Scope) -> dict[_Cell, tuple[int, int]]:
-    sql = f"""
-        WITH asked AS (
-            SELECT m.conversation_id AS cid, m.question_id AS qid, MAX(m.id) AS last_id
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.direction = 'out' AND m.purpose = 'question'
-                AND m.question_id IS NOT NULL AND m.status != 'cancelled' {scope.where}
-            GROUP BY m.conversation_id, m.question_id
-        ), last_asked AS (SELECT cid, MAX(last_id) AS last_id FROM asked GROUP BY cid)
-        SELECT {scope.key} AS k, c.flow_id AS flow_id, a.qid AS question_id,
-            COUNT(*) AS asked,
-            SUM(a.last_id = l.last_id AND c.status IN {_ENDED_UNFINISHED}
-                AND NOT EXISTS (SELECT 1 FROM answers x WHERE x.conversation_id = a.cid
-                    AND x.question_id = a.qid AND x.problem IS NULL)) AS dropped
-        FROM asked a JOIN last_asked l ON l.cid = a.cid JOIN conversations c ON c.id = a.cid
-        GROUP BY k, c.flow_id, a.qid"""
-    return {
-        (row["k"], row["flow_id"], row["question_id"]): (int(row["asked"]), int(row["dropped"]))
-        for row in await _rows(conn, sql, scope.params)
-    }
+    """Per question: conversations asked it (a question message out, not cancelled), and those
+    of them where it was the last question asked, never answered, and the conversation ended
+    unfinished (expired, opted out, undeliverable)."""
+    asked_sql = f"""
+        SELECT {scope.key} AS k, c.flow_id AS flow_id, m.question_id AS question_id,
+            COUNT(DISTINCT m.conversation_id) AS n
+        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+        WHERE {_ASKED} {scope.where}
+        GROUP BY k, c.flow_id, m.question_id"""
+    dropped_sql = f"""
+        WITH last AS MATERIALIZED (
+            SELECT {scope.key} AS k, c.flow_id AS flow_id, c.id AS cid,
+                (SELECT m.question_id FROM messages m WHERE m.conversation_id = c.id
+                    AND {_ASKED} ORDER BY m.id DESC LIMIT 1) AS question_id
+            FROM conversations c WHERE c.status IN {_ENDED_UNFINISHED} {scope.where}
+        )
+        SELECT k, flow_id, question_id, COUNT(*) AS n FROM last
+        WHERE question_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM answers x
+            WHERE x.conversation_id = last.cid AND x.question_id = last.question_id
+                AND x.problem IS NULL)
+        GROUP BY k, flow_id, question_id"""
+    dropped = _by_cell(await _rows(conn, dropped_sql, scope.params))
+    asked = _by_cell(await _rows(conn, asked_sql, scope.params))
+    return {cell: (n, dropped.get(cell, 0)) for cell, n in asked.items()}
+
+
+def _by_cell(rows: Iterable[aiosqlite.Row]) -> dict[_Cell, int]:
+    return {(row["k"], row["flow_id"], row["question_id"]): int(row["n"]) for row in rows}
 
 
 def _question_cell(
@@ -678,14 +690,14 @@ async def _drivers_for(
     }
     split = await _by_resolved(conn, scope, params)
     bands = await _by_band(conn, scope, params)
-    moments = await _correlation(conn, scope, params)
     counts = await _conversation_counts(conn, scope)
     groups = []
     for key in _keys(f, counts, split):
         by_answer = split.get(key, {})
         n = sum(count for count, _ in by_answer.values())
-        figures = _driver_figures(driver, attribute, min_group, by_answer, bands.get(key, {}))
-        figures["correlation"] = _correlation_cell(attribute, moments.get(key), min_group)
+        in_bands = bands.get(key, {})
+        figures = _driver_figures(driver, attribute, min_group, by_answer, in_bands)
+        figures["correlation"] = _correlation_cell(attribute, in_bands, min_group)
         groups.append(_group(key, n, min_group, figures))
     return groups
 
@@ -700,7 +712,7 @@ def _pairs(scope: _Scope) -> str:
     """CTEs raw and p: per satisfaction answer its group key k, the attribute x (a number >= 0,
     as a JSON number or as digits; else NULL) and the satisfaction y."""
     return f"""
-        raw AS (SELECT {scope.key} AS k, json_extract(c.attributes, :attr_name) AS v,
+        raw AS MATERIALIZED (SELECT {scope.key} AS k, json_extract(c.attributes, :attr_name) AS v,
             s.value_num AS y {_SATISFACTION} {scope.where}),
         p AS (SELECT k, y, CASE
             WHEN typeof(v) IN ('integer', 'real') AND v >= 0 THEN v
@@ -726,42 +738,62 @@ async def _by_resolved(
     return found
 
 
+@dataclass(frozen=True)
+class _Moments:
+    """Per group and wait band: n, the satisfaction total, and sums centred on the group's
+    means (two passes, so r stays exact for large or offset values)."""
+
+    n: int
+    total: float
+    sxy: float
+    sxx: float
+    syy: float
+    flat: bool = False  # every x, or every y, of the group is the same value
+
+    def __add__(self, other: _Moments) -> _Moments:
+        return _Moments(
+            self.n + other.n,
+            self.total + other.total,
+            self.sxy + other.sxy,
+            self.sxx + other.sxx,
+            self.syy + other.syy,
+            self.flat or other.flat,
+        )
+
+    def pearson(self) -> float | None:
+        """r; None with fewer than 3 pairs or no variance in either."""
+        if self.n < 3 or self.flat or self.sxx <= 0 or self.syy <= 0:
+            return None
+        r = self.sxy / math.sqrt(self.sxx * self.syy)
+        return round(max(-1.0, min(1.0, r)), 4)
+
+
 async def _by_band(
     conn: aiosqlite.Connection, scope: _Scope, params: Mapping[str, object]
-) -> dict[str | None, dict[int, tuple[int, float]]]:
+) -> dict[str | None, dict[int, _Moments]]:
     cases = " ".join(
         f"WHEN x <= {bound} THEN {i}" for i, (_, bound) in enumerate(BANDS) if bound is not None
     )
     sql = f"""
-        WITH {_pairs(scope)}
-        SELECT k, CASE {cases} ELSE {len(BANDS) - 1} END AS band, COUNT(*) AS n,
-            SUM(y) AS total
-        FROM p WHERE x IS NOT NULL GROUP BY k, band"""
-    found: dict[str | None, dict[int, tuple[int, float]]] = defaultdict(dict)
-    for row in await _rows(conn, sql, params):
-        found[row["k"]][int(row["band"])] = (int(row["n"]), float(row["total"]))
-    return found
-
-
-async def _correlation(
-    conn: aiosqlite.Connection, scope: _Scope, params: Mapping[str, object]
-) -> dict[str | None, aiosqlite.Row]:
-    """Per group: n and the centred sums of squares and products (two passes: stable)."""
-    sql = f"""
         WITH {_pairs(scope)},
             q AS (SELECT * FROM p WHERE x IS NOT NULL),
-            m AS (SELECT k, AVG(x) AS mx, AVG(y) AS my FROM q GROUP BY k)
-        SELECT q.k AS k, COUNT(*) AS n, SUM((x - mx) * (y - my)) AS sxy,
-            SUM((x - mx) * (x - mx)) AS sxx, SUM((y - my) * (y - my)) AS syy
-        FROM q JOIN m ON m.k IS q.k GROUP BY q.k"""
-    return {row["k"]: row for row in await _rows(conn, sql, params)}
-
-
-def _pearson(row: aiosqlite.Row) -> float | None:
-    if int(row["n"]) < 3 or not row["sxx"] or not row["syy"]:
-        return None
-    r = float(row["sxy"]) / math.sqrt(float(row["sxx"]) * float(row["syy"]))
-    return round(max(-1.0, min(1.0, r)), 4)
+            m AS (SELECT k, AVG(x) AS mx, AVG(y) AS my,
+                MIN(x) = MAX(x) OR MIN(y) = MAX(y) AS flat FROM q GROUP BY k)
+        SELECT q.k AS k, CASE {cases} ELSE {len(BANDS) - 1} END AS band,
+            COUNT(*) AS n, SUM(y) AS total, SUM((x - mx) * (y - my)) AS sxy,
+            SUM((x - mx) * (x - mx)) AS sxx, SUM((y - my) * (y - my)) AS syy, MAX(flat) AS flat
+        FROM q JOIN m ON m.k IS q.k GROUP BY q.k, band"""
+    found: dict[str | None, dict[int, _Moments]] = defaultdict(dict)
+    for row in await _rows(conn, sql, params):
+        found[row["k"]][int(row["band"])] = _Moments(
+            n=int(row["n"]),
+            total=float(row["total"]),
+            sxy=float(row["sxy"]),
+            sxx=float(row["sxx"]),
+            syy=float(row["syy"]),
+            flat=bool(row["flat"]),
+        )
+    return found
 
 
 def _mean(count_total: tuple[int, float] | None) -> float | None:
@@ -775,7 +807,7 @@ def _driver_figures(
     attribute: str,
     min_group: int,
     by_answer: Mapping[str | None, tuple[int, float]],
-    bands: Mapping[int, tuple[int, float]],
+    bands: Mapping[int, _Moments],
 ) -> dict[str, object]:
     n = sum(count for count, _ in by_answer.values())
     total = sum(value for _, value in by_answer.values())
@@ -793,9 +825,14 @@ def _driver_figures(
             for answer in (("yes", "no") if resolved else ())
         ],
         "by_band": [
-            _mean_cell(label, bands.get(i), min_group) for i, (label, _) in enumerate(BANDS)
+            _mean_cell(label, _count_total(bands.get(i)), min_group)
+            for i, (label, _) in enumerate(BANDS)
         ],
     }
+
+
+def _count_total(moments: _Moments | None) -> tuple[int, float] | None:
+    return None if moments is None else (moments.n, moments.total)
 
 
 def _mean_cell(
@@ -806,11 +843,10 @@ def _mean_cell(
 
 
 def _correlation_cell(
-    attribute: str, row: aiosqlite.Row | None, min_group: int
+    attribute: str, bands: Mapping[int, _Moments], min_group: int
 ) -> dict[str, object]:
-    n = int(row["n"]) if row is not None else 0
-    r = _pearson(row) if row is not None else None
-    return _cell(attribute, n, min_group, {"r": r})
+    total = sum(bands.values(), _Moments(0, 0.0, 0.0, 0.0, 0.0))
+    return _cell(attribute, total.n, min_group, {"r": total.pearson()})
 
 
 # --- cost ------------------------------------------------------------------------------------
@@ -829,7 +865,7 @@ async def cost(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -
         SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
             COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
             SUM(m.price IS NULL) AS unpriced
-        FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
         WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
         GROUP BY k, currency"""
     found: dict[str | None, list[aiosqlite.Row]] = defaultdict(list)

@@ -670,6 +670,7 @@ async def test_time_to_first_answer_definitions(
         ([(10, 5), (20, 4)], None),  # fewer than 3 pairs
         ([(100, 5), (100, 4), (100, 1)], None),  # no variance in the wait
         ([(10, 4), (20, 4), (30, 4)], None),  # no variance in satisfaction
+        ([(0.1, 5), (0.1, 4), (0.1, 1)], None),  # no variance, though AVG(0.1) is not 0.1
         ([("15", 5), (200.0, 3), ("n/a", 1), (-5, 1), ("700", 1)], "statistics"),
     ],
 )
@@ -768,6 +769,41 @@ async def test_table(unit_report: dict[str, Any]) -> None:
     tiny_line = next(line for line in text.splitlines() if line.startswith(TINY_UNIT))
     assert set(tiny_line.removeprefix(TINY_UNIT).split()) == {"—"}
     _no_phone(text)
+
+
+def test_table_layout() -> None:
+    report = {
+        "filter": {"group_by": "unit", "attributes": {}},
+        "min_group": 5,
+        "sections": {
+            "timing": [
+                {"key": "Akuten", "n": 3, "suppressed": True},
+                {
+                    "key": "Kontaktcenter",
+                    "n": 369,
+                    "suppressed": False,
+                    "answered": 369,
+                    "median_seconds": 2985.0,
+                    "p90_seconds": 14160.0,
+                    "within_1h_pct": 56.6,
+                    "within_24h_pct": 93.2,
+                },
+            ]
+        },
+    }
+    assert render_table(report).splitlines() == [
+        "Report: group_by=unit",
+        "",
+        "Time to first answer",
+        "====================",
+        "unit           answered   median  90th pct  within 1 h  within 24 h",
+        "-------------  --------  -------  --------  ----------  -----------",
+        "Akuten                —        —         —           —            —",
+        "Kontaktcenter       369  49m 45s    3h 56m      56.6 %       93.2 %",
+        "",
+        "— fewer than 5 answers (or surveys) in the group or cell: hidden so that no one can be"
+        " identified.",
+    ]
 
 
 async def test_table_without_suppression_has_no_footnote(conn: aiosqlite.Connection) -> None:
