@@ -20,14 +20,18 @@ run: $(STAMP)
 test: lint types unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check smsbot tests
-	$(BIN)/ruff format --check smsbot tests
+	$(BIN)/ruff check smsbot tests bench
+	$(BIN)/ruff format --check smsbot tests bench
 
 types: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+# Load, scale and report figures (bench/results.json); BENCH_QUICK=1 for a one-minute version.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

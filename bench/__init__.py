@@ -1,0 +1,1 @@
+"""`make bench`: the gateway under load, against a bare aiohttp ceiling, and at scale points."""

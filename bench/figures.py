@@ -1,0 +1,127 @@
+"""The headline figures, the targets they are read against, and the printed table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: str
+    goal: str
+    met: bool
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    load, ceiling, report = results["load"], results["ceiling"], results["report"]
+    saturated, paced, outbound = load["saturated"], load["paced"], results["outbound"]
+    top = ceiling["webhooks_per_s"]
+    return {
+        "webhooks_per_s": saturated["webhooks_per_s"],
+        "ceiling_per_s": top,
+        "ratio_to_ceiling": round(saturated["webhooks_per_s"] / top, 3) if top else 0.0,
+        "conversations_per_s": saturated["conversations_per_s"],
+        "p50_ms": paced["p50_ms"],
+        "p99_ms": paced["p99_ms"],
+        "max_ms": paced["max_ms"],
+        "paced_offered_per_s": paced["offered_per_s"],
+        "paced_sustained_per_s": paced["sustained_webhooks_per_s"],
+        "saturated_p50_ms": saturated["p50_ms"],
+        "saturated_p99_ms": saturated["p99_ms"],
+        "saturated_max_ms": saturated["max_ms"],
+        "peak_rss_mb": load["peak_rss_mb"],
+        "scale_active_conversations": results["scale"]["active_conversations"],
+        "scale_peak_rss_mb": results["scale"]["peak_rss_mb"],
+        "db_mb_per_1000_conversations": load["db_mb_per_1000_conversations"],
+        "answers_stored": report["answers"],
+        "export_csv_s": report["export"]["seconds"],
+        "report_s": report["report"]["seconds"],
+        "report_kind": report["report"]["kind"],
+        "send_rate_per_s": outbound["send_rate_per_s"],
+        "send_rate_error_pct": outbound["send_rate_error_pct"],
+        "throttled": outbound["throttled"],
+    }
+
+
+def targets(h: dict[str, Any]) -> list[Target]:
+    offered, sustained = h["paced_offered_per_s"], h["paced_sustained_per_s"]
+    rate = h["send_rate_per_s"]
+    return [
+        Target(
+            "webhooks vs ceiling",
+            f"{h['ratio_to_ceiling']:.3f} ({h['webhooks_per_s']:.0f}/{h['ceiling_per_s']:.0f})",
+            ">= 0.5",
+            h["ratio_to_ceiling"] >= 0.5,
+        ),
+        Target(
+            f"p99 at {offered:.0f} webhooks/s offered",
+            f"{h['p99_ms']:.1f} ms, {sustained:.0f}/s taken",
+            f"< 50 ms, >= {0.95 * offered:.0f}/s",
+            h["p99_ms"] < 50 and sustained >= 0.95 * offered,
+        ),
+        Target(
+            f"RSS, {h['scale_active_conversations']:,} active",
+            f"{h['scale_peak_rss_mb']:.1f} MB",
+            "< 150 MB",
+            h["scale_peak_rss_mb"] < 150,
+        ),
+        Target(
+            "send rate at a 30/s limit",
+            f"{rate:.2f}/s, {h['throttled']} throttled",
+            "29.4-30.6/s, 0",
+            h["send_rate_error_pct"] <= 2 and h["throttled"] == 0,
+        ),
+        Target(
+            f"report, {h['answers_stored']:,} answers",
+            f"{h['report_s']:.2f} s",
+            "< 2 s",
+            h["report_s"] < 2,
+        ),
+    ]
+
+
+def _rows(h: dict[str, Any]) -> list[tuple[str, str, str]]:
+    answers = f"{h['answers_stored']:,} answers"
+    paced = f"{h['paced_offered_per_s']:.0f}/s offered"
+    return [
+        ("webhooks handled", f"{h['webhooks_per_s']:.0f}/s", "full speed, 64 in flight"),
+        ("ceiling (bare aiohttp)", f"{h['ceiling_per_s']:.0f}/s", "same requests, same driver"),
+        ("ratio to ceiling", f"{h['ratio_to_ceiling']:.3f}", ""),
+        ("conversations completed", f"{h['conversations_per_s']:.1f}/s", "12 webhooks each"),
+        ("latency, full speed", _ms(h, "saturated_"), "64 in flight"),
+        (f"latency, {paced}", _ms(h, ""), f"{h['paced_sustained_per_s']:.0f}/s taken"),
+        ("peak RSS, load", f"{h['peak_rss_mb']:.1f} MB", "up to that many active"),
+        (
+            f"peak RSS, {h['scale_active_conversations']:,} active",
+            f"{h['scale_peak_rss_mb']:.1f} MB",
+            "seeded, plus a load",
+        ),
+        ("database / 1 000 conversations", f"{h['db_mb_per_1000_conversations']:.2f} MB", "done"),
+        (f"CSV export, {answers}", f"{h['export_csv_s']:.1f} s", "smsbot export answers"),
+        (f"report, {answers}", f"{h['report_s']:.2f} s", h["report_kind"]),
+        ("send rate, limit 30/s", f"{h['send_rate_per_s']:.2f}/s", f"{h['throttled']} throttled"),
+    ]
+
+
+def _ms(h: dict[str, Any], prefix: str) -> str:
+    p50, p99, top = (h[f"{prefix}{k}_ms"] for k in ("p50", "p99", "max"))
+    return f"{p50:.1f} / {p99:.1f} / {top:.0f} ms"
+
+
+def table(h: dict[str, Any], goals: list[Target]) -> str:
+    """Figures (latency as p50 / p99 / max), then each target and whether it is met."""
+    widths = (34, 28, 28)
+    lines = [_line(("figure", "value", "note"), widths), _line(("-" * w for w in widths), widths)]
+    lines += [_line(row, widths) for row in _rows(h)]
+    lines += ["", _line(("target", "value", "goal", "met"), widths)]
+    lines.append(_line(("-" * w for w in (*widths, 3)), widths))
+    lines += [_line((g.name, g.value, g.goal, "yes" if g.met else "NO"), widths) for g in goals]
+    return "\n".join(lines)
+
+
+def _line(cells: Any, widths: tuple[int, ...]) -> str:
+    cells = list(cells)
+    padded = [f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=False)]
+    return "  ".join(padded + cells[len(widths) :]).rstrip()

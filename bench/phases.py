@@ -1,0 +1,192 @@
+"""The conversation phases: full speed, paced, the ceiling, and memory at scale."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench import profile, seed
+from bench.citizens import load_script, make_citizens
+from bench.lab import Lab, count, db_bytes
+from bench.load import Conversations, Driver, Job, Provider, replay
+from bench.procs import Child, CpuWatch
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each phase is: full (`make bench`) or quick (BENCH_QUICK=1)."""
+
+    quick: bool
+    conversations: int  # the full-speed load
+    paced_conversations: int  # the load offered at `paced_rate` webhooks a second
+    paced_rate: float
+    scale_active: int  # active conversations seeded for the memory scale point
+    scale_load: int  # conversations run through the flow on top of them
+    answers: int  # stored answers for export and report
+    backlog: int  # messages queued for the outbound phase
+    concurrency: int = 64  # requests in flight at most
+    send_rate: float = 30.0
+    ceiling_requests: int = 10_000  # the recorded webhooks are replayed until this many
+
+    @property
+    def load_limit_s(self) -> float:
+        return 60.0 if self.quick else 300.0
+
+
+FULL = Sizes(False, 1000, 300, 500.0, 100_000, 500, 1_000_000, 10_000)
+QUICK = Sizes(True, 120, 50, 500.0, 10_000, 40, 100_000, 600, ceiling_requests=4000)
+
+# Phone numbers (+4670NNNNNNN) per load, so that no two loads share a citizen.
+PHONES_LOAD, PHONES_PACED, PHONES_SCALE_LOAD = 1_000_000, 1_200_000, 1_400_000
+
+# The gateway's sending under conversation load: the provider's limit must not be the limit.
+FAST_SENDING = {"SMSBOT_SENDING__RATE_PER_SECOND": "2000", "SMSBOT_SENDING__THREADS": "10"}
+
+
+def cpu_figures(child: Child, cpu_before: float, seconds: float) -> dict[str, Any]:
+    cpu = child.cpu_seconds() - cpu_before
+    return {
+        "gateway_cpu_s": round(cpu, 2),
+        "gateway_cpu_pct": round(100 * cpu / seconds, 1) if seconds else 0.0,
+    }
+
+
+def log_counts(log: Path) -> dict[str, int]:
+    """Lines of the gateway's log that mean trouble (or retries), by event."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    names = ("request_failed", "webhook_refused", "sms_send_retry", "sms_send_failed")
+    return {name: text.count(f'"event": "{name}"') for name in names}
+
+
+async def start_gateway(lab: Lab, name: str, env: dict[str, str]) -> tuple[Child, float]:
+    started = time.monotonic()
+    child = await lab.start_gateway(name, env)
+    return child, round(time.monotonic() - started, 2)
+
+
+@dataclass(frozen=True)
+class Run:
+    first_phone: int
+    number: int
+    rate: float | None = None
+    record: bool = False
+
+
+async def conversations(
+    lab: Lab, child: Child, http: aiohttp.ClientSession, sizes: Sizes, run: Run
+) -> tuple[dict[str, Any], list[Job]]:
+    """Citizens through the flow against a running gateway; its figures and the webhooks."""
+    provider = Provider(http, lab.control_url)
+    await provider.reset(None)
+    driver = Driver(http, lab.url, sizes.concurrency, run.rate)
+    driver.record = run.record
+    citizens = make_citizens(run.first_phone, run.number, seed=run.first_phone)
+    cpu, watch = child.cpu_seconds(), CpuWatch(child, lab.provider)
+    result = await Conversations(driver, provider, load_script(lab.flows), citizens).run(
+        sizes.load_limit_s
+    )
+    figures = result.figures()
+    figures.update(cpu_figures(child, cpu, result.seconds), **watch.figures())
+    if run.rate:
+        figures["offered_per_s"] = run.rate
+    return figures, driver.recorded
+
+
+# --- 1. conversations at full speed, then paced --------------------------------------------
+
+
+async def load_phase(
+    lab: Lab, http: aiohttp.ClientSession, sizes: Sizes
+) -> tuple[dict[str, Any], list[Job]]:
+    db = lab.tmp / "load.db"
+    child, startup = await start_gateway(lab, "gateway-load", lab.gateway_env(db, **FAST_SENDING))
+    raw = lab.tmp / "profile-gateway.txt"
+    try:
+        profiler = profile.start(child, raw) if os.environ.get("BENCH_PROFILE") else None
+        full = Run(PHONES_LOAD, sizes.conversations, record=True)
+        saturated, jobs = await conversations(lab, child, http, sizes, full)
+        profile.stop(profiler)
+        paced_run = Run(PHONES_PACED, sizes.paced_conversations, rate=sizes.paced_rate)
+        paced, _ = await conversations(lab, child, http, sizes, paced_run)
+        peak = child.peak_rss_mb()
+    finally:
+        status = child.stop()
+    figures = {"saturated": saturated, "paced": paced, "peak_rss_mb": round(peak, 1)}
+    figures.update(startup_s=startup, gateway_exit_status=status, log=log_counts(child.log))
+    figures.update(database_figures(db))
+    if raw.exists():
+        figures["profile"] = profile.summary(raw)
+        shutil.copy(raw, Path(__file__).parent / "profile-gateway.txt")
+    return figures, jobs
+
+
+def database_figures(db: Path) -> dict[str, Any]:
+    size = db_bytes(db)
+    conversations = int(count(db, "SELECT COUNT(*) FROM conversations")[0][0])
+    per_1000 = size / 1e6 / conversations * 1000 if conversations else 0.0
+    out = "SELECT status, COUNT(*) FROM messages WHERE direction = 'out' GROUP BY 1"
+    return {
+        "db_bytes": size,
+        "db_conversations": conversations,
+        "db_mb_per_1000_conversations": round(per_1000, 2),
+        "conversations_by_status": dict(
+            count(db, "SELECT status, COUNT(*) FROM conversations GROUP BY 1")
+        ),
+        "out_messages_by_status": dict(count(db, out)),
+        "answers": int(count(db, "SELECT COUNT(*) FROM answers")[0][0]),
+    }
+
+
+# --- 2. the ceiling ----------------------------------------------------------------------------
+
+
+async def ceiling_phase(
+    lab: Lab, http: aiohttp.ClientSession, jobs: list[Job], sizes: Sizes
+) -> dict[str, Any]:
+    """The recorded webhooks against the bare app, replayed until `ceiling_requests`."""
+    passes = max(1, -(-sizes.ceiling_requests // max(len(jobs), 1)))
+    child = await lab.start_ceiling()
+    try:
+        cpu, watch = child.cpu_seconds(), CpuWatch(child, lab.provider)
+        result = await replay(Driver(http, lab.url, sizes.concurrency), jobs * passes, 120.0)
+        figures = result.figures()
+        figures.update(cpu_figures(child, cpu, result.seconds), **watch.figures())
+        figures["peak_rss_mb"] = round(child.peak_rss_mb(), 1)
+    finally:
+        child.stop()
+    for key in ("conversations", "completed", "conversations_per_s", "events"):
+        figures.pop(key, None)
+    return {"passes": passes, **figures}
+
+
+# --- 3. memory at scale: many active conversations in the database ---------------------------
+
+
+async def scale_phase(lab: Lab, http: aiohttp.ClientSession, sizes: Sizes) -> dict[str, Any]:
+    db = lab.tmp / "scale.db"
+    env = lab.gateway_env(db, **FAST_SENDING)
+    seeded = await seed.active(lab.config(env), db, sizes.scale_active, delivered=True)
+    child, startup = await start_gateway(lab, "gateway-scale", env)
+    try:
+        idle = child.peak_rss_mb()
+        run = Run(PHONES_SCALE_LOAD, sizes.scale_load)
+        load, _ = await conversations(lab, child, http, sizes, run)
+        peak = child.peak_rss_mb()
+    finally:
+        status = child.stop()
+    return {
+        "active_conversations": sizes.scale_active,
+        **seeded,
+        "startup_s": startup,
+        "rss_after_start_mb": round(idle, 1),
+        "peak_rss_mb": round(peak, 1),
+        "load": load,
+        "gateway_exit_status": status,
+        "db_bytes": db_bytes(db),
+    }

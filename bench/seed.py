@@ -1,0 +1,69 @@
+"""Seeding a database before its gateway starts: templates by the real service, then clones."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import templates
+from bench.clone import clone
+from bench.lab import PSEUDONYM_KEY
+from smsbot.config import Config
+from smsbot.privacy import Pseudonymizer
+
+TEMPLATES_WAITING = 20
+PHONES_TEMPLATES, PHONES_CLONES = 2_000_000, 3_000_000
+HISTORY_DAYS = 60
+
+
+def _respondent() -> Any:
+    return Pseudonymizer(PSEUDONYM_KEY.encode()).respondent
+
+
+def _scalar(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+async def active(config: Config, db: Path, total: int, *, delivered: bool) -> dict[str, Any]:
+    """`total` conversations waiting for the answer to their first question."""
+    started = time.monotonic()
+    made = await templates.waiting(config, TEMPLATES_WAITING, PHONES_TEMPLATES, delivered=delivered)
+    await asyncio.to_thread(clone, db, made, total - len(made), PHONES_CLONES, _respondent())
+    return {
+        "seeded_conversations": _scalar(db, "SELECT COUNT(*) FROM conversations"),
+        "seed_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+async def backlog(config: Config, db: Path, messages: int) -> dict[str, Any]:
+    """Conversations just started, their opening and first question still queued: two
+    messages each, `messages` in all."""
+    seeded = await active(config, db, messages // 2, delivered=False)
+    sql = "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'queued'"
+    return {**seeded, "queued_messages": _scalar(db, sql)}
+
+
+async def history(config: Config, db: Path, answers: int) -> dict[str, Any]:
+    """Whole conversations over the last 60 days, cloned until about `answers` answers."""
+    started = time.monotonic()
+    number = 200 if answers >= 500_000 else 30
+    made = await templates.history(config, number, PHONES_TEMPLATES, HISTORY_DAYS)
+    made_in = time.monotonic() - started
+    have = _scalar(db, "SELECT COUNT(*) FROM answers")
+    copies = max(0, math.ceil((answers - have) / (have / len(made))))
+    await asyncio.to_thread(clone, db, made, copies, PHONES_CLONES, _respondent())
+    return {
+        "answers": _scalar(db, "SELECT COUNT(*) FROM answers"),
+        "conversations": _scalar(db, "SELECT COUNT(*) FROM conversations"),
+        "messages": _scalar(db, "SELECT COUNT(*) FROM messages"),
+        "events": _scalar(db, "SELECT COUNT(*) FROM events"),
+        "feedback": _scalar(db, "SELECT COUNT(*) FROM feedback"),
+        "templates": len(made),
+        "templates_seconds": round(made_in, 1),
+        "seed_seconds": round(time.monotonic() - started, 1),
+    }
