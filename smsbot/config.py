@@ -200,6 +200,7 @@ class VonageConfig:
 @dataclass(frozen=True)
 class SendingConfig:
     rate_per_second: float = field(default=30.0, metadata={"check": _positive})
+    window_margin_ms: int = field(default=15, metadata={"min": 0, "max": 1000})
     max_attempts: int = field(default=5, metadata={"min": 1, "max": 50})
     backoff_seconds: float = field(default=2.0, metadata={"min": 0})
     threads: int = field(default=4, metadata={"min": 1, "max": 10})

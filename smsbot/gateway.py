@@ -49,6 +49,7 @@ def sender_settings(config: Config) -> SenderSettings:
     sending = config.sending
     return SenderSettings(
         rate_per_second=sending.rate_per_second,
+        window_margin_seconds=sending.window_margin_ms / 1000,
         max_attempts=sending.max_attempts,
         backoff_seconds=sending.backoff_seconds,
         concurrency=sending.threads,

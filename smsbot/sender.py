@@ -15,13 +15,14 @@ from datetime import timedelta
 
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
+from smsbot.pacing import Pacer
 from smsbot.ports import Clock
 from smsbot.storage import outbox
 from smsbot.storage.db import Database
 from smsbot.storage.outbox import Outgoing
 from smsbot.transport.base import SendError, SendResult, Transport
 
-__all__ = ["Pacer", "Sender", "SenderSettings"]
+__all__ = ["Sender", "SenderSettings"]
 
 log = get_logger("smsbot.sender")
 
@@ -31,6 +32,7 @@ FinalFailure = Callable[[Outgoing, str], Awaitable[None]]
 @dataclass(frozen=True)
 class SenderSettings:
     rate_per_second: float = 30.0
+    window_margin_seconds: float = 0.015
     max_attempts: int = 5
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 300.0
@@ -38,21 +40,6 @@ class SenderSettings:
     loop_guard_count: int = 3
     loop_guard_window: timedelta = timedelta(minutes=10)
     idle_poll_seconds: float = 0.5
-
-
-class Pacer:
-    """Spaces calls evenly at `rate` a second: no bursts to overflow a provider's window."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = time.monotonic()
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(self._next, now)
-        self._next = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 class Sender:
@@ -73,7 +60,7 @@ class Sender:
         self.metrics = metrics
         self.on_final_failure = on_final_failure
         self.wake = asyncio.Event()
-        self._pacer = Pacer(settings.rate_per_second)
+        self._pacer = Pacer(settings.rate_per_second, settings.window_margin_seconds)
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -94,7 +81,6 @@ class Sender:
         async with self.db.transaction() as conn:
             claimed = await outbox.claim_due(conn, self.clock.now(), free)
         for message in claimed:
-            await self._pacer.wait()
             task = asyncio.create_task(self._send_one(message))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -116,6 +102,7 @@ class Sender:
     async def _send_one(self, message: Outgoing) -> None:
         if await self._loop_guard_hit(message):
             return
+        await self._pacer.wait()  # last, so nothing of ours sits between pacing and the wire
         started = time.monotonic()
         try:
             result = await self.transport.send(message)

@@ -13,6 +13,7 @@ from smsbot.config import Config
 from smsbot.domain import DeliveryReceipt
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
+from smsbot.pacing import WireGate
 from smsbot.ports import Clock
 from smsbot.tagging import Taxonomy, TaxonomyError, load_taxonomy
 from smsbot.transport.base import VonageSettings
@@ -50,8 +51,13 @@ async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gatewa
         await holder[0].inbound.receipt(receipt)
 
     kind = config.transport.kind
+    sending = config.sending
     transport = build_transport(
-        kind, vonage_settings(config), threads=config.sending.threads, receipt_sink=receipt_sink
+        kind,
+        vonage_settings(config),
+        threads=sending.threads,
+        receipt_sink=receipt_sink,
+        gate=WireGate(sending.rate_per_second, sending.window_margin_ms / 1000),
     )
     gateway = Gateway(parts, transport, simulated=kind == "simulator", taxonomy=_taxonomy(config))
     holder.append(gateway)

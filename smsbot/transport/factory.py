@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from smsbot.transport.base import Transport, VonageSettings
 from smsbot.transport.simulator import ReceiptSink, SimulatorTransport
 
@@ -16,19 +18,21 @@ def build_transport(
     *,
     threads: int,
     receipt_sink: ReceiptSink | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> Transport:
     """`simulator`, `vonage-sms` or `vonage-messages` (the SDK is imported only when needed).
 
-    `receipt_sink` is for the simulator only: Vonage's receipts arrive by webhook.
+    `receipt_sink` is for the simulator only: Vonage's receipts arrive by webhook. `gate` paces
+    Vonage requests in the worker thread (see smsbot.pacing.WireGate).
     """
     if kind == "simulator":
         return SimulatorTransport(receipt_sink)
     if kind == "vonage-sms":
         from smsbot.transport.vonage_sms import VonageSmsTransport
 
-        return VonageSmsTransport(settings, threads=threads)
+        return VonageSmsTransport(settings, threads=threads, gate=gate)
     if kind == "vonage-messages":
         from smsbot.transport.vonage_messages import VonageMessagesTransport
 
-        return VonageMessagesTransport(settings, threads=threads)
+        return VonageMessagesTransport(settings, threads=threads, gate=gate)
     raise ValueError(f"unknown transport kind {kind!r}; expected one of {', '.join(KINDS)}")

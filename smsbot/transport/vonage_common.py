@@ -59,11 +59,19 @@ def _quiet_sdk_logger() -> None:
 class ThreadedClient:
     """Runs SDK calls in a bounded thread pool, each thread with its own client."""
 
-    def __init__(self, settings: VonageSettings, *, threads: int, auth: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        settings: VonageSettings,
+        *,
+        threads: int,
+        auth: Callable[[], Any],
+        gate: Callable[[], None] | None = None,
+    ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, not {threads}")
         self.settings = settings
         self._auth = auth
+        self._gate = gate  # paces requests in the worker thread, right before the wire
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vonage")
         self._local = threading.local()
         self._clients: list[Any] = []
@@ -97,7 +105,13 @@ class ThreadedClient:
         if self._closed:
             raise SendError("the transport is closed", retryable=True, code="closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: work(self.client()))
+        return await loop.run_in_executor(self._pool, lambda: self._run(work))
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        client = self.client()
+        if self._gate is not None:
+            self._gate()
+        return work(client)
 
     async def close(self) -> None:
         """Wait for sends under way, then close every client's connections."""

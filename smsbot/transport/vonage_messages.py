@@ -7,6 +7,7 @@ status webhook.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import vonage
@@ -23,14 +24,16 @@ __all__ = ["VonageMessagesTransport", "pkcs8_pem"]
 class VonageMessagesTransport:
     name = "vonage-messages"
 
-    def __init__(self, settings: VonageSettings, *, threads: int) -> None:
+    def __init__(
+        self, settings: VonageSettings, *, threads: int, gate: Callable[[], None] | None = None
+    ) -> None:
         if not (settings.application_id and settings.private_key):
             raise ValueError(
                 "the Vonage Messages API needs vonage.application_id and vonage.private_key"
             )
         self.settings = settings
         self._private_key = pkcs8_pem(settings.private_key)
-        self._client = ThreadedClient(settings, threads=threads, auth=self._auth)
+        self._client = ThreadedClient(settings, threads=threads, auth=self._auth, gate=gate)
 
     def _auth(self) -> Any:
         return vonage.Auth(

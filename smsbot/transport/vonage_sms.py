@@ -14,6 +14,7 @@ the text: "...failed with error code 1: Throttled") or, for a multi-part text, a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import vonage
@@ -43,11 +44,13 @@ _SDK_TEXT = re.compile(r"error code (\d+): (.*)", re.DOTALL)
 class VonageSmsTransport:
     name = "vonage-sms"
 
-    def __init__(self, settings: VonageSettings, *, threads: int) -> None:
+    def __init__(
+        self, settings: VonageSettings, *, threads: int, gate: Callable[[], None] | None = None
+    ) -> None:
         if not (settings.api_key and settings.api_secret):
             raise ValueError("the Vonage SMS API needs vonage.api_key and vonage.api_secret")
         self.settings = settings
-        self._client = ThreadedClient(settings, threads=threads, auth=self._auth)
+        self._client = ThreadedClient(settings, threads=threads, auth=self._auth, gate=gate)
 
     def _auth(self) -> Any:
         return vonage.Auth(api_key=self.settings.api_key, api_secret=self.settings.api_secret)
