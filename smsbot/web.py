@@ -25,6 +25,7 @@ from smsbot.openapi import openapi_document
 from smsbot.transport import vonage_webhooks as vw
 from smsbot.web_feedback import FeedbackContext, add_feedback_routes
 from smsbot.web_reports import ReportContext, add_report_routes
+from smsbot.webui import add_ui_routes, ui_middleware
 
 __all__ = ["build_app"]
 
@@ -39,7 +40,7 @@ ADMIN_PREFIXES = ("/v1/feedback", "/v1/reports")
 def build_app(gateway: Gateway) -> web.Application:
     app = web.Application(
         client_max_size=gateway.config.server.max_body_bytes,
-        middlewares=[_request_context, _errors, _admin_only],
+        middlewares=[_request_context, _errors, _admin_only, ui_middleware],
     )
     app[GATEWAY] = gateway
     _routes(app)
@@ -55,6 +56,7 @@ def build_app(gateway: Gateway) -> web.Application:
         taxonomy = gateway.taxonomy
         context = FeedbackContext(gateway.parts.db, taxonomy, gateway.clock.now)
         add_feedback_routes(app, lambda request: context)
+    add_ui_routes(app, gateway)
     return app
 
 

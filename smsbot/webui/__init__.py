@@ -1,0 +1,44 @@
+"""The web pages (/ui/): flows, phone simulator, dashboard, feedback inbox.
+
+Server-rendered with Jinja2 (autoescaped), one CSS file and small vanilla scripts served from
+/ui/static/; nothing is loaded from elsewhere. Behind a login with the admin token
+(`SMSBOT_SERVER__ADMIN_TOKEN`), see `auth.py`.
+
+The contract for a page module (flows, simulator, dashboard, inbox):
+
+- it exposes `routes(gateway: Gateway) -> list[web.RouteDef]` with paths under /ui/;
+- a handler answers `await render(request, "page.html", **context)` (`render.py`); every
+  template extends "base.html" and fills `{% block title %}` and `{% block content %}`;
+- every POST form carries `<input type="hidden" name="csrf_token" value="{{ csrf_token }}">`,
+  and a script's fetch() sends the header `X-CSRF-Token` (the value is also in
+  `<meta name="csrf-token">`); `auth.py` refuses a POST without it, so handlers need not check;
+- a change answers 303 back to a page (POST/redirect/GET), so every page works without script;
+- the gateway is the one passed to `routes`; its database is `gateway.parts.db`.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from smsbot.gateway import Gateway
+from smsbot.webui import auth, dashboard, flows, inbox, simulator
+from smsbot.webui.render import STATIC
+
+__all__ = ["add_ui_routes", "ui_middleware"]
+
+ui_middleware = auth.guard
+
+
+def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
+    sessions = auth.Sessions()
+    app[auth.SESSIONS] = sessions
+    app.router.add_routes(auth.routes(gateway))
+    for page in (flows, simulator, dashboard, inbox):
+        app.router.add_routes(page.routes(gateway))
+    app.router.add_get("/ui", _home)
+    app.router.add_get("/ui/", _home)
+    app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)
+
+
+async def _home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/ui/simulator")

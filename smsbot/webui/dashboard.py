@@ -1,0 +1,20 @@
+"""/ui/dashboard (being built)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from smsbot.gateway import Gateway
+from smsbot.webui.render import render
+
+__all__ = ["routes"]
+
+
+def routes(gateway: Gateway) -> list[web.RouteDef]:
+    return [web.get("/ui/dashboard", _page)]
+
+
+async def _page(request: web.Request) -> web.Response:
+    return await render(
+        request, "message.html", title="dashboard", text="This page is being built."
+    )

@@ -1,0 +1,99 @@
+"""Browser tests: real headless Chromium (Debian's /usr/bin/chromium) against a real gateway.
+
+Fixtures: `ui` (a gateway on loopback with the simulator transport, and a signed-in page),
+`check_accessibility(page)` (axe-core; fails on serious or critical violations) and
+`save_screenshot(page, name)` (tests/artefacts/screenshots/NAME.png).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.conftest import ManualClock
+from tests.harness import ROOT, Running, gateway_env, running_gateway
+
+CHROMIUM = os.environ.get("SMSBOT_CHROMIUM", "/usr/bin/chromium")
+ADMIN_TOKEN = "browser-admin-token-0123456789"
+SCREENSHOTS = ROOT / "tests" / "artefacts" / "screenshots"
+# The machine's network is closed: without these, Chromium stalls on Google's hosts.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class UI:
+    gateway: Running
+    page: Page
+    browser: Browser
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    async def open(self, path: str) -> None:
+        await self.page.goto(self.url + path)
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium "
+            "(apt-get install chromium); set SMSBOT_CHROMIUM to use another binary"
+        )
+
+
+async def sign_in(page: Page, base_url: str, token: str = ADMIN_TOKEN) -> None:
+    await page.goto(base_url + "/ui/login")
+    await page.get_by_label("Access token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_load_state()
+
+
+@pytest.fixture
+async def ui(tmp_path: Path, clock: ManualClock) -> AsyncIterator[UI]:
+    _require_chromium()
+    env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=ADMIN_TOKEN)
+    async with running_gateway(env, clock) as running, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            page = await context.new_page()
+            page.set_default_timeout(10_000)
+            await sign_in(page, running.url)
+            yield UI(running, page, browser)
+        finally:
+            await browser.close()
+
+
+async def check_accessibility(page: Page) -> None:
+    """axe-core on the page as it is now: no serious or critical violation (WCAG 2.1 AA)."""
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    results = await Axe().run(page, options={**options, "resultTypes": ["violations"]})
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert not bad, "accessibility violations on " + page.url + ":\n" + "\n".join(bad)
+
+
+async def save_screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
