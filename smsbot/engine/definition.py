@@ -32,15 +32,17 @@ from smsbot.engine.model import (
     Schedule,
     Text,
 )
-from smsbot.engine.sms_text import Encoding, measure
+from smsbot.engine.sms_text import Encoding, SmsCost, measure
 
 __all__ = [
     "RESERVED_FIELDS",
     "DataPath",
     "Problem",
+    "SentText",
     "build_flow",
     "flow_from_source",
     "lint_flow",
+    "sent_texts",
     "version_of",
 ]
 
@@ -154,8 +156,8 @@ def lint_flow(flow: Flow) -> list[Problem]:
     found: list[Problem] = []
     for lang in flow.languages:
         found += _lint_opening(flow.opening.by_lang.get(lang, ""), lang)
-    for path, name, text, values in _texts(flow):
-        found += _lint_cost(path, name, text, values)
+    for sent in sent_texts(flow):
+        found += _lint_cost(sent)
     return found
 
 
@@ -881,22 +883,47 @@ def _lint_opening(text: str, lang: str) -> list[Problem]:
     return found
 
 
-def _lint_cost(path: DataPath, name: str, text: str, values: Mapping[str, str]) -> list[Problem]:
-    assumed = [n for n in dict.fromkeys(_PLACEHOLDER.findall(text)) if n not in values]
-    filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "x" * _PLACEHOLDER_WIDTH), text)
-    cost = measure(filled)
+@dataclass(frozen=True)
+class SentText:
+    """One text the flow sends, in one language, as it would be counted."""
+
+    path: DataPath
+    lang: str
+    name: str  # e.g. "question 'ces' text ('sv')"
+    text: str  # as written, with its placeholders
+    filled: str  # placeholders filled: scale values known, others as 20 characters
+    assumed: tuple[str, ...]  # placeholders counted as 20 characters
+    cost: SmsCost
+
+
+def sent_texts(flow: Flow) -> list[SentText]:
+    """Every text sent, per language, with its SMS cost (what the linter warns about)."""
     found = []
+    for path, name, text, values in _texts(flow):
+        assumed = tuple(n for n in dict.fromkeys(_PLACEHOLDER.findall(text)) if n not in values)
+        filled = _fill(text, values)
+        lang = str(path[-1])
+        found.append(SentText(path, lang, name, text, filled, assumed, measure(filled)))
+    return found
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "x" * _PLACEHOLDER_WIDTH), text)
+
+
+def _lint_cost(sent: SentText) -> list[Problem]:
+    cost, found = sent.cost, []
     if cost.encoding is Encoding.UCS2:
         chars = ", ".join(f"'{c}'" for c in cost.offending)
-        message = f"{name}: needs UCS-2 because of {chars} (70 characters per SMS)"
-        found.append(Problem(path, message, "warning"))
+        message = f"{sent.name}: needs UCS-2 because of {chars} (70 characters per SMS)"
+        found.append(Problem(sent.path, message, "warning"))
     if cost.segments > 1:
-        counted = f"{cost.encoding.value}, {len(filled)} characters"
-        if assumed:
-            shown = ", ".join(f"{{{n}}}" for n in assumed)
+        counted = f"{cost.encoding.value}, {len(sent.filled)} characters"
+        if sent.assumed:
+            shown = ", ".join(f"{{{n}}}" for n in sent.assumed)
             counted += f" with {_PLACEHOLDER_WIDTH} for {shown}"
-        message = f"{name}: {cost.segments} SMS segments ({counted})"
-        found.append(Problem(path, message, "warning"))
+        message = f"{sent.name}: {cost.segments} SMS segments ({counted})"
+        found.append(Problem(sent.path, message, "warning"))
     return found
 
 

@@ -1,18 +1,75 @@
-"""/ui/flows (being built)."""
+"""/ui/flows: every flow the gateway runs, its SMS per language, the linter, a diagram.
+
+    GET /ui/flows          the flows, and files that could not be loaded, with their findings
+    GET /ui/flows/{id}     one flow: questions per language with segments and encoding, the
+                           linter's findings (file:line), which question leads where
+
+Findings are read from the files now (as `smsbot flows check` does); the texts are those of
+the version the gateway runs (a changed file is loaded at the next start).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from pathlib import Path
+
 from aiohttp import web
 
+from smsbot.flowfiles import Finding, check_files, flow_files, load_flow_file
 from smsbot.gateway import Gateway
+from smsbot.webui.flow_view import flow_view
 from smsbot.webui.render import render
 
 __all__ = ["routes"]
 
+LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}
+
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
-    return [web.get("/ui/flows", _page)]
+    page = _Flows(gateway)
+    return [web.get("/ui/flows", page.index), web.get("/ui/flows/{id}", page.one)]
 
 
-async def _page(request: web.Request) -> web.Response:
-    return await render(request, "message.html", title="flows", text="This page is being built.")
+class _Flows:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.directory = Path(gateway.config.flows.dir)
+
+    def _files(self) -> tuple[dict[str, list[Finding]], list[tuple[str, list[Finding]]]]:
+        """Findings per flow id, and the files that hold no loadable flow."""
+        by_flow: dict[str, list[Finding]] = defaultdict(list)
+        broken: list[tuple[str, list[Finding]]] = []
+        paths = flow_files(self.directory) if self.directory.is_dir() else []
+        names: dict[str, str | None] = {}
+        for path in paths:
+            flow, _ = load_flow_file(path)
+            names[str(path)] = flow.id if flow is not None else None
+        for finding in check_files(paths):
+            flow_id = names.get(finding.file)
+            if flow_id is None:
+                broken_for = next((b for b in broken if b[0] == finding.file), None)
+                if broken_for is None:
+                    broken.append((finding.file, [finding]))
+                else:
+                    broken_for[1].append(finding)
+            else:
+                by_flow[flow_id].append(finding)
+        return by_flow, broken
+
+    async def index(self, request: web.Request) -> web.Response:
+        by_flow, broken = self._files()
+        views = [flow_view(f, by_flow.get(f.id, [])) for f in self.gateway.catalog.flows()]
+        return await render(
+            request, "flows.html", flows=views, broken=broken, directory=str(self.directory)
+        )
+
+    async def one(self, request: web.Request) -> web.Response:
+        flow = self.gateway.catalog.get(request.match_info["id"])
+        if flow is None:
+            text = f"There is no flow '{request.match_info['id']}' in {self.directory}."
+            return await render(
+                request, "message.html", status=404, title="No such flow", text=text
+            )
+        by_flow, _ = self._files()
+        view = flow_view(flow, by_flow.get(flow.id, []))
+        return await render(request, "flow.html", flow=view, language_names=LANGUAGE_NAMES)
