@@ -25,7 +25,7 @@ from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
 from smsbot.webui.render import render
 
-__all__ = ["SESSIONS", "Sessions", "csrf_token_of", "guard", "routes"]
+__all__ = ["SESSIONS", "Sessions", "csrf_token_of", "guard", "routes", "session_id_of"]
 
 log = get_logger(__name__)
 
@@ -73,6 +73,12 @@ class Sessions:
 
 SESSIONS = web.AppKey("ui_sessions", Sessions)
 _SESSION_KEY = web.RequestKey("ui_session", Session)
+
+
+def session_id_of(request: web.Request) -> str:
+    """The signed-in session's id (a key for per-browser state), or "" before login."""
+    session = request.get(_SESSION_KEY)
+    return session.id if session is not None else ""
 
 
 def csrf_token_of(request: web.Request) -> str:

@@ -1,0 +1,98 @@
+"""The phone simulator's pure parts: test numbers, the start form, the chat as bubbles."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from smsbot.engine.model import Flow
+
+__all__ = [
+    "Bubble",
+    "StartForm",
+    "bubbles",
+    "fiction_numbers",
+    "parse_start",
+]
+
+# Swedish numbers set aside for fiction by PTS (070-174 06 05 to 070-174 06 99): never a person.
+FICTION = tuple(f"+467017406{n:02d}" for n in range(5, 100))
+MAX_REPLY = 2000  # characters a reply box takes; the gateway itself takes longer ones
+
+
+def fiction_numbers(chooser: random.Random | None = None) -> list[str]:
+    """The fictitious numbers in the order to try them (shuffled: two browsers rarely meet)."""
+    numbers = list(FICTION)
+    (chooser or random.Random()).shuffle(numbers)
+    return numbers
+
+
+@dataclass(frozen=True)
+class StartForm:
+    flow: Flow
+    language: str
+    unit: str | None
+    service: str | None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+def parse_start(
+    form: Mapping[str, str], flows: Mapping[str, Flow]
+) -> tuple[StartForm | None, list[str]]:
+    """The start form's fields checked; problems say what to change, in the page's words."""
+    flow = flows.get(form.get("flow", ""))
+    if flow is None:
+        return None, [f"Choose one of the flows ({', '.join(sorted(flows)) or 'none loaded'})."]
+    language = form.get("language", "") or flow.default_language
+    if language not in flow.languages:
+        offered = ", ".join(flow.languages)
+        return None, [f"The flow '{flow.id}' is written in {offered}, not '{language}'."]
+    attributes = {
+        name: form.get(f"field_{name}", "").strip()
+        for name in flow.fields
+        if form.get(f"field_{name}", "").strip()
+    }
+    unit = form.get("unit", "").strip() or None
+    service = form.get("service", "").strip() or None
+    return StartForm(flow, language, unit, service, attributes), []
+
+
+@dataclass(frozen=True)
+class Bubble:
+    """One SMS on the phone: from the bot (left) or the citizen (right)."""
+
+    id: int
+    mine: bool  # True: the citizen typed it
+    text: str
+    segments: int | None
+    encoding: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "from": "citizen" if self.mine else "bot",
+            "text": self.text,
+            "segments": self.segments,
+            "encoding": self.encoding,
+        }
+
+
+def bubbles(rows: Sequence[Mapping[str, object]]) -> list[Bubble]:
+    """Messages to and from the phone, in order; the bot's only once they went out."""
+    shown = []
+    for row in rows:
+        mine = row["direction"] == "in"
+        if not mine and row["status"] not in ("sent", "delivered"):
+            continue
+        segments = row.get("segments")
+        shown.append(
+            Bubble(
+                id=int(str(row["id"])),
+                mine=mine,
+                text=str(row["body"] or ""),
+                segments=int(str(segments)) if segments is not None and not mine else None,
+                encoding=None if mine else str(row.get("encoding") or ""),
+            )
+        )
+    return shown

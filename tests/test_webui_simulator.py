@@ -1,0 +1,112 @@
+"""The phone simulator over real HTTP: start, reply by fetch, clear errors, CSRF."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from smsbot.webui.phone import FICTION, bubbles, fiction_numbers, parse_start
+from tests.conftest import ManualClock
+from tests.harness import Running, gateway_env, running_gateway
+
+TOKEN = "sim-admin-token-77"
+
+
+@pytest.fixture
+async def gw(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Running]:
+    env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN)
+    async with running_gateway(env, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def browser(gw: Running) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        await session.post(gw.url + "/ui/login", data={"token": TOKEN})
+        async with session.get(gw.url + "/ui/simulator") as page:
+            csrf = re.search(r'name="csrf-token" content="([^"]+)"', await page.text())
+        assert csrf
+        yield session, csrf.group(1)
+
+
+async def test_start_and_reply_as_json(
+    gw: Running, browser: tuple[aiohttp.ClientSession, str]
+) -> None:
+    session, csrf = browser
+    form = {"csrf_token": csrf, "flow": "health-visit", "language": "fi", "unit": "Kajaani"}
+    async with session.post(gw.url + "/ui/simulator/start", data=form) as answer:
+        assert answer.status == 200  # after the 303, the page with the chat
+        assert "Kajaani" in await answer.text()
+    headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    async with session.post(
+        gw.url + "/ui/simulator/reply", data={"text": "viisi"}, headers=headers
+    ) as answer:
+        chat = await answer.json()
+    assert chat["phone"] in FICTION and chat["status"] == "active"
+    assert [m["from"] for m in chat["messages"]] == ["bot", "bot", "citizen", "bot"]
+    assert chat["messages"][2]["text"] == "viisi"
+    rows = await gw.query("SELECT value_num FROM answers")
+    assert [row["value_num"] for row in rows] == [5]
+    async with session.get(gw.url + "/ui/simulator/chat") as polled:
+        assert (await polled.json())["messages"] == chat["messages"]
+
+
+@pytest.mark.parametrize(
+    ("form", "says"),
+    [
+        ({"flow": "no-such"}, "Choose one of the flows"),
+        ({"flow": "health-visit", "language": "de"}, "is written in fi, sv, en, not 'de'"),
+    ],
+)
+async def test_a_bad_start_says_what_to_change(
+    gw: Running, browser: tuple[aiohttp.ClientSession, str], form: dict[str, str], says: str
+) -> None:
+    session, csrf = browser
+    async with session.post(
+        gw.url + "/ui/simulator/start", data={"csrf_token": csrf, **form}
+    ) as answer:
+        assert answer.status == 400
+        assert says in html.unescape(await answer.text())
+    assert await gw.query("SELECT id FROM conversations") == []
+
+
+async def test_replies_need_the_csrf_token(
+    gw: Running, browser: tuple[aiohttp.ClientSession, str]
+) -> None:
+    session, _ = browser
+    async with session.post(gw.url + "/ui/simulator/reply", data={"text": "5"}) as answer:
+        assert answer.status == 403
+    assert await gw.query("SELECT id FROM messages WHERE direction = 'in'") == []
+
+
+def test_the_numbers_are_all_fictitious_and_distinct() -> None:
+    numbers = fiction_numbers()
+    assert sorted(numbers) == sorted(FICTION) and len(set(numbers)) == 95
+    assert all(n.startswith("+467017406") for n in numbers)
+
+
+def test_unsent_bot_messages_are_not_shown_yet() -> None:
+    rows = [
+        {"id": 1, "direction": "out", "status": "sent", "body": "Q1", "segments": 1},
+        {"id": 2, "direction": "in", "status": "received", "body": "4", "segments": None},
+        {"id": 3, "direction": "out", "status": "queued", "body": "Q2", "segments": 1},
+    ]
+    assert [b.text for b in bubbles(rows)] == ["Q1", "4"]
+
+
+def test_event_fields_come_only_from_the_flows_declared_fields() -> None:
+    from smsbot.flowfiles import load_flow_file
+    from tests.harness import ROOT
+
+    flow, _ = load_flow_file(ROOT / "flows" / "benefit-decision.yaml")
+    assert flow is not None
+    form = {"flow": flow.id, "field_not_declared": "x"}
+    form.update({f"field_{name}": "v" for name in flow.fields})
+    parsed, problems = parse_start(form, {flow.id: flow})
+    assert not problems and parsed is not None
+    assert set(parsed.attributes) == set(flow.fields)
