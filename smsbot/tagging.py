@@ -51,6 +51,7 @@ __all__ = [
     "Taxonomy",
     "TaxonomyError",
     "Theme",
+    "feedback_units",
     "get_feedback",
     "list_feedback",
     "load_taxonomy",
@@ -491,6 +492,13 @@ async def list_feedback(
         rows = list(await cur.fetchall())
     tags = await _tag_states(conn, [int(r[0]) for r in rows])
     return [_item(row, tags.get(int(row[0]), ())) for row in rows]
+
+
+async def feedback_units(conn: aiosqlite.Connection) -> list[str]:
+    """The units that have feedback, sorted: the choices of a unit filter."""
+    sql = "SELECT DISTINCT unit FROM feedback WHERE unit IS NOT NULL ORDER BY unit"
+    async with conn.execute(sql) as cur:
+        return [str(r[0]) for r in await cur.fetchall()]
 
 
 async def get_feedback(conn: aiosqlite.Connection, feedback_id: int) -> FeedbackItem:

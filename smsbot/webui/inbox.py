@@ -1,18 +1,137 @@
-"""/ui/feedback (being built)."""
+"""The feedback inbox page, /ui/feedback: read feedback, confirm, remove or add tags.
+
+    GET  /ui/feedback?unit=..&tag=..&untagged=1&lang=sv&page=2     the list, 50 a page
+    POST /ui/feedback/{id}/confirm|remove|add?<the same filters>   form field `tag`
+
+Every change goes through `tagging.tag` / `tagging.untag`, so `tag_changes` records the signed-in
+user and the time. A change answers 303 back to the same filtered page at the item (`#f-12`)
+with `done=12.confirm.waiting`, which the page turns into a status line; so the page works
+without JavaScript. `static/inbox.js` adds keyboard shortcuts on top.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
 from smsbot.gateway import Gateway
+from smsbot.tagging import (
+    FeedbackNotFound,
+    Taxonomy,
+    feedback_units,
+    list_feedback,
+    tag,
+    untag,
+)
+from smsbot.webui import inbox_view as view
 from smsbot.webui.render import render
 
 __all__ = ["routes"]
 
+_NO_TAGS = Taxonomy(())
+
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
-    return [web.get("/ui/feedback", _page)]
+    page = _Inbox(gateway)
+    return [
+        web.get(view.PATH, page.show),
+        web.post(view.PATH + r"/{id:\d{1,12}}/{action:confirm|remove|add}", page.change),
+    ]
 
 
-async def _page(request: web.Request) -> web.Response:
-    return await render(request, "message.html", title="Feedback", text="Being built.")
+class _Inbox:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self.gateway.taxonomy or _NO_TAGS
+
+    async def show(self, request: web.Request) -> web.Response:
+        filters, problems = view.parse_filters(request.query, self.taxonomy)
+        done = view.parse_done(request.query.get("done"), self.taxonomy)
+        return await self._page(request, filters, problems, done=done)
+
+    async def change(self, request: web.Request) -> web.StreamResponse:
+        filters, _ = view.parse_filters(request.query, self.taxonomy)
+        feedback_id = int(request.match_info["id"])
+        action = _action(request.match_info["action"])
+        form = await request.post()
+        tag_id = str(form.get("tag", "")).strip()
+        problems = self._check(tag_id)
+        if problems:
+            return await self._page(request, filters, problems, status=400)
+        change = untag if action == "remove" else tag
+        try:
+            async with self.gateway.parts.db.transaction() as conn:
+                await change(
+                    conn, feedback_id, [tag_id], who=_user(request), now=self.gateway.clock.now()
+                )
+        except FeedbackNotFound as error:
+            return await self._page(request, filters, [str(error)], status=404)
+        done = view.Done(feedback_id, action, tag_id)
+        raise web.HTTPSeeOther(view.return_url(filters, done))
+
+    def _check(self, tag_id: str) -> list[str]:
+        if not tag_id:
+            return ["Choose a tag first."]
+        return [f"{problem}." for problem in self.taxonomy.unknown([tag_id])]
+
+    async def _page(
+        self,
+        request: web.Request,
+        filters: view.Filters,
+        problems: list[str],
+        *,
+        done: view.Done | None = None,
+        status: int = 200,
+    ) -> web.Response:
+        context = await self._context(filters, done)
+        heading = "The change was not made" if status != 200 else "Not all filters apply"
+        return await render(
+            request,
+            "inbox.html",
+            status=status,
+            problems=problems,
+            problems_heading=heading,
+            **context,
+        )
+
+    async def _context(self, filters: view.Filters, done: view.Done | None) -> dict[str, Any]:
+        conn = self.gateway.parts.db.conn
+        items = await list_feedback(
+            conn,
+            untagged=filters.untagged,
+            unit=filters.unit,
+            tag=filters.tag,
+            limit=view.PAGE_SIZE + 1,
+            offset=filters.offset,
+        )
+        timezone = self.gateway.config.survey.timezone
+        rows = [view.row(i, self.taxonomy, filters.lang, timezone) for i in items[: view.PAGE_SIZE]]
+        return {
+            "path": view.PATH,
+            "filters": filters,
+            "back": filters.query(),
+            "clear_url": view.Filters(lang=filters.lang).url(),
+            "units": await feedback_units(conn),
+            "tag_groups": view.add_options(self.taxonomy, filters.lang),
+            "languages": list(view.LANGUAGE_NAMES.items()),
+            "rows": rows,
+            "summary": view.summary(filters, len(rows)),
+            "note": view.done_note(done, self.taxonomy, filters.lang, rows) if done else "",
+            "saved_id": done.feedback_id if done else None,
+            "previous_url": filters.url(page=filters.page - 1) if filters.page > 1 else "",
+            "next_url": filters.url(page=filters.page + 1) if len(items) > view.PAGE_SIZE else "",
+            "tagging_ready": self.gateway.taxonomy is not None,
+            "script_url": "/ui/static/inbox.js",
+        }
+
+
+def _action(text: str) -> view.Action:
+    return next(a for a in view.ACTIONS if a == text)
+
+
+def _user(request: web.Request) -> str:
+    return "web"
