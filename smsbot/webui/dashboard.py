@@ -1,20 +1,46 @@
-"""/ui/dashboard (being built)."""
+"""/ui/dashboard: the reports as pictures, filtered by flow, period, unit and service.
+
+    GET /ui/dashboard?flow=&from=&to=&unit=&service=
+
+Everything is computed by `dashboard_data.build` from the same queries as `smsbot report`, so
+small groups are suppressed exactly as there ("too few answers", never a zero). Each chart is
+server-side SVG with a caption and, under a disclosure, the table of every figure it draws.
+The query string carries only the filters.
+"""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from smsbot.gateway import Gateway
+from smsbot.webui import dashboard_data as data
 from smsbot.webui.render import render
 
 __all__ = ["routes"]
 
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
-    return [web.get("/ui/dashboard", _page)]
+    async def page(request: web.Request) -> web.Response:
+        flows = {flow.id: flow for flow in gateway.catalog.flows()}
+        filters, problems = data.parse_filters(request.query, list(flows))
+        conn = gateway.parts.db.conn
+        dashboard = await data.build(
+            conn,
+            flows,
+            filters,
+            tz=ZoneInfo(gateway.config.survey.timezone),
+            min_group=gateway.config.privacy.min_group_size,
+        )
+        return await render(
+            request,
+            "dashboard.html",
+            d=dashboard,
+            flows=list(flows.values()),
+            options=await data.filter_options(conn),
+            problems=problems,
+            strength_points=data.STRENGTH_POINTS,
+        )
 
-
-async def _page(request: web.Request) -> web.Response:
-    return await render(
-        request, "message.html", title="dashboard", text="This page is being built."
-    )
+    return [web.get("/ui/dashboard", page)]

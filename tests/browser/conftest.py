@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +67,16 @@ async def sign_in(page: Page, base_url: str, token: str = ADMIN_TOKEN) -> None:
 
 @pytest.fixture
 async def ui(tmp_path: Path, clock: ManualClock) -> AsyncIterator[UI]:
+    async with open_ui(tmp_path, clock) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_ui(tmp_path: Path, clock: ManualClock, **env: str) -> AsyncIterator[UI]:
+    """A gateway (with `env` on top of the tests' usual settings) and a signed-in page."""
     _require_chromium()
-    env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=ADMIN_TOKEN)
-    async with running_gateway(env, clock) as running, async_playwright() as playwright:
+    settings = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=ADMIN_TOKEN, **env)
+    async with running_gateway(settings, clock) as running, async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             context = await browser.new_context(viewport={"width": 1280, "height": 900})

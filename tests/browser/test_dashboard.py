@@ -1,0 +1,55 @@
+"""The dashboard in Chromium: filtered by unit, its figures are the reports' figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from playwright.async_api import expect
+
+from smsbot.reports import ReportFilter, funnel
+from tests.browser.conftest import check_accessibility, open_ui, save_screenshot
+from tests.conftest import ManualClock
+from tests.reportdata import TINY_UNIT, generate, write
+
+UNIT = "Vårdcentral Norr"
+
+
+def flows_dir(tmp_path: Path, data_flows: dict[str, object]) -> Path:
+    """The generated data's flows as files, so the gateway runs the same flows."""
+    directory = tmp_path / "flows"
+    directory.mkdir()
+    for flow_id, flow in data_flows.items():
+        source = flow.source  # type: ignore[attr-defined]
+        (directory / f"{flow_id}.yaml").write_text(yaml.safe_dump(dict(source), allow_unicode=True))
+    return directory
+
+
+async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock) -> None:
+    data = generate(surveys=1500)
+    directory = flows_dir(tmp_path, dict(data.flows))
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        conn = ui.gateway.gateway.parts.db.conn
+        await write(conn, data)
+        [expected] = await funnel(conn, ReportFilter(unit=UNIT), min_group=5)
+        page = ui.page
+        await ui.open("/ui/dashboard")
+        await page.get_by_label("Unit", exact=True).select_option(UNIT)
+        await page.get_by_role("button", name="Show").click()
+        await page.wait_for_url("**/ui/dashboard?*unit=*")
+        await expect(page.locator("#showing")).to_have_text(UNIT)
+        sent = page.locator(".tile", has_text="Surveys sent").locator(".tile-value")
+        assert (await sent.inner_text()).replace(" ", "") == str(expected.n)
+        rate = page.locator(".tile", has_text="Response rate").locator(".tile-value")
+        response_pct = expected.figures["response_rate_pct"]
+        assert await rate.inner_text() == f"{response_pct:.1f} %"
+        assert await page.locator("figure.chart svg[role=img]").count() >= 5
+        selected = page.locator("section.unit.selected > h3")
+        await expect(selected).to_have_text(UNIT)
+        await check_accessibility(page)
+        await save_screenshot(page, "dashboard")
+
+        await page.get_by_label("Unit", exact=True).select_option(TINY_UNIT)
+        await page.get_by_role("button", name="Show").click()
+        await expect(page.locator("#showing")).to_have_text(TINY_UNIT)
+        assert "too few" in (await page.locator(".tiles").inner_text()).lower()
