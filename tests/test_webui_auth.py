@@ -13,6 +13,7 @@ import pytest
 import structlog
 
 from smsbot.logs import configure_logging
+from smsbot.webui.render import second_language
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway
 
@@ -130,3 +131,36 @@ async def test_the_token_and_session_never_reach_the_logs(gw: Running) -> None:
     assert any(line.get("event") == "ui_login_failed" for line in lines)
     for secret in (TOKEN, session, csrf):
         assert secret not in logged
+
+
+async def test_a_wrong_address_is_a_page_not_json(gw: Running) -> None:
+    async with browser_session() as browser:
+        await sign_in(gw, browser)
+        async with browser.get(gw.url + "/ui/no-such-page") as answer:
+            assert answer.status == 404 and answer.content_type == "text/html"
+            assert "There is no page at this address" in await answer.text()
+        async with browser.put(gw.url + "/ui/flows") as answer:
+            assert answer.status == 405 and "GET" in answer.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("", "sv"),
+        ("en-GB,en;q=0.9", "sv"),
+        ("fi-FI,fi;q=0.9,en;q=0.8", "fi"),
+        ("en,fi;q=0.8,sv;q=0.5", "fi"),
+        ("sv-SE,fi;q=0.7", "sv"),
+    ],
+)
+def test_the_second_labels_follow_the_browsers_languages(accept: str, expected: str) -> None:
+    assert second_language(accept) == expected
+
+
+async def test_the_navigation_speaks_finnish_to_a_finnish_browser(gw: Running) -> None:
+    async with browser_session() as browser:
+        await sign_in(gw, browser)
+        headers = {"Accept-Language": "fi-FI,fi;q=0.9"}
+        async with browser.get(gw.url + "/ui/flows", headers=headers) as answer:
+            page = await answer.text()
+    assert '<span class="also" lang="fi"> · Palaute</span>' in page

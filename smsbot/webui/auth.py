@@ -120,7 +120,19 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     if request.method == "POST" and not await _csrf_ok(request, session):
         log.warning("ui_refused", reason="csrf", path=request.path)
         return await _message(request, 403, "Refused", STALE_FORM)
-    return await handler(request)
+    return await _page_or_problem(request, handler)
+
+
+async def _page_or_problem(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A signed-in browser gets a page, not the API's JSON, for an unknown path or method."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return await _message(request, 404, "No such page", NOT_FOUND)
+    except web.HTTPMethodNotAllowed as error:
+        answer = await _message(request, 405, "Not allowed", "This page cannot do that.")
+        answer.headers["Allow"] = error.headers.get("Allow", "")
+        return answer
 
 
 NO_TOKEN = (
@@ -128,6 +140,7 @@ NO_TOKEN = (
     "restart the gateway; you then sign in here with that token."
 )
 STALE_FORM = "The form was out of date or not ours. Go back, reload the page and try again."
+NOT_FOUND = "There is no page at this address. Choose one of the pages above."
 
 
 def _same_origin(request: web.Request) -> bool:

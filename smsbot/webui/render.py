@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-__all__ = ["NAV", "STATIC", "render"]
+__all__ = ["NAV", "STATIC", "render", "second_language"]
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -30,6 +30,16 @@ _ENV = jinja2.Environment(
 )
 
 
+def second_language(accept_language: str) -> str:
+    """ "fi" or "sv": the labels shown beside the English ones, whichever the browser prefers
+    first in Accept-Language (Swedish when it names neither)."""
+    for item in accept_language.split(","):
+        tag = item.split(";")[0].strip().lower()[:2]
+        if tag in ("sv", "fi"):
+            return tag
+    return "sv"
+
+
 async def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
@@ -37,9 +47,11 @@ async def render(
     from smsbot.webui.auth import csrf_token_of  # auth imports render for its pages
 
     page = _ENV.get_template(template)
+    also = second_language(request.headers.get("Accept-Language", ""))
     text = page.render(
         csrf_token=csrf_token_of(request),
-        nav=NAV,
+        nav=[(path, en, sv if also == "sv" else fi) for path, en, sv, fi in NAV],
+        nav_lang=also,
         current_path=request.path,
         signed_in=csrf_token_of(request) != "",
         **context,
