@@ -55,6 +55,7 @@ def sender_settings(config: Config) -> SenderSettings:
         concurrency=sending.threads,
         loop_guard_count=sending.loop_guard_count,
         loop_guard_window=timedelta(seconds=parse_duration(sending.loop_guard_window)),
+        uncertain_grace=timedelta(seconds=parse_duration(sending.uncertain_grace)),
     )
 
 

@@ -26,6 +26,14 @@ __all__ = ["Sender", "SenderSettings"]
 
 log = get_logger("smsbot.sender")
 
+# What the log calls a failed try: (final, maybe_sent) -> event
+_FAILED_EVENT = {
+    (True, False): "sms_send_failed",
+    (True, True): "sms_send_failed",
+    (False, False): "sms_send_retry",
+    (False, True): "sms_send_uncertain",  # waits for a receipt before it is sent again
+}
+
 FinalFailure = Callable[[Outgoing, str], Awaitable[None]]
 
 
@@ -39,6 +47,7 @@ class SenderSettings:
     concurrency: int = 4
     loop_guard_count: int = 3
     loop_guard_window: timedelta = timedelta(minutes=10)
+    uncertain_grace: timedelta = timedelta(minutes=5)
     idle_poll_seconds: float = 0.5
 
 
@@ -162,13 +171,16 @@ class Sender:
         async with self.db.transaction() as conn:
             if final:
                 await outbox.mark_failed(conn, message.id, f"{error.code}: {error}", now)
+            elif error.maybe_sent:
+                due = now + self.settings.uncertain_grace
+                await outbox.mark_uncertain(conn, message.id, error.code, due, now)
             else:
                 due = now + timedelta(seconds=self._backoff(message.attempts))
                 await outbox.mark_retry(conn, message.id, error.code, due, now)
         status = "failed" if final else "retry"
         self.metrics.messages_out.labels(status=status).inc()
         log.warning(
-            "sms_send_failed" if final else "sms_send_retry",
+            _FAILED_EVENT[(final, error.maybe_sent)],
             message_id=message.id,
             conversation_id=message.conversation_id,
             phone=message.phone,

@@ -107,7 +107,10 @@ class Running:
         now = ts(self.gateway.clock.now())
         rows = await self.query(
             "SELECT COUNT(*) AS n FROM messages WHERE direction = 'out'"
-            " AND status IN ('queued', 'sending') AND due_at <= ?",
+            " AND status IN ('queued', 'sending') AND due_at <= ?"
+            " AND phone NOT IN (SELECT phone FROM messages"  # held behind an uncertain send
+            "   WHERE direction = 'out' AND status = 'uncertain' AND due_at > ?)",
+            now,
             now,
         )
         return rows[0]["n"] == 0 and not self.gateway.sender._in_flight

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ManualClock
-from tests.fakevonage import FakeVonage
+from tests.fakevonage import FakeVonage, Sent
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway, wait_for
 
 CITIZEN = "46701740642"
@@ -34,6 +34,7 @@ async def gw(tmp_path: Path, clock: ManualClock, fake: FakeVonage) -> AsyncItera
         SMSBOT_VONAGE__REST_HOST=fake.host,
         SMSBOT_SENDING__MAX_ATTEMPTS="3",
         SMSBOT_SERVER__MAX_BODY_BYTES="16384",
+        SMSBOT_VONAGE__TIMEOUT_SECONDS="1",
     )
     async with running_gateway(env, clock) as running:
         yield running
@@ -251,6 +252,54 @@ async def test_a_dropped_connection_is_retried_without_a_double_send(
     await gw.settle()
     assert len(fake.sent_to(CITIZEN)) == 2
     assert set(fake.count_by_client_ref().values()) == {1}
+
+
+async def late_send(gw: Running, fake: FakeVonage) -> Sent:
+    """The opening, answered after the 1 s timeout and sent all the same, as Vonage may."""
+    fake.script(["slow:1.5"])
+    await gw.post_events(event(gw.clock))
+    await wait_for(lambda: len(fake.sent) == 1, what="the late send")
+    await gw.settle()
+    rows = await gw.query("SELECT status, error FROM messages ORDER BY id")
+    assert rows == [
+        {"status": "uncertain", "error": "timeout"},
+        {"status": "queued", "error": None},  # the first question waits behind it
+    ]
+    return fake.sent[0]
+
+
+async def test_a_timed_out_send_is_settled_by_its_receipt_not_sent_twice(
+    gw: Running, fake: FakeVonage
+) -> None:
+    late = await late_send(gw, fake)
+    receipt = {
+        "msisdn": CITIZEN,
+        "to": OUR_NUMBER,
+        "messageId": late.message_id,
+        "status": "delivered",
+        "err-code": "0",
+        "client-ref": late.client_ref or "",
+    }
+    assert (await gw.sms_webhook("status", receipt))[0] == 200
+    await gw.settle()
+    gw.clock.advance(minutes=10)  # past the grace: nothing may go again
+    await gw.settle()
+    assert len(fake.sent_to(CITIZEN)) == 2  # the opening once, then the first question
+    assert set(fake.count_by_client_ref().values()) == {1}
+
+
+async def test_a_timed_out_send_without_a_receipt_goes_again_after_the_grace(
+    gw: Running, fake: FakeVonage
+) -> None:
+    late = await late_send(gw, fake)
+    gw.clock.advance(minutes=4)
+    await gw.settle()
+    assert len(fake.sent) == 1  # still waiting for a receipt
+    gw.clock.advance(minutes=2)
+    await gw.settle()
+    texts = [s.text for s in fake.sent_to(CITIZEN)]
+    assert texts == [late.text, late.text, fake.sent[2].text]  # again, then the question
+    assert fake.sent[1].client_ref == late.client_ref  # the same reference, for the records
 
 
 async def test_quiet_hours_hold_the_survey_until_morning(gw: Running, fake: FakeVonage) -> None:

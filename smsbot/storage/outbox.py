@@ -22,6 +22,7 @@ __all__ = [
     "mark_refused",
     "mark_retry",
     "mark_sent",
+    "mark_uncertain",
     "message_id_from_client_ref",
     "queued_for_phone",
     "recent_same_text",
@@ -129,6 +130,17 @@ async def mark_retry(
 ) -> None:
     await conn.execute(
         "UPDATE messages SET status = 'queued', error = ?, due_at = ?, updated_at = ?"
+        " WHERE id = ? AND status = 'sending'",
+        (reason, ts(due_at), ts(now), message_id),
+    )
+
+
+async def mark_uncertain(
+    conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
+) -> None:
+    """The provider may have taken it: a receipt settles it, else it goes again at `due_at`."""
+    await conn.execute(
+        "UPDATE messages SET status = 'uncertain', error = ?, due_at = ?, updated_at = ?"
         " WHERE id = ? AND status = 'sending'",
         (reason, ts(due_at), ts(now), message_id),
     )

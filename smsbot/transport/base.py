@@ -23,13 +23,18 @@ class SendError(Exception):
 
     `code` is stable and short (for metrics and the outbox): throttled, http_429, http_5xx,
     internal_error, timeout, connection, tls, closed, auth, rejected, invalid_number.
+    `maybe_sent` says the provider may have taken it all the same (it got the request but its
+    answer did not arrive in time): a delivery receipt, not a second send, should settle it.
     """
 
-    def __init__(self, reason: str, *, retryable: bool, code: str) -> None:
+    def __init__(
+        self, reason: str, *, retryable: bool, code: str, maybe_sent: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.code = code
+        self.maybe_sent = maybe_sent
 
     def __repr__(self) -> str:
         return f"SendError({self.reason!r}, retryable={self.retryable}, code={self.code!r})"

@@ -137,9 +137,12 @@ def map_error(error: Exception) -> SendError:
 
 
 def _network_error(error: requests.RequestException) -> SendError:
-    # The request may or may not have reached Vonage: a retry can send the SMS twice, which the
-    # outbox accepts (same client_ref) rather than lose it.
-    if isinstance(error, requests.Timeout):  # ConnectTimeout is also a ConnectionError
+    # A read timeout: Vonage got the request and may well have sent the SMS, so the sender
+    # waits for its delivery receipt before trying again. A connection that failed or broke
+    # is tried again at once: most likely nothing went out (and the same client_ref is used).
+    if isinstance(error, requests.ReadTimeout):
+        return SendError(f"timed out: {error}", retryable=True, code="timeout", maybe_sent=True)
+    if isinstance(error, requests.Timeout):  # ConnectTimeout: nothing reached Vonage
         return SendError(f"timed out: {error}", retryable=True, code="timeout")
     if isinstance(error, requests.exceptions.SSLError):
         return SendError(f"TLS failed: {error}", retryable=True, code="tls")
