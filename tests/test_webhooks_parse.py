@@ -289,6 +289,7 @@ def test_receipt_leniencies() -> None:
     assert receipt.final and receipt.failed
     assert parse_sms_receipt(change(RECEIPT, status="some_new_state")).status == "some_new_state"
     assert parse_sms_receipt(change(RECEIPT, price="nan")).price is None
+    assert parse_sms_receipt(change(RECEIPT, price="0\x1f")).price == 0.0  # found by hypothesis
     assert parse_sms_receipt(change(RECEIPT, client_ref=None)).client_ref is None
     at_scts = parse_sms_receipt(change(RECEIPT, message_timestamp=None, scts="2405020803"))
     assert at_scts.at == datetime(2024, 5, 2, 8, 3, tzinfo=UTC)

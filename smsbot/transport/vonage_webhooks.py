@@ -234,7 +234,7 @@ def _price(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if isinstance(value, str) and _PRICE.fullmatch(value.strip()):
-        return float(value)
+        return float(value.strip())  # str.strip knows more spaces than float() (U+001F)
     return None
 
 
