@@ -13,6 +13,7 @@ from smsbot.app import Parts, open_parts
 from smsbot.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.suite_summary"]  # the fault and bad-input suite's summary lines
 
 
 @dataclass

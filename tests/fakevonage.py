@@ -31,10 +31,21 @@ accepts (also when the client has given up by then: as with Vonage, a timed-out 
 go out); "drop" closes the connection without an answer. `fake.rate_limit(per_second=30)`
 throttles requests beyond that many in any sliding second and counts them in `fake.throttled`.
 
+Fault phases, by time rather than by request: `fake.phase("http500", share=0.7, seed=1)` answers
+each request from now on with that answer (any of the scripted ones) with probability `share`,
+drawn from a seeded generator, until `fake.phase(None)`. Scripted answers go first.
+
 Records: `fake.requests` (every request), `fake.sent` (accepted messages only),
 `fake.sent_to(number)`, `fake.count_by_client_ref()` (values > 1 are double sends). With
 `receipts_to` set, a delivery receipt for each SMS API message is posted there (signed with
 `receipt_secret`, if set) and retried until the receiver answers 2xx, like Vonage.
+`receipt_statuses` (default just "delivered") are the receipts per message, e.g. ("accepted",
+"buffered", "delivered"); `receipt_copies` posts each of them that many times; `receipt_shuffle`
+(a seed) posts pending receipts in random order instead of first-in first-out, so a "delivered"
+can come before the "accepted" of the same message; `receipt_workers` posts that many at once.
+`fake.receipt_answers` counts the receiver's answers (its JSON `status`, or `HTTP n`);
+`fake.receipts_pending` is what is still to be delivered; `fake.receipts_taken` lists
+(messageId, status) in the order the receiver took them.
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ import hashlib
 import hmac
 import json
 import math
+import random
 import secrets
 import ssl
 import tempfile
@@ -185,15 +197,24 @@ class FakeVonage:
     application_id: str | None = None
     receipts_to: str | None = None  # the gateway's SMS API status webhook
     receipt_secret: str | None = None
+    receipt_statuses: tuple[str, ...] = ("delivered",)
+    receipt_copies: int = 1
+    receipt_shuffle: int | None = None  # a seed: post pending receipts in random order
+    receipt_workers: int = 1
     requests: list[Request] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     throttled: int = 0
+    receipt_answers: Counter[str] = field(default_factory=Counter)
+    receipts_taken: list[tuple[str, str]] = field(default_factory=list)  # (messageId, status)
 
     def __post_init__(self) -> None:
         self._script: deque[str] = deque()
         self._limit: float | None = None
         self._window: deque[float] = deque()
         self._pending_receipts: deque[dict[str, str]] = deque()
+        self._posting = 0
+        self._receipt_rng = random.Random(self.receipt_shuffle)
+        self._phase: tuple[str, float, random.Random] | None = None
         self._receipt_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -206,6 +227,10 @@ class FakeVonage:
     def script(self, answers: list[str]) -> None:
         """Queue answers, one per request, before `default` takes over again."""
         self._script.extend(answers)
+
+    def phase(self, answer: str | None, share: float = 1.0, seed: int = 0) -> None:
+        """Answer each request `answer` with probability `share` from now on (None: stop)."""
+        self._phase = None if answer is None else (answer, share, random.Random(seed))
 
     def rate_limit(self, per_second: float | None) -> None:
         """Throttle requests beyond `per_second` in any sliding second (None: no limit)."""
@@ -233,6 +258,11 @@ class FakeVonage:
 
     def count_by_client_ref(self) -> Counter[str | None]:
         return Counter(s.client_ref for s in self.sent)
+
+    @property
+    def receipts_pending(self) -> int:
+        """Receipts queued or being posted: 0 when the receiver has taken every one."""
+        return len(self._pending_receipts) + self._posting
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -302,7 +332,13 @@ class FakeVonage:
         if self._over_limit():
             self.throttled += 1
             return "throttle"
-        return self._script.popleft() if self._script else self.default
+        if self._script:
+            return self._script.popleft()
+        if self._phase is not None:
+            answer, share, rng = self._phase
+            if rng.random() < share:
+                return answer
+        return self.default
 
     def _over_limit(self) -> bool:
         if self._limit is None:
@@ -405,18 +441,18 @@ class FakeVonage:
     # --- delivery receipts ------------------------------------------------------------------
 
     def _queue_receipt(self, data: dict[str, str], message_id: str) -> None:
-        self._pending_receipts.append(
-            {
+        for status in self.receipt_statuses:
+            receipt = {
                 "msisdn": data.get("to", ""),
                 "to": data.get("from", ""),
                 "messageId": message_id,
-                "status": "delivered",
+                "status": status,
                 "err-code": "0",
                 "price": self.price,
                 "client-ref": data.get("client-ref", ""),
                 "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
             }
-        )
+            self._pending_receipts.extend(dict(receipt) for _ in range(self.receipt_copies))
 
     def _signed_receipt(self, receipt: dict[str, str]) -> dict[str, str]:
         if not self.receipt_secret:
@@ -428,20 +464,49 @@ class FakeVonage:
     async def _post_receipts(self) -> None:
         """Like Vonage: a delivery receipt per message, retried until the receiver answers 2xx."""
         async with aiohttp.ClientSession() as http:
-            while True:
-                if not self._pending_receipts or self.receipts_to is None:
-                    await asyncio.sleep(0.05)
-                    continue
-                receipt = self._signed_receipt(self._pending_receipts[0])
-                try:
-                    async with http.post(self.receipts_to, data=receipt) as response:
-                        delivered = 200 <= response.status < 300
-                except aiohttp.ClientError:
-                    delivered = False
-                if delivered:
-                    self._pending_receipts.popleft()
-                else:
-                    await asyncio.sleep(0.2)
+            workers = max(1, self.receipt_workers)
+            await asyncio.gather(*(self._receipt_worker(http) for _ in range(workers)))
+
+    async def _receipt_worker(self, http: aiohttp.ClientSession) -> None:
+        while True:
+            if not self._pending_receipts or self.receipts_to is None:
+                await asyncio.sleep(0.05)
+                continue
+            receipt = self._take_receipt()
+            self._posting += 1
+            try:
+                delivered = await self._post_receipt(http, self.receipts_to, receipt)
+            finally:
+                self._posting -= 1
+            if not delivered:
+                self._pending_receipts.appendleft(receipt)  # retried first, as before
+                await asyncio.sleep(0.2)
+
+    def _take_receipt(self) -> dict[str, str]:
+        if self.receipt_shuffle is None:
+            return self._pending_receipts.popleft()
+        index = self._receipt_rng.randrange(len(self._pending_receipts))
+        receipt = self._pending_receipts[index]
+        del self._pending_receipts[index]
+        return receipt
+
+    async def _post_receipt(
+        self, http: aiohttp.ClientSession, url: str, receipt: dict[str, str]
+    ) -> bool:
+        try:
+            async with http.post(url, data=self._signed_receipt(receipt)) as response:
+                text = await response.text()
+        except aiohttp.ClientError:
+            return False
+        if not 200 <= response.status < 300:
+            return False
+        try:
+            answer = json.loads(text).get("status")
+        except (ValueError, AttributeError):
+            answer = None
+        self.receipt_answers[str(answer or f"HTTP {response.status}")] += 1
+        self.receipts_taken.append((receipt["messageId"], receipt["status"]))
+        return True
 
     # --- Messages API -----------------------------------------------------------------------
 

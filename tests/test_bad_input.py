@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from smsbot.flowfiles import load_flow_file
 from tests.conftest import ManualClock
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway
+from tests.suite_summary import tally
 
 EXAMPLES = settings(
     max_examples=60,
@@ -52,7 +53,11 @@ async def _post(gw: Running, path: str, body: bytes, content_type: str) -> int:
 
 
 def _defined(status: int) -> bool:
-    return 200 <= status < 300 or 400 <= status < 500
+    """A 2xx or 4xx; anything else is counted for the suite's summary line."""
+    defined = 200 <= status < 300 or 400 <= status < 500
+    tally("bad input", "requests")
+    tally("bad input", "answers not 2xx/4xx", 0 if defined else 1)
+    return defined
 
 
 @EXAMPLES
@@ -60,6 +65,7 @@ def _defined(status: int) -> bool:
 async def test_arbitrary_bytes(gw: Running, path: str, body: bytes) -> None:
     for content_type in ("application/json", "application/x-www-form-urlencoded", "text/plain"):
         assert _defined(await _post(gw, path, body, content_type)), (path, body, content_type)
+    tally("bad input", "random bodies")
 
 
 @EXAMPLES
@@ -67,6 +73,7 @@ async def test_arbitrary_bytes(gw: Running, path: str, body: bytes) -> None:
 async def test_arbitrary_json(gw: Running, path: str, value: Any) -> None:
     body = json.dumps(value).encode()
     assert _defined(await _post(gw, path, body, "application/json")), (path, value)
+    tally("bad input", "JSON structures")
 
 
 @EXAMPLES
@@ -79,6 +86,7 @@ async def test_arbitrary_signed_sms_api_fields(gw: Running, params: dict[str, st
         for how in ("form", "json", "get"):
             status, _ = await gw.sms_webhook(path, params, how=how)
             assert _defined(status), (path, how, params)
+    tally("bad input", "signed field sets")
 
 
 @EXAMPLES
@@ -91,7 +99,8 @@ async def test_arbitrary_replies_to_every_question(gw: Running, text: str) -> No
     )  # fmt: skip
     params = {"msisdn": "46701740642", "to": OUR_NUMBER, "messageId": f"m{hash(text)}"}
     status, body = await gw.sms_webhook("inbound", {**params, "text": text}, how="json")
-    assert status == 200, body
+    assert _defined(status) and status == 200, body
+    tally("bad input", "Unicode replies")
     rows = await gw.query("SELECT status FROM conversations WHERE status NOT IN"
                           " ('active', 'completed', 'opted_out', 'expired')")  # fmt: skip
     assert rows == []
@@ -105,6 +114,7 @@ def test_arbitrary_yaml_gives_a_flow_or_located_findings(tmp_path_factory: Any, 
     flow, findings = load_flow_file(path)
     assert flow is not None or findings
     assert all(str(f).startswith(f"{path}:") for f in findings)
+    tally("bad input", "YAML documents")
 
 
 @EXAMPLES
@@ -114,3 +124,4 @@ def test_arbitrary_structures_to_the_flow_checker(structure: Any) -> None:
 
     flow, problems = build_flow(structure)
     assert flow is None and problems
+    tally("bad input", "flow structures")

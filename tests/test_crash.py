@@ -7,12 +7,7 @@ to our fake Vonage, which posts delivery receipts back as Vonage does (retrying 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,54 +15,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 
 from smsbot.transport.vonage_webhooks import sign_sms_params
+from tests.crashkit import Process, free_port, process_env, ready
 from tests.fakevonage import FakeVonage
-from tests.harness import OUR_NUMBER, ROOT, SECRET, TOKEN, gateway_env, wait_for
+from tests.harness import OUR_NUMBER, SECRET, TOKEN, wait_for
+from tests.suite_summary import tally
 
 PHONES = [f"+4670174{n:04d}" for n in range(605, 617)]  # the range kept for fiction
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def flows_without_schedule(directory: Path) -> Path:
-    """The shipped contact-centre flow, without quiet hours (CI may run at night)."""
-    directory.mkdir()
-    data = yaml.safe_load((ROOT / "flows" / "contact-centre.yaml").read_text())
-    data.pop("schedule", None)
-    (directory / "contact-centre.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
-    return directory
-
-
-class Process:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from smsbot.cli import main; main()", "serve"],
-                env=self.env,
-                stdout=out,
-                stderr=out,
-                cwd=ROOT,
-            )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(15)
 
 
 @pytest.fixture
@@ -76,35 +31,11 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, str]
     url = f"http://127.0.0.1:{port}"
     async with FakeVonage(tmp_path, receipts_to=f"{url}/webhooks/vonage/status") as fake:
         fake.receipt_secret = SECRET
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SMSBOT_")},
-            **gateway_env(
-                tmp_path,
-                SMSBOT_TRANSPORT__KIND="vonage-sms",
-                SMSBOT_VONAGE__REST_HOST=fake.host,
-                SMSBOT_SERVER__PORT=str(port),
-                SMSBOT_SENDING__UNCERTAIN_GRACE="2s",
-                SMSBOT_FLOWS__DIR=str(flows_without_schedule(tmp_path / "flows")),
-                SMSBOT_CONFIG=str(ROOT / "config.toml"),
-            ),
-            "REQUESTS_CA_BUNDLE": fake.ca_path,
-        }
-        process = Process(env, tmp_path / "gateway.log")
+        process = Process(process_env(tmp_path, fake, port), tmp_path / "gateway.log")
         try:
             yield process, fake, url
         finally:
             process.stop()
-
-
-async def ready(url: str) -> None:
-    async def answers() -> bool:
-        try:
-            async with aiohttp.ClientSession() as http, http.get(f"{url}/readyz") as r:
-                return r.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await wait_for(answers, what="the gateway to be ready", seconds=20)
 
 
 def event(n: int, phone: str) -> dict[str, Any]:
@@ -176,6 +107,9 @@ async def test_acknowledged_events_and_replies_survive_kill_9(
     assert len(stored) == len(PHONES)
     assert {row[1:] for row in stored} == {("ces", "6")}
 
+    tally("crash", "kills", process.kills)
+    tally("crash", "events", len(PHONES))
+    tally("crash", "replies", len(stored))
     process.stop()  # SIGTERM: a graceful stop
     assert process.proc is not None and process.proc.returncode == 0
     assert '"event": "gateway_stopped"' in (tmp_path / "gateway.log").read_text()

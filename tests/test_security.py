@@ -12,6 +12,7 @@ import pytest
 from smsbot.transport.vonage_webhooks import sign_messages_body
 from tests.conftest import ManualClock
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway
+from tests.suite_summary import tally
 
 CITIZEN = "46701740642"
 HOSTILE = [
@@ -62,6 +63,7 @@ async def test_a_replayed_signed_webhook_has_no_second_effect(gw: Running) -> No
     assert (await gw.sms_webhook("inbound", signed, sign=False))[1] == {"status": "answered"}
     assert (await gw.sms_webhook("inbound", signed, sign=False))[1] == {"status": "duplicate"}
     assert await count(gw, "answers") == 1
+    tally("security", "replayed signatures")
 
 
 @pytest.mark.parametrize(
@@ -81,6 +83,7 @@ async def test_forged_signatures(gw: Running, tamper: Any, reason: str) -> None:
     else:
         assert (status, body["error"]) == (401, reason)
         assert await count(gw, "answers") == 0
+        tally("security", "forged signatures refused")
 
 
 async def test_a_stale_signature_is_refused(gw: Running) -> None:
@@ -88,6 +91,7 @@ async def test_a_stale_signature_is_refused(gw: Running) -> None:
     gw.clock.advance(minutes=10)
     status, body = await gw.sms_webhook("inbound", signed, sign=False)
     assert (status, body["error"]) == (401, "stale")
+    tally("security", "stale signatures refused")
 
 
 async def _messages(gw: Running, raw: bytes, authorization: str) -> int:
@@ -109,6 +113,7 @@ async def test_messages_api_tokens(gw: Running) -> None:
     assert await _messages(gw, body, "Bearer garbage") == 401
     assert await _messages(gw, body, "") == 401
     assert await count(gw, "messages") == 0
+    tally("security", "forged signatures refused", 4)
 
 
 @pytest.mark.parametrize("token", ["", "Bearer", "Bearer wrong", "Basic dGVzdA==", "test-token"])
@@ -117,6 +122,7 @@ async def test_events_need_the_right_bearer_token(gw: Running, token: str) -> No
     async with gw.http.post(url, json=event(gw.clock), headers={"Authorization": token}) as r:
         assert r.status == 401
     assert await count(gw, "events") == 0
+    tally("security", "wrong tokens refused")
 
 
 @pytest.mark.parametrize("token", [None, "wrong", "test-token"])
@@ -126,6 +132,7 @@ async def test_admin_endpoints_refuse_without_the_admin_token(
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with gw.http.get(f"{gw.url}/v1/feedback", headers=headers) as r:
         assert r.status == 401
+    tally("security", "wrong tokens refused")
     good = {"Authorization": "Bearer admin-token-for-tests"}
     async with gw.http.get(f"{gw.url}/v1/feedback", headers=good) as r:
         assert r.status == 200
@@ -139,6 +146,7 @@ async def test_hostile_replies_are_stored_verbatim(gw: Running, text: str) -> No
     assert len(stored) == 1 and stored[0]["raw_text"] == f"3 {text}"  # verbatim
     assert text.endswith(stored[0]["comment"])  # the comment: the text after the value
     assert await count(gw, "conversations") == 1
+    tally("security", "hostile strings stored verbatim")
 
 
 async def test_hostile_event_fields_are_stored_verbatim(gw: Running) -> None:
@@ -148,6 +156,7 @@ async def test_hostile_event_fields_are_stored_verbatim(gw: Running) -> None:
     rows = await gw.query("SELECT unit, service, attributes FROM events")
     assert rows[0]["unit"] == HOSTILE[0] and rows[0]["service"] == HOSTILE[2]
     assert json.loads(rows[0]["attributes"]) == {"note": HOSTILE[4]}
+    tally("security", "hostile strings stored verbatim", 3)
 
 
 async def test_oversized_bodies_are_refused_before_the_handler(gw: Running) -> None:
@@ -158,6 +167,7 @@ async def test_oversized_bodies_are_refused_before_the_handler(gw: Running) -> N
     async with gw.http.post(f"{gw.url}/webhooks/vonage/inbound", data=b"a=" + b"x" * 9000) as r:
         assert r.status == 413
     assert await count(gw, "messages") == 0
+    tally("security", "oversized bodies and header floods refused", 2)
 
 
 @pytest.mark.parametrize(
@@ -170,6 +180,7 @@ async def test_header_floods_get_a_4xx(gw: Running, headers: dict[str, str]) -> 
         assert 400 <= r.status < 500
     async with gw.http.get(f"{gw.url}/healthz") as r:
         assert r.status == 200
+    tally("security", "oversized bodies and header floods refused")
 
 
 @pytest.mark.parametrize(
