@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ __all__ = [
     "log_events",
     "process_env",
     "ready",
+    "serving",
+    "settled",
     "stored",
 ]
 
@@ -66,7 +70,7 @@ def process_env(tmp: Path, fake: FakeVonage, port: int, **overrides: str) -> dic
                 "SMSBOT_TRANSPORT__KIND": "vonage-sms",
                 "SMSBOT_VONAGE__REST_HOST": fake.host,
                 "SMSBOT_SERVER__PORT": str(port),
-                "SMSBOT_SENDING__UNCERTAIN_GRACE": "2s",
+                "SMSBOT_SENDING__UNCERTAIN_GRACE": "5s",
                 "SMSBOT_FLOWS__DIR": str(flows_without_schedule(tmp / "flows")),
                 "SMSBOT_CONFIG": str(ROOT / "config.toml"),
                 **overrides,
@@ -74,6 +78,24 @@ def process_env(tmp: Path, fake: FakeVonage, port: int, **overrides: str) -> dic
         ),
         "REQUESTS_CA_BUNDLE": fake.ca_path,
     }
+
+
+@asynccontextmanager
+async def serving(
+    tmp: Path, fake_options: dict[str, Any] | None = None, **env: str
+) -> AsyncIterator[tuple[Process, FakeVonage, str]]:
+    """A fake Vonage posting signed receipts back, and a `smsbot serve` (not started) for it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    options: dict[str, Any] = {"receipt_workers": 4, **(fake_options or {})}
+    async with FakeVonage(
+        tmp, receipts_to=f"{url}/webhooks/vonage/status", receipt_secret=SECRET, **options
+    ) as fake:
+        process = Process(process_env(tmp, fake, port, **env), tmp / "gateway.log")
+        try:
+            yield process, fake, url
+        finally:
+            process.stop()
 
 
 class Process:
@@ -186,6 +208,15 @@ class Crowd:
     def replies_acked(self) -> int:
         return sum(c.acked for c in self.citizens)
 
+    async def all_closed(self, seconds: float) -> None:
+        """Wait until every citizen has had every SMS of the flow, the closing last."""
+        expected = len(expected_texts())
+
+        async def closed() -> bool:
+            return all(len(self.fake.sent_to(c.phone)) >= expected for c in self.citizens)
+
+        await wait_for(closed, what="every closing SMS", seconds=seconds)
+
     async def run(self, seconds: float) -> None:
         timeout = aiohttp.ClientTimeout(total=3)
         deadline = time.monotonic() + seconds
@@ -265,6 +296,16 @@ def _status_of(text: str) -> str:
         return str(body.get("status") or body["results"][0]["decision"])
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return "?"
+
+
+async def settled(fake: FakeVonage, database: Path, seconds: float = 30) -> None:
+    """Wait until every receipt is taken and no SMS is left queued, sending or uncertain:
+    from then on nothing more can go out."""
+
+    async def nothing_pending() -> bool:
+        return fake.receipts_pending == 0 and stored(database)["unsettled"] == []
+
+    await wait_for(nothing_pending, what="the outbox and the receipts to settle", seconds=seconds)
 
 
 def stored(database: Path) -> dict[str, list[tuple[Any, ...]]]:

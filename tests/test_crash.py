@@ -6,7 +6,6 @@ to our fake Vonage, which posts delivery receipts back as Vonage does (retrying 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ import aiohttp
 import pytest
 
 from smsbot.transport.vonage_webhooks import sign_sms_params
-from tests.crashkit import Process, free_port, process_env, ready
+from tests.crashkit import Process, ready, serving, settled
 from tests.fakevonage import FakeVonage
 from tests.harness import OUR_NUMBER, SECRET, TOKEN, wait_for
 from tests.suite_summary import tally
@@ -27,15 +26,8 @@ PHONES = [f"+4670174{n:04d}" for n in range(605, 617)]  # the range kept for fic
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, str]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with FakeVonage(tmp_path, receipts_to=f"{url}/webhooks/vonage/status") as fake:
-        fake.receipt_secret = SECRET
-        process = Process(process_env(tmp_path, fake, port), tmp_path / "gateway.log")
-        try:
-            yield process, fake, url
-        finally:
-            process.stop()
+    async with serving(tmp_path) as running:
+        yield running
 
 
 def event(n: int, phone: str) -> dict[str, Any]:
@@ -98,7 +90,7 @@ async def test_acknowledged_events_and_replies_survive_kill_9(
         process.start()
         await ready(url)
         await each_sent(fake, 3)  # the second question
-        await asyncio.sleep(3)  # past the grace for uncertain sends: nothing more may go out
+        await settled(fake, tmp_path / "gateway.db")  # nothing more can go out
 
     counts = fake.count_by_client_ref()
     assert sorted(set(counts.values())) == [1], [ref for ref, c in counts.items() if c > 1]

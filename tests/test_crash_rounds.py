@@ -22,14 +22,13 @@ from tests.crashkit import (
     Crowd,
     Process,
     expected_texts,
-    free_port,
     log_events,
-    process_env,
     ready,
+    serving,
+    settled,
     stored,
 )
 from tests.fakevonage import FakeVonage
-from tests.harness import SECRET, wait_for
 from tests.suite_summary import tally
 
 CITIZENS = 40
@@ -38,16 +37,8 @@ KILLS = 6  # per round
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, str]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with FakeVonage(tmp_path, receipts_to=f"{url}/webhooks/vonage/status") as fake:
-        fake.receipt_secret = SECRET
-        env = process_env(tmp_path, fake, port, SMSBOT_SENDING__RATE_PER_SECOND="60")
-        process = Process(env, tmp_path / "gateway.log")
-        try:
-            yield process, fake, url
-        finally:
-            process.stop()
+    async with serving(tmp_path, SMSBOT_SENDING__RATE_PER_SECOND="60") as running:
+        yield running
 
 
 async def kill_at_random(process: Process, url: str, crowd: Crowd, seed: int) -> None:
@@ -70,13 +61,9 @@ async def test_random_kills_under_load_lose_nothing_and_send_nothing_twice(
     crowd = Crowd(url, fake, CITIZENS, tag=f"round-{seed}")
     await asyncio.gather(crowd.run(seconds=90), kill_at_random(process, url, crowd, seed))
 
+    await crowd.all_closed(seconds=30)
     texts = expected_texts()
-
-    async def everyone_closed() -> bool:
-        return all(len(fake.sent_to(c.phone)) >= len(texts) for c in crowd.citizens)
-
-    await wait_for(everyone_closed, what="every closing SMS", seconds=30)
-    await asyncio.sleep(2.5)  # past the grace for uncertain sends: nothing more may go out
+    await settled(fake, tmp_path / "gateway.db")  # nothing more can go out
     process.stop()
 
     found = stored(tmp_path / "gateway.db")

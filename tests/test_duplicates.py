@@ -21,13 +21,12 @@ from tests.crashkit import (
     Crowd,
     Process,
     expected_texts,
-    free_port,
-    process_env,
     ready,
+    serving,
 )
 from tests.crashkit import stored as stored_in
 from tests.fakevonage import FakeVonage
-from tests.harness import SECRET, wait_for
+from tests.harness import wait_for
 from tests.suite_summary import tally
 
 CITIZENS = 30
@@ -36,23 +35,14 @@ STATUSES = ("accepted", "buffered", "delivered")
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, str]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with FakeVonage(
-        tmp_path,
-        receipts_to=f"{url}/webhooks/vonage/status",
-        receipt_secret=SECRET,
-        receipt_statuses=STATUSES,
-        receipt_copies=2,
-        receipt_shuffle=7,
-        receipt_workers=4,
-    ) as fake:
-        env = process_env(tmp_path, fake, port, SMSBOT_SENDING__RATE_PER_SECOND="100")
-        process = Process(env, tmp_path / "gateway.log")
-        try:
-            yield process, fake, url
-        finally:
-            process.stop()
+    shuffled_twice = {
+        "receipt_statuses": STATUSES,
+        "receipt_copies": 2,
+        "receipt_shuffle": 7,
+        "receipt_workers": 4,
+    }
+    async with serving(tmp_path, shuffled_twice, SMSBOT_SENDING__RATE_PER_SECOND="100") as running:
+        yield running
 
 
 def overtaken(taken: list[tuple[str, str]]) -> int:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from smsbot.storage import outbox
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage, Sent
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway, wait_for
@@ -300,6 +302,22 @@ async def test_a_timed_out_send_without_a_receipt_goes_again_after_the_grace(
     texts = [s.text for s in fake.sent_to(CITIZEN)]
     assert texts == [late.text, late.text, fake.sent[2].text]  # again, then the question
     assert fake.sent[1].client_ref == late.client_ref  # the same reference, for the records
+
+
+async def test_a_restart_gives_an_uncertain_send_the_whole_grace_again(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await late_send(gw, fake)  # uncertain, due again in five minutes
+    gw.clock.advance(minutes=4)
+    async with gw.gateway.parts.db.transaction() as conn:  # what start() does after a crash
+        caught = await outbox.recover_after_crash(conn, gw.clock.now(), timedelta(minutes=5))
+    assert caught == 0  # nothing was caught mid-send this time
+    gw.clock.advance(minutes=2)  # past the first grace, but no receipt could come while down
+    await gw.settle()
+    assert len(fake.sent) == 1
+    gw.clock.advance(minutes=4)
+    await gw.settle()
+    assert len(fake.sent) == 3  # again, then the first question
 
 
 async def test_quiet_hours_hold_the_survey_until_morning(gw: Running, fake: FakeVonage) -> None:

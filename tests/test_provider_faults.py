@@ -20,14 +20,12 @@ from tests.crashkit import (
     Crowd,
     Process,
     expected_texts,
-    free_port,
     log_events,
-    process_env,
     ready,
+    serving,
 )
 from tests.crashkit import stored as stored_in
 from tests.fakevonage import FakeVonage
-from tests.harness import SECRET, wait_for
 from tests.suite_summary import tally
 
 CITIZENS = 30
@@ -45,25 +43,15 @@ PHASES = [
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, str]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with FakeVonage(tmp_path, receipts_to=f"{url}/webhooks/vonage/status") as fake:
-        fake.receipt_secret = SECRET
-        env = process_env(
-            tmp_path,
-            fake,
-            port,
-            SMSBOT_SENDING__RATE_PER_SECOND="60",
-            SMSBOT_SENDING__BACKOFF_SECONDS="0.25",
-            SMSBOT_SENDING__MAX_ATTEMPTS="12",
-            SMSBOT_VONAGE__TIMEOUT_SECONDS="1",
-            SMSBOT_SENDING__UNCERTAIN_GRACE="10s",  # a receipt comes well within it
-        )
-        process = Process(env, tmp_path / "gateway.log")
-        try:
-            yield process, fake, url
-        finally:
-            process.stop()
+    async with serving(
+        tmp_path,
+        SMSBOT_SENDING__RATE_PER_SECOND="60",
+        SMSBOT_SENDING__BACKOFF_SECONDS="0.25",
+        SMSBOT_SENDING__MAX_ATTEMPTS="12",
+        SMSBOT_VONAGE__TIMEOUT_SECONDS="1",
+        SMSBOT_SENDING__UNCERTAIN_GRACE="10s",  # a receipt comes well within it
+    ) as running:
+        yield running
 
 
 async def misbehave(fake: FakeVonage) -> Counter[str]:
@@ -84,12 +72,8 @@ async def test_provider_faults_then_recovery_deliver_everything_once_in_order(
     crowd = Crowd(url, fake, CITIZENS, tag="faults")
     _, faults = await asyncio.gather(crowd.run(seconds=120), misbehave(fake))
 
+    await crowd.all_closed(seconds=60)
     texts = expected_texts()
-
-    async def everyone_closed() -> bool:
-        return all(len(fake.sent_to(c.phone)) >= len(texts) for c in crowd.citizens)
-
-    await wait_for(everyone_closed, what="every closing SMS", seconds=60)
     process.stop()
 
     found = stored_in(tmp_path / "gateway.db")

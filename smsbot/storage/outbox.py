@@ -128,21 +128,29 @@ async def mark_sent(
 async def mark_retry(
     conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
 ) -> None:
-    await conn.execute(
-        "UPDATE messages SET status = 'queued', error = ?, due_at = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'sending'",
-        (reason, ts(due_at), ts(now), message_id),
-    )
+    await _send_later(conn, message_id, "queued", reason, due_at, now)
 
 
 async def mark_uncertain(
     conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
 ) -> None:
     """The provider may have taken it: a receipt settles it, else it goes again at `due_at`."""
+    await _send_later(conn, message_id, "uncertain", reason, due_at, now)
+
+
+async def _send_later(
+    conn: aiosqlite.Connection,
+    message_id: int,
+    status: str,
+    reason: str,
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    """Back from `sending` (unless a receipt came first) to wait until `due_at`."""
     await conn.execute(
-        "UPDATE messages SET status = 'uncertain', error = ?, due_at = ?, updated_at = ?"
+        "UPDATE messages SET status = ?, error = ?, due_at = ?, updated_at = ?"
         " WHERE id = ? AND status = 'sending'",
-        (reason, ts(due_at), ts(now), message_id),
+        (status, reason, ts(due_at), ts(now), message_id),
     )
 
 
@@ -176,7 +184,17 @@ async def recent_same_text(conn: aiosqlite.Connection, message: Outgoing, since:
 
 
 async def recover_after_crash(conn: aiosqlite.Connection, now: datetime, grace: timedelta) -> int:
-    """Messages caught `sending` by a crash: wait for a receipt, then send again."""
+    """Messages caught `sending` by a crash: wait for a receipt, then send again.
+
+    Messages already `uncertain` get the whole grace again from now: while the process was
+    down no receipt could arrive, so their wait did not count. Returns how many were caught
+    `sending`.
+    """
+    await conn.execute(
+        "UPDATE messages SET due_at = ? WHERE direction = 'out' AND status = 'uncertain'"
+        " AND due_at < ?",
+        (ts(now + grace), ts(now + grace)),
+    )
     cur = await conn.execute(
         "UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ?"
         " WHERE direction = 'out' AND status = 'sending'",
