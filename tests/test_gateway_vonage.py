@@ -82,6 +82,18 @@ async def started(gw: Running, fake: FakeVonage) -> None:
     assert len(await texts_to_citizen(gw, fake)) == 2
 
 
+def receipt_for(sent: Sent, status: str, err_code: str = "0") -> dict[str, str]:
+    """An SMS API delivery receipt for what the fake accepted, as Vonage documents it."""
+    return {
+        "msisdn": CITIZEN,
+        "to": OUR_NUMBER,
+        "messageId": sent.message_id,
+        "status": status,
+        "err-code": err_code,
+        "client-ref": sent.client_ref or "",
+    }
+
+
 async def answers(gw: Running) -> list[tuple[str, str]]:
     rows = await gw.query("SELECT question_id, raw_text FROM answers ORDER BY id")
     return [(r["question_id"], r["raw_text"]) for r in rows]
@@ -201,15 +213,7 @@ async def test_an_undelivered_first_message_ends_the_conversation(
     gw: Running, fake: FakeVonage
 ) -> None:
     await started(gw, fake)
-    opening = fake.sent_to(CITIZEN)[0]
-    receipt = {
-        "msisdn": CITIZEN,
-        "to": OUR_NUMBER,
-        "messageId": opening.message_id,
-        "status": "failed",
-        "err-code": "6",
-        "client-ref": opening.client_ref or "",
-    }
+    receipt = receipt_for(fake.sent_to(CITIZEN)[0], "failed", "6")
     assert (await gw.sms_webhook("status", receipt))[0] == 200
     rows = await gw.query("SELECT status FROM conversations")
     assert rows == [{"status": "undeliverable"}]
@@ -274,15 +278,7 @@ async def test_a_timed_out_send_is_settled_by_its_receipt_not_sent_twice(
     gw: Running, fake: FakeVonage
 ) -> None:
     late = await late_send(gw, fake)
-    receipt = {
-        "msisdn": CITIZEN,
-        "to": OUR_NUMBER,
-        "messageId": late.message_id,
-        "status": "delivered",
-        "err-code": "0",
-        "client-ref": late.client_ref or "",
-    }
-    assert (await gw.sms_webhook("status", receipt))[0] == 200
+    assert (await gw.sms_webhook("status", receipt_for(late, "delivered")))[0] == 200
     await gw.settle()
     gw.clock.advance(minutes=10)  # past the grace: nothing may go again
     await gw.settle()
