@@ -50,9 +50,12 @@ __all__ = [
     "Group",
     "ReportFilter",
     "ReportFilterError",
+    "Scope",
     "cost",
     "csat_pct",
     "drivers",
+    "fetch_rows",
+    "flows_in_scope",
     "full_report",
     "funnel",
     "mean_of",
@@ -62,6 +65,8 @@ __all__ = [
     "parse_attribute",
     "parse_moment",
     "questions",
+    "satisfaction_question",
+    "scope_of",
     "timing",
 ]
 
@@ -173,7 +178,7 @@ def parse_attribute(text: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     """A filter as SQL over one table alias: the group key, extra WHERE terms, parameters."""
 
     key: str
@@ -181,7 +186,7 @@ class _Scope:
     params: dict[str, object]
 
 
-def _scope(f: ReportFilter, alias: str, time_column: str) -> _Scope:
+def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
     terms: list[str] = []
     params: dict[str, object] = {}
     for name, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
@@ -204,7 +209,7 @@ def _scope(f: ReportFilter, alias: str, time_column: str) -> _Scope:
     elif f.group_by is not None:
         key = f"CAST(json_extract({alias}.attributes, :group_path) AS TEXT)"
         params["group_path"] = _json_path(f.group_by.removeprefix("attributes."))
-    return _Scope(key, "".join(f" AND {term}" for term in terms), params)
+    return Scope(key, "".join(f" AND {term}" for term in terms), params)
 
 
 def _json_path(name: str) -> str:
@@ -302,7 +307,7 @@ def nps(counts: Mapping[int, int]) -> float | None:
 # --- shared queries --------------------------------------------------------------------------
 
 
-async def _rows(
+async def fetch_rows(
     conn: aiosqlite.Connection, sql: str, params: Mapping[str, object]
 ) -> list[aiosqlite.Row]:
     async with conn.execute(sql, params) as cur:
@@ -310,7 +315,7 @@ async def _rows(
 
 
 async def _conversation_counts(
-    conn: aiosqlite.Connection, scope: _Scope
+    conn: aiosqlite.Connection, scope: Scope
 ) -> dict[str | None, aiosqlite.Row]:
     sql = f"""
         SELECT {scope.key} AS k, COUNT(*) AS started,
@@ -321,7 +326,7 @@ async def _conversation_counts(
             SUM(c.status = 'expired') AS expired,
             SUM(c.status = 'active') AS active
         FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
-    return {row["k"]: row for row in await _rows(conn, sql, scope.params)}
+    return {row["k"]: row for row in await fetch_rows(conn, sql, scope.params)}
 
 
 def _keys(f: ReportFilter, *found: Iterable[str | None]) -> list[str | None]:
@@ -340,10 +345,10 @@ def _started(counts: Mapping[str | None, aiosqlite.Row], key: str | None) -> int
 
 async def funnel(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -> list[Group]:
     """From events to completed surveys, per group (n: surveys sent)."""
-    scope = _scope(f, "c", "created_at")
+    scope = scope_of(f, "c", "created_at")
     counts = await _conversation_counts(conn, scope)
     delivered = await _delivered(conn, scope)
-    events, reasons = await _events(conn, _scope(f, "e", "received_at"))
+    events, reasons = await _events(conn, scope_of(f, "e", "received_at"))
     groups = []
     for key in _keys(f, counts, events):
         row = counts.get(key)
@@ -354,18 +359,18 @@ async def funnel(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int)
     return groups
 
 
-async def _delivered(conn: aiosqlite.Connection, scope: _Scope) -> dict[str | None, int]:
+async def _delivered(conn: aiosqlite.Connection, scope: Scope) -> dict[str | None, int]:
     sql = f"""
         SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
         WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
             AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
             {scope.where}
         GROUP BY k"""
-    return {row["k"]: int(row["n"]) for row in await _rows(conn, sql, scope.params)}
+    return {row["k"]: int(row["n"]) for row in await fetch_rows(conn, sql, scope.params)}
 
 
 async def _events(
-    conn: aiosqlite.Connection, scope: _Scope
+    conn: aiosqlite.Connection, scope: Scope
 ) -> tuple[dict[str | None, aiosqlite.Row], dict[str | None, dict[str, int]]]:
     sql = f"""
         SELECT {scope.key} AS k, COUNT(*) AS received,
@@ -373,13 +378,13 @@ async def _events(
             SUM(e.decision = 'scheduled') AS scheduled,
             SUM(e.decision = 'skipped') AS skipped
         FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
-    events = {row["k"]: row for row in await _rows(conn, sql, scope.params)}
+    events = {row["k"]: row for row in await fetch_rows(conn, sql, scope.params)}
     sql = f"""
         SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
         FROM events e WHERE e.decision = 'skipped' {scope.where}
         GROUP BY k, reason ORDER BY reason"""
     reasons: dict[str | None, dict[str, int]] = defaultdict(dict)
-    for row in await _rows(conn, sql, scope.params):
+    for row in await fetch_rows(conn, sql, scope.params):
         reasons[row["k"]][row["reason"]] = int(row["n"])
     return events, reasons
 
@@ -421,11 +426,11 @@ async def questions(
 ) -> list[Group]:
     """Per group (n: surveys sent): one cell per question of the flow(s) in scope, in order
     (n: understood answers), and one drop-off cell per question (n: conversations asked it)."""
-    scope = _scope(f, "c", "created_at")
+    scope = scope_of(f, "c", "created_at")
     counts = await _conversation_counts(conn, scope)
     answers = await _answer_counts(conn, scope)
     asked = await _dropoff(conn, scope)
-    in_scope = _flows_in_scope(f, flows)
+    in_scope = flows_in_scope(f, flows)
     groups = []
     for key in _keys(f, counts):
         figures: dict[str, object] = {
@@ -442,7 +447,7 @@ async def questions(
     return groups
 
 
-def _flows_in_scope(f: ReportFilter, flows: Mapping[str, Flow]) -> list[Flow]:
+def flows_in_scope(f: ReportFilter, flows: Mapping[str, Flow]) -> list[Flow]:
     if f.flow is not None:
         return [flows[f.flow]] if f.flow in flows else []
     return [flows[flow_id] for flow_id in sorted(flows)]
@@ -452,7 +457,7 @@ def _replied(flows: Sequence[Flow]) -> list[tuple[Flow, Question]]:
     return [(flow, q) for flow in flows for q in flow.questions if q.expects_reply]
 
 
-async def _answer_counts(conn: aiosqlite.Connection, scope: _Scope) -> dict[_Cell, Counter[object]]:
+async def _answer_counts(conn: aiosqlite.Connection, scope: Scope) -> dict[_Cell, Counter[object]]:
     sql = f"""
         SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
             CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
@@ -462,7 +467,7 @@ async def _answer_counts(conn: aiosqlite.Connection, scope: _Scope) -> dict[_Cel
         WHERE a.problem IS NULL {scope.where}
         GROUP BY k, a.flow_id, a.question_id, v"""
     found: dict[_Cell, Counter[object]] = defaultdict(Counter)
-    for row in await _rows(conn, sql, scope.params):
+    for row in await fetch_rows(conn, sql, scope.params):
         found[(row["k"], row["flow_id"], row["question_id"])][row["v"]] += int(row["n"])
     return found
 
@@ -471,7 +476,7 @@ _ASKED = """m.direction = 'out' AND m.purpose = 'question' AND m.question_id IS 
     AND m.status != 'cancelled'"""
 
 
-async def _dropoff(conn: aiosqlite.Connection, scope: _Scope) -> dict[_Cell, tuple[int, int]]:
+async def _dropoff(conn: aiosqlite.Connection, scope: Scope) -> dict[_Cell, tuple[int, int]]:
     """Per question: conversations asked it (a question message out, not cancelled), and those
     of them where it was the last question asked, never answered, and the conversation ended
     unfinished (expired, opted out, undeliverable)."""
@@ -493,8 +498,8 @@ async def _dropoff(conn: aiosqlite.Connection, scope: _Scope) -> dict[_Cell, tup
             WHERE x.conversation_id = last.cid AND x.question_id = last.question_id
                 AND x.problem IS NULL)
         GROUP BY k, flow_id, question_id"""
-    dropped = _by_cell(await _rows(conn, dropped_sql, scope.params))
-    asked = _by_cell(await _rows(conn, asked_sql, scope.params))
+    dropped = _by_cell(await fetch_rows(conn, dropped_sql, scope.params))
+    asked = _by_cell(await fetch_rows(conn, asked_sql, scope.params))
     return {cell: (n, dropped.get(cell, 0)) for cell, n in asked.items()}
 
 
@@ -571,7 +576,7 @@ async def timing(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int)
     ceil(0.9 n)-th smallest delay. `within_1h_pct` / `within_24h_pct`: the share of those
     replies that came at most 3 600 / 86 400 seconds after the start.
     """
-    scope = _scope(f, "c", "created_at")
+    scope = scope_of(f, "c", "created_at")
     counts = await _conversation_counts(conn, scope)
     sql = f"""
         WITH d AS (
@@ -587,7 +592,7 @@ async def timing(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int)
         SELECT k, rn, s, n, hour, day FROM r
         WHERE rn IN ((n + 1) / 2, (n + 2) / 2, (9 * n + 9) / 10)"""
     picked: dict[str | None, list[aiosqlite.Row]] = defaultdict(list)
-    for row in await _rows(conn, sql, scope.params):
+    for row in await fetch_rows(conn, sql, scope.params):
         picked[row["k"]].append(row)
     groups = []
     for key in _keys(f, counts, picked):
@@ -664,24 +669,32 @@ def _drivers_in_scope(
     f: ReportFilter, flows: Mapping[str, Flow], satisfaction: str | None, resolved: str | None
 ) -> list[_Driver]:
     found = []
-    for flow in _flows_in_scope(f, flows):
-        scales = [q for q in flow.questions if q.kind is Kind.SCALE]
+    for flow in flows_in_scope(f, flows):
         yesnos = [q for q in flow.questions if q.kind is Kind.YESNO]
         if satisfaction is not None:
-            scales = [q for q in scales if q.id == satisfaction]
+            scale = next((q for q in flow.questions if q.id == satisfaction), None)
+            scale = scale if scale is not None and scale.kind is Kind.SCALE else None
         else:
-            scales = [q for q in scales if q.preset == "csat"] + scales
+            scale = satisfaction_question(flow)
         if resolved is not None:
             yesnos = [q for q in yesnos if q.id == resolved]
-        if scales:
-            found.append(_Driver(flow, scales[0], yesnos[0] if yesnos else None))
+        if scale is not None:
+            found.append(_Driver(flow, scale, yesnos[0] if yesnos else None))
     return found
+
+
+def satisfaction_question(flow: Flow) -> Question | None:
+    """The question the drivers report explains when none is named: the csat-preset scale,
+    else the first scale."""
+    scales = [q for q in flow.questions if q.kind is Kind.SCALE]
+    preferred = [q for q in scales if q.preset == "csat"] + scales
+    return preferred[0] if preferred else None
 
 
 async def _drivers_for(
     conn: aiosqlite.Connection, f: ReportFilter, driver: _Driver, attribute: str, min_group: int
 ) -> list[Group]:
-    scope = _scope(f, "c", "created_at")
+    scope = scope_of(f, "c", "created_at")
     params = {
         **scope.params,
         "sat": driver.satisfaction.id,
@@ -708,7 +721,7 @@ _SATISFACTION = """
         AND s.value_num IS NOT NULL"""
 
 
-def _pairs(scope: _Scope) -> str:
+def _pairs(scope: Scope) -> str:
     """CTEs raw and p: per satisfaction answer its group key k, the attribute x (a number >= 0,
     as a JSON number or as digits; else NULL) and the satisfaction y."""
     return f"""
@@ -722,7 +735,7 @@ def _pairs(scope: _Scope) -> str:
 
 
 async def _by_resolved(
-    conn: aiosqlite.Connection, scope: _Scope, params: Mapping[str, object]
+    conn: aiosqlite.Connection, scope: Scope, params: Mapping[str, object]
 ) -> dict[str | None, dict[str | None, tuple[int, float]]]:
     sql = f"""
         SELECT {scope.key} AS k,
@@ -733,7 +746,7 @@ async def _by_resolved(
         {_SATISFACTION} {scope.where}
         GROUP BY k, resolved"""
     found: dict[str | None, dict[str | None, tuple[int, float]]] = defaultdict(dict)
-    for row in await _rows(conn, sql, params):
+    for row in await fetch_rows(conn, sql, params):
         found[row["k"]][row["resolved"]] = (int(row["n"]), float(row["total"]))
     return found
 
@@ -769,7 +782,7 @@ class _Moments:
 
 
 async def _by_band(
-    conn: aiosqlite.Connection, scope: _Scope, params: Mapping[str, object]
+    conn: aiosqlite.Connection, scope: Scope, params: Mapping[str, object]
 ) -> dict[str | None, dict[int, _Moments]]:
     cases = " ".join(
         f"WHEN x <= {bound} THEN {i}" for i, (_, bound) in enumerate(BANDS) if bound is not None
@@ -784,7 +797,7 @@ async def _by_band(
             SUM((x - mx) * (x - mx)) AS sxx, SUM((y - my) * (y - my)) AS syy, MAX(flat) AS flat
         FROM q JOIN m ON m.k IS q.k GROUP BY q.k, band"""
     found: dict[str | None, dict[int, _Moments]] = defaultdict(dict)
-    for row in await _rows(conn, sql, params):
+    for row in await fetch_rows(conn, sql, params):
         found[row["k"]][int(row["band"])] = _Moments(
             n=int(row["n"]),
             total=float(row["total"]),
@@ -859,7 +872,7 @@ async def cost(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -
     'delivered'. `price` and `cost_per_completed` are per currency; `unpriced_sms` is how many
     had no price reported (they are not in the sums).
     """
-    scope = _scope(f, "c", "created_at")
+    scope = scope_of(f, "c", "created_at")
     counts = await _conversation_counts(conn, scope)
     sql = f"""
         SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
@@ -869,7 +882,7 @@ async def cost(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -
         WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
         GROUP BY k, currency"""
     found: dict[str | None, list[aiosqlite.Row]] = defaultdict(list)
-    for row in await _rows(conn, sql, scope.params):
+    for row in await fetch_rows(conn, sql, scope.params):
         found[row["k"]].append(row)
     groups = []
     for key in _keys(f, counts):

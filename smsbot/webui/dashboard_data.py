@@ -30,8 +30,18 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from smsbot.engine.model import Flow, Kind, Question
-from smsbot.reports import Group, ReportFilter, drivers, funnel, questions, timing
-from smsbot.storage.db import ts
+from smsbot.reports import (
+    Group,
+    ReportFilter,
+    drivers,
+    fetch_rows,
+    flows_in_scope,
+    funnel,
+    questions,
+    satisfaction_question,
+    scope_of,
+    timing,
+)
 from smsbot.webui import charts
 from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
@@ -152,13 +162,6 @@ async def filter_options(conn: aiosqlite.Connection) -> Options:
 # --- over time --------------------------------------------------------------------------------
 
 
-def satisfaction_question(flow: Flow) -> Question | None:
-    """As the drivers report picks it: the csat-preset scale, else the first scale."""
-    scales = [q for q in flow.questions if q.kind is Kind.SCALE]
-    preferred = [q for q in scales if q.preset == "csat"] + scales
-    return preferred[0] if preferred else None
-
-
 @dataclass(frozen=True)
 class Sums:
     n: int
@@ -177,32 +180,6 @@ class TimeSeries:
     satisfaction: dict[str, list[Sums]] = field(default_factory=dict)  # flow id -> per bucket
 
 
-def _where(f: ReportFilter) -> tuple[str, dict[str, object]]:
-    """The filter as SQL on `conversations c` (the scope the reports use for conversations)."""
-    terms: list[str] = []
-    params: dict[str, object] = {}
-    for name, column, value in (
-        ("flow", "flow_id", f.flow),
-        ("unit", "unit", f.unit),
-        ("service", "service", f.service),
-    ):
-        if value is not None:
-            terms.append(f"c.{column} = :{name}")
-            params[name] = value
-    for op, name, moment in ((">=", "since", f.since), ("<", "until", f.until)):
-        if moment is not None:
-            terms.append(f"c.created_at {op} :{name}")
-            params[name] = ts(moment)
-    return "".join(f" AND {term}" for term in terms), params
-
-
-async def _hourly(
-    conn: aiosqlite.Connection, sql: str, params: Mapping[str, object]
-) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
 async def over_time(
     conn: aiosqlite.Connection,
     filters: Filters,
@@ -215,8 +192,9 @@ async def over_time(
 
     Without `size`: days for up to 31 days of data, weeks (from Monday) up to 26 weeks,
     months beyond. Buckets run from the first to the last one with a survey."""
-    where, params = _where(filters.report_filter(tz))
-    counts = await _hourly(
+    scope = scope_of(filters.report_filter(tz), "c", "created_at")
+    where, params = scope.where, scope.params
+    counts = await fetch_rows(
         conn,
         f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
                 SUM(c.first_reply_at IS NOT NULL) AS answered,
@@ -237,7 +215,7 @@ async def over_time(
         answered[i] += int(row["answered"])
         completed[i] += int(row["completed"])
     satisfaction = {}
-    for flow in _in_scope(filters, flows):
+    for flow in flows_in_scope(filters.report_filter(tz), flows):
         q = satisfaction_question(flow)
         if q is not None:
             rows = await _satisfaction_hours(conn, flow.id, q.id, where, params)
@@ -252,7 +230,7 @@ async def _satisfaction_hours(
     where: str,
     params: Mapping[str, object],
 ) -> list[aiosqlite.Row]:
-    return await _hourly(
+    return await fetch_rows(
         conn,
         f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n, SUM(s.value_num) AS total
             FROM conversations c CROSS JOIN answers s ON s.conversation_id = c.id
@@ -306,12 +284,6 @@ def _starts(first: date, last: date, size: str) -> list[date]:
     return starts
 
 
-def _in_scope(filters: Filters, flows: Mapping[str, Flow]) -> list[Flow]:
-    if filters.flow is not None:
-        return [flows[filters.flow]] if filters.flow in flows else []
-    return [flows[flow_id] for flow_id in sorted(flows)]
-
-
 # --- measures: what units are compared on -------------------------------------------------------
 
 
@@ -340,7 +312,7 @@ def measures(
         _rate("response", "Response rate", funnel_group, figures.get("response_rate_pct")),
         _rate("completion", "Completion rate", funnel_group, figures.get("completion_rate_pct")),
     ]
-    for cell in _any(questions_group).get("questions", []):
+    for cell in _figures(questions_group).get("questions", []):
         flow = flows.get(cell["flow"])
         if flow is None or cell["kind"] != Kind.SCALE.value:
             continue
@@ -516,13 +488,13 @@ async def build(
     [timing_group] = await timing(conn, f, min_group=min_group)
     driver_groups = await drivers(conn, f, flows, min_group=min_group)
     series = await over_time(conn, filters, flows, tz)
-    units = await _unit_groups(conn, filters, flows, tz, min_group)
+    units = await _unit_groups(conn, filters, flows, tz, min_group, funnel_group, questions_group)
     return Dashboard(
         filters=filters,
         min_group=min_group,
         tiles=_tiles(funnel_group, timing_group),
         funnel=_funnel_chart(funnel_group),
-        skipped=sorted(_any(funnel_group).get("skipped_by_reason", {}).items()),
+        skipped=sorted(_figures(funnel_group).get("skipped_by_reason", {}).items()),
         questions=[_question_chart(flows, cell) for cell in _cells(questions_group)],
         over_time=_time_charts(series, flows, min_group),
         comparisons=_comparison_charts(units, filters.unit),
@@ -582,7 +554,7 @@ _STEPS = (
 
 
 def _funnel_chart(group: Group) -> Chart:
-    figures = _any(group)
+    figures = _figures(group)
     received = int(figures.get("events_received", 0))
     steps = [
         Bar("Service events received", received, _count(received), suppressed=group.suppressed)
@@ -609,13 +581,13 @@ def _funnel_chart(group: Group) -> Chart:
 # --- answer distributions ---------------------------------------------------------------------
 
 
-def _any(group: Group) -> Mapping[str, Any]:
-    """A group's figures as the reports build them (plain JSON-like values)."""
+def _figures(group: Group) -> Mapping[str, Any]:
+    """A group's figures typed as what they are: the reports' plain JSON-like values."""
     return group.figures
 
 
 def _cells(group: Group) -> list[dict[str, Any]]:
-    return [c for c in _any(group).get("questions", []) if c["kind"] != Kind.TEXT.value]
+    return [c for c in _figures(group).get("questions", []) if c["kind"] != Kind.TEXT.value]
 
 
 def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any]) -> Chart:
@@ -696,7 +668,10 @@ def _time_charts(series: TimeSeries, flows: Mapping[str, Flow], min_group: int) 
 
 def _rate_chart(series: TimeSeries, labels: Sequence[str], min_group: int) -> Chart:
     states = [_state(n, min_group) for n in series.sent]
-    response = [_rate_of(a, s) if st == "ok" else None for a, s, st in _zip3(series, states)]
+    response = [
+        _rate_of(a, s) if st == "ok" else None
+        for a, s, st in zip(series.answered, series.sent, states, strict=True)
+    ]
     completion = [
         _rate_of(c, s) if st == "ok" else None
         for c, s, st in zip(series.completed, series.sent, states, strict=True)
@@ -734,10 +709,6 @@ def _rate_chart(series: TimeSeries, labels: Sequence[str], min_group: int) -> Ch
         (False, True, True, True),
     )
     return Chart("response-time", title, desc + ".", svg, table)
-
-
-def _zip3(series: TimeSeries, states: Sequence[str]) -> list[tuple[int, int, str]]:
-    return list(zip(series.answered, series.sent, states, strict=True))
 
 
 def _hidden_or(text: str, state: str) -> str:
@@ -793,11 +764,16 @@ async def _unit_groups(
     flows: Mapping[str, Flow],
     tz: ZoneInfo,
     min_group: int,
+    page_funnel: Group,
+    page_questions: Group,
 ) -> _Units:
-    every_unit = replace(filters, unit=None)
-    f = every_unit.report_filter(tz)
-    [all_funnel] = await funnel(conn, f, min_group=min_group)
-    [all_questions] = await questions(conn, f, flows, min_group=min_group)
+    """Each unit's measures and all units' together. Without a unit filter, all units are the
+    page's own scope, so its funnel and questions (the costliest report) are not run again."""
+    f = replace(filters, unit=None).report_filter(tz)
+    all_funnel, all_questions = page_funnel, page_questions
+    if filters.unit is not None:
+        [all_funnel] = await funnel(conn, f, min_group=min_group)
+        [all_questions] = await questions(conn, f, flows, min_group=min_group)
     by_unit = replace(f, group_by="unit")
     funnels = {g.key: g for g in await funnel(conn, by_unit, min_group=min_group)}
     answers = {g.key: g for g in await questions(conn, by_unit, flows, min_group=min_group)}
@@ -914,7 +890,7 @@ def _driver_chart(flows: Mapping[str, Flow], group: Group, flow_filter: str | No
     if group.suppressed or q is None:
         svg = charts.bar_chart(chart_id, title, "Mean satisfaction", [])
         return Chart(chart_id, title, charts.TOO_FEW, svg, Table(("", ""), [(charts.TOO_FEW, "")]))
-    figures = _any(group)
+    figures = _figures(group)
     groups = [_driver_bars(f"Resolved ({figures['resolved']})", figures["by_resolved"])]
     bands: list[dict[str, Any]] = figures["by_band"]
     if any(cell["n"] for cell in bands):
