@@ -18,7 +18,14 @@ import yaml
 from smsbot.engine.definition import DataPath, Problem, build_flow
 from smsbot.engine.model import Flow
 
-__all__ = ["Finding", "check_files", "flow_files", "load_flow_dir", "load_flow_file"]
+__all__ = [
+    "Finding",
+    "check_files",
+    "declared_and_findings",
+    "flow_files",
+    "load_flow_dir",
+    "load_flow_file",
+]
 
 Lines = dict[DataPath, int]
 NOT_FLOWS = ("tags.yaml", "tags.yml")  # feedback tag rules live beside the flows
@@ -67,10 +74,16 @@ def load_flow_dir(directory: Path) -> tuple[dict[str, Flow], list[Finding]]:
 
 def check_files(paths: Sequence[Path]) -> list[Finding]:
     """What `smsbot flows check` prints: each file's findings, and clashes between the files."""
+    return declared_and_findings(paths)[1]
+
+
+def declared_and_findings(paths: Sequence[Path]) -> tuple[dict[str, str], list[Finding]]:
+    """`check_files`, plus the flow id each file declares (files with no readable flow are
+    absent), each file read once."""
     registry = _Registry()
     for path in paths:
         registry.add(path, _load(path))
-    return registry.findings
+    return registry.declared, registry.findings
 
 
 # --- one file ---------------------------------------------------------------------------------
@@ -250,12 +263,14 @@ class _Registry:
         self.findings: list[Finding] = []
         self.files: dict[str, str] = {}  # flow id -> its file
         self.triggers: dict[str, str] = {}  # event type -> id of the flow it starts
+        self.declared: dict[str, str] = {}  # file -> the flow id it holds, even if left out
 
     def add(self, path: Path, loaded: _Loaded) -> None:
         self.findings += loaded.findings
         flow = loaded.flow
         if flow is None:
             return
+        self.declared[str(path)] = flow.id
         clashes = self.clashes(str(path), flow, loaded)
         self.findings += clashes
         if clashes:

@@ -10,12 +10,13 @@ the version the gateway runs (a changed file is loaded at the next start).
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from pathlib import Path
 
 from aiohttp import web
 
-from smsbot.flowfiles import Finding, check_files, flow_files, load_flow_file
+from smsbot.flowfiles import Finding, declared_and_findings, flow_files
 from smsbot.gateway import Gateway
 from smsbot.webui.flow_view import flow_view
 from smsbot.webui.render import render
@@ -36,28 +37,22 @@ class _Flows:
         self.directory = Path(gateway.config.flows.dir)
 
     def _files(self) -> tuple[dict[str, list[Finding]], list[tuple[str, list[Finding]]]]:
-        """Findings per flow id, and the files that hold no loadable flow."""
-        by_flow: dict[str, list[Finding]] = defaultdict(list)
-        broken: list[tuple[str, list[Finding]]] = []
+        """Findings per flow id, and the files that hold no loadable flow (reads the files:
+        run it in a thread)."""
         paths = flow_files(self.directory) if self.directory.is_dir() else []
-        names: dict[str, str | None] = {}
-        for path in paths:
-            flow, _ = load_flow_file(path)
-            names[str(path)] = flow.id if flow is not None else None
-        for finding in check_files(paths):
-            flow_id = names.get(finding.file)
+        declared, findings = declared_and_findings(paths)
+        by_flow: dict[str, list[Finding]] = defaultdict(list)
+        broken: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            flow_id = declared.get(finding.file)
             if flow_id is None:
-                broken_for = next((b for b in broken if b[0] == finding.file), None)
-                if broken_for is None:
-                    broken.append((finding.file, [finding]))
-                else:
-                    broken_for[1].append(finding)
+                broken[finding.file].append(finding)
             else:
                 by_flow[flow_id].append(finding)
-        return by_flow, broken
+        return by_flow, list(broken.items())
 
     async def index(self, request: web.Request) -> web.Response:
-        by_flow, broken = self._files()
+        by_flow, broken = await asyncio.to_thread(self._files)
         views = [flow_view(f, by_flow.get(f.id, [])) for f in self.gateway.catalog.flows()]
         return await render(
             request, "flows.html", flows=views, broken=broken, directory=str(self.directory)
@@ -70,6 +65,6 @@ class _Flows:
             return await render(
                 request, "message.html", status=404, title="No such flow", text=text
             )
-        by_flow, _ = self._files()
+        by_flow, _ = await asyncio.to_thread(self._files)
         view = flow_view(flow, by_flow.get(flow.id, []))
         return await render(request, "flow.html", flow=view, language_names=LANGUAGE_NAMES)
