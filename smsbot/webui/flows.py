@@ -23,8 +23,6 @@ from smsbot.webui.render import render
 
 __all__ = ["routes"]
 
-LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}
-
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
     page = _Flows(gateway)
@@ -67,4 +65,4 @@ class _Flows:
             )
         by_flow, _ = await asyncio.to_thread(self._files)
         view = flow_view(flow, by_flow.get(flow.id, []))
-        return await render(request, "flow.html", flow=view, language_names=LANGUAGE_NAMES)
+        return await render(request, "flow.html", flow=view)

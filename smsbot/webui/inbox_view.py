@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from smsbot.tagging import POLARITIES, FeedbackItem, Polarity, TagState, Taxonomy
+from smsbot.webui.render import LANGUAGE_NAMES as ALL_NAMES
 
 __all__ = [
     "ACTIONS",
@@ -42,7 +43,7 @@ __all__ = [
 
 PATH = "/ui/feedback"
 DEFAULT_LANGUAGE = "en"
-LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
+LANGUAGE_NAMES: Mapping[str, str] = {code: ALL_NAMES[code] for code in ("en", "sv", "fi")}
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 Action = Literal["confirm", "remove", "add"]

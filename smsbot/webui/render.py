@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-__all__ = ["NAV", "STATIC", "render", "second_language"]
+__all__ = ["LANGUAGE_NAMES", "NAV", "STATIC", "render", "second_language"]
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -28,6 +28,9 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}  # every page may use them
 
 
 def second_language(accept_language: str) -> str:
@@ -53,6 +56,7 @@ async def render(
         nav=[(path, en, sv if also == "sv" else fi) for path, en, sv, fi in NAV],
         nav_lang=also,
         current_path=request.path,
+        language_names=LANGUAGE_NAMES,
         signed_in=csrf_token_of(request) != "",
         **context,
     )

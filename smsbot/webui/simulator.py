@@ -34,7 +34,6 @@ from smsbot.webui.render import render
 __all__ = ["routes"]
 
 PATH = "/ui/simulator"
-LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}
 SETTLE_SECONDS = 3.0  # a reply waits this long at most for the bot's answer to go out
 
 
@@ -73,7 +72,6 @@ class _Simulator:
         context: dict[str, Any] = {
             "flows": list(flows.values()),
             "flow": flow,
-            "language_names": LANGUAGE_NAMES,
             "problems": problems or [],
             "simulated": self.gateway.simulated,
             "trial": trial,
