@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -150,3 +151,19 @@ async def running_gateway(env: dict[str, str], clock: ManualClock) -> AsyncItera
         finally:
             await server.close()
             await gateway.stop()
+
+
+@asynccontextmanager
+async def signed_in(
+    url: str, token: str, page: str = "/ui/flows"
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """A client that keeps cookies for 127.0.0.1 as a browser does, signed in to the web
+    pages with `token`, and the CSRF token `page` carries."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.post(url + "/ui/login", data={"token": token}) as answer:
+            assert answer.status == 200, answer.status
+        async with browser.get(url + page) as answer:
+            assert answer.status == 200, answer.status
+            csrf = re.search(r'name="csrf-token" content="([^"]+)"', await answer.text())
+        assert csrf, f"no CSRF token on {page}"
+        yield browser, csrf[1]

@@ -1,16 +1,27 @@
-"""/ui/flows over real HTTP: files that could not be loaded are listed with file:line."""
+"""/ui/flows over real HTTP: findings listed with file:line, under the flow or the file."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import aiohttp
-
 from tests.conftest import ManualClock
-from tests.harness import ROOT, gateway_env, running_gateway
+from tests.harness import ROOT, gateway_env, running_gateway, signed_in
 
 TOKEN = "flows-admin-token-7a1e"
+CONTACT_CENTRE = ROOT / "flows" / "contact-centre.yaml"
+
+
+async def pages(flows: Path, clock: ManualClock, *paths: str) -> list[str]:
+    """The pages at `paths`, signed in, from a gateway running the flows in `flows`."""
+    env = gateway_env(flows.parent, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, SMSBOT_FLOWS__DIR=str(flows))
+    found = []
+    async with running_gateway(env, clock) as gw, signed_in(gw.url, TOKEN) as (browser, _):
+        for path in paths:
+            async with browser.get(gw.url + path) as answer:
+                assert answer.status == 200, path
+                found.append(await answer.text())
+    return found
 
 
 async def test_a_broken_file_is_listed_with_its_located_error(
@@ -18,19 +29,9 @@ async def test_a_broken_file_is_listed_with_its_located_error(
 ) -> None:
     flows = tmp_path / "flows"
     flows.mkdir()
-    shutil.copy(ROOT / "flows" / "contact-centre.yaml", flows)
+    shutil.copy(CONTACT_CENTRE, flows)
     (flows / "broken.yaml").write_text("id: broken\nversion: 1\nquestions: [\n")
-    env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, SMSBOT_FLOWS__DIR=str(flows))
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with (
-        running_gateway(env, clock) as gw,
-        aiohttp.ClientSession(cookie_jar=jar) as browser,
-    ):
-        async with browser.post(gw.url + "/ui/login", data={"token": TOKEN}):
-            pass
-        async with browser.get(gw.url + "/ui/flows") as answer:
-            assert answer.status == 200
-            page = await answer.text()
+    [page] = await pages(flows, clock, "/ui/flows")
     assert 'href="/ui/flows/contact-centre"' in page
     listed = page.split("Files that could not be loaded", 1)[1]
     assert f"{flows / 'broken.yaml'}:4: could not read YAML" in listed
@@ -41,19 +42,8 @@ async def test_a_file_clashing_with_a_loaded_flow_is_reported_under_that_flow(
 ) -> None:
     flows = tmp_path / "flows"
     flows.mkdir()
-    shutil.copy(ROOT / "flows" / "contact-centre.yaml", flows / "a.yaml")
-    shutil.copy(ROOT / "flows" / "contact-centre.yaml", flows / "b.yaml")
-    env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, SMSBOT_FLOWS__DIR=str(flows))
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with (
-        running_gateway(env, clock) as gw,
-        aiohttp.ClientSession(cookie_jar=jar) as browser,
-    ):
-        async with browser.post(gw.url + "/ui/login", data={"token": TOKEN}):
-            pass
-        async with browser.get(gw.url + "/ui/flows/contact-centre") as answer:
-            page = await answer.text()
-        async with browser.get(gw.url + "/ui/flows") as answer:
-            index = await answer.text()
+    shutil.copy(CONTACT_CENTRE, flows / "a.yaml")
+    shutil.copy(CONTACT_CENTRE, flows / "b.yaml")
+    page, index = await pages(flows, clock, "/ui/flows/contact-centre", "/ui/flows")
     assert f"{flows / 'b.yaml'}:4: flow id &#39;contact-centre&#39; is already used" in page
     assert "Files that could not be loaded" not in index

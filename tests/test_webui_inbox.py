@@ -33,7 +33,7 @@ from smsbot.webui.inbox_view import (
     summary,
 )
 from tests.conftest import ManualClock
-from tests.harness import Running, gateway_env, running_gateway
+from tests.harness import Running, gateway_env, running_gateway, signed_in
 from tests.test_tagging import FEEDBACK, T0, seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,17 +221,8 @@ class Browser:
 
 @pytest.fixture
 async def browser(gw: Running) -> AsyncIterator[Browser]:
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(cookie_jar=jar) as http:
-        signed_in = Browser(gw, http)
-        async with http.post(gw.url + "/ui/login", data={"token": ADMIN}) as answer:
-            assert answer.status == 200
-        status, page = await signed_in.get("/ui/feedback")
-        assert status == 200
-        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
-        assert match
-        signed_in.csrf = match[1]
-        yield signed_in
+    async with signed_in(gw.url, ADMIN, "/ui/feedback") as (http, csrf):
+        yield Browser(gw, http, csrf)
 
 
 async def suggest(gw: Running) -> None:

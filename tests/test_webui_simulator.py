@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from smsbot.webui.phone import FICTION, bubbles, fiction_numbers, parse_start
 from tests.conftest import ManualClock
-from tests.harness import Running, gateway_env, running_gateway
+from tests.harness import Running, gateway_env, running_gateway, signed_in
 
 TOKEN = "sim-admin-token-77"
 
@@ -26,12 +25,8 @@ async def gw(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Running]:
 
 @pytest.fixture
 async def browser(gw: Running) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        await session.post(gw.url + "/ui/login", data={"token": TOKEN})
-        async with session.get(gw.url + "/ui/simulator") as page:
-            csrf = re.search(r'name="csrf-token" content="([^"]+)"', await page.text())
-        assert csrf
-        yield session, csrf.group(1)
+    async with signed_in(gw.url, TOKEN, "/ui/simulator") as session_and_csrf:
+        yield session_and_csrf
 
 
 async def test_start_and_reply_as_json(
