@@ -26,14 +26,6 @@ __all__ = ["Sender", "SenderSettings"]
 
 log = get_logger("smsbot.sender")
 
-# What the log calls a failed try: (final, maybe_sent) -> event
-_FAILED_EVENT = {
-    (True, False): "sms_send_failed",
-    (True, True): "sms_send_failed",
-    (False, False): "sms_send_retry",
-    (False, True): "sms_send_uncertain",  # waits for a receipt before it is sent again
-}
-
 FinalFailure = Callable[[Outgoing, str], Awaitable[None]]
 
 
@@ -177,10 +169,11 @@ class Sender:
             else:
                 due = now + timedelta(seconds=self._backoff(message.attempts))
                 await outbox.mark_retry(conn, message.id, error.code, due, now)
-        status = "failed" if final else "retry"
-        self.metrics.messages_out.labels(status=status).inc()
+        # uncertain: it may have gone; it waits for a receipt before it is sent again
+        outcome = "failed" if final else "uncertain" if error.maybe_sent else "retry"
+        self.metrics.messages_out.labels(status="failed" if final else "retry").inc()
         log.warning(
-            _FAILED_EVENT[(final, error.maybe_sent)],
+            f"sms_send_{outcome}",
             message_id=message.id,
             conversation_id=message.conversation_id,
             phone=message.phone,
