@@ -440,6 +440,9 @@ async def test_tag_labels_in_the_chosen_language(gw: Running, browser: Browser) 
     item = articles(page)[ids[5]]
     assert tags_shown(item, "suggested") == ["Väntetid och köer", "Vänligt bemötande"]
     assert f'action="/ui/feedback/{ids[5]}/confirm?lang=sv"' in item
+    assert f'action="/ui/feedback/{ids[5]}/remove?lang=sv"' in item
+    assert item.count(f'name="csrf_token" value="{browser.csrf}"') == 5  # 2 x 2 tags + add
+    assert 'name="tag" value="waiting"' in item
 
 
 async def test_feedback_text_is_escaped(gw: Running, browser: Browser) -> None:
