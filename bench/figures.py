@@ -39,6 +39,7 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         "export_csv_s": report["export"]["seconds"],
         "report_s": report["report"]["seconds"],
         "report_kind": report["report"]["kind"],
+        "dashboard_s": report["report"].get("dashboard_s"),
         "send_rate_per_s": outbound["send_rate_per_s"],
         "send_rate_error_pct": outbound["send_rate_error_pct"],
         "throttled": outbound["throttled"],
@@ -101,6 +102,7 @@ def _rows(h: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("database / 1 000 conversations", f"{h['db_mb_per_1000_conversations']:.2f} MB", "done"),
         (f"CSV export, {answers}", f"{h['export_csv_s']:.1f} s", "smsbot export answers"),
         (f"report, {answers}", f"{h['report_s']:.2f} s", h["report_kind"]),
+        (f"dashboard view, {answers}", _seconds(h["dashboard_s"]), "/ui/dashboard, no filter"),
         ("send rate, limit 30/s", f"{h['send_rate_per_s']:.2f}/s", f"{h['throttled']} throttled"),
     ]
 
@@ -125,3 +127,7 @@ def _line(cells: Any, widths: tuple[int, ...]) -> str:
     cells = list(cells)
     padded = [f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=False)]
     return "  ".join(padded + cells[len(widths) :]).rstrip()
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"

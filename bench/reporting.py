@@ -13,6 +13,7 @@ import os
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench import seed
 from bench.lab import Lab, db_bytes
@@ -20,6 +21,7 @@ from bench.phases import Sizes
 from bench.procs import spawn
 from smsbot.flowfiles import load_flow_dir
 from smsbot.storage.db import open_database
+from smsbot.webui import dashboard_data
 
 # What the report aggregates, when `full_report` is not available: answers per question and
 # value, per unit, over the conversations they belong to.
@@ -83,6 +85,7 @@ async def time_report(db: Path, flows_dir: Path) -> dict[str, Any]:
             for name in module.SECTIONS
         }
         figures["group_by_unit_s"] = await _timed_full(module, database.conn, flows, "unit")
+        figures["dashboard_s"] = await _timed_dashboard(database.conn, flows)
         return figures
     finally:
         await database.close()
@@ -102,6 +105,15 @@ async def _timed_full(
     started = time.perf_counter()
     report_filter = module.ReportFilter(group_by=group_by)
     await module.full_report(conn, report_filter, flows, min_group=5, **options)
+    return round(time.perf_counter() - started, 3)
+
+
+async def _timed_dashboard(conn: Any, flows: Any) -> float:
+    """One view of /ui/dashboard without filters: every chart's figures."""
+    started = time.perf_counter()
+    await dashboard_data.build(
+        conn, flows, dashboard_data.Filters(), tz=ZoneInfo("Europe/Stockholm"), min_group=5
+    )
     return round(time.perf_counter() - started, 3)
 
 
