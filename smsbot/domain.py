@@ -41,6 +41,7 @@ class DeliveryReceipt:
     provider_ref: str  # messageId / message_uuid of our message
     status: str  # delivered | expired | failed | rejected | accepted | buffered | submitted ...
     error_code: str = "0"
+    error_reason: str | None = None  # the provider's words for the error, when it gives any
     client_ref: str | None = None
     phone: str | None = None  # the recipient
     price: float | None = None

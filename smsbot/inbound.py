@@ -74,6 +74,7 @@ class Inbound:
             outcome=outcome,
             status=receipt.status,
             error_code=receipt.error_code,
+            error_reason=receipt.error_reason,
             provider_ref=receipt.provider_ref,
             phone=receipt.phone,
         )

@@ -358,18 +358,26 @@ ERRORS = "https://developer.vonage.com/api-errors/messages"
 
 
 @pytest.mark.parametrize(
-    ("error", "code"),
+    ("error", "code", "reason"),
     [
-        ({"type": f"{ERRORS}#1250", "title": "1250"}, "1250"),
-        ({"type": ERRORS, "title": 1020}, "1020"),
-        ({"type": f"{ERRORS}/throttled/"}, "throttled"),
-        ({"title": "Unroutable", "detail": "..."}, "Unroutable"),
-        ({"detail": "no type, no title"}, "error"),
-        (..., "0"),
+        ({"type": f"{ERRORS}#1250", "title": "1250"}, "1250", None),
+        ({"type": f"{ERRORS}#1250", "title": "Unroutable"}, "1250", "Unroutable"),
+        ({"type": ERRORS, "title": 1020}, "1020", None),
+        ({"type": f"{ERRORS}/throttled/"}, "throttled", None),
+        ({"title": "Unroutable", "detail": "..."}, "Unroutable", "..."),
+        ({"detail": "no type, no title"}, "error", "no type, no title"),
+        ({"code": 1300, "reason": "Not part of the provider network"}, "1300",
+         "Not part of the provider network"),  # the v0.1 shape
+        ({"code": "1320", "reason": 5}, "1320", None),
+        ({"type": f"{ERRORS}#1250", "detail": "Number 46701740642 barred"}, "1250",
+         "Number [number] barred"),  # never a number in a record
+        ({"type": f"{ERRORS}#1250", "detail": "x" * 300}, "1250", "x" * 199 + "…"),
+        (..., "0", None),
     ],
 )  # fmt: skip
-def test_messages_status_error_codes(error: Any, code: str) -> None:
-    assert parse_messages_status(put(MESSAGE_STATUS, error=error)).error_code == code
+def test_messages_status_error_codes(error: Any, code: str, reason: str | None) -> None:
+    receipt = parse_messages_status(put(MESSAGE_STATUS, error=error))
+    assert (receipt.error_code, receipt.error_reason) == (code, reason)
 
 
 def test_messages_status_leniencies() -> None:

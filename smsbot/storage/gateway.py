@@ -166,9 +166,16 @@ async def apply_receipt(
 ) -> tuple[bool, aiosqlite.Row | None]:
     """Record a receipt once; returns (new?, the message it is about, if known)."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO receipts (provider_ref, status, error_code, message_id,"
-        " received_at) VALUES (?, ?, ?, ?, ?)",
-        (receipt.provider_ref, receipt.status, receipt.error_code, message_id, ts(now)),
+        "INSERT OR IGNORE INTO receipts (provider_ref, status, error_code, error_reason,"
+        " message_id, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            receipt.provider_ref,
+            receipt.status,
+            receipt.error_code,
+            receipt.error_reason,
+            message_id,
+            ts(now),
+        ),
     )
     if cur.rowcount == 0:
         return False, None
@@ -210,11 +217,17 @@ async def _update_message_status(
             receipt.price,
             receipt.currency,
             receipt.failed,
-            f"receipt: {receipt.status} (err-code {receipt.error_code})",
+            _failure(receipt),
             ts(now),
             message_id,
         ),
     )
+
+
+def _failure(receipt: DeliveryReceipt) -> str:
+    """What a failed message's `error` says: the status, the provider's code and its words."""
+    reason = f": {receipt.error_reason}" if receipt.error_reason else ""
+    return f"receipt: {receipt.status} (err-code {receipt.error_code}{reason})"
 
 
 async def store_part(

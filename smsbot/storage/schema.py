@@ -198,4 +198,8 @@ CREATE TABLE tag_changes (
 CREATE INDEX tag_changes_feedback ON tag_changes (feedback_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_RECEIPT_REASONS = """
+ALTER TABLE receipts ADD COLUMN error_reason TEXT;  -- the provider's words for error_code
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _RECEIPT_REASONS)

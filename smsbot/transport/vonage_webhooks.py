@@ -58,6 +58,8 @@ _ERR_CODE = re.compile(r"[0-9]{1,6}")
 _PRICE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,12})?")
 _SIG = re.compile(r"[0-9a-fA-F]{32,128}")
 _STAMP = re.compile(r"[0-9]{1,12}")
+_NUMBERISH = re.compile(r"\+?[0-9]{7,}")  # a phone number, in any error text we keep
+_MAX_REASON = 200
 
 
 class PayloadError(ValueError):
@@ -363,10 +365,13 @@ def parse_messages_status(body: Mapping[str, object]) -> DeliveryReceipt:
     """A Messages API status webhook for an SMS we sent."""
     _check_channel(body, required=False)
     usage = _mapping(body, "usage")
+    error = _mapping(body, "error")
+    code = _error_code(error)
     return DeliveryReceipt(
         provider_ref=_text_field(body, "message_uuid"),
         status=_status(_text_field(body, "status")),
-        error_code=_error_code(_mapping(body, "error")),
+        error_code=code,
+        error_reason=_error_reason(error, code),
         client_ref=_optional(body.get("client_ref")),
         phone=_phone(_party(body, "to"), "to") if body.get("to") else None,
         price=_price(usage.get("price")),
@@ -376,19 +381,43 @@ def parse_messages_status(body: Mapping[str, object]) -> DeliveryReceipt:
 
 
 def _error_code(error: Mapping[str, object]) -> str:
-    """'https://developer.vonage.com/api-errors/messages#1320' -> '1320'; else the title."""
+    """The code of a status's `error`, in either shape Vonage's specification has had.
+
+    v1 (RFC 7807): 'https://developer.vonage.com/api-errors/messages#1320' -> '1320', else the
+    title (a number, or words); v0.1: {"code": 1320, "reason": "..."} -> '1320'.
+    """
     if not error:
         return "0"
-    kind, title = error.get("type"), error.get("title")
-    if isinstance(kind, str) and "#" in kind:
+    kind = _scalar(error.get("type"))
+    if kind and "#" in kind:
         code = kind.rpartition("#")[2]
-    elif isinstance(title, str | int) and not isinstance(title, bool):
-        code = str(title)
-    elif isinstance(kind, str):
-        code = kind.rstrip("/").rpartition("/")[2]
     else:
-        code = ""
+        found = _scalar(error.get("code")) or _scalar(error.get("title"))
+        code = found or (kind or "").rstrip("/").rpartition("/")[2]
     return code.strip()[:64] or "error"
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _error_reason(error: Mapping[str, object], code: str) -> str | None:
+    """The error in words (v1 `detail`, v0.1 `reason`, or a `title` that is not the code)."""
+    for key in ("detail", "reason", "title"):
+        words = error.get(key)
+        if isinstance(words, str) and words.strip() and words.strip() != code:
+            return _readable(words)
+    return None
+
+
+def _readable(words: str) -> str | None:
+    """One line of at most _MAX_REASON characters, with no phone number in it (it is stored)."""
+    if not _encodes(words):
+        return None
+    line = _NUMBERISH.sub("[number]", " ".join(words.split()))
+    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 1] + "…"
 
 
 # --- SMS API signatures ------------------------------------------------------------------------
