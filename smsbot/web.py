@@ -334,7 +334,9 @@ async def _messages_body(request: web.Request, endpoint: str) -> dict[str, Any] 
     raw = await request.read()
     secret = gateway.config.vonage.signature_secret
     if secret:
-        check = vw.verify_messages_jwt(request.headers.get("Authorization"), raw, secret)
+        check = vw.verify_messages_jwt(
+            request.headers.get("Authorization"), raw, secret, now=gateway.clock.now()
+        )
         if not check.ok:
             return _refuse(gateway, endpoint, 401, check.reason, "signature check failed")
     try:

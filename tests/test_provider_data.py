@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import structlog
 
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage
-from tests.harness import Running, gateway_env, running_gateway
+from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway
 from tests.test_gateway_vonage import CITIZEN, started
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -80,3 +81,40 @@ async def test_a_failed_status_keeps_its_error_code_and_reason(
     assert message["error"].startswith(f"receipt: {status['status']} (err-code {code}: {words}")
     [logged] = [line for line in logs if line["event"] == "receipt_received"]
     assert (logged["error_code"], logged["error_reason"][: len(words)]) == (code, words)
+
+
+# --- a Messages API webhook must be fresh, as an SMS API one must ------------------------------
+
+MESSAGES_INBOUND = {
+    "channel": "sms",
+    "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+    "to": OUR_NUMBER,
+    "from": CITIZEN,
+    "timestamp": "2026-11-23T09:00:05Z",
+    "message_type": "text",
+    "text": "6",
+}
+
+
+async def test_a_years_old_token_is_stale(messages_gw: Running, vonage: FakeVonage) -> None:
+    gw = messages_gw
+    await started(gw, vonage)
+    years_ago = int(gw.clock.now().timestamp()) - 3 * 365 * 86400
+    with structlog.testing.capture_logs() as logs:
+        status, body = await gw.messages_webhook("inbound", MESSAGES_INBOUND, iat=years_ago)
+    assert (status, body["error"]) == (401, "stale")
+    refused = [line for line in logs if line["event"] == "webhook_refused"]
+    assert [(line["reason"], line["status"]) for line in refused] == [("stale", 401)]
+    assert await gw.query("SELECT id FROM messages WHERE direction = 'in'") == []
+
+
+async def test_a_gateway_clock_behind_vonages_takes_genuine_webhooks(
+    messages_gw: Running,
+) -> None:
+    gw = messages_gw
+    gw.clock.moment = datetime.now(UTC)  # PyJWT, inside the SDK, reads the real clock
+    ahead = int(gw.clock.now().timestamp()) + 2  # Vonage's clock two seconds ahead of ours
+    answer = await gw.messages_webhook("inbound", MESSAGES_INBOUND, iat=ahead)
+    assert answer == (200, {"status": "unknown"})  # taken: no survey runs for the number
+    stored = await gw.query("SELECT provider_ref FROM messages WHERE direction = 'in'")
+    assert stored == [{"provider_ref": MESSAGES_INBOUND["message_uuid"]}]

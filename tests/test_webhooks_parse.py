@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
 from smsbot.transport.vonage_webhooks import (
+    JWT_LEEWAY_SECONDS,
     SIGNATURE_METHODS,
     PayloadError,
     SignatureCheck,
@@ -503,10 +504,15 @@ def fresh_header(body: bytes = BODY, secret: str = SECRET) -> str:
     return sign_messages_body(body, secret, iat=int(time.time()) - 5)
 
 
+def jwt_check(header: str | None, body: bytes = BODY, **kwargs: Any) -> SignatureCheck:
+    kwargs.setdefault("now", datetime.now(UTC))
+    return verify_messages_jwt(header, body, SECRET, **kwargs)
+
+
 def test_jwt_ok_and_its_claims() -> None:
     header = fresh_header()
-    assert verify_messages_jwt(header, BODY, SECRET) == SignatureCheck(True, "ok")
-    assert verify_messages_jwt("bearer  " + header.split()[1], BODY, SECRET).ok
+    assert jwt_check(header) == SignatureCheck(True, "ok")
+    assert jwt_check("bearer  " + header.split()[1]).ok
     claims = jwt.decode(header.split()[1], SECRET, algorithms=["HS256"])
     assert set(claims) == {"iat", "jti", "iss", "api_key", "payload_hash"}
     assert claims["payload_hash"] == hashlib.sha256(BODY).hexdigest()
@@ -525,35 +531,69 @@ def test_jwt_ok_and_its_claims() -> None:
         ("forged", BODY, "bad_signature"),
         ("changed", BODY.replace(b"Fyra", b"Ett"), "payload_mismatch"),
         ("changed", b"", "payload_mismatch"),
-        ("future", BODY, "bad_signature"),
         ("unsigned", BODY, "bad_signature"),
+        ("expired", BODY, "stale"),
     ],
 )
 def test_jwt_refusals(header: str | None, body: bytes, reason: str) -> None:
+    payload_hash = hashlib.sha256(BODY).hexdigest()
     made = {
         "forged": fresh_header(secret="another-secret-that-is-long-enough-32b"),
         "changed": fresh_header(),
-        "future": sign_messages_body(BODY, SECRET, iat=int(time.time()) + 3600),
-        "unsigned": "Bearer "
-        + jwt.encode({"payload_hash": hashlib.sha256(BODY).hexdigest()}, "", algorithm="none"),
+        "unsigned": "Bearer " + jwt.encode({"payload_hash": payload_hash}, "", algorithm="none"),
+        "expired": "Bearer "
+        + jwt.encode(
+            {"iat": int(time.time()), "exp": int(time.time()) - 3600, "payload_hash": payload_hash},
+            SECRET,
+            algorithm="HS256",
+        ),
     }
     given = made.get(header or "", header)
-    assert verify_messages_jwt(given, body, SECRET) == SignatureCheck(False, reason)
+    assert jwt_check(given, body) == SignatureCheck(False, reason)
 
 
-def test_jwt_age_when_asked() -> None:
-    iat = int(time.time()) - 600
+@pytest.mark.parametrize(
+    ("issued", "reason"),
+    [
+        (-10 * 365 * 86400, "stale"),  # a correctly signed token issued years ago
+        (-300 - JWT_LEEWAY_SECONDS - 1, "stale"),
+        (-300 - JWT_LEEWAY_SECONDS, "ok"),
+        (-5, "ok"),
+        (0, "ok"),
+        (1, "ok"),  # our clock a second behind Vonage's
+        (2, "ok"),
+        (JWT_LEEWAY_SECONDS, "ok"),
+        (JWT_LEEWAY_SECONDS + 1, "stale"),
+        (3600, "stale"),
+    ],
+)
+def test_jwt_freshness_with_a_stated_leeway_both_ways(issued: int, reason: str) -> None:
+    """`issued`: seconds from our clock's now to the token's `iat` (positive: Vonage's clock
+    is ahead of ours). Our clock is the real one here, as PyJWT's is."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    header = sign_messages_body(BODY, SECRET, iat=int(now.timestamp()) + issued)
+    assert jwt_check(header, now=now) == SignatureCheck(reason == "ok", reason)
+
+
+@pytest.mark.parametrize("iat", [..., "1714636862", float("nan"), True, None])
+def test_jwt_without_a_usable_iat(iat: Any) -> None:
+    claims = {"payload_hash": hashlib.sha256(BODY).hexdigest()}
+    if iat is not ...:
+        claims["iat"] = iat
+    header = "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")
+    assert jwt_check(header) == SignatureCheck(False, "bad_timestamp")
+
+
+def test_jwt_age_is_measured_on_our_clock() -> None:
+    iat = STAMP
     header = sign_messages_body(BODY, SECRET, iat=iat)
-    assert verify_messages_jwt(header, BODY, SECRET).ok  # no `now`: the age is not checked
-    now = datetime.fromtimestamp(iat, UTC)
-    assert verify_messages_jwt(header, BODY, SECRET, now=now).ok
-    late = now + timedelta(seconds=301)
-    assert verify_messages_jwt(header, BODY, SECRET, now=late).reason == "stale"
-    no_iat = "Bearer " + jwt.encode(
-        {"payload_hash": hashlib.sha256(BODY).hexdigest()}, SECRET, algorithm="HS256"
+    assert jwt_check(header, now=NOW).ok
+    assert jwt_check(header, now=NOW + timedelta(seconds=360)).ok
+    assert jwt_check(header, now=NOW + timedelta(seconds=361)).reason == "stale"
+    assert jwt_check(header, now=NOW + timedelta(seconds=30), max_age_seconds=20).ok
+    assert jwt_check(header, now=NOW + timedelta(seconds=81), max_age_seconds=20).reason == (
+        "stale"
     )
-    assert verify_messages_jwt(no_iat, BODY, SECRET).ok
-    assert verify_messages_jwt(no_iat, BODY, SECRET, now=now).reason == "bad_timestamp"
 
 
 # --- anything at all: a value or a PayloadError, never anything else ---------------------------
@@ -638,7 +678,7 @@ def test_any_messages_bodies(base: dict[str, Any], changes: dict[str, Any]) -> N
 @FUZZ
 @given(header=st.none() | any_text | any_text.map("Bearer ".__add__), body=st.binary(max_size=50))
 def test_any_authorization(header: str | None, body: bytes) -> None:
-    assert verify_messages_jwt(header, body, SECRET).ok is False
+    assert jwt_check(header, body).ok is False
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,7 +11,9 @@ URL-encoded), then either an HMAC of that string keyed by the secret ('md5', 'sh
 (unix seconds) must be recent, since the signature alone does not stop a replay.
 
 Messages API: `Authorization: Bearer <JWT>`, HS256 with the signature secret; its `payload_hash`
-claim is the SHA-256 hex of the raw body, which the SDK does not check: we do.
+claim is the SHA-256 hex of the raw body, which the SDK does not check: we do. Its `iat` must be
+recent, as the SMS API's `timestamp` must: the SDK's check (PyJWT's) refuses a token issued a
+second after its own clock's now and takes one issued years ago, so PyJWT is called directly.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -30,11 +33,11 @@ from urllib.parse import parse_qsl
 
 import jwt
 import vonage
-import vonage_jwt
 
 from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
 
 __all__ = [
+    "JWT_LEEWAY_SECONDS",
     "SIGNATURE_METHODS",
     "PayloadError",
     "SignatureCheck",
@@ -60,6 +63,7 @@ _SIG = re.compile(r"[0-9a-fA-F]{32,128}")
 _STAMP = re.compile(r"[0-9]{1,12}")
 _NUMBERISH = re.compile(r"\+?[0-9]{7,}")  # a phone number, in any error text we keep
 _MAX_REASON = 200
+JWT_LEEWAY_SECONDS = 60  # a Messages API token from up to a minute "in the future" is fresh
 
 
 class PayloadError(ValueError):
@@ -512,36 +516,55 @@ def verify_messages_jwt(
     raw_body: bytes,
     secret: str,
     *,
-    now: datetime | None = None,
+    now: datetime,
     max_age_seconds: int = 300,
 ) -> SignatureCheck:
-    """Is this Messages API webhook signed with our secret, and is the body the signed one?
+    """Is this Messages API webhook signed with our secret, for this body, and fresh?
 
-    PyJWT (inside the SDK) refuses a token issued in the future. Given `now`, a token issued
-    more than `max_age_seconds` before it is "stale" too.
+    Fresh: issued (`iat`, on Vonage's clock) at most `max_age_seconds` before `now` (ours), as
+    an SMS API webhook must be, with JWT_LEEWAY_SECONDS of leeway either way for the clocks'
+    difference. Vonage's tokens carry no `exp`, so without this a token would stay good for ever.
     """
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return SignatureCheck(False, "missing_signature")
-    try:
-        if not vonage_jwt.verify_signature(token, secret):
-            return SignatureCheck(False, "bad_signature")
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except (vonage_jwt.VonageVerifyJwtError, jwt.PyJWTError):
-        return SignatureCheck(False, "bad_signature")
+    claims = _signed_claims(token, secret)
+    if isinstance(claims, SignatureCheck):
+        return claims
     expected = hashlib.sha256(raw_body).hexdigest().encode()
     if not hmac.compare_digest(str(claims.get("payload_hash", "")).lower().encode(), expected):
         return SignatureCheck(False, "payload_mismatch")
-    if now is not None:
-        return _fresh(claims.get("iat"), now, max_age_seconds)
-    return _OK
+    return _fresh(claims.get("iat"), now, max_age_seconds)
+
+
+def _signed_claims(token: str, secret: str) -> dict[str, Any] | SignatureCheck:
+    """The claims of an HS256 token signed with `secret`, or why not.
+
+    PyJWT checks the signature (and an `exp` or `nbf`, were Vonage to send one); `iat` is ours
+    to check, against our clock and with leeway both ways: PyJWT would refuse a token issued a
+    second after its clock's now, which the SDK's `verify_signature` does.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"verify_iat": False},
+            leeway=JWT_LEEWAY_SECONDS,
+        )
+    except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+        return SignatureCheck(False, "stale")
+    except jwt.PyJWTError:
+        return SignatureCheck(False, "bad_signature")
+    return claims
 
 
 def _fresh(iat: object, now: datetime, max_age_seconds: int) -> SignatureCheck:
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
         return SignatureCheck(False, "bad_timestamp")
-    if abs(now.timestamp() - iat) > max_age_seconds:
+    age = now.timestamp() - iat
+    if not -JWT_LEEWAY_SECONDS <= age <= max_age_seconds + JWT_LEEWAY_SECONDS:
         return SignatureCheck(False, "stale")
     return _OK
 
