@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from smsbot.storage import outbox
 from tests.conftest import ManualClock
@@ -37,6 +38,24 @@ async def gw(tmp_path: Path, clock: ManualClock, fake: FakeVonage) -> AsyncItera
         SMSBOT_SENDING__MAX_ATTEMPTS="3",
         SMSBOT_SERVER__MAX_BODY_BYTES="16384",
         SMSBOT_VONAGE__TIMEOUT_SECONDS="1",
+    )
+    async with running_gateway(env, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def messages_gw(
+    tmp_path: Path, clock: ManualClock, fake: FakeVonage
+) -> AsyncIterator[Running]:
+    """A gateway sending through the Messages API."""
+    from tests.test_transport import private_key
+
+    env = gateway_env(
+        tmp_path,
+        SMSBOT_TRANSPORT__KIND="vonage-messages",
+        SMSBOT_VONAGE__API_HOST=fake.host,
+        SMSBOT_VONAGE__APPLICATION_ID="app-id",
+        SMSBOT_VONAGE__PRIVATE_KEY=private_key(),
     )
     async with running_gateway(env, clock) as running:
         yield running
@@ -329,48 +348,116 @@ async def test_quiet_hours_hold_the_survey_until_morning(gw: Running, fake: Fake
     assert len(await texts_to_citizen(gw, fake)) == 2
 
 
-async def test_messages_api_end_to_end(
-    tmp_path: Path, clock: ManualClock, fake: FakeVonage
-) -> None:
-    from tests.test_transport import private_key
+async def test_messages_api_end_to_end(messages_gw: Running, fake: FakeVonage) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    body = {
+        "channel": "sms",
+        "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+        "to": OUR_NUMBER,
+        "from": CITIZEN,
+        "timestamp": "2026-11-23T09:00:05Z",
+        "message_type": "text",
+        "text": "6",
+        "sms": {"num_messages": "1", "keyword": "6"},
+    }
+    assert await gw.messages_webhook("inbound", body) == (200, {"status": "answered"})
+    assert await gw.messages_webhook("inbound", body) == (200, {"status": "duplicate"})
+    status = {
+        "message_uuid": fake.sent[0].message_id,
+        "to": CITIZEN,
+        "from": OUR_NUMBER,
+        "timestamp": "2026-11-23T09:00:06Z",
+        "status": "delivered",
+        "usage": {"currency": "EUR", "price": "0.0333"},
+        "client_ref": fake.sent[0].client_ref,
+        "channel": "sms",
+    }
+    assert await gw.messages_webhook("status", status) == (200, {"status": "ok"})
+    raw = json.dumps(body).encode()
+    url = f"{gw.url}/webhooks/vonage/messages/inbound"
+    async with gw.http.post(url, data=raw, headers={"Authorization": "Bearer x.y.z"}) as r:
+        assert r.status == 401
+    assert len(await texts_to_citizen(gw, fake)) == 3
+    assert (await gw.query("SELECT price FROM messages WHERE purpose = 'opening'"))[0][
+        "price"
+    ] == pytest.approx(0.0333)
 
-    env = gateway_env(
-        tmp_path,
-        SMSBOT_TRANSPORT__KIND="vonage-messages",
-        SMSBOT_VONAGE__API_HOST=fake.host,
-        SMSBOT_VONAGE__APPLICATION_ID="app-id",
-        SMSBOT_VONAGE__PRIVATE_KEY=private_key(),
-    )
-    async with running_gateway(env, clock) as gw:
-        await started(gw, fake)
-        body = {
-            "channel": "sms",
-            "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
-            "to": OUR_NUMBER,
-            "from": CITIZEN,
-            "timestamp": "2026-11-23T09:00:05Z",
-            "message_type": "text",
-            "text": "6",
-            "sms": {"num_messages": "1", "keyword": "6"},
-        }
-        assert await gw.messages_webhook("inbound", body) == (200, {"status": "answered"})
-        assert await gw.messages_webhook("inbound", body) == (200, {"status": "duplicate"})
-        status = {
-            "message_uuid": fake.sent[0].message_id,
-            "to": CITIZEN,
-            "from": OUR_NUMBER,
-            "timestamp": "2026-11-23T09:00:06Z",
-            "status": "delivered",
-            "usage": {"currency": "EUR", "price": "0.0333"},
-            "client_ref": fake.sent[0].client_ref,
-            "channel": "sms",
-        }
+
+# --- what real provider data showed (issue 11): webhooks built from Vonage's published formats --
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payloads(name: str) -> list[dict[str, Any]]:
+    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    return list(data["payloads"])
+
+
+# --- a Messages API status keeps its error's code and words ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "code", "words"),
+    [
+        (0, "1300", "Not part of the provider network"),
+        (1, "1000", "Throttled - You have exceeded the submission capacity"),
+    ],
+)
+async def test_a_failed_status_keeps_its_error_code_and_reason(
+    messages_gw: Running, fake: FakeVonage, shape: int, code: str, words: str
+) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    opening = fake.sent_to(CITIZEN)[0]
+    status = {
+        **payloads("messages_status_error_shapes")[shape],
+        "message_uuid": opening.message_id,
+        "client_ref": opening.client_ref,
+    }
+    with structlog.testing.capture_logs() as logs:
         assert await gw.messages_webhook("status", status) == (200, {"status": "ok"})
-        raw = json.dumps(body).encode()
-        url = f"{gw.url}/webhooks/vonage/messages/inbound"
-        async with gw.http.post(url, data=raw, headers={"Authorization": "Bearer x.y.z"}) as r:
-            assert r.status == 401
-        assert len(await texts_to_citizen(gw, fake)) == 3
-        assert (await gw.query("SELECT price FROM messages WHERE purpose = 'opening'"))[0][
-            "price"
-        ] == pytest.approx(0.0333)
+    [receipt] = await gw.query("SELECT status, error_code, error_reason FROM receipts")
+    assert (receipt["error_code"], receipt["error_reason"][: len(words)]) == (code, words)
+    [message] = await gw.query("SELECT status, error FROM messages WHERE purpose = 'opening'")
+    assert message["status"] == status["status"]
+    assert message["error"].startswith(f"receipt: {status['status']} (err-code {code}: {words}")
+    [logged] = [line for line in logs if line["event"] == "receipt_received"]
+    assert (logged["error_code"], logged["error_reason"][: len(words)]) == (code, words)
+
+
+# --- a Messages API webhook must be fresh, as an SMS API one must ------------------------------
+
+MESSAGES_INBOUND = {
+    "channel": "sms",
+    "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+    "to": OUR_NUMBER,
+    "from": CITIZEN,
+    "timestamp": "2026-11-23T09:00:05Z",
+    "message_type": "text",
+    "text": "6",
+}
+
+
+async def test_a_years_old_token_is_stale(messages_gw: Running, fake: FakeVonage) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    years_ago = int(gw.clock.now().timestamp()) - 3 * 365 * 86400
+    with structlog.testing.capture_logs() as logs:
+        status, body = await gw.messages_webhook("inbound", MESSAGES_INBOUND, iat=years_ago)
+    assert (status, body["error"]) == (401, "stale")
+    refused = [line for line in logs if line["event"] == "webhook_refused"]
+    assert [(line["reason"], line["status"]) for line in refused] == [("stale", 401)]
+    assert await gw.query("SELECT id FROM messages WHERE direction = 'in'") == []
+
+
+async def test_a_gateway_clock_behind_vonages_takes_genuine_webhooks(
+    messages_gw: Running,
+) -> None:
+    gw = messages_gw
+    gw.clock.moment = datetime.now(UTC)  # PyJWT, inside the SDK, reads the real clock
+    ahead = int(gw.clock.now().timestamp()) + 2  # Vonage's clock two seconds ahead of ours
+    answer = await gw.messages_webhook("inbound", MESSAGES_INBOUND, iat=ahead)
+    assert answer == (200, {"status": "unknown"})  # taken: no survey runs for the number
+    stored = await gw.query("SELECT provider_ref FROM messages WHERE direction = 'in'")
+    assert stored == [{"provider_ref": MESSAGES_INBOUND["message_uuid"]}]
