@@ -528,6 +528,7 @@ def test_jwt_ok_and_its_claims() -> None:
         ("Basic YWJjZDEyMzQ6c2VjcmV0", BODY, "missing_signature"),
         ("Bearer not.a.jwt", BODY, "bad_signature"),
         ("Bearer ünïcode", BODY, "bad_signature"),
+        ("Bearer \ud800", BODY, "bad_signature"),  # found by hypothesis
         ("forged", BODY, "bad_signature"),
         ("changed", BODY.replace(b"Fyra", b"Ett"), "payload_mismatch"),
         ("changed", b"", "payload_mismatch"),

@@ -555,7 +555,7 @@ def _signed_claims(token: str, secret: str) -> dict[str, Any] | SignatureCheck:
         )
     except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
         return SignatureCheck(False, "stale")
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError):  # ValueError: a token PyJWT cannot encode (surrogates)
         return SignatureCheck(False, "bad_signature")
     return claims
 
