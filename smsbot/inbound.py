@@ -1,4 +1,5 @@
-"""What providers tell us: citizens' replies (long ones reassembled) and delivery receipts."""
+"""What providers tell us: citizens' replies (long ones reassembled), messages we cannot use,
+and delivery receipts."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Callable
 
 import aiosqlite
 
-from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.service import ReceiveResult, Surveys
+from smsbot.storage import conversations as repo
 from smsbot.storage import gateway as store
 from smsbot.storage.outbox import message_id_from_client_ref
 
@@ -58,6 +60,29 @@ class Inbound:
         text = "".join(row["text"] for row in parts)
         whole = InboundSms(part.phone, part.to, text, whole_ref, part.received_at)
         return await self.sms(whole)
+
+    async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
+        """A message we cannot use: kept with its reason (beside the sender's running survey,
+        if any) and logged; nothing else happens. Committed when this returns."""
+        async with self.surveys.db.transaction() as conn:
+            active = (
+                await repo.find_active(conn, message.phone, message.to) if message.phone else None
+            )
+            conversation_id = active.id if active else None
+            new = await store.insert_ignored(
+                conn, message, conversation_id, self.surveys.clock.now()
+            )
+        outcome = "ignored" if new else "duplicate"
+        self.metrics.messages_in.labels(outcome=outcome).inc()
+        log.info(
+            "sms_ignored",
+            outcome=outcome,
+            reason=message.reason,
+            conversation_id=conversation_id,
+            phone=message.phone,
+            provider_ref=message.provider_ref,
+        )
+        return ReceiveResult(outcome, conversation_id)
 
     async def receipt(self, receipt: DeliveryReceipt) -> str:
         """A delivery receipt: update the message; a first message that never arrived ends it."""

@@ -461,3 +461,54 @@ async def test_a_gateway_clock_behind_vonages_takes_genuine_webhooks(
     assert answer == (200, {"status": "unknown"})  # taken: no survey runs for the number
     stored = await gw.query("SELECT provider_ref FROM messages WHERE direction = 'in'")
     assert stored == [{"provider_ref": MESSAGES_INBOUND["message_uuid"]}]
+
+
+# --- a message we cannot use is answered 200 and kept as ignored, never refused ----------------
+
+
+async def test_a_binary_sms_is_acknowledged_and_kept_as_ignored(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    before = await gw.query("SELECT id, step, status, state FROM conversations")
+    binary = {**payloads("sms_inbound_binary")[0], "msisdn": CITIZEN, "to": OUR_NUMBER}
+    with structlog.testing.capture_logs() as logs:
+        assert await gw.sms_webhook("inbound", binary) == (200, {"status": "ignored"})
+    assert await gw.sms_webhook("inbound", binary) == (200, {"status": "duplicate"})
+    [kept] = await gw.query(
+        "SELECT conversation_id, phone, body, purpose, status, provider_ref, error FROM messages"
+        " WHERE direction = 'in'"
+    )
+    assert await gw.query("SELECT id, step, status, state FROM conversations") == before
+    assert kept == {
+        "conversation_id": before[0]["id"],
+        "phone": f"+{CITIZEN}",
+        "body": None,
+        "purpose": "ignored",
+        "status": "ignored",
+        "provider_ref": binary["messageId"],
+        "error": "type 'binary': no text to read",
+    }
+    [logged] = [line for line in logs if line["event"] == "sms_ignored"]
+    assert (logged["reason"], logged["provider_ref"]) == (kept["error"], binary["messageId"])
+    assert len(await texts_to_citizen(gw, fake)) == 2  # no reply, no retry of the question
+    assert await answers(gw) == []
+    assert (await gw.sms_webhook("inbound", inbound("6")))[1] == {"status": "answered"}
+
+
+async def test_messages_api_media_and_other_channels_are_kept_as_ignored(
+    messages_gw: Running, fake: FakeVonage
+) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    for body in payloads("messages_inbound_not_text"):
+        mine = {**body, "from": CITIZEN, "to": OUR_NUMBER}
+        assert await gw.messages_webhook("inbound", mine) == (200, {"status": "ignored"})
+        assert await gw.messages_webhook("inbound", mine) == (200, {"status": "duplicate"})
+    kept = await gw.query("SELECT status, error FROM messages WHERE direction = 'in' ORDER BY id")
+    assert kept == [
+        {"status": "ignored", "error": "channel 'mms': not SMS"},
+        {"status": "ignored", "error": "channel 'whatsapp': not SMS"},
+    ]
+    assert len(await texts_to_citizen(gw, fake)) == 2
+    assert await answers(gw) == []

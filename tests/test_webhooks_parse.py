@@ -20,7 +20,7 @@ import vonage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.transport.vonage_webhooks import (
     JWT_LEEWAY_SECONDS,
     SIGNATURE_METHODS,
@@ -44,7 +44,7 @@ HMACS = sorted(SIGNATURE_METHODS - {"md5hash"})
 FORM = "application/x-www-form-urlencoded"
 STAMP = 1_714_636_862  # 2024-05-02 08:01:02 UTC
 NOW = datetime.fromtimestamp(STAMP, UTC)
-Parsed = InboundSms | InboundPart | DeliveryReceipt
+Parsed = InboundSms | InboundPart | IgnoredInbound | DeliveryReceipt
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -109,6 +109,9 @@ def test_the_payload_files_cover_the_documented_shapes() -> None:
         "messages_status_submitted",
         "messages_status_delivered",
         "messages_status_rejected",
+        "messages_status_error_shapes",
+        "sms_inbound_binary",
+        "messages_inbound_not_text",
     } <= names
     for path in FILES:
         data = load(path)
@@ -234,8 +237,6 @@ def change(base: Mapping[str, str], **changes: str | None) -> dict[str, str]:
         (change(INBOUND, to=None), "to", "missing 'to'"),
         (change(INBOUND, messageId=None), "messageId", "missing 'messageId'"),
         (change(INBOUND, messageId="x" * 129), "messageId", "'messageId' is too long"),
-        (change(INBOUND, type="binary"), "type", "binary messages are not supported"),
-        (change(INBOUND, type="vcard"), "type", "'type' 'vcard' is not text or unicode"),
         (change(INBOUND, text="\ud83d"), "text", "'text' is not valid Unicode text"),
         (change(PART, concat_ref=None), "concat-ref", "missing 'concat-ref'"),
         (change(PART, concat_total=None), "concat-total", "missing 'concat-total'"),
@@ -314,8 +315,6 @@ def put(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
     ("body", "field", "message"),
     [
         (put(MESSAGE_IN, channel=...), "channel", "missing 'channel'"),
-        (put(MESSAGE_IN, channel="whatsapp"), "channel", "channel 'whatsapp' is not sms"),
-        (put(MESSAGE_IN, message_type="image"), "message_type", "message type 'image' is not text"),
         (put(MESSAGE_IN, from_=...), "from", "missing 'from'"),
         (put(MESSAGE_IN, from_=46701740642), "from", "missing 'from'"),
         (put(MESSAGE_IN, from_="Kommunen"), "from", "'from' is not a phone number"),
@@ -328,6 +327,63 @@ def test_messages_inbound_field_errors(body: dict[str, Any], field: str, message
     with pytest.raises(PayloadError, match=f"^{re.escape(message)}$") as caught:
         parse_messages_inbound(body)
     assert caught.value.field == field
+
+
+BINARY = load(PAYLOADS / "sms_inbound_binary.json")["payloads"][0]
+NO_TEXT = "no text to read"
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "reason"),
+    [
+        (parse_sms_inbound, BINARY, f"type 'binary': {NO_TEXT}"),
+        (parse_sms_inbound, change(INBOUND, type="Binary"), f"type 'binary': {NO_TEXT}"),
+        (parse_sms_inbound, change(PART, type="binary"), f"type 'binary': {NO_TEXT}"),
+        (parse_sms_inbound, change(INBOUND, type="vcard"), f"type 'vcard': {NO_TEXT}"),
+        (parse_sms_inbound, change(INBOUND, type="x" * 99), f"type '{'x' * 40}': {NO_TEXT}"),
+        (parse_messages_inbound, put(MESSAGE_IN, channel="whatsapp"),
+         "channel 'whatsapp': not SMS"),
+        (parse_messages_inbound, put(MESSAGE_IN, channel="mms", message_type="image"),
+         "channel 'mms': not SMS"),
+        (parse_messages_inbound, put(MESSAGE_IN, message_type="image"),
+         f"message type 'image': {NO_TEXT}"),
+        (parse_messages_inbound, put(MESSAGE_IN, message_type="unsupported", text=...),
+         f"message type 'unsupported': {NO_TEXT}"),
+        (parse_messages_inbound, put(MESSAGE_IN, message_type=5), f"message type '5': {NO_TEXT}"),
+    ],
+)  # fmt: skip
+def test_inbound_we_cannot_use_is_ignored_not_refused(
+    parse: Callable[[Any], Parsed], body: dict[str, Any], reason: str
+) -> None:
+    """Vonage retries a refused webhook for a day: what we cannot use is answered and kept."""
+    ignored = parse(body)
+    assert isinstance(ignored, IgnoredInbound)
+    assert (ignored.phone, ignored.to, ignored.reason) == ("+46701740642", "46701740000", reason)
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "field"),
+    [
+        (parse_sms_inbound, change(BINARY, msisdn=None), "msisdn"),
+        (parse_sms_inbound, change(BINARY, messageId=None), "messageId"),
+        (parse_messages_inbound, put(MESSAGE_IN, channel="whatsapp", message_uuid=...),
+         "message_uuid"),
+        (parse_messages_inbound, put(MESSAGE_IN, message_type="image", to=...), "to"),
+    ],
+)  # fmt: skip
+def test_what_we_ignore_must_still_say_who_and_which(
+    parse: Callable[[Any], Parsed], body: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse(body)
+    assert caught.value.field == field
+
+
+def test_a_messenger_id_is_not_kept_as_a_number() -> None:
+    body = put(MESSAGE_IN, channel="messenger", from_="1234567890123456", to="6543210987")
+    ignored = parse_messages_inbound(body)
+    assert isinstance(ignored, IgnoredInbound)
+    assert (ignored.phone, ignored.reason) == (None, "channel 'messenger': not SMS")
 
 
 def test_messages_inbound_leniencies() -> None:
@@ -616,7 +672,7 @@ def value_or_payload_error(parse: Callable[[Any], Parsed], arg: Any) -> None:
     except PayloadError as error:
         assert str(error)
         return
-    assert isinstance(parsed, InboundSms | InboundPart | DeliveryReceipt)
+    assert isinstance(parsed, InboundSms | InboundPart | IgnoredInbound | DeliveryReceipt)
 
 
 @FUZZ

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from smsbot.domain import DeliveryReceipt, InboundPart, ServiceEvent
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, ServiceEvent
 from smsbot.storage.db import from_ts, ts
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "due_timers",
     "find_event_answer",
     "insert_event",
+    "insert_ignored",
     "last_surveyed_at",
     "mark_timer_done",
     "settle_event",
@@ -222,6 +223,29 @@ async def _update_message_status(
             message_id,
         ),
     )
+
+
+async def insert_ignored(
+    conn: aiosqlite.Connection,
+    message: IgnoredInbound,
+    conversation_id: str | None,
+    now: datetime,
+) -> bool:
+    """Keep an inbound message we cannot use, with why (in `error`); False for a repeat."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO messages (conversation_id, direction, phone, purpose, status,"
+        " provider_ref, error, created_at, updated_at)"
+        " VALUES (?, 'in', ?, 'ignored', 'ignored', ?, ?, ?, ?)",
+        (
+            conversation_id,
+            message.phone,
+            message.provider_ref,
+            message.reason,
+            ts(now),
+            ts(now),
+        ),
+    )
+    return cur.rowcount == 1
 
 
 def _failure(receipt: DeliveryReceipt) -> str:

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl
 import jwt
 import vonage
 
-from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 
 __all__ = [
     "JWT_LEEWAY_SECONDS",
@@ -63,6 +63,7 @@ _SIG = re.compile(r"[0-9a-fA-F]{32,128}")
 _STAMP = re.compile(r"[0-9]{1,12}")
 _NUMBERISH = re.compile(r"\+?[0-9]{7,}")  # a phone number, in any error text we keep
 _MAX_REASON = 200
+_NO_TEXT = "no text to read"
 JWT_LEEWAY_SECONDS = 60  # a Messages API token from up to a minute "in the future" is fresh
 
 
@@ -247,27 +248,21 @@ def _price(value: object) -> float | None:
 # --- SMS API -----------------------------------------------------------------------------------
 
 
-def parse_sms_inbound(params: Mapping[str, str]) -> InboundSms | InboundPart:
-    """An SMS API inbound webhook: a whole SMS, or one part of a long one."""
+def parse_sms_inbound(params: Mapping[str, str]) -> InboundSms | InboundPart | IgnoredInbound:
+    """An SMS API inbound webhook: a whole SMS, one part of a long one, or one we cannot use."""
     phone = _msisdn(params, "msisdn")
     to = _required(params, "to")
     ref = _required(params, "messageId")
-    _check_type(params.get("type", ""))
-    text = _unicode(params.get("text", ""), "text")
     at = _sms_time(params.get("message-timestamp"))
+    kind = params.get("type", "").strip().lower() or "text"
+    if kind not in ("text", "unicode"):  # binary: a hex `udh` and `data`, no text
+        return IgnoredInbound(phone, to, ref, f"type {kind[:40]!r}: {_NO_TEXT}", at)
+    text = _unicode(params.get("text", ""), "text")
     if params.get("concat", "").strip().lower() != "true":
         return InboundSms(phone, to, text, ref, at)
     total, part = _concat_numbers(params)
     concat_ref = _required(params, "concat-ref")
     return InboundPart(phone, to, text, ref, concat_ref, total, part, at)
-
-
-def _check_type(value: str) -> None:
-    kind = value.strip().lower() or "text"
-    if kind == "binary":
-        raise PayloadError("binary messages are not supported", "type")
-    if kind not in ("text", "unicode"):
-        raise PayloadError(f"'type' {value[:40]!r} is not text or unicode", "type")
 
 
 def _concat_numbers(params: Mapping[str, str]) -> tuple[int, int]:
@@ -337,22 +332,30 @@ def _mapping(body: Mapping[str, object], key: str) -> Mapping[str, object]:
     return value
 
 
-def _check_channel(body: Mapping[str, object], *, required: bool) -> None:
+def _check_channel(body: Mapping[str, object]) -> None:
     channel = body.get("channel")
-    if channel is None and not required:
-        return
-    if channel is None:
-        raise PayloadError("missing 'channel'", "channel")
-    if channel != "sms":
+    if channel is not None and channel != "sms":
         raise PayloadError(f"channel {str(channel)[:40]!r} is not sms", "channel")
 
 
-def parse_messages_inbound(body: Mapping[str, object]) -> InboundSms:
-    """A Messages API inbound SMS."""
-    _check_channel(body, required=True)
+def _unusable(body: Mapping[str, object]) -> str | None:
+    """Why we cannot use this Messages API inbound message, if we cannot."""
+    channel = body.get("channel")
+    if channel is None:
+        raise PayloadError("missing 'channel'", "channel")
+    if channel != "sms":  # the application's inbound URL takes every channel linked to it
+        return f"channel {str(channel)[:40]!r}: not SMS"
     kind = body.get("message_type", "text")
     if kind != "text":
-        raise PayloadError(f"message type {str(kind)[:40]!r} is not text", "message_type")
+        return f"message type {str(kind)[:40]!r}: {_NO_TEXT}"
+    return None
+
+
+def parse_messages_inbound(body: Mapping[str, object]) -> InboundSms | IgnoredInbound:
+    """A Messages API inbound SMS, or a message on it we cannot use."""
+    unusable = _unusable(body)
+    if unusable is not None:
+        return _ignored(body, unusable)
     text = body.get("text")
     if not isinstance(text, str | None):
         raise PayloadError("'text' must be a string", "text")
@@ -365,9 +368,24 @@ def parse_messages_inbound(body: Mapping[str, object]) -> InboundSms:
     )
 
 
+def _ignored(body: Mapping[str, object], reason: str) -> IgnoredInbound:
+    sender = _party(body, "from")
+    try:
+        phone: str | None = _phone(sender, "from")
+    except PayloadError:  # a Messenger or other channel's id: not kept
+        phone = None
+    return IgnoredInbound(
+        phone=phone,
+        to=_party(body, "to"),
+        provider_ref=_text_field(body, "message_uuid"),
+        reason=reason,
+        received_at=_iso_time(body.get("timestamp")),
+    )
+
+
 def parse_messages_status(body: Mapping[str, object]) -> DeliveryReceipt:
     """A Messages API status webhook for an SMS we sent."""
-    _check_channel(body, required=False)
+    _check_channel(body)
     usage = _mapping(body, "usage")
     error = _mapping(body, "error")
     code = _error_code(error)
