@@ -13,6 +13,7 @@ from smsbot.metrics import Metrics
 from smsbot.service import ReceiveResult, Surveys
 from smsbot.storage import conversations as repo
 from smsbot.storage import gateway as store
+from smsbot.storage.gateway import StoredPart
 from smsbot.storage.outbox import message_id_from_client_ref
 
 __all__ = ["Inbound"]
@@ -33,6 +34,49 @@ class Inbound:
         result = await self.surveys.receive(
             sms.phone, sms.text, sender=sms.to, provider_ref=sms.provider_ref
         )
+        self._taken(sms, result)
+        return result
+
+    async def part(self, part: InboundPart) -> ReceiveResult | None:
+        """One part of a long SMS; None while parts of its message are missing.
+
+        The part that completes a message has the whole message taken in the same transaction,
+        so a crash leaves either that part unstored (the provider retries it) or the message
+        taken. Committed when this returns.
+        """
+        async with self.surveys.db.transaction() as conn:
+            stored = await store.store_part(conn, part, self.surveys.clock.now())
+            result = None
+            if stored.outcome == "whole":
+                result = await self.surveys.receive_in(
+                    conn, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
+                )
+        self._part_logged(part, stored)
+        if result is None:
+            return ReceiveResult("duplicate") if stored.outcome == "duplicate" else None
+        whole = InboundSms(part.phone, part.to, stored.text, stored.whole_ref, part.received_at)
+        self._taken(whole, result)
+        return result
+
+    def _part_logged(self, part: InboundPart, stored: StoredPart) -> None:
+        if stored.abandoned:
+            log.warning(
+                "sms_parts_abandoned",
+                phone=part.phone,
+                concat_ref=part.concat_ref,
+                parts=stored.abandoned,
+                hint="a long SMS lost a part; the sender has sent another with the same ref",
+            )
+        log.info(
+            "sms_part_received",
+            outcome=stored.outcome,
+            phone=part.phone,
+            provider_ref=part.provider_ref,
+            part=part.part,
+            total=part.total,
+        )
+
+    def _taken(self, sms: InboundSms, result: ReceiveResult) -> None:
         self.metrics.messages_in.labels(outcome=result.outcome).inc()
         log.info(
             "sms_received",
@@ -45,21 +89,6 @@ class Inbound:
         )
         if result.outcome != "duplicate":
             self.notify()
-        return result
-
-    async def part(self, part: InboundPart) -> ReceiveResult | None:
-        """One part of a long SMS; the whole message is handled when its last part is in."""
-        whole_ref = f"concat:{part.phone}:{part.concat_ref}"
-        async with self.surveys.db.transaction() as conn:
-            if await _already_received(conn, whole_ref):
-                return ReceiveResult("duplicate")
-            parts = await store.store_part(conn, part, part.to, self.surveys.clock.now())
-        log.info("sms_part_received", phone=part.phone, part=part.part, total=part.total)
-        if parts is None:
-            return None
-        text = "".join(row["text"] for row in parts)
-        whole = InboundSms(part.phone, part.to, text, whole_ref, part.received_at)
-        return await self.sms(whole)
 
     async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
         """A message we cannot use: kept with its reason (beside the sender's running survey,
@@ -108,9 +137,3 @@ class Inbound:
     async def _undeliverable(self, conn: aiosqlite.Connection, conversation_id: str | None) -> None:
         if conversation_id and await self.surveys.undeliverable_in(conn, conversation_id):
             log.warning("conversation_undeliverable", conversation_id=conversation_id)
-
-
-async def _already_received(conn: aiosqlite.Connection, provider_ref: str) -> bool:
-    sql = "SELECT 1 FROM messages WHERE direction = 'in' AND provider_ref = ?"
-    async with conn.execute(sql, (provider_ref,)) as cur:
-        return await cur.fetchone() is not None

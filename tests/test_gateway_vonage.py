@@ -512,3 +512,103 @@ async def test_messages_api_media_and_other_channels_are_kept_as_ignored(
     ]
     assert len(await texts_to_citizen(gw, fake)) == 2
     assert await answers(gw) == []
+
+
+# --- long replies: reassembly never takes a new message for an old one --------------------------
+
+
+def long_sms(
+    text: str, concat_ref: str, message_ids: list[str] | None = None
+) -> list[dict[str, str]]:
+    """A long reply as Vonage delivers it: one webhook a part of 153 characters, in order."""
+    chunks = [text[i : i + 153] for i in range(0, len(text), 153)]
+    webhooks = []
+    for number, chunk in enumerate(chunks, start=1):
+        concat = {"concat-ref": concat_ref, "concat-total": str(len(chunks))}
+        webhooks.append(inbound(chunk, concat="true", **concat, **{"concat-part": str(number)}))
+    if message_ids is not None:
+        for webhook, message_id in zip(webhooks, message_ids, strict=True):
+            webhook["messageId"] = message_id
+    return webhooks
+
+
+async def post_all(gw: Running, webhooks: list[dict[str, str]]) -> list[str]:
+    """Post each (signed anew, as Vonage does on a retry); the gateway's answers."""
+    outcomes = []
+    for webhook in webhooks:
+        status, body = await gw.sms_webhook("inbound", webhook)
+        assert status == 200, body
+        outcomes.append(body["status"])
+    return outcomes
+
+
+async def test_a_reused_concat_ref_starts_a_new_message(gw: Running, fake: FakeVonage) -> None:
+    """Vonage's payloads: two long replies with ref 108, a part of the first retried late."""
+    await started(gw, fake)
+    data = json.loads((PAYLOADS / "sms_inbound_concat_ref_reused.json").read_text("utf-8"))
+    mine = [{**p, "msisdn": CITIZEN, "to": OUR_NUMBER} for p in data["payloads"]]
+    assert await post_all(gw, mine) == data["answers"]
+    assert await answers(gw) == [
+        ("ces", data["whole_texts"][0]),
+        ("solved", data["whole_texts"][1]),
+    ]
+
+
+LONG_ANSWERS = [
+    ("ces", "2 Jag fick ringa tre gånger innan jag kom rätt, och varje gång fick jag förklara "
+     "mitt ärende från början. Till slut löste det sig, men det tog en hel förmiddag."),
+    ("solved", "nej, jag behöver ringa igen när beslutet kommer, och ingen kunde säga när det "
+     "blir. Det vore bra med ett sms när handläggningen är klar, då slipper man ringa och fråga."),
+    ("reason", "1 Jag ville veta hur det går med min ansökan om bygglov som jag skickade in i "
+     "augusti. Jag har inte hört något sedan dess och fastigheten ska säljas i vår."),
+    ("web_first", "ja, jag letade på webben först men hittade bara allmän information om "
+     "handläggningstider, inget om just mitt ärende. En inloggad sida med status vore bra."),
+    ("comment", "Personalen var trevlig och kunnig när jag väl kom fram, men kön var lång och "
+     "telefonmenyn svår att förstå. Ni borde ha ett val för den som redan har ett pågående ärende. "
+     "Tack för att ni frågar!"),
+]  # fmt: skip
+
+
+async def test_several_long_answers_in_one_survey_with_the_same_ref(
+    gw: Running, fake: FakeVonage
+) -> None:
+    """A handset reuses its concat ref; parts arrive out of order, some twice."""
+    await started(gw, fake)
+    seen: list[dict[str, str]] = []
+    for number, (_, text) in enumerate(LONG_ANSWERS):
+        parts = long_sms(text, "77")
+        assert len(parts) >= 2
+        arrival = parts[::-1] if number % 2 else parts  # every other reply: last part first
+        if seen:
+            arrival.insert(1, seen[-1])  # the previous reply's last part, retried late
+        outcomes = await post_all(gw, arrival)
+        assert outcomes.count("duplicate") == (1 if seen else 0), outcomes
+        assert outcomes[-1] in ("answered", "completed"), outcomes
+        seen.extend(parts)
+    assert await post_all(gw, seen) == ["duplicate"] * len(seen)  # every part again: no effect
+    assert await answers(gw) == LONG_ANSWERS
+    assert await gw.query("SELECT status FROM conversations") == [{"status": "completed"}]
+    assert len(await texts_to_citizen(gw, fake)) == 2 + 4 + 1  # no retry question anywhere
+
+
+async def test_two_long_messages_interleaved_with_different_refs(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    first, second = long_sms(LONG_ANSWERS[0][1], "12"), long_sms(LONG_ANSWERS[1][1], "13")
+    outcomes = await post_all(gw, [first[0], second[0], second[1], first[1]])
+    assert outcomes == ["part_stored", "part_stored", "retry", "answered"]
+    # the second arrived whole first and was taken as the (wrong) answer to the first question
+    assert [raw for _, raw in await answers(gw)] == [LONG_ANSWERS[1][1], LONG_ANSWERS[0][1]]
+
+
+async def test_a_part_that_never_came_does_not_swallow_the_next_message(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    lost = long_sms(LONG_ANSWERS[4][1], "200")
+    assert await post_all(gw, lost[:1]) == ["part_stored"]  # its other parts never arrive
+    later = long_sms(LONG_ANSWERS[0][1], "200")
+    assert len(later) == 2
+    assert await post_all(gw, later) == ["part_stored", "answered"]
+    assert await answers(gw) == [LONG_ANSWERS[0]]

@@ -94,7 +94,8 @@ async def seed(db: Database) -> None:
                 ),
             )
         await conn.execute(
-            "INSERT INTO inbound_parts VALUES (?, 'smsbot', 'r1', 2, 1, 'Jonossa', 'p1', ?)",
+            "INSERT INTO inbound_parts (phone, sender, concat_ref, total, part, text,"
+            " provider_ref, received_at) VALUES (?, 'smsbot', 'r1', 2, 1, 'Jonossa', 'p1', ?)",
             (OLD, ts(NOW - 2 * DAY)),
         )
         await conn.execute("INSERT INTO opt_outs VALUES ('hash-old', ?)", (ts(NOW),))
