@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["DeliveryReceipt", "InboundPart", "InboundSms", "ServiceEvent"]
+__all__ = ["DeliveryReceipt", "IgnoredInbound", "InboundPart", "InboundSms", "ServiceEvent"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,28 @@ class InboundPart:
 
 
 @dataclass(frozen=True)
+class IgnoredInbound:
+    """An inbound message we cannot use (a binary SMS, a picture, another channel's message).
+
+    Authentic all the same, so it is acknowledged (a refusal would be retried for a day), kept
+    with `reason`, and nothing else happens: no answer, no reply.
+    """
+
+    phone: str | None  # the sender, E.164 with '+', when it is a phone number
+    to: str  # our number
+    provider_ref: str  # the duplicate key, as for any inbound message
+    reason: str  # why we cannot use it, for the people who read the record
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryReceipt:
     """What the provider says became of a message we sent."""
 
     provider_ref: str  # messageId / message_uuid of our message
     status: str  # delivered | expired | failed | rejected | accepted | buffered | submitted ...
     error_code: str = "0"
+    error_reason: str | None = None  # the provider's words for the error, when it gives any
     client_ref: str | None = None
     phone: str | None = None  # the recipient
     price: float | None = None

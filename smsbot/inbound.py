@@ -1,4 +1,5 @@
-"""What providers tell us: citizens' replies (long ones reassembled) and delivery receipts."""
+"""What providers tell us: citizens' replies (long ones reassembled), messages we cannot use,
+and delivery receipts."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from collections.abc import Callable
 
 import aiosqlite
 
-from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.service import ReceiveResult, Surveys
+from smsbot.storage import conversations as repo
 from smsbot.storage import gateway as store
+from smsbot.storage.gateway import StoredPart
 from smsbot.storage.outbox import message_id_from_client_ref
 
 __all__ = ["Inbound"]
@@ -31,6 +34,49 @@ class Inbound:
         result = await self.surveys.receive(
             sms.phone, sms.text, sender=sms.to, provider_ref=sms.provider_ref
         )
+        self._taken(sms, result)
+        return result
+
+    async def part(self, part: InboundPart) -> ReceiveResult | None:
+        """One part of a long SMS; None while parts of its message are missing.
+
+        The part that completes a message has the whole message taken in the same transaction,
+        so a crash leaves either that part unstored (the provider retries it) or the message
+        taken. Committed when this returns.
+        """
+        async with self.surveys.db.transaction() as conn:
+            stored = await store.store_part(conn, part, self.surveys.clock.now())
+            result = None
+            if stored.outcome == "whole":
+                result = await self.surveys.receive_in(
+                    conn, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
+                )
+        self._part_logged(part, stored)
+        if result is None:
+            return ReceiveResult("duplicate") if stored.outcome == "duplicate" else None
+        whole = InboundSms(part.phone, part.to, stored.text, stored.whole_ref, part.received_at)
+        self._taken(whole, result)
+        return result
+
+    def _part_logged(self, part: InboundPart, stored: StoredPart) -> None:
+        if stored.abandoned:
+            log.warning(
+                "sms_parts_abandoned",
+                phone=part.phone,
+                concat_ref=part.concat_ref,
+                parts=stored.abandoned,
+                hint="a long SMS lost a part; the sender has sent another with the same ref",
+            )
+        log.info(
+            "sms_part_received",
+            outcome=stored.outcome,
+            phone=part.phone,
+            provider_ref=part.provider_ref,
+            part=part.part,
+            total=part.total,
+        )
+
+    def _taken(self, sms: InboundSms, result: ReceiveResult) -> None:
         self.metrics.messages_in.labels(outcome=result.outcome).inc()
         log.info(
             "sms_received",
@@ -43,21 +89,29 @@ class Inbound:
         )
         if result.outcome != "duplicate":
             self.notify()
-        return result
 
-    async def part(self, part: InboundPart) -> ReceiveResult | None:
-        """One part of a long SMS; the whole message is handled when its last part is in."""
-        whole_ref = f"concat:{part.phone}:{part.concat_ref}"
+    async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
+        """A message we cannot use: kept with its reason (beside the sender's running survey,
+        if any) and logged; nothing else happens. Committed when this returns."""
         async with self.surveys.db.transaction() as conn:
-            if await _already_received(conn, whole_ref):
-                return ReceiveResult("duplicate")
-            parts = await store.store_part(conn, part, part.to, self.surveys.clock.now())
-        log.info("sms_part_received", phone=part.phone, part=part.part, total=part.total)
-        if parts is None:
-            return None
-        text = "".join(row["text"] for row in parts)
-        whole = InboundSms(part.phone, part.to, text, whole_ref, part.received_at)
-        return await self.sms(whole)
+            active = (
+                await repo.find_active(conn, message.phone, message.to) if message.phone else None
+            )
+            conversation_id = active.id if active else None
+            new = await store.insert_ignored(
+                conn, message, conversation_id, self.surveys.clock.now()
+            )
+        outcome = "ignored" if new else "duplicate"
+        self.metrics.messages_in.labels(outcome=outcome).inc()
+        log.info(
+            "sms_ignored",
+            outcome=outcome,
+            reason=message.reason,
+            conversation_id=conversation_id,
+            phone=message.phone,
+            provider_ref=message.provider_ref,
+        )
+        return ReceiveResult(outcome, conversation_id)
 
     async def receipt(self, receipt: DeliveryReceipt) -> str:
         """A delivery receipt: update the message; a first message that never arrived ends it."""
@@ -74,6 +128,7 @@ class Inbound:
             outcome=outcome,
             status=receipt.status,
             error_code=receipt.error_code,
+            error_reason=receipt.error_reason,
             provider_ref=receipt.provider_ref,
             phone=receipt.phone,
         )
@@ -82,9 +137,3 @@ class Inbound:
     async def _undeliverable(self, conn: aiosqlite.Connection, conversation_id: str | None) -> None:
         if conversation_id and await self.surveys.undeliverable_in(conn, conversation_id):
             log.warning("conversation_undeliverable", conversation_id=conversation_id)
-
-
-async def _already_received(conn: aiosqlite.Connection, provider_ref: str) -> bool:
-    sql = "SELECT 1 FROM messages WHERE direction = 'in' AND provider_ref = ?"
-    async with conn.execute(sql, (provider_ref,)) as cur:
-        return await cur.fetchone() is not None

@@ -7,9 +7,11 @@ For conversations that ended more than `retention` ago:
     conversation (skipped) once received more than `retention` ago. Events still scheduled
     keep their number: the survey has yet to start.
 Messages with no conversation (from or to unknown numbers) lose their number, and outgoing ones
-their body, after `retention`. Long-SMS parts (inbound_parts) are deleted after a day (or after
-`retention`, when that is shorter: with 0s, parts in flight are dropped too). Outgoing messages
-still on their way (queued, sending, uncertain) keep their number until the next run.
+their body, after `retention`. Parts of a long SMS still missing others (inbound_parts, open)
+are deleted after a day (or after `retention`, when that is shorter: with 0s, parts in flight
+are dropped too); the parts of a whole message hold no number or text (only the provider's ids,
+so that a late retry is known) and go after three days. Outgoing messages still on their way
+(queued, sending, uncertain) keep their number until the next run.
 
 The pseudonymous `respondent` (a keyed hash) stays: survey fatigue and opt-outs use it.
 
@@ -39,6 +41,7 @@ __all__ = ["PurgeCounts", "PurgeTask", "parse_retention", "purge", "purge_comman
 log = get_logger("smsbot.purge")
 
 PARTS_MAX_AGE = timedelta(days=1)
+CLOSED_PARTS_KEPT = timedelta(days=3)  # Vonage retries a webhook for up to 72 hours
 _PENDING = "('queued', 'sending', 'uncertain')"
 _ENDED_BEFORE = "SELECT id FROM conversations WHERE ended_at IS NOT NULL AND ended_at <= :cutoff"
 
@@ -61,31 +64,37 @@ class PurgeCounts:
         return dataclasses.asdict(self)
 
 
+# A long SMS reassembled before inbound_parts was keyed by the provider's ids kept the sender's
+# number in its provider_ref ('concat:+46...:108'): cleared with the number.
+_LEGACY_REF = "provider_ref LIKE 'concat:+%'"
+_CLEAR_MESSAGE = (
+    "UPDATE messages SET phone = NULL,"
+    " body = CASE WHEN direction = 'out' THEN NULL ELSE body END,"
+    f" provider_ref = CASE WHEN {_LEGACY_REF} THEN NULL ELSE provider_ref END"
+)
+_HOLDS_NUMBER = (
+    f" AND (phone IS NOT NULL OR (direction = 'out' AND body IS NOT NULL) OR {_LEGACY_REF})"
+    f" AND NOT (direction = 'out' AND status IN {_PENDING})"
+)
+
 _STATEMENTS: dict[str, str] = {
     "conversations": (
         "UPDATE conversations SET phone = NULL"
         " WHERE phone IS NOT NULL AND ended_at IS NOT NULL AND ended_at <= :cutoff"
     ),
-    "messages": (
-        "UPDATE messages SET phone = NULL,"
-        " body = CASE WHEN direction = 'out' THEN NULL ELSE body END"
-        f" WHERE conversation_id IN ({_ENDED_BEFORE})"
-        " AND (phone IS NOT NULL OR (direction = 'out' AND body IS NOT NULL))"
-        f" AND NOT (direction = 'out' AND status IN {_PENDING})"
-    ),
+    "messages": f"{_CLEAR_MESSAGE} WHERE conversation_id IN ({_ENDED_BEFORE}){_HOLDS_NUMBER}",
     "unknown_messages": (
-        "UPDATE messages SET phone = NULL,"
-        " body = CASE WHEN direction = 'out' THEN NULL ELSE body END"
-        " WHERE conversation_id IS NULL AND created_at <= :cutoff"
-        " AND (phone IS NOT NULL OR (direction = 'out' AND body IS NOT NULL))"
-        f" AND NOT (direction = 'out' AND status IN {_PENDING})"
+        f"{_CLEAR_MESSAGE} WHERE conversation_id IS NULL AND created_at <= :cutoff{_HOLDS_NUMBER}"
     ),
     "events": (
         "UPDATE events SET phone = NULL"
         " WHERE phone IS NOT NULL AND received_at <= :cutoff AND decision != 'scheduled'"
         f" AND (conversation_id IS NULL OR conversation_id IN ({_ENDED_BEFORE}))"
     ),
-    "inbound_parts": "DELETE FROM inbound_parts WHERE received_at <= :parts_cutoff",
+    "inbound_parts": (
+        "DELETE FROM inbound_parts WHERE (whole_ref IS NULL AND received_at <= :parts_cutoff)"
+        " OR received_at <= :closed_parts_cutoff"
+    ),
 }
 
 
@@ -100,6 +109,7 @@ async def purge(
     params = {
         "cutoff": ts(now - retention),
         "parts_cutoff": ts(now - min(retention, PARTS_MAX_AGE)),
+        "closed_parts_cutoff": ts(now - CLOSED_PARTS_KEPT),
     }
     changed: dict[str, int] = {}
     async with db.transaction() as conn:

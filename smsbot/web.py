@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.events import EventError, parse_event, parse_events_body
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
@@ -307,7 +307,9 @@ async def _webhook(
     return _accepted(gateway, endpoint, await act(gateway, parsed))
 
 
-async def _take_inbound(gateway: Gateway, parsed: InboundSms | InboundPart) -> str:
+async def _take_inbound(gateway: Gateway, parsed: InboundSms | InboundPart | IgnoredInbound) -> str:
+    if isinstance(parsed, IgnoredInbound):
+        return (await gateway.inbound.ignored(parsed)).outcome
     if isinstance(parsed, InboundPart):
         result = await gateway.inbound.part(parsed)
         return "part_stored" if result is None else result.outcome
@@ -334,7 +336,9 @@ async def _messages_body(request: web.Request, endpoint: str) -> dict[str, Any] 
     raw = await request.read()
     secret = gateway.config.vonage.signature_secret
     if secret:
-        check = vw.verify_messages_jwt(request.headers.get("Authorization"), raw, secret)
+        check = vw.verify_messages_jwt(
+            request.headers.get("Authorization"), raw, secret, now=gateway.clock.now()
+        )
         if not check.ok:
             return _refuse(gateway, endpoint, 401, check.reason, "signature check failed")
     try:

@@ -100,7 +100,9 @@ async def _conversation(
         (cur.lastrowid, at),
     )
     await conn.execute(
-        "INSERT INTO inbound_parts VALUES (?, 'smsbot', 'ref', 2, 1, 'half', 'p1', ?)", (phone, at)
+        "INSERT INTO inbound_parts (phone, sender, concat_ref, total, part, text, provider_ref,"
+        " received_at) VALUES (?, 'smsbot', 'ref', 2, 1, 'half', ?, ?)",
+        (phone, f"p{n}", at),
     )
 
 

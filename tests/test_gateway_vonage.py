@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from smsbot.storage import outbox
 from tests.conftest import ManualClock
@@ -37,6 +38,24 @@ async def gw(tmp_path: Path, clock: ManualClock, fake: FakeVonage) -> AsyncItera
         SMSBOT_SENDING__MAX_ATTEMPTS="3",
         SMSBOT_SERVER__MAX_BODY_BYTES="16384",
         SMSBOT_VONAGE__TIMEOUT_SECONDS="1",
+    )
+    async with running_gateway(env, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def messages_gw(
+    tmp_path: Path, clock: ManualClock, fake: FakeVonage
+) -> AsyncIterator[Running]:
+    """A gateway sending through the Messages API."""
+    from tests.test_transport import private_key
+
+    env = gateway_env(
+        tmp_path,
+        SMSBOT_TRANSPORT__KIND="vonage-messages",
+        SMSBOT_VONAGE__API_HOST=fake.host,
+        SMSBOT_VONAGE__APPLICATION_ID="app-id",
+        SMSBOT_VONAGE__PRIVATE_KEY=private_key(),
     )
     async with running_gateway(env, clock) as running:
         yield running
@@ -329,48 +348,267 @@ async def test_quiet_hours_hold_the_survey_until_morning(gw: Running, fake: Fake
     assert len(await texts_to_citizen(gw, fake)) == 2
 
 
-async def test_messages_api_end_to_end(
-    tmp_path: Path, clock: ManualClock, fake: FakeVonage
-) -> None:
-    from tests.test_transport import private_key
+async def test_messages_api_end_to_end(messages_gw: Running, fake: FakeVonage) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    body = {
+        "channel": "sms",
+        "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+        "to": OUR_NUMBER,
+        "from": CITIZEN,
+        "timestamp": "2026-11-23T09:00:05Z",
+        "message_type": "text",
+        "text": "6",
+        "sms": {"num_messages": "1", "keyword": "6"},
+    }
+    assert await gw.messages_webhook("inbound", body) == (200, {"status": "answered"})
+    assert await gw.messages_webhook("inbound", body) == (200, {"status": "duplicate"})
+    status = {
+        "message_uuid": fake.sent[0].message_id,
+        "to": CITIZEN,
+        "from": OUR_NUMBER,
+        "timestamp": "2026-11-23T09:00:06Z",
+        "status": "delivered",
+        "usage": {"currency": "EUR", "price": "0.0333"},
+        "client_ref": fake.sent[0].client_ref,
+        "channel": "sms",
+    }
+    assert await gw.messages_webhook("status", status) == (200, {"status": "ok"})
+    raw = json.dumps(body).encode()
+    url = f"{gw.url}/webhooks/vonage/messages/inbound"
+    async with gw.http.post(url, data=raw, headers={"Authorization": "Bearer x.y.z"}) as r:
+        assert r.status == 401
+    assert len(await texts_to_citizen(gw, fake)) == 3
+    assert (await gw.query("SELECT price FROM messages WHERE purpose = 'opening'"))[0][
+        "price"
+    ] == pytest.approx(0.0333)
 
-    env = gateway_env(
-        tmp_path,
-        SMSBOT_TRANSPORT__KIND="vonage-messages",
-        SMSBOT_VONAGE__API_HOST=fake.host,
-        SMSBOT_VONAGE__APPLICATION_ID="app-id",
-        SMSBOT_VONAGE__PRIVATE_KEY=private_key(),
-    )
-    async with running_gateway(env, clock) as gw:
-        await started(gw, fake)
-        body = {
-            "channel": "sms",
-            "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
-            "to": OUR_NUMBER,
-            "from": CITIZEN,
-            "timestamp": "2026-11-23T09:00:05Z",
-            "message_type": "text",
-            "text": "6",
-            "sms": {"num_messages": "1", "keyword": "6"},
-        }
-        assert await gw.messages_webhook("inbound", body) == (200, {"status": "answered"})
-        assert await gw.messages_webhook("inbound", body) == (200, {"status": "duplicate"})
-        status = {
-            "message_uuid": fake.sent[0].message_id,
-            "to": CITIZEN,
-            "from": OUR_NUMBER,
-            "timestamp": "2026-11-23T09:00:06Z",
-            "status": "delivered",
-            "usage": {"currency": "EUR", "price": "0.0333"},
-            "client_ref": fake.sent[0].client_ref,
-            "channel": "sms",
-        }
+
+# --- what real provider data showed (issue 11): webhooks built from Vonage's published formats --
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payloads(name: str) -> list[dict[str, Any]]:
+    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    return list(data["payloads"])
+
+
+# --- a Messages API status keeps its error's code and words ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "code", "words"),
+    [
+        (0, "1300", "Not part of the provider network"),
+        (1, "1000", "Throttled - You have exceeded the submission capacity"),
+    ],
+)
+async def test_a_failed_status_keeps_its_error_code_and_reason(
+    messages_gw: Running, fake: FakeVonage, shape: int, code: str, words: str
+) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    opening = fake.sent_to(CITIZEN)[0]
+    status = {
+        **payloads("messages_status_error_shapes")[shape],
+        "message_uuid": opening.message_id,
+        "client_ref": opening.client_ref,
+    }
+    with structlog.testing.capture_logs() as logs:
         assert await gw.messages_webhook("status", status) == (200, {"status": "ok"})
-        raw = json.dumps(body).encode()
-        url = f"{gw.url}/webhooks/vonage/messages/inbound"
-        async with gw.http.post(url, data=raw, headers={"Authorization": "Bearer x.y.z"}) as r:
-            assert r.status == 401
-        assert len(await texts_to_citizen(gw, fake)) == 3
-        assert (await gw.query("SELECT price FROM messages WHERE purpose = 'opening'"))[0][
-            "price"
-        ] == pytest.approx(0.0333)
+    [receipt] = await gw.query("SELECT status, error_code, error_reason FROM receipts")
+    assert (receipt["error_code"], receipt["error_reason"][: len(words)]) == (code, words)
+    [message] = await gw.query("SELECT status, error FROM messages WHERE purpose = 'opening'")
+    assert message["status"] == status["status"]
+    assert message["error"].startswith(f"receipt: {status['status']} (err-code {code}: {words}")
+    [logged] = [line for line in logs if line["event"] == "receipt_received"]
+    assert (logged["error_code"], logged["error_reason"][: len(words)]) == (code, words)
+
+
+# --- a Messages API webhook must be fresh, as an SMS API one must ------------------------------
+
+MESSAGES_INBOUND = {
+    "channel": "sms",
+    "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+    "to": OUR_NUMBER,
+    "from": CITIZEN,
+    "timestamp": "2026-11-23T09:00:05Z",
+    "message_type": "text",
+    "text": "6",
+}
+
+
+async def test_a_years_old_token_is_stale(messages_gw: Running, fake: FakeVonage) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    years_ago = int(gw.clock.now().timestamp()) - 3 * 365 * 86400
+    with structlog.testing.capture_logs() as logs:
+        status, body = await gw.messages_webhook("inbound", MESSAGES_INBOUND, iat=years_ago)
+    assert (status, body["error"]) == (401, "stale")
+    refused = [line for line in logs if line["event"] == "webhook_refused"]
+    assert [(line["reason"], line["status"]) for line in refused] == [("stale", 401)]
+    assert await gw.query("SELECT id FROM messages WHERE direction = 'in'") == []
+
+
+async def test_a_gateway_clock_behind_vonages_takes_genuine_webhooks(
+    messages_gw: Running,
+) -> None:
+    gw = messages_gw
+    gw.clock.moment = datetime.now(UTC)  # PyJWT, inside the SDK, reads the real clock
+    ahead = int(gw.clock.now().timestamp()) + 2  # Vonage's clock two seconds ahead of ours
+    answer = await gw.messages_webhook("inbound", MESSAGES_INBOUND, iat=ahead)
+    assert answer == (200, {"status": "unknown"})  # taken: no survey runs for the number
+    stored = await gw.query("SELECT provider_ref FROM messages WHERE direction = 'in'")
+    assert stored == [{"provider_ref": MESSAGES_INBOUND["message_uuid"]}]
+
+
+# --- a message we cannot use is answered 200 and kept as ignored, never refused ----------------
+
+
+async def test_a_binary_sms_is_acknowledged_and_kept_as_ignored(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    before = await gw.query("SELECT id, step, status, state FROM conversations")
+    binary = {**payloads("sms_inbound_binary")[0], "msisdn": CITIZEN, "to": OUR_NUMBER}
+    with structlog.testing.capture_logs() as logs:
+        assert await gw.sms_webhook("inbound", binary) == (200, {"status": "ignored"})
+    assert await gw.sms_webhook("inbound", binary) == (200, {"status": "duplicate"})
+    [kept] = await gw.query(
+        "SELECT conversation_id, phone, body, purpose, status, provider_ref, error FROM messages"
+        " WHERE direction = 'in'"
+    )
+    assert await gw.query("SELECT id, step, status, state FROM conversations") == before
+    assert kept == {
+        "conversation_id": before[0]["id"],
+        "phone": f"+{CITIZEN}",
+        "body": None,
+        "purpose": "ignored",
+        "status": "ignored",
+        "provider_ref": binary["messageId"],
+        "error": "type 'binary': no text to read",
+    }
+    [logged] = [line for line in logs if line["event"] == "sms_ignored"]
+    assert (logged["reason"], logged["provider_ref"]) == (kept["error"], binary["messageId"])
+    assert len(await texts_to_citizen(gw, fake)) == 2  # no reply, no retry of the question
+    assert await answers(gw) == []
+    assert (await gw.sms_webhook("inbound", inbound("6")))[1] == {"status": "answered"}
+
+
+async def test_messages_api_media_and_other_channels_are_kept_as_ignored(
+    messages_gw: Running, fake: FakeVonage
+) -> None:
+    gw = messages_gw
+    await started(gw, fake)
+    for body in payloads("messages_inbound_not_text"):
+        mine = {**body, "from": CITIZEN, "to": OUR_NUMBER}
+        assert await gw.messages_webhook("inbound", mine) == (200, {"status": "ignored"})
+        assert await gw.messages_webhook("inbound", mine) == (200, {"status": "duplicate"})
+    kept = await gw.query("SELECT status, error FROM messages WHERE direction = 'in' ORDER BY id")
+    assert kept == [
+        {"status": "ignored", "error": "channel 'mms': not SMS"},
+        {"status": "ignored", "error": "channel 'whatsapp': not SMS"},
+    ]
+    assert len(await texts_to_citizen(gw, fake)) == 2
+    assert await answers(gw) == []
+
+
+# --- long replies: reassembly never takes a new message for an old one --------------------------
+
+
+def long_sms(
+    text: str, concat_ref: str, message_ids: list[str] | None = None
+) -> list[dict[str, str]]:
+    """A long reply as Vonage delivers it: one webhook a part of 153 characters, in order."""
+    chunks = [text[i : i + 153] for i in range(0, len(text), 153)]
+    webhooks = []
+    for number, chunk in enumerate(chunks, start=1):
+        concat = {"concat-ref": concat_ref, "concat-total": str(len(chunks))}
+        webhooks.append(inbound(chunk, concat="true", **concat, **{"concat-part": str(number)}))
+    if message_ids is not None:
+        for webhook, message_id in zip(webhooks, message_ids, strict=True):
+            webhook["messageId"] = message_id
+    return webhooks
+
+
+async def post_all(gw: Running, webhooks: list[dict[str, str]]) -> list[str]:
+    """Post each (signed anew, as Vonage does on a retry); the gateway's answers."""
+    outcomes = []
+    for webhook in webhooks:
+        status, body = await gw.sms_webhook("inbound", webhook)
+        assert status == 200, body
+        outcomes.append(body["status"])
+    return outcomes
+
+
+async def test_a_reused_concat_ref_starts_a_new_message(gw: Running, fake: FakeVonage) -> None:
+    """Vonage's payloads: two long replies with ref 108, a part of the first retried late."""
+    await started(gw, fake)
+    data = json.loads((PAYLOADS / "sms_inbound_concat_ref_reused.json").read_text("utf-8"))
+    mine = [{**p, "msisdn": CITIZEN, "to": OUR_NUMBER} for p in data["payloads"]]
+    assert await post_all(gw, mine) == data["answers"]
+    assert await answers(gw) == [
+        ("ces", data["whole_texts"][0]),
+        ("solved", data["whole_texts"][1]),
+    ]
+
+
+LONG_ANSWERS = [
+    ("ces", "2 Jag fick ringa tre gånger innan jag kom rätt, och varje gång fick jag förklara "
+     "mitt ärende från början. Till slut löste det sig, men det tog en hel förmiddag."),
+    ("solved", "nej, jag behöver ringa igen när beslutet kommer, och ingen kunde säga när det "
+     "blir. Det vore bra med ett sms när handläggningen är klar, då slipper man ringa och fråga."),
+    ("reason", "1 Jag ville veta hur det går med min ansökan om bygglov som jag skickade in i "
+     "augusti. Jag har inte hört något sedan dess och fastigheten ska säljas i vår."),
+    ("web_first", "ja, jag letade på webben först men hittade bara allmän information om "
+     "handläggningstider, inget om just mitt ärende. En inloggad sida med status vore bra."),
+    ("comment", "Personalen var trevlig och kunnig när jag väl kom fram, men kön var lång och "
+     "telefonmenyn svår att förstå. Ni borde ha ett val för den som redan har ett pågående ärende. "
+     "Tack för att ni frågar!"),
+]  # fmt: skip
+
+
+async def test_several_long_answers_in_one_survey_with_the_same_ref(
+    gw: Running, fake: FakeVonage
+) -> None:
+    """A handset reuses its concat ref; parts arrive out of order, some twice."""
+    await started(gw, fake)
+    seen: list[dict[str, str]] = []
+    for number, (_, text) in enumerate(LONG_ANSWERS):
+        parts = long_sms(text, "77")
+        assert len(parts) >= 2
+        arrival = parts[::-1] if number % 2 else parts  # every other reply: last part first
+        if seen:
+            arrival.insert(1, seen[-1])  # the previous reply's last part, retried late
+        outcomes = await post_all(gw, arrival)
+        assert outcomes.count("duplicate") == (1 if seen else 0), outcomes
+        assert outcomes[-1] in ("answered", "completed"), outcomes
+        seen.extend(parts)
+    assert await post_all(gw, seen) == ["duplicate"] * len(seen)  # every part again: no effect
+    assert await answers(gw) == LONG_ANSWERS
+    assert await gw.query("SELECT status FROM conversations") == [{"status": "completed"}]
+    assert len(await texts_to_citizen(gw, fake)) == 2 + 4 + 1  # no retry question anywhere
+
+
+async def test_two_long_messages_interleaved_with_different_refs(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    first, second = long_sms(LONG_ANSWERS[0][1], "12"), long_sms(LONG_ANSWERS[1][1], "13")
+    outcomes = await post_all(gw, [first[0], second[0], second[1], first[1]])
+    assert outcomes == ["part_stored", "part_stored", "retry", "answered"]
+    # the second arrived whole first and was taken as the (wrong) answer to the first question
+    assert [raw for _, raw in await answers(gw)] == [LONG_ANSWERS[1][1], LONG_ANSWERS[0][1]]
+
+
+async def test_a_part_that_never_came_does_not_swallow_the_next_message(
+    gw: Running, fake: FakeVonage
+) -> None:
+    await started(gw, fake)
+    lost = long_sms(LONG_ANSWERS[4][1], "200")
+    assert await post_all(gw, lost[:1]) == ["part_stored"]  # its other parts never arrive
+    later = long_sms(LONG_ANSWERS[0][1], "200")
+    assert len(later) == 2
+    assert await post_all(gw, later) == ["part_stored", "answered"]
+    assert await answers(gw) == [LONG_ANSWERS[0]]

@@ -11,9 +11,15 @@ import aiosqlite
 import pytest
 from click.testing import CliRunner
 
+from smsbot.app import Parts
 from smsbot.config import Config, load_config
+from smsbot.domain import InboundPart
+from smsbot.inbound import Inbound
+from smsbot.metrics import Metrics
 from smsbot.purge import PurgeCounts, PurgeTask, parse_retention, purge, purge_command
+from smsbot.service import StartRequest
 from smsbot.storage.db import Database, open_database, ts
+from tests.conftest import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -94,7 +100,8 @@ async def seed(db: Database) -> None:
                 ),
             )
         await conn.execute(
-            "INSERT INTO inbound_parts VALUES (?, 'smsbot', 'r1', 2, 1, 'Jonossa', 'p1', ?)",
+            "INSERT INTO inbound_parts (phone, sender, concat_ref, total, part, text,"
+            " provider_ref, received_at) VALUES (?, 'smsbot', 'r1', 2, 1, 'Jonossa', 'p1', ?)",
             (OLD, ts(NOW - 2 * DAY)),
         )
         await conn.execute("INSERT INTO opt_outs VALUES ('hash-old', ?)", (ts(NOW),))
@@ -235,6 +242,76 @@ async def test_the_periodic_task_purges_until_stopped(db: Database) -> None:
     stopping.set()
     await asyncio.wait_for(running, timeout=5)
     assert not present(await everything_as_text(db.conn), OLD)
+
+
+# --- long SMS: reassembled through the real code, then purged ----------------------------------
+
+LONG_REPLY = (
+    "2 Jouduin soittamaan kolme kertaa ennen kuin pääsin oikealle käsittelijälle, ja joka kerta "
+    "piti selittää asia alusta. Lopulta asia hoitui, mutta siihen meni koko aamupäivä."
+)
+OUR_NUMBER = "358401740000"
+
+
+def long_parts(phone: str, ref_base: str) -> list[InboundPart]:
+    chunks = [LONG_REPLY[i : i + 153] for i in range(0, len(LONG_REPLY), 153)]
+    return [
+        InboundPart(phone, OUR_NUMBER, chunk, f"{ref_base}{n}", "108", len(chunks), n)
+        for n, chunk in enumerate(chunks, start=1)
+    ]
+
+
+async def test_retention_zero_leaves_no_number_of_a_long_sms(
+    parts: Parts, clock: ManualClock
+) -> None:
+    """A citizen's long reply in a survey and one from a number with no survey, each in two
+    parts; and a reassembled message stored before this version (its ref held the number)."""
+    inbound = Inbound(parts.surveys, Metrics())
+    flow = next(f for f in parts.catalog.flows() if f.id == "contact-centre")
+    started = await parts.surveys.start(StartRequest(flow, OLD, sender=OUR_NUMBER, unit="Kajaani"))
+    assert started.conversation_id is not None
+    results = [await inbound.part(part) for part in long_parts(OLD, "0A00000001")]
+    assert results[-1] is not None and results[-1].outcome == "answered"
+    unknown = [await inbound.part(part) for part in long_parts(UNKNOWN, "0A00000002")]
+    assert unknown[-1] is not None and unknown[-1].outcome == "unknown"
+    async with parts.db.transaction() as conn:  # an old row, from before the fix
+        await conn.execute(
+            "INSERT INTO messages (conversation_id, direction, phone, body, status, provider_ref,"
+            " created_at, updated_at) VALUES (?, 'in', NULL, 'Kiitos', 'received', ?, ?, ?)",
+            (started.conversation_id, f"concat:{RECENT}:17", ts(NOW), ts(NOW)),
+        )
+        await conn.execute("UPDATE messages SET status = 'sent' WHERE direction = 'out'")
+    step = (await parts.surveys.db.conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
+    assert await parts.surveys.expire(started.conversation_id, int(step))
+    assert present(await everything_as_text(parts.db.conn), OLD)
+
+    clock.advance(seconds=1)
+    await purge(parts.db, retention_seconds=0, now=clock.now())
+
+    text = await everything_as_text(parts.db.conn)
+    on_disk = file_bytes(parts.db)
+    for gone in (OLD, UNKNOWN, RECENT):
+        assert not present(text, gone), gone
+        for form in forms(gone):
+            assert form.lstrip("+").encode() not in on_disk, form
+    async with parts.db.conn.execute("SELECT raw_text FROM answers") as cur:
+        assert [r[0] for r in await cur.fetchall()] == [LONG_REPLY]  # the answer stays
+
+
+async def test_the_parts_of_a_whole_message_stay_three_days_for_late_retries(
+    parts: Parts, clock: ManualClock
+) -> None:
+    inbound = Inbound(parts.surveys, Metrics())
+    sent = long_parts(UNKNOWN, "0B00000001")
+    assert [await inbound.part(part) for part in sent][-1] is not None
+    week = 7 * 86400
+    at = clock.now() + 3 * DAY
+    almost = await purge(parts.db, retention_seconds=week, now=at - timedelta(seconds=1))
+    assert almost.inbound_parts == 0
+    late = await inbound.part(sent[0])  # Vonage retries for up to 72 hours
+    assert late is not None and late.outcome == "duplicate"
+    gone = await purge(parts.db, retention_seconds=week, now=at)
+    assert gone.inbound_parts == len(sent)
 
 
 # --- the command -------------------------------------------------------------------------------

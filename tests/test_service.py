@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from smsbot.app import Parts
+import pytest
+
+from smsbot.app import Parts, open_parts
 from smsbot.catalog import FlowCatalog
+from smsbot.config import Config
+from smsbot.domain import InboundPart
 from smsbot.engine.definition import build_flow
+from smsbot.inbound import Inbound
+from smsbot.metrics import Metrics
 from smsbot.service import StartRequest
+from smsbot.storage import db as db_module
+from smsbot.storage import schema
 from smsbot.storage.db import open_database
 from smsbot.storage.outbox import mark_sent, queued_for_phone
+from smsbot.storage.schema import MIGRATIONS
 from tests.conftest import ManualClock
 
 PHONE = "+46701740642"
@@ -178,3 +187,33 @@ async def test_the_database_is_migrated_and_versioned(parts: Parts) -> None:
     await again.close()
     mode = await rows(parts, "PRAGMA journal_mode")
     assert mode == [{"journal_mode": "wal"}]
+
+
+async def test_a_long_sms_part_stored_before_the_upgrade_still_completes_its_message(
+    config: Config, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """inbound_parts is rebuilt, keyed by the provider's ids: a part in flight survives it."""
+    before = MIGRATIONS[: MIGRATIONS.index(schema._PARTS_BY_PROVIDER_ID)]
+    monkeypatch.setattr(db_module, "MIGRATIONS", before)
+    old = await open_database(config.database.path)
+    first, second = "Jag väntade länge i kön ", "men fick bra hjälp till slut."
+    async with old.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO inbound_parts (phone, sender, concat_ref, total, part, text,"
+            " provider_ref, received_at) VALUES (?, 'smsbot', '9', 2, 1, ?, 'p-1', ?)",
+            (PHONE, first, clock.now().isoformat()),
+        )
+    await old.close()
+    monkeypatch.undo()
+    parts = await open_parts(config, clock=clock)
+    try:
+        flow = parts.catalog.get("contact-centre")
+        assert flow is not None
+        await parts.surveys.start(StartRequest(flow, PHONE, sender="smsbot", unit="Kontaktcenter"))
+        inbound = Inbound(parts.surveys, Metrics())
+        result = await inbound.part(InboundPart(PHONE, "smsbot", second, "p-2", "9", 2, 2))
+        assert result is not None and result.outcome == "retry"  # not a 1-7: asked again
+        raw = await rows(parts, "SELECT raw_text FROM answers")
+        assert raw == [{"raw_text": first + second}]
+    finally:
+        await parts.close()

@@ -8,17 +8,19 @@ from datetime import datetime
 
 import aiosqlite
 
-from smsbot.domain import DeliveryReceipt, InboundPart, ServiceEvent
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, ServiceEvent
 from smsbot.storage.db import from_ts, ts
 
 __all__ = [
     "DueTimer",
     "StoredEvent",
+    "StoredPart",
     "apply_receipt",
     "due_scheduled_events",
     "due_timers",
     "find_event_answer",
     "insert_event",
+    "insert_ignored",
     "last_surveyed_at",
     "mark_timer_done",
     "settle_event",
@@ -166,9 +168,16 @@ async def apply_receipt(
 ) -> tuple[bool, aiosqlite.Row | None]:
     """Record a receipt once; returns (new?, the message it is about, if known)."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO receipts (provider_ref, status, error_code, message_id,"
-        " received_at) VALUES (?, ?, ?, ?, ?)",
-        (receipt.provider_ref, receipt.status, receipt.error_code, message_id, ts(now)),
+        "INSERT OR IGNORE INTO receipts (provider_ref, status, error_code, error_reason,"
+        " message_id, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            receipt.provider_ref,
+            receipt.status,
+            receipt.error_code,
+            receipt.error_reason,
+            message_id,
+            ts(now),
+        ),
     )
     if cur.rowcount == 0:
         return False, None
@@ -210,38 +219,110 @@ async def _update_message_status(
             receipt.price,
             receipt.currency,
             receipt.failed,
-            f"receipt: {receipt.status} (err-code {receipt.error_code})",
+            _failure(receipt),
             ts(now),
             message_id,
         ),
     )
 
 
-async def store_part(
-    conn: aiosqlite.Connection, part: InboundPart, sender: str, now: datetime
-) -> list[aiosqlite.Row] | None:
-    """Keep one part of a long SMS; when all parts are in, return them (and forget them)."""
-    await conn.execute(
-        "INSERT OR IGNORE INTO inbound_parts (phone, sender, concat_ref, total, part, text,"
-        " provider_ref, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+async def insert_ignored(
+    conn: aiosqlite.Connection,
+    message: IgnoredInbound,
+    conversation_id: str | None,
+    now: datetime,
+) -> bool:
+    """Keep an inbound message we cannot use, with why (in `error`); False for a repeat."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO messages (conversation_id, direction, phone, purpose, status,"
+        " provider_ref, error, created_at, updated_at)"
+        " VALUES (?, 'in', ?, 'ignored', 'ignored', ?, ?, ?, ?)",
         (
-            part.phone,
-            sender,
-            part.concat_ref,
-            part.total,
-            part.part,
-            part.text,
-            part.provider_ref,
+            conversation_id,
+            message.phone,
+            message.provider_ref,
+            message.reason,
+            ts(now),
             ts(now),
         ),
     )
-    sql = "SELECT * FROM inbound_parts WHERE phone = ? AND concat_ref = ? ORDER BY part"
-    async with conn.execute(sql, (part.phone, part.concat_ref)) as cur:
-        parts = list(await cur.fetchall())
-    if len(parts) < part.total:
-        return None
+    return cur.rowcount == 1
+
+
+def _failure(receipt: DeliveryReceipt) -> str:
+    """What a failed message's `error` says: the status, the provider's code and its words."""
+    reason = f": {receipt.error_reason}" if receipt.error_reason else ""
+    return f"receipt: {receipt.status} (err-code {receipt.error_code}{reason})"
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """What one part of a long SMS came to: a duplicate, stored (more to come) or whole."""
+
+    outcome: str  # duplicate | stored | whole
+    text: str = ""  # whole: the message's text
+    whole_ref: str = ""  # whole: its provider reference, concat:<the provider's id of part 1>
+    abandoned: int = 0  # parts of an older incomplete message given up for this one
+
+
+async def store_part(conn: aiosqlite.Connection, part: InboundPart, now: datetime) -> StoredPart:
+    """Keep one part of a long SMS; close its message when this part completes it.
+
+    Parts make one message by (sender, our number, concat ref, total) only while the message is
+    open: the ref is one byte and wraps, so the same sender reuses it for a later message. A
+    part is a duplicate by the provider's id for it, whether its message is open or closed;
+    closed parts stay (without number and text) so that a part retried late never joins a
+    newer message. A part whose place in the open message is taken (under another id) means
+    that message lost a part and the sender has moved on: the open one is abandoned.
+    """
+    if await _part_seen(conn, part.provider_ref):
+        return StoredPart("duplicate")
+    abandoned = await _abandon_if_taken(conn, part)
     await conn.execute(
-        "DELETE FROM inbound_parts WHERE phone = ? AND concat_ref = ?",
-        (part.phone, part.concat_ref),
+        "INSERT INTO inbound_parts (provider_ref, phone, sender, concat_ref, total, part, text,"
+        " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (*_group(part), part.part, part.text, ts(now)),
     )
-    return parts
+    texts, first_ref = await _open_texts(conn, part)
+    if len(texts) < part.total:
+        return StoredPart("stored", abandoned=abandoned)
+    whole_ref = f"concat:{first_ref}"
+    await _close(conn, part, whole_ref)
+    return StoredPart("whole", "".join(texts), whole_ref, abandoned)
+
+
+_OPEN = "phone = ? AND sender = ? AND concat_ref = ? AND total = ? AND whole_ref IS NULL"
+
+
+def _group(part: InboundPart) -> tuple[str, str, str, str, int]:
+    return (part.provider_ref, part.phone, part.to, part.concat_ref, part.total)
+
+
+async def _part_seen(conn: aiosqlite.Connection, provider_ref: str) -> bool:
+    sql = "SELECT 1 FROM inbound_parts WHERE provider_ref = ?"
+    async with conn.execute(sql, (provider_ref,)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def _abandon_if_taken(conn: aiosqlite.Connection, part: InboundPart) -> int:
+    key = _group(part)[1:]
+    sql = f"SELECT 1 FROM inbound_parts WHERE {_OPEN} AND part = ?"
+    async with conn.execute(sql, (*key, part.part)) as cur:
+        if await cur.fetchone() is None:
+            return 0
+    return await _close(conn, part, "abandoned")
+
+
+async def _open_texts(conn: aiosqlite.Connection, part: InboundPart) -> tuple[list[str], str]:
+    """The open message's texts in order, and the provider's id of its first part."""
+    sql = f"SELECT provider_ref, text FROM inbound_parts WHERE {_OPEN} ORDER BY part"
+    async with conn.execute(sql, _group(part)[1:]) as cur:
+        rows = list(await cur.fetchall())
+    return [row["text"] for row in rows], rows[0]["provider_ref"]
+
+
+async def _close(conn: aiosqlite.Connection, part: InboundPart, whole_ref: str) -> int:
+    """Close the open message: its parts keep only what recognises a late retry."""
+    sql = f"UPDATE inbound_parts SET whole_ref = ?, phone = NULL, text = NULL WHERE {_OPEN}"
+    cur = await conn.execute(sql, (whole_ref, *_group(part)[1:]))
+    return cur.rowcount

@@ -198,4 +198,31 @@ CREATE TABLE tag_changes (
 CREATE INDEX tag_changes_feedback ON tag_changes (feedback_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_RECEIPT_REASONS = """
+ALTER TABLE receipts ADD COLUMN error_reason TEXT;  -- the provider's words for error_code
+"""
+
+_PARTS_BY_PROVIDER_ID = """
+CREATE TABLE inbound_parts_by_id (
+    provider_ref TEXT PRIMARY KEY,       -- the provider's id for this part: its duplicate key
+    phone TEXT,                          -- the sender while the message is open, then NULL
+    sender TEXT NOT NULL,                -- our number
+    concat_ref TEXT NOT NULL,            -- one byte on the air: it wraps, later messages reuse it
+    total INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    text TEXT,                           -- NULL once the message is closed
+    received_at TEXT NOT NULL,
+    whole_ref TEXT                       -- NULL while open; then the whole's ref, or abandoned
+);
+INSERT OR IGNORE INTO inbound_parts_by_id
+    (provider_ref, phone, sender, concat_ref, total, part, text, received_at)
+    SELECT provider_ref, phone, sender, concat_ref, total, part, text, received_at
+    FROM inbound_parts;
+DROP TABLE inbound_parts;
+ALTER TABLE inbound_parts_by_id RENAME TO inbound_parts;
+CREATE INDEX inbound_parts_open ON inbound_parts (phone, sender, concat_ref, total, part)
+    WHERE whole_ref IS NULL;
+CREATE INDEX inbound_parts_received ON inbound_parts (received_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _RECEIPT_REASONS, _PARTS_BY_PROVIDER_ID)

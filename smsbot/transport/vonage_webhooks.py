@@ -11,7 +11,9 @@ URL-encoded), then either an HMAC of that string keyed by the secret ('md5', 'sh
 (unix seconds) must be recent, since the signature alone does not stop a replay.
 
 Messages API: `Authorization: Bearer <JWT>`, HS256 with the signature secret; its `payload_hash`
-claim is the SHA-256 hex of the raw body, which the SDK does not check: we do.
+claim is the SHA-256 hex of the raw body, which the SDK does not check: we do. Its `iat` must be
+recent, as the SMS API's `timestamp` must: the SDK's check (PyJWT's) refuses a token issued a
+second after its own clock's now and takes one issued years ago, so PyJWT is called directly.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -30,11 +33,11 @@ from urllib.parse import parse_qsl
 
 import jwt
 import vonage
-import vonage_jwt
 
-from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 
 __all__ = [
+    "JWT_LEEWAY_SECONDS",
     "SIGNATURE_METHODS",
     "PayloadError",
     "SignatureCheck",
@@ -58,6 +61,10 @@ _ERR_CODE = re.compile(r"[0-9]{1,6}")
 _PRICE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,12})?")
 _SIG = re.compile(r"[0-9a-fA-F]{32,128}")
 _STAMP = re.compile(r"[0-9]{1,12}")
+_NUMBERISH = re.compile(r"\+?[0-9]{7,}")  # a phone number, in any error text we keep
+_MAX_REASON = 200
+_NO_TEXT = "no text to read"
+JWT_LEEWAY_SECONDS = 60  # a Messages API token from up to a minute "in the future" is fresh
 
 
 class PayloadError(ValueError):
@@ -241,27 +248,21 @@ def _price(value: object) -> float | None:
 # --- SMS API -----------------------------------------------------------------------------------
 
 
-def parse_sms_inbound(params: Mapping[str, str]) -> InboundSms | InboundPart:
-    """An SMS API inbound webhook: a whole SMS, or one part of a long one."""
+def parse_sms_inbound(params: Mapping[str, str]) -> InboundSms | InboundPart | IgnoredInbound:
+    """An SMS API inbound webhook: a whole SMS, one part of a long one, or one we cannot use."""
     phone = _msisdn(params, "msisdn")
     to = _required(params, "to")
     ref = _required(params, "messageId")
-    _check_type(params.get("type", ""))
-    text = _unicode(params.get("text", ""), "text")
     at = _sms_time(params.get("message-timestamp"))
+    kind = params.get("type", "").strip().lower() or "text"
+    if kind not in ("text", "unicode"):  # binary: a hex `udh` and `data`, no text
+        return IgnoredInbound(phone, to, ref, f"type {kind[:40]!r}: {_NO_TEXT}", at)
+    text = _unicode(params.get("text", ""), "text")
     if params.get("concat", "").strip().lower() != "true":
         return InboundSms(phone, to, text, ref, at)
     total, part = _concat_numbers(params)
     concat_ref = _required(params, "concat-ref")
     return InboundPart(phone, to, text, ref, concat_ref, total, part, at)
-
-
-def _check_type(value: str) -> None:
-    kind = value.strip().lower() or "text"
-    if kind == "binary":
-        raise PayloadError("binary messages are not supported", "type")
-    if kind not in ("text", "unicode"):
-        raise PayloadError(f"'type' {value[:40]!r} is not text or unicode", "type")
 
 
 def _concat_numbers(params: Mapping[str, str]) -> tuple[int, int]:
@@ -331,22 +332,30 @@ def _mapping(body: Mapping[str, object], key: str) -> Mapping[str, object]:
     return value
 
 
-def _check_channel(body: Mapping[str, object], *, required: bool) -> None:
+def _check_channel(body: Mapping[str, object]) -> None:
     channel = body.get("channel")
-    if channel is None and not required:
-        return
-    if channel is None:
-        raise PayloadError("missing 'channel'", "channel")
-    if channel != "sms":
+    if channel is not None and channel != "sms":
         raise PayloadError(f"channel {str(channel)[:40]!r} is not sms", "channel")
 
 
-def parse_messages_inbound(body: Mapping[str, object]) -> InboundSms:
-    """A Messages API inbound SMS."""
-    _check_channel(body, required=True)
+def _unusable(body: Mapping[str, object]) -> str | None:
+    """Why we cannot use this Messages API inbound message, if we cannot."""
+    channel = body.get("channel")
+    if channel is None:
+        raise PayloadError("missing 'channel'", "channel")
+    if channel != "sms":  # the application's inbound URL takes every channel linked to it
+        return f"channel {str(channel)[:40]!r}: not SMS"
     kind = body.get("message_type", "text")
     if kind != "text":
-        raise PayloadError(f"message type {str(kind)[:40]!r} is not text", "message_type")
+        return f"message type {str(kind)[:40]!r}: {_NO_TEXT}"
+    return None
+
+
+def parse_messages_inbound(body: Mapping[str, object]) -> InboundSms | IgnoredInbound:
+    """A Messages API inbound SMS, or a message on it we cannot use."""
+    unusable = _unusable(body)
+    if unusable is not None:
+        return _ignored(body, unusable)
     text = body.get("text")
     if not isinstance(text, str | None):
         raise PayloadError("'text' must be a string", "text")
@@ -359,14 +368,32 @@ def parse_messages_inbound(body: Mapping[str, object]) -> InboundSms:
     )
 
 
+def _ignored(body: Mapping[str, object], reason: str) -> IgnoredInbound:
+    sender = _party(body, "from")
+    try:
+        phone: str | None = _phone(sender, "from")
+    except PayloadError:  # a Messenger or other channel's id: not kept
+        phone = None
+    return IgnoredInbound(
+        phone=phone,
+        to=_party(body, "to"),
+        provider_ref=_text_field(body, "message_uuid"),
+        reason=reason,
+        received_at=_iso_time(body.get("timestamp")),
+    )
+
+
 def parse_messages_status(body: Mapping[str, object]) -> DeliveryReceipt:
     """A Messages API status webhook for an SMS we sent."""
-    _check_channel(body, required=False)
+    _check_channel(body)
     usage = _mapping(body, "usage")
+    error = _mapping(body, "error")
+    code = _error_code(error)
     return DeliveryReceipt(
         provider_ref=_text_field(body, "message_uuid"),
         status=_status(_text_field(body, "status")),
-        error_code=_error_code(_mapping(body, "error")),
+        error_code=code,
+        error_reason=_error_reason(error, code),
         client_ref=_optional(body.get("client_ref")),
         phone=_phone(_party(body, "to"), "to") if body.get("to") else None,
         price=_price(usage.get("price")),
@@ -376,19 +403,43 @@ def parse_messages_status(body: Mapping[str, object]) -> DeliveryReceipt:
 
 
 def _error_code(error: Mapping[str, object]) -> str:
-    """'https://developer.vonage.com/api-errors/messages#1320' -> '1320'; else the title."""
+    """The code of a status's `error`, in either shape Vonage's specification has had.
+
+    v1 (RFC 7807): 'https://developer.vonage.com/api-errors/messages#1320' -> '1320', else the
+    title (a number, or words); v0.1: {"code": 1320, "reason": "..."} -> '1320'.
+    """
     if not error:
         return "0"
-    kind, title = error.get("type"), error.get("title")
-    if isinstance(kind, str) and "#" in kind:
+    kind = _scalar(error.get("type"))
+    if kind and "#" in kind:
         code = kind.rpartition("#")[2]
-    elif isinstance(title, str | int) and not isinstance(title, bool):
-        code = str(title)
-    elif isinstance(kind, str):
-        code = kind.rstrip("/").rpartition("/")[2]
     else:
-        code = ""
+        found = _scalar(error.get("code")) or _scalar(error.get("title"))
+        code = found or (kind or "").rstrip("/").rpartition("/")[2]
     return code.strip()[:64] or "error"
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _error_reason(error: Mapping[str, object], code: str) -> str | None:
+    """The error in words (v1 `detail`, v0.1 `reason`, or a `title` that is not the code)."""
+    for key in ("detail", "reason", "title"):
+        words = error.get(key)
+        if isinstance(words, str) and words.strip() and words.strip() != code:
+            return _readable(words)
+    return None
+
+
+def _readable(words: str) -> str | None:
+    """One line of at most _MAX_REASON characters, with no phone number in it (it is stored)."""
+    if not _encodes(words):
+        return None
+    line = _NUMBERISH.sub("[number]", " ".join(words.split()))
+    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 1] + "…"
 
 
 # --- SMS API signatures ------------------------------------------------------------------------
@@ -483,36 +534,55 @@ def verify_messages_jwt(
     raw_body: bytes,
     secret: str,
     *,
-    now: datetime | None = None,
+    now: datetime,
     max_age_seconds: int = 300,
 ) -> SignatureCheck:
-    """Is this Messages API webhook signed with our secret, and is the body the signed one?
+    """Is this Messages API webhook signed with our secret, for this body, and fresh?
 
-    PyJWT (inside the SDK) refuses a token issued in the future. Given `now`, a token issued
-    more than `max_age_seconds` before it is "stale" too.
+    Fresh: issued (`iat`, on Vonage's clock) at most `max_age_seconds` before `now` (ours), as
+    an SMS API webhook must be, with JWT_LEEWAY_SECONDS of leeway either way for the clocks'
+    difference. Vonage's tokens carry no `exp`, so without this a token would stay good for ever.
     """
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return SignatureCheck(False, "missing_signature")
-    try:
-        if not vonage_jwt.verify_signature(token, secret):
-            return SignatureCheck(False, "bad_signature")
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except (vonage_jwt.VonageVerifyJwtError, jwt.PyJWTError):
-        return SignatureCheck(False, "bad_signature")
+    claims = _signed_claims(token, secret)
+    if isinstance(claims, SignatureCheck):
+        return claims
     expected = hashlib.sha256(raw_body).hexdigest().encode()
     if not hmac.compare_digest(str(claims.get("payload_hash", "")).lower().encode(), expected):
         return SignatureCheck(False, "payload_mismatch")
-    if now is not None:
-        return _fresh(claims.get("iat"), now, max_age_seconds)
-    return _OK
+    return _fresh(claims.get("iat"), now, max_age_seconds)
+
+
+def _signed_claims(token: str, secret: str) -> dict[str, Any] | SignatureCheck:
+    """The claims of an HS256 token signed with `secret`, or why not.
+
+    PyJWT checks the signature (and an `exp` or `nbf`, were Vonage to send one); `iat` is ours
+    to check, against our clock and with leeway both ways: PyJWT would refuse a token issued a
+    second after its clock's now, which the SDK's `verify_signature` does.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"verify_iat": False},
+            leeway=JWT_LEEWAY_SECONDS,
+        )
+    except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+        return SignatureCheck(False, "stale")
+    except (jwt.PyJWTError, ValueError):  # ValueError: a token PyJWT cannot encode (surrogates)
+        return SignatureCheck(False, "bad_signature")
+    return claims
 
 
 def _fresh(iat: object, now: datetime, max_age_seconds: int) -> SignatureCheck:
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
         return SignatureCheck(False, "bad_timestamp")
-    if abs(now.timestamp() - iat) > max_age_seconds:
+    age = now.timestamp() - iat
+    if not -JWT_LEEWAY_SECONDS <= age <= max_age_seconds + JWT_LEEWAY_SECONDS:
         return SignatureCheck(False, "stale")
     return _OK
 
