@@ -15,7 +15,7 @@ This module imports nothing of smsbot's, so route modules can import it freely.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 Schema = dict[str, Any]
+ExampleLoader = Callable[[str], Schema]  # an example's name -> its Example Object
 
 # The groups an operation belongs to, in the order the reference page shows them.
 TAGS: dict[str, str] = {
@@ -162,9 +163,6 @@ class Param:
             param |= {"schema": {"type": "array", "items": self.schema}, "explode": True}
             param["style"] = "form"
         return param
-
-
-ExampleLoader = Any  # Callable[[str], Schema]: an example's name -> its Example Object
 
 
 def _media(schema: Schema, examples: tuple[str, ...], load: ExampleLoader) -> Schema:
