@@ -21,13 +21,14 @@ from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundS
 from smsbot.events import EventError, parse_event, parse_events_body
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
-from smsbot.openapi import openapi_document
+from smsbot.openapi.document import openapi_document
 from smsbot.transport import vonage_webhooks as vw
+from smsbot.web_docs import add_docs_routes
 from smsbot.web_feedback import FeedbackContext, add_feedback_routes
 from smsbot.web_reports import ReportContext, add_report_routes
 from smsbot.webui import add_ui_routes, ui_middleware
 
-__all__ = ["build_app"]
+__all__ = ["PAGES", "build_app", "is_page"]
 
 log = get_logger("smsbot.web")
 GATEWAY = web.AppKey("gateway", Gateway)
@@ -35,6 +36,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 ADMIN_PREFIXES = ("/v1/feedback", "/v1/reports")
+# Routes for people, not in /openapi.json: the web pages and the API reference page.
+PAGES = ("/ui", "/docs")
+
+
+def is_page(path: str) -> bool:
+    """A path of PAGES, or under one (`/ui/flows`; not `/uix`)."""
+    return any(path == page or path.startswith(page.rstrip("/") + "/") for page in PAGES)
 
 
 def build_app(gateway: Gateway) -> web.Application:
@@ -57,6 +65,7 @@ def build_app(gateway: Gateway) -> web.Application:
         context = FeedbackContext(gateway.parts.db, taxonomy, gateway.clock.now)
         add_feedback_routes(app, lambda request: context)
     add_ui_routes(app, gateway)
+    add_docs_routes(app)
     return app
 
 

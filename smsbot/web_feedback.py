@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from smsbot.openapi.spec import UNAUTHORIZED, Answer, Body, Operation, Param, problem, ref
 from smsbot.storage.db import Database
 from smsbot.tagging import (
     FeedbackNotFound,
@@ -29,7 +30,7 @@ from smsbot.tagging import (
     untag,
 )
 
-__all__ = ["OPENAPI_PATHS", "FeedbackContext", "add_feedback_routes"]
+__all__ = ["OPERATIONS", "FeedbackContext", "add_feedback_routes"]
 
 MAX_LIMIT = 500
 MAX_TAGS = 20
@@ -186,140 +187,77 @@ def _who(value: object) -> str:
     return value.strip()
 
 
-# --- OpenAPI 3.1 path items (merged into /openapi.json by the app) ------------------------------
+# --- OpenAPI (assembled into /openapi.json by smsbot.openapi.document) ---------------------------
 
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-}
-_TAG_STATE = {
-    "type": "object",
-    "required": ["tag", "state", "by", "at"],
-    "properties": {
-        "tag": {"type": "string"},
-        "state": {"type": "string", "enum": ["suggested", "confirmed", "rejected"]},
-        "by": {"type": "string", "description": "'rules' or the person who decided"},
-        "at": {"type": "string", "format": "date-time"},
-    },
-}
-_ITEM = {
-    "type": "object",
-    "required": ["id", "flow", "question", "unit", "service", "language", "text", "created_at"],
-    "properties": {
-        "id": {"type": "integer"},
-        "flow": {"type": "string"},
-        "question": {"type": "string"},
-        "unit": {"type": ["string", "null"]},
-        "service": {"type": ["string", "null"]},
-        "language": {"type": "string"},
-        "text": {"type": "string"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "tags": {"type": "array", "items": _TAG_STATE},
-    },
-}
-_CHANGED = {
-    "type": "object",
-    "required": ["feedback", "changes"],
-    "properties": {
-        "feedback": _ITEM,
-        "changes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "tag": {"type": "string"},
-                    "action": {"type": "string", "enum": ["confirm", "add", "remove"]},
-                },
-            },
+_ID = Param("id", "path", "the feedback item's id", {"type": "integer"})
+_UNKNOWN = problem("malformed, or a tag the taxonomy does not have")
+_NOT_FOUND = problem("no feedback item with this id")
+
+OPERATIONS = (
+    Operation(
+        method="GET",
+        path="/v1/feedback",
+        operation_id="listFeedback",
+        tag="feedback",
+        summary="Free-text feedback with its tags",
+        description="Citizens' free-text feedback, newest first, with every tag: suggested by"
+        " the taxonomy's rules, confirmed or rejected by a person. Never a phone number.",
+        params=(
+            Param("untagged", "query", "only feedback no person has tagged", {"type": "boolean"}),
+            Param("unit", "query", "only this unit"),
+            Param("tag", "query", "only with this tag, suggested or confirmed"),
+            Param(
+                "limit",
+                "query",
+                "at most this many (default 50)",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            ),
+            Param("offset", "query", "skip this many", {"type": "integer", "minimum": 0}),
+        ),
+        answers={
+            200: Answer("the feedback", ref("FeedbackPage"), examples=("feedback_page",)),
+            400: problem("a filter that cannot be used"),
+            401: UNAUTHORIZED,
         },
-    },
-}
-
-
-def _content(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "malformed or unknown tag", 401: "not authenticated", 404: "no such feedback"}
-    return {str(code): _content(_ERROR, text[code]) for code in codes}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema, "description": description}
-
-
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/v1/feedback": {
-        "get": {
-            "summary": "free-text feedback with its tags, newest first (never a phone number)",
-            "security": _SECURITY,
-            "parameters": [
-                _query("untagged", {"type": "boolean"}, "only feedback no person has tagged"),
-                _query("unit", {"type": "string"}, "only this unit"),
-                _query("tag", {"type": "string"}, "only with this tag, suggested or confirmed"),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, ""),
-                _query("offset", {"type": "integer", "minimum": 0}, ""),
-            ],
-            "responses": {
-                "200": _content(
-                    {
-                        "type": "object",
-                        "required": ["feedback"],
-                        "properties": {
-                            "feedback": {"type": "array", "items": _ITEM},
-                            "limit": {"type": "integer"},
-                            "offset": {"type": "integer"},
-                        },
-                    },
-                    "feedback",
-                ),
-                **_errors(400, 401),
-            },
-        }
-    },
-    "/v1/feedback/{id}/tags": {
-        "post": {
-            "summary": "confirm suggested tags or add tags",
-            "security": _SECURITY,
-            "parameters": [_ID],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["tags", "by"],
-                            "properties": {
-                                "tags": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "minItems": 1,
-                                    "maxItems": MAX_TAGS,
-                                },
-                                "by": {"type": "string", "maxLength": 100},
-                            },
-                        }
-                    }
-                },
-            },
-            "responses": {"200": _content(_CHANGED, "tagged"), **_errors(400, 401, 404)},
-        }
-    },
-    "/v1/feedback/{id}/tags/{tag}": {
-        "delete": {
-            "summary": "reject a tag (rules will not suggest it again)",
-            "security": _SECURITY,
-            "parameters": [
-                _ID,
-                {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}},
-                {**_query("by", {"type": "string"}, "who decides"), "required": True},
-            ],
-            "responses": {"200": _content(_CHANGED, "rejected"), **_errors(400, 401, 404)},
-        }
-    },
-}
+        security=("adminToken",),
+    ),
+    Operation(
+        method="POST",
+        path="/v1/feedback/{id}/tags",
+        operation_id="tagFeedback",
+        tag="feedback",
+        summary="Confirm suggested tags, or add tags",
+        description="A suggested tag becomes confirmed; another tag is added, confirmed."
+        " Records who decided and when.",
+        params=(_ID,),
+        body=Body(ref("TagRequest"), "the tags and who decides", examples=("tag_request",)),
+        answers={
+            200: Answer("tagged", ref("TagResult"), examples=("tag_result",)),
+            400: _UNKNOWN,
+            401: UNAUTHORIZED,
+            404: _NOT_FOUND,
+        },
+        security=("adminToken",),
+    ),
+    Operation(
+        method="DELETE",
+        path="/v1/feedback/{id}/tags/{tag}",
+        operation_id="untagFeedback",
+        tag="feedback",
+        summary="Reject a tag",
+        description="The tag is marked rejected (the rules will not suggest it again for this"
+        " item). Records who decided and when.",
+        params=(
+            _ID,
+            Param("tag", "path", "the tag's id"),
+            Param("by", "query", "who decides (a name)", required=True),
+        ),
+        answers={
+            200: Answer("rejected", ref("TagResult")),
+            400: _UNKNOWN,
+            401: UNAUTHORIZED,
+            404: _NOT_FOUND,
+        },
+        security=("adminToken",),
+    ),
+)

@@ -22,7 +22,9 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from smsbot.engine.model import Flow
+from smsbot.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
 from smsbot.reports import (
+    GROUP_BY,
     SECTIONS,
     ReportFilter,
     ReportFilterError,
@@ -31,7 +33,7 @@ from smsbot.reports import (
     parse_moment,
 )
 
-__all__ = ["OPENAPI_PATHS", "ReportContext", "add_report_routes"]
+__all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
 
 
 @dataclass(frozen=True)
@@ -124,118 +126,56 @@ def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[s
     return f, options
 
 
-# --- OpenAPI 3.1 path item (merged into /openapi.json by the app) ------------------------------
-
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-}
-_CELL = {
-    "type": "object",
-    "required": ["key", "n", "suppressed", "figures"],
-    "properties": {
-        "key": {"type": "string"},
-        "n": {"type": "integer"},
-        "suppressed": {"type": "boolean"},
-        "figures": {"type": "object", "description": "empty when suppressed"},
-    },
-    "additionalProperties": True,
-}
-_GROUP = {
-    "type": "object",
-    "required": ["key", "n", "suppressed"],
-    "properties": {
-        "key": {"type": ["string", "null"], "description": "the group; null: all, or no value"},
-        "n": {"type": "integer", "description": "what n counts depends on the section"},
-        "suppressed": {
-            "type": "boolean",
-            "description": "n is below the minimum group size: no figures are given",
-        },
-        "questions": {"type": "array", "items": _CELL},
-        "dropoff": {"type": "array", "items": _CELL},
-        "by_resolved": {"type": "array", "items": _CELL},
-        "by_band": {"type": "array", "items": _CELL},
-        "correlation": _CELL,
-    },
-    "additionalProperties": True,
-}
-_REPORT = {
-    "type": "object",
-    "required": ["filter", "min_group", "sections"],
-    "properties": {
-        "filter": {"type": "object"},
-        "min_group": {"type": "integer"},
-        "sections": {
-            "type": "object",
-            "properties": {name: {"type": "array", "items": _GROUP} for name in SECTIONS},
-        },
-    },
-}
-
-
-def _param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema or {"type": "string"},
-        "description": description,
-    }
-
-
-def _content(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
+# --- OpenAPI (assembled into /openapi.json by smsbot.openapi.document) ---------------------------
 
 _DATE = "a date (2026-11-01) or date and time (2026-11-01T08:00, with or without offset)"
 
-OPENAPI_PATHS: dict[str, Any] = {
-    "/v1/reports/{section}": {
-        "get": {
-            "summary": "survey figures per group; small groups suppressed; never a phone number",
-            "description": (
-                "funnel (n: surveys sent), questions (n: surveys sent; per question: understood"
-                " answers; drop-off: conversations asked), timing (n: conversations with a"
-                " reply), drivers (n: satisfaction answers), cost (n: surveys sent)."
+
+def _param(name: str, description: str) -> Param:
+    return Param(name, "query", description)
+
+
+OPERATIONS = (
+    Operation(
+        method="GET",
+        path="/v1/reports/{section}",
+        operation_id="getReport",
+        tag="reports",
+        summary="Survey figures per group",
+        description=(
+            "One report section (or `all`) for the filter, per group of `group_by`. What n"
+            " counts: funnel: surveys sent; questions: surveys sent (per question: understood"
+            " answers; drop-off: conversations asked); timing: conversations with a reply;"
+            " drivers: satisfaction answers; cost: surveys sent. A group or cell with n below"
+            " the minimum group size (`[privacy] min_group_size`) has `suppressed: true` and"
+            " no figures. No answer ever holds a phone number. Dates and times without an"
+            " offset are in the survey time zone."
+        ),
+        params=(
+            Param("section", "path", "which section", ref("ReportSectionName")),
+            _param("flow", "only this flow"),
+            _param("since", f"from {_DATE}, inclusive (when the survey started)"),
+            _param("until", f"to {_DATE}, exclusive; a bare date includes that day"),
+            _param("unit", "only this unit"),
+            _param("service", "only this service"),
+            _param("channel", "only this channel"),
+            Param(
+                "attr",
+                "query",
+                "an event attribute as name=value (exact match); repeat for more",
+                repeatable=True,
             ),
-            "security": [{"bearer": []}],
-            "parameters": [
-                {
-                    "name": "section",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "enum": [*SECTIONS, "all"]},
-                },
-                _param("flow", "only this flow"),
-                _param("since", f"from {_DATE}, inclusive (conversations.created_at)"),
-                _param("until", f"to {_DATE}, exclusive; a bare date includes that day"),
-                _param("unit", "only this unit"),
-                _param("service", "only this service"),
-                _param("channel", "only this channel"),
-                {
-                    **_param(
-                        "attr",
-                        "an event attribute as name=value (exact match); repeat for more",
-                        {"type": "array", "items": {"type": "string"}},
-                    ),
-                    "style": "form",
-                    "explode": True,
-                },
-                _param(
-                    "group_by",
-                    "unit, service, channel, flow, language or attributes.<name>",
-                ),
-                _param("satisfaction", "drivers: the satisfaction question id"),
-                _param("resolved", "drivers: the yes/no question id"),
-                _param("attribute", "drivers: the numeric event attribute (wait_seconds)"),
-            ],
-            "responses": {
-                "200": _content(_REPORT, "the report"),
-                "400": _content(_ERROR, "a bad filter"),
-                "401": _content(_ERROR, "not authenticated"),
-                "404": _content(_ERROR, "no such report section"),
-            },
-        }
-    }
-}
+            _param("group_by", f"one of {', '.join(GROUP_BY)}"),
+            _param("satisfaction", "drivers: the satisfaction question's id"),
+            _param("resolved", "drivers: the yes/no question's id"),
+            _param("attribute", "drivers: the numeric event attribute (default wait_seconds)"),
+        ),
+        answers={
+            200: Answer("the report", ref("Report"), examples=("report_funnel",)),
+            400: problem("a filter that cannot be used, and why"),
+            401: UNAUTHORIZED,
+            404: problem("no such report section"),
+        },
+        security=("adminToken",),
+    ),
+)
