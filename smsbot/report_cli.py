@@ -44,6 +44,13 @@ def _config(ctx: click.Context) -> Config:
     return obj
 
 
+class _BadFilter(click.ClickException):
+    """A filter that cannot be used: one line naming the problem, exit status 2 (as a usage
+    error, without the usage text around it)."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class _Options:
     sections: tuple[str, ...]
@@ -108,22 +115,21 @@ def report(
             group_by=group_by,
         )
     except ReportFilterError as error:
-        raise click.UsageError(str(error)) from error
+        raise _BadFilter(str(error)) from error
     sections = SECTIONS if section == "all" else (section,)
     options = _Options(sections, satisfaction, resolved, attribute)
     try:
         data = asyncio.run(_report(config, f, options))
     except ReportFilterError as error:
-        raise click.UsageError(str(error)) from error
+        raise _BadFilter(str(error)) from error
     click.echo(_RENDER[fmt](data), nl=False)
 
 
 async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[str, object]:
     flows, _findings = load_flow_dir(Path(config.flows.dir))
-    _warn_unknown_flow(f.flow, list(flows), options.sections)
     db = await open_database(config.database.path)
     try:
-        return await full_report(
+        data = await full_report(
             db.conn,
             f,
             flows,
@@ -135,9 +141,12 @@ async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[st
         )
     finally:
         await db.close()
+    _warn_unknown_flow(f.flow, list(flows), options.sections)
+    return data
 
 
 def _warn_unknown_flow(flow: str | None, known: Sequence[str], sections: Sequence[str]) -> None:
+    """A flow that has data but no file any more (an unknown one was refused before)."""
     if flow is not None and flow not in known and {"questions", "drivers"} & set(sections):
         click.echo(
             f"warning: flow {flow!r} is not in the flows folder; questions and drivers need its"

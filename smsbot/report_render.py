@@ -107,7 +107,7 @@ class _Writer:
         self, title: str, headers: Sequence[str], rows: Sequence[Row], left: Sequence[int] = (0,)
     ) -> None:
         """Columns in `left` are text (left-aligned); the others numbers (right-aligned)."""
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
         def line(cells: Sequence[str]) -> str:
             padded = [

@@ -42,6 +42,7 @@ from typing import Any
 import aiosqlite
 
 from smsbot.engine.model import Flow, Kind, Question
+from smsbot.suggest import did_you_mean
 
 __all__ = [
     "BANDS",
@@ -51,6 +52,7 @@ __all__ = [
     "ReportFilter",
     "ReportFilterError",
     "Scope",
+    "check_names",
     "cost",
     "csat_pct",
     "drivers",
@@ -93,7 +95,8 @@ _ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
 
 
 class ReportFilterError(ValueError):
-    """A filter that cannot be used (unknown group_by, bad attribute name, since >= until)."""
+    """A filter that cannot be used (unknown group_by, bad attribute name, since >= until, a
+    flow, unit or service that nothing has)."""
 
 
 # --- the filter ----------------------------------------------------------------------------------
@@ -214,6 +217,48 @@ def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
 
 def _json_path(name: str) -> str:
     return f'$."{name}"'  # name is checked against _NAME: no quote can get in
+
+
+# --- names in the filter -----------------------------------------------------------------------
+
+_KNOWN_SHOWN = 10  # names listed when none is close to the unknown one
+
+
+async def check_names(
+    conn: aiosqlite.Connection, f: ReportFilter, flows: Mapping[str, Flow]
+) -> None:
+    """Refuse a flow, unit or service in `f` that no flow file and no stored survey or event
+    has (ReportFilterError naming the closest known name). A known name with nothing in the
+    period or the other filters is no error: its report is empty."""
+    for what, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
+        if value is None or (what == "flow" and value in flows):
+            continue
+        column = _COLUMNS[what]
+        if not await _stored(conn, column, value):
+            known = await _stored_names(conn, column) | (set(flows) if what == "flow" else set())
+            raise ReportFilterError(f"unknown {what} {value!r}{_hint(what, value, known)}")
+
+
+def _hint(what: str, value: str, known: set[str]) -> str:
+    suggestion = did_you_mean(value, known)
+    if suggestion or not known:
+        return suggestion or f" (no survey or event has a {what} yet)"
+    names = sorted(known)
+    more = ", ..." if len(names) > _KNOWN_SHOWN else ""
+    return f" (known: {', '.join(names[:_KNOWN_SHOWN])}{more})"
+
+
+async def _stored(conn: aiosqlite.Connection, column: str, value: str) -> bool:
+    sql = f"""SELECT EXISTS (SELECT 1 FROM conversations WHERE {column} = :v)
+        OR EXISTS (SELECT 1 FROM events WHERE {column} = :v)"""
+    [row] = await fetch_rows(conn, sql, {"v": value})
+    return bool(row[0])
+
+
+async def _stored_names(conn: aiosqlite.Connection, column: str) -> set[str]:
+    sql = f"""SELECT {column} FROM conversations WHERE {column} IS NOT NULL
+        UNION SELECT {column} FROM events WHERE {column} IS NOT NULL"""
+    return {str(row[0]) for row in await fetch_rows(conn, sql, {})}
 
 
 # --- groups and cells ----------------------------------------------------------------------------
@@ -928,10 +973,12 @@ async def full_report(
 ) -> dict[str, object]:
     """The chosen sections as plain JSON-ready data: {filter, min_group, sections: {name: [...]}}.
 
-    Each group is {key, n, suppressed, <figures>}."""
+    Each group is {key, n, suppressed, <figures>}. A flow, unit or service in `f` that nothing
+    has is refused (`check_names`)."""
     unknown = [name for name in sections if name not in SECTIONS]
     if unknown:
         raise ReportFilterError(f"unknown section {unknown[0]!r}: one of {', '.join(SECTIONS)}")
+    await check_names(conn, f, flows)
     done: dict[str, list[dict[str, object]]] = {}
     for name in sections:
         groups = await _section(

@@ -42,6 +42,7 @@ from smsbot.reports import (
     scope_of,
     timing,
 )
+from smsbot.suggest import did_you_mean
 from smsbot.webui import charts
 from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
@@ -118,19 +119,32 @@ def _local_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def parse_filters(query: Mapping[str, str], flow_ids: Sequence[str]) -> tuple[Filters, list[str]]:
-    """Filters from a GET form; what cannot be used is left out and said in `problems`."""
+def parse_filters(
+    query: Mapping[str, str], flow_ids: Sequence[str], options: Options | None = None
+) -> tuple[Filters, list[str]]:
+    """Filters from a GET form; what cannot be used is left out and said in `problems`. A flow
+    must be one of `flow_ids`; with `options`, a unit or service must be one of them."""
     problems: list[str] = []
     text = {name: (query.get(name) or "").strip()[:_LONGEST] or None for name in FILTER_NAMES}
-    flow = text["flow"]
-    if flow is not None and flow not in flow_ids:
-        problems.append(f"There is no flow {flow!r}; showing every flow.")
-        flow = None
+    flow = _known("flow", text["flow"], flow_ids, problems)
+    unit, service = text["unit"], text["service"]
+    if options is not None:
+        unit = _known("unit", unit, options.units, problems)
+        service = _known("service", service, options.services, problems)
     since, until = _date(text["from"], "From", problems), _date(text["to"], "To", problems)
     if since is not None and until is not None and since > until:
         problems.append("From is after To; showing from that day on.")
         until = None
-    return Filters(flow, since, until, text["unit"], text["service"]), problems
+    return Filters(flow, since, until, unit, service), problems
+
+
+def _known(what: str, name: str | None, known: Sequence[str], problems: list[str]) -> str | None:
+    if name is None or name in known:
+        return name
+    problems.append(
+        f"There is no {what} {name!r}{did_you_mean(name, known)}; showing every {what}."
+    )
+    return None
 
 
 def _date(text: str | None, name: str, problems: list[str]) -> date | None:
