@@ -7,16 +7,16 @@ Rows carry the pseudonymous respondent id (a keyed hash), never a phone number: 
 names its columns, and none of them holds one. Exports stream: rows are fetched in chunks
 (`fetchmany`) and written as they come, so a million answers take the memory of one chunk.
 
-Formats: CSV (attributes as JSON text, lists space-separated) and JSON Lines (one object a line,
-attributes as an object). Parquet is left out on purpose: CSV and JSONL cover it (pandas, R,
-DuckDB and Excel read them), and pyarrow would add about 100 MB of dependency; add it when an
-analyst asks.
+Formats: CSV (attributes as JSON text, lists space-separated; a text cell that a spreadsheet
+would run as a formula is quoted, see `smsbot.csvsafe`) and JSON Lines (one object a line,
+attributes as an object, every value raw). Parquet is left out on purpose: CSV and JSONL
+cover it (pandas, R, DuckDB and Excel read them), and pyarrow would add about 100 MB of
+dependency; add it when an analyst asks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -29,6 +29,7 @@ from typing import Any, TextIO
 import aiosqlite
 import click
 
+from smsbot import csvsafe
 from smsbot.config import Config, parse_duration
 from smsbot.storage.db import open_database, ts
 
@@ -155,7 +156,7 @@ class _Writer:
         self.columns = spec.columns
         self.jsonl = fmt == "jsonl"
         self.out = out
-        self.csv = csv.writer(out)
+        self.csv = csvsafe.writer(out)
         self.json_at = [spec.columns.index(c) for c in spec.json_columns]
         self.list_at = [spec.columns.index(c) for c in spec.list_columns]
         if not self.jsonl:
