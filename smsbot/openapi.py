@@ -53,6 +53,12 @@ _EVENT = {
             "required": ["id", "step"],
             "properties": {"id": {"type": "string"}, "step": {"type": ["string", "integer"]}},
         },
+        "trial": {
+            "type": "boolean",
+            "default": False,
+            "description": "someone trying a flow: starts at once (no delay, quiet hours or"
+            " maximum age; opt-out and busy still hold) and is left out of reports and exports",
+        },
     },
 }
 
@@ -66,6 +72,7 @@ _DECISION = {
         "conversation_id": {"type": "string"},
         "due_at": {"type": "string", "format": "date-time"},
         "repeated": {"type": "boolean"},
+        "trial": {"type": "boolean", "description": "present (true) for a trial event"},
     },
 }
 

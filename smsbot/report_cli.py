@@ -3,10 +3,12 @@
     smsbot report [--flow FLOW] [--since DATE] [--until DATE] [--unit UNIT] [--service S]
                   [--channel C] [--attr name=value]... [--group-by unit|...|attributes.<name>]
                   [--section funnel|questions|timing|drivers|cost|all]
-                  [--format table|json|csv]
+                  [--format table|json|csv] [--include-trials]
 
 Dates without a zone are in the configured `[survey] timezone`; `--until 2026-11-30` includes
 the whole 30th. Groups (and cells) smaller than `[privacy] min_group_size` are suppressed.
+Trials (`smsbot chat`, the phone simulator, events posted with "trial": true) are left out
+unless `--include-trials`.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ class _Options:
     show_default=True,
 )
 @click.option("--format", "fmt", type=click.Choice(list(_RENDER)), default="table")
+@click.option(
+    "--include-trials",
+    is_flag=True,
+    help="Count trials too (smsbot chat, the phone simulator, events marked trial).",
+)
 @click.option("--satisfaction", help="drivers: the satisfaction question (default: csat).")
 @click.option("--resolved", help="drivers: the yes/no question (default: the first one).")
 @click.option(
@@ -96,6 +103,7 @@ def report(
     group_by: str | None,
     section: str,
     fmt: str,
+    include_trials: bool,
     satisfaction: str | None,
     resolved: str | None,
     attribute: str,
@@ -113,6 +121,7 @@ def report(
             channel=channel,
             attributes=dict(parse_attribute(a) for a in attrs),
             group_by=group_by,
+            include_trials=include_trials,
         )
     except ReportFilterError as error:
         raise _BadFilter(str(error)) from error

@@ -307,7 +307,7 @@ def _scope_line(report: Report) -> str:
     shown = [
         f"{name}={value}"
         for name, value in f.items()
-        if value not in (None, {}) and name != "attributes"
+        if value not in (None, {}, False) and name != "attributes"
     ]
     shown += [f"{name}={value}" for name, value in f.get("attributes", {}).items()]
     return "Report" + (": " + ", ".join(shown) if shown else ": everything")

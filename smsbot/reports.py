@@ -6,7 +6,9 @@ answer or message row is ever loaded into Python. Queries start from the convers
 (`conversations c CROSS JOIN messages/answers`), so a period or unit filter reads only those
 conversations' messages and answers.
 
-Scope (`ReportFilter`): conversation figures use `conversations.created_at`, event figures
+Scope (`ReportFilter`): trials (conversations and events marked `trial`: `smsbot chat`, the
+web phone simulator, events posted with "trial": true) are left out unless `include_trials`.
+Conversation figures use `conversations.created_at`, event figures
 (`funnel`'s events_*) use `events.received_at`; `since` is inclusive, `until` exclusive; unit,
 service, channel, flow and `attributes` (exact text match on `json_extract(attributes,
 '$.name')`; a JSON number 35 matches "35") narrow both. `group_by` splits every section into
@@ -65,6 +67,7 @@ __all__ = [
     "nearest_rank",
     "nps",
     "parse_attribute",
+    "parse_flag",
     "parse_moment",
     "questions",
     "satisfaction_question",
@@ -112,6 +115,7 @@ class ReportFilter:
     channel: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     group_by: str | None = None
+    include_trials: bool = False  # trials are left out of every figure unless asked for
 
     def __post_init__(self) -> None:
         if self.group_by is not None and self.group_by not in _COLUMNS:
@@ -137,6 +141,7 @@ class ReportFilter:
             "channel": self.channel,
             "attributes": dict(self.attributes),
             "group_by": self.group_by,
+            "include_trials": self.include_trials,
         }
 
 
@@ -171,6 +176,14 @@ def parse_moment(text: str, tz: tzinfo = UTC, *, end: bool = False) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+def parse_flag(name: str, text: str) -> bool:
+    """ "true" or "false" (any case) -> bool; a query parameter such as include_trials."""
+    word = text.strip().lower()
+    if word not in ("true", "false"):
+        raise ReportFilterError(f"{name}: expected true or false, got {text!r}")
+    return word == "true"
+
+
 def parse_attribute(text: str) -> tuple[str, str]:
     """ "age_group=65+" -> ("age_group", "65+")."""
     name, sep, value = text.partition("=")
@@ -190,7 +203,8 @@ class Scope:
 
 
 def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
-    terms: list[str] = []
+    """`f` over `alias`, a conversations or events table (both have the columns filtered on)."""
+    terms: list[str] = [] if f.include_trials else [f"{alias}.trial = 0"]
     params: dict[str, object] = {}
     for name, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
         if value is not None:

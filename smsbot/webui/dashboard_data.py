@@ -1,7 +1,8 @@
 """What the dashboard shows: the reports (`smsbot.reports`) as charts and tables, plus the one
 thing the reports lack, figures per day, week or month.
 
-    filters      flow, from, to (local dates, both inclusive), unit, service -> ReportFilter
+    filters      flow, from, to (local dates, both inclusive), unit, service, and trials
+                 (left out unless asked for) -> ReportFilter
     over_time    per time bucket: surveys sent, answered, completed, and per flow the mean of
                  its satisfaction question (one SQL query per figure, grouped by UTC hour in
                  SQLite; Python only adds the hours up into local days, weeks or months)
@@ -87,6 +88,7 @@ class Filters:
     until: date | None = None  # "to": the last day, inclusive
     unit: str | None = None
     service: str | None = None
+    trials: bool = False  # include trials (chat, the simulator, trial events)
 
     @property
     def active(self) -> bool:
@@ -101,6 +103,7 @@ class Filters:
             unit=self.unit,
             service=self.service,
             group_by=group_by,
+            include_trials=self.trials,
         )
 
     def query(self) -> dict[str, str]:
@@ -111,6 +114,7 @@ class Filters:
             "to": self.until.isoformat() if self.until else None,
             "unit": self.unit,
             "service": self.service,
+            "trials": "1" if self.trials else None,
         }
         return {name: value for name, value in values.items() if value is not None}
 
@@ -132,10 +136,11 @@ def parse_filters(
         unit = _known("unit", unit, options.units, problems)
         service = _known("service", service, options.services, problems)
     since, until = _date(text["from"], "From", problems), _date(text["to"], "To", problems)
+    trials = bool(query.get("trials"))  # the checkbox: present when ticked
     if since is not None and until is not None and since > until:
         problems.append("From is after To; showing from that day on.")
         until = None
-    return Filters(flow, since, until, unit, service), problems
+    return Filters(flow, since, until, unit, service, trials), problems
 
 
 def _known(what: str, name: str | None, known: Sequence[str], problems: list[str]) -> str | None:
