@@ -52,7 +52,9 @@ class Intake:
     async def _one(self, conn: aiosqlite.Connection, event: ServiceEvent) -> dict[str, object]:
         known = await store.find_event_answer(conn, event.source, event.source_id)
         if known is not None:
-            log.info("event_repeated", source=event.source, event_id=event.source_id)
+            log.info(
+                "event_repeated", source=event.source, event_id=event.source_id, **_trial(event)
+            )
             self.metrics.events.labels(decision="repeated", reason="same_id").inc()
             return {**known, "repeated": True}
         flow = self.surveys.catalog.for_trigger(event.type)

@@ -164,6 +164,7 @@ async def test_at_2330_a_trial_starts_at_once_and_the_same_real_event_waits(
     trial = parse(event(id="trial-1", occurred_at=occurred, trial=True))
     with structlog.testing.capture_logs() as logs:
         answers = await intake.submit([real, trial])
+        repeated = await intake.submit([trial])
     assert answers[0] == {
         "id": "real-1",
         "decision": "scheduled",
@@ -172,8 +173,13 @@ async def test_at_2330_a_trial_starts_at_once_and_the_same_real_event_waits(
     }
     conversation_id = answers[1].pop("conversation_id")
     assert answers[1] == {"id": "trial-1", "decision": "started", "reason": "trial", "trial": True}
+    assert repeated == [{**answers[1], "conversation_id": conversation_id, "repeated": True}]
     decided = [(e["event"], e.get("trial")) for e in logs if e["event"].startswith("event_")]
-    assert decided == [("event_scheduled", None), ("event_started", True)]
+    assert decided == [
+        ("event_scheduled", None),
+        ("event_started", True),
+        ("event_repeated", True),
+    ]
     [stored] = await rows(late_parts, "SELECT trial, status FROM conversations")
     assert stored == {"trial": 1, "status": "active"}
     events = await rows(late_parts, "SELECT source_id, trial, conversation_id FROM events")
