@@ -42,6 +42,7 @@ async def run_chat(
         service=fields.pop("service", None),
         channel=fields.pop("channel", "sms"),
         attributes=fields,
+        trial=True,
     )
     started = await parts.surveys.start(request)
     if started.conversation_id is None:

@@ -16,7 +16,6 @@ Field metadata understood by the loader:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import os
 import re
@@ -36,6 +35,8 @@ from typing import (
     get_type_hints,
 )
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from smsbot.suggest import did_you_mean as _suggest
 
 __all__ = [
     "Config",
@@ -337,11 +338,6 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read: {error.strerror or error}") from None
-
-
-def _suggest(word: str, choices: Sequence[str] | set[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _env_name(where: Sequence[str]) -> str:

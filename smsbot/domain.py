@@ -94,3 +94,4 @@ class ServiceEvent:
     attributes: Mapping[str, object] = field(default_factory=dict)
     journey_id: str | None = None
     journey_step: str | None = None
+    trial: bool = False  # trying a flow: starts at once, left out of results (see policy)

@@ -42,6 +42,7 @@ FIELDS = (
     "language",
     "attributes",
     "journey",
+    "trial",
 )
 MAX_EVENTS = 1000  # per request or batch
 MAX_ATTRIBUTES = 50
@@ -126,6 +127,7 @@ def parse_event(
     language = read.optional("language", _parse_language)
     attributes = read.optional("attributes", _parse_attributes)
     journey = read.optional("journey", _parse_journey)
+    trial = read.optional("trial", _parse_trial)
     errors += _unknown_fields(data, FIELDS)
     if errors or not (source_id and type_ and phone and occurred_at and unit and service):
         raise EventError(errors)
@@ -142,6 +144,7 @@ def parse_event(
         attributes=attributes or {},
         journey_id=journey[0] if journey else None,
         journey_step=journey[1] if journey else None,
+        trial=bool(trial),
     )
 
 
@@ -282,6 +285,15 @@ def _attribute_problem(key: object, value: object) -> str | None:
         too_long = len(value.strip()) > _MAX_ATTRIBUTE_TEXT
         return f"too long: at most {_MAX_ATTRIBUTE_TEXT} characters" if too_long else None
     return "expected a string, a number or true/false"
+
+
+def _parse_trial(value: object) -> bool:
+    """JSON true or false; in a file the words true and false (a CSV cell has no type)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise _Invalid("expected true or false")
 
 
 def _parse_journey(value: object) -> tuple[str, str]:

@@ -1,22 +1,24 @@
 """`smsbot export`: answers, feedback or conversations as CSV or JSON Lines, for analysts.
 
     smsbot export answers|feedback|conversations --format csv|jsonl [--out FILE]
-                  [--flow FLOW] [--since 2026-11-01 | --since 30d] [--bom]
+                  [--flow FLOW] [--since 2026-11-01 | --since 30d] [--bom] [--include-trials]
 
 Rows carry the pseudonymous respondent id (a keyed hash), never a phone number: every query
 names its columns, and none of them holds one. Exports stream: rows are fetched in chunks
 (`fetchmany`) and written as they come, so a million answers take the memory of one chunk.
+Trials (`smsbot chat`, the phone simulator, events posted with "trial": true) are left out
+unless `--include-trials`; then each row says whether it is one, in a last column `trial`.
 
-Formats: CSV (attributes as JSON text, lists space-separated) and JSON Lines (one object a line,
-attributes as an object). Parquet is left out on purpose: CSV and JSONL cover it (pandas, R,
-DuckDB and Excel read them), and pyarrow would add about 100 MB of dependency; add it when an
-analyst asks.
+Formats: CSV (attributes as JSON text, lists space-separated; a text cell that a spreadsheet
+would run as a formula is quoted, see `smsbot.csvsafe`) and JSON Lines (one object a line,
+attributes as an object, every value raw). Parquet is left out on purpose: CSV and JSONL
+cover it (pandas, R, DuckDB and Excel read them), and pyarrow would add about 100 MB of
+dependency; add it when an analyst asks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -29,6 +31,7 @@ from typing import Any, TextIO
 import aiosqlite
 import click
 
+from smsbot import csvsafe
 from smsbot.config import Config, parse_duration
 from smsbot.storage.db import open_database, ts
 
@@ -41,7 +44,7 @@ CHUNK = 1000
 @dataclass(frozen=True)
 class _Export:
     columns: tuple[str, ...]
-    sql: str  # SELECT <columns in order> FROM ... ; {where} is replaced by the filters
+    sql: str  # SELECT <columns>{trial} FROM ... conversations c ... {where}: filled in by _query
     created: str  # the column --since compares with
     flow: str  # the column --flow compares with
     json_columns: tuple[str, ...] = ()
@@ -65,7 +68,7 @@ EXPORTS: dict[str, _Export] = {
             "SELECT a.id, a.created_at, a.flow_id, a.flow_version, a.question_id, a.kind,"
             " COALESCE(a.value_num, a.value_text), a.raw_text, a.comment, a.problem, c.unit,"
             " c.service, c.channel, c.language, c.attributes, c.respondent, c.journey_id,"
-            f" c.journey_step, c.id, {_CONVERSATION_TIMES}"
+            f" c.journey_step, c.id, {_CONVERSATION_TIMES}{{trial}}"
             " FROM answers a JOIN conversations c ON c.id = a.conversation_id"
             " {where} ORDER BY a.id"
         ),
@@ -86,7 +89,7 @@ EXPORTS: dict[str, _Export] = {
             "   WHERE feedback_id = f.id AND state = 'confirmed' ORDER BY tag)),"
             " (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM feedback_tags"
             "   WHERE feedback_id = f.id AND state = 'suggested' ORDER BY tag)),"
-            " c.respondent, c.journey_id, c.journey_step, c.id"
+            " c.respondent, c.journey_id, c.journey_step, c.id{trial}"
             " FROM feedback f JOIN conversations c ON c.id = f.conversation_id"
             " {where} ORDER BY f.id"
         ),
@@ -105,7 +108,7 @@ EXPORTS: dict[str, _Export] = {
             " c.unit, c.service, c.channel, c.attributes, c.journey_id, c.journey_step,"
             " (SELECT COUNT(*) FROM answers a"
             "   WHERE a.conversation_id = c.id AND a.problem IS NULL),"
-            " c.created_at, c.first_reply_at, c.ended_at"
+            " c.created_at, c.first_reply_at, c.ended_at{trial}"
             " FROM conversations c {where} ORDER BY c.created_at, c.id"
         ),
         created="c.created_at",
@@ -115,8 +118,10 @@ EXPORTS: dict[str, _Export] = {
 }
 
 
-def _query(spec: _Export, flow: str | None, since: datetime | None) -> tuple[str, list[object]]:
-    where: list[str] = []
+def _query(
+    spec: _Export, flow: str | None, since: datetime | None, include_trials: bool
+) -> tuple[str, list[object]]:
+    where: list[str] = [] if include_trials else ["c.trial = 0"]
     args: list[object] = []
     if flow is not None:
         where.append(f"{spec.flow} = ?")
@@ -125,7 +130,8 @@ def _query(spec: _Export, flow: str | None, since: datetime | None) -> tuple[str
         where.append(f"{spec.created} >= ?")
         args.append(ts(since))
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    return spec.sql.replace("{where}", clause), args
+    trial = ", c.trial" if include_trials else ""
+    return spec.sql.replace("{where}", clause).replace("{trial}", trial), args
 
 
 async def export_rows(
@@ -134,10 +140,12 @@ async def export_rows(
     *,
     flow: str | None = None,
     since: datetime | None = None,
+    include_trials: bool = False,
     chunk: int = CHUNK,
 ) -> AsyncIterator[tuple[Any, ...]]:
-    """The rows of one export (values in `EXPORTS[what].columns` order), fetched in chunks."""
-    sql, args = _query(EXPORTS[what], flow, since)
+    """The rows of one export (values in `EXPORTS[what].columns` order; with
+    `include_trials` trials too, and last whether the row is one, 0 or 1), in chunks."""
+    sql, args = _query(EXPORTS[what], flow, since, include_trials)
     async with conn.execute(sql, args) as cur:
         while rows := await cur.fetchmany(chunk):
             for row in rows:
@@ -151,20 +159,23 @@ def _number(value: Any) -> Any:
 class _Writer:
     """Writes rows as CSV or JSONL, converting the columns that need it."""
 
-    def __init__(self, out: TextIO, spec: _Export, fmt: str) -> None:
-        self.columns = spec.columns
+    def __init__(self, out: TextIO, spec: _Export, fmt: str, include_trials: bool) -> None:
+        self.columns = spec.columns + (("trial",) if include_trials else ())
         self.jsonl = fmt == "jsonl"
         self.out = out
-        self.csv = csv.writer(out)
+        self.csv = csvsafe.writer(out)
         self.json_at = [spec.columns.index(c) for c in spec.json_columns]
         self.list_at = [spec.columns.index(c) for c in spec.list_columns]
+        self.trial_at = len(spec.columns) if include_trials else None
         if not self.jsonl:
             self.csv.writerow(self.columns)
 
     def write(self, row: Sequence[Any]) -> None:
         values = [_number(v) for v in row]
+        if self.trial_at is not None:
+            values[self.trial_at] = bool(values[self.trial_at])
         if not self.jsonl:
-            self.csv.writerow(values)
+            self.csv.writerow(_words_for_bools(values))
             return
         for i in self.json_at:
             values[i] = json.loads(values[i]) if values[i] else {}
@@ -172,6 +183,11 @@ class _Writer:
             values[i] = values[i].split() if values[i] else []
         self.out.write(json.dumps(dict(zip(self.columns, values, strict=True)), ensure_ascii=False))
         self.out.write("\n")
+
+
+def _words_for_bools(values: Sequence[Any]) -> list[Any]:
+    """CSV has no booleans: true and false as words (as in the report CSV)."""
+    return [("true" if v else "false") if isinstance(v, bool) else v for v in values]
 
 
 async def write_export(
@@ -182,15 +198,19 @@ async def write_export(
     fmt: str = "csv",
     flow: str | None = None,
     since: datetime | None = None,
+    include_trials: bool = False,
     chunk: int = CHUNK,
     on_row: Callable[[], None] | None = None,
 ) -> int:
     """Write one export to `out` as it is read; returns the number of rows written."""
     if what not in EXPORTS or fmt not in FORMATS:
         raise ValueError(f"unknown export {what!r} or format {fmt!r}")
-    writer = _Writer(out, EXPORTS[what], fmt)
+    writer = _Writer(out, EXPORTS[what], fmt, include_trials)
     count = 0
-    async for row in export_rows(conn, what, flow=flow, since=since, chunk=chunk):
+    rows = export_rows(
+        conn, what, flow=flow, since=since, include_trials=include_trials, chunk=chunk
+    )
+    async for row in rows:
         writer.write(row)
         count += 1
         if on_row is not None:
@@ -238,6 +258,11 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
     "--since", callback=_since, default=None, help="From a date/time, or a duration ago (30d)."
 )
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM (Excel then shows å, ä, ö).")
+@click.option(
+    "--include-trials",
+    is_flag=True,
+    help="Trials too (smsbot chat, the phone simulator, events marked trial), in a column trial.",
+)
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -247,6 +272,7 @@ def export(
     flow: str | None,
     since: datetime | None,
     bom: bool,
+    include_trials: bool,
 ) -> None:
     """Export answers, feedback or conversations (pseudonymous; never phone numbers)."""
     config = ctx.find_root().obj
@@ -259,7 +285,8 @@ def export(
             stream = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
         if bom:
             stream.write("\ufeff")
-        count = asyncio.run(_export(config, what, stream, fmt, flow, since))
+        scope = (flow, since, include_trials)
+        count = asyncio.run(_export(config, what, stream, fmt, scope))
         stream.flush()
     where = f" to {out}" if out is not None else ""
     click.echo(f"{count} {what} row(s) exported{where}", err=True)
@@ -270,11 +297,14 @@ async def _export(
     what: str,
     out: TextIO,
     fmt: str,
-    flow: str | None,
-    since: datetime | None,
+    scope: tuple[str | None, datetime | None, bool],
 ) -> int:
+    """Export `what` in `scope`: (flow, since, include_trials)."""
+    flow, since, include_trials = scope
     db = await open_database(config.database.path)
     try:
-        return await write_export(db.conn, what, out, fmt=fmt, flow=flow, since=since)
+        return await write_export(
+            db.conn, what, out, fmt=fmt, flow=flow, since=since, include_trials=include_trials
+        )
     finally:
         await db.close()

@@ -52,7 +52,9 @@ class Intake:
     async def _one(self, conn: aiosqlite.Connection, event: ServiceEvent) -> dict[str, object]:
         known = await store.find_event_answer(conn, event.source, event.source_id)
         if known is not None:
-            log.info("event_repeated", source=event.source, event_id=event.source_id)
+            log.info(
+                "event_repeated", source=event.source, event_id=event.source_id, **_trial(event)
+            )
             self.metrics.events.labels(decision="repeated", reason="same_id").inc()
             return {**known, "repeated": True}
         flow = self.surveys.catalog.for_trigger(event.type)
@@ -102,11 +104,12 @@ class Intake:
             journey_id=event.journey_id,
             journey_step=event.journey_step,
             event_id=event_id,
+            trial=event.trial,
         )
         started = await self.surveys.start_in(conn, request)
         if started.conversation_id is None:
             return Decision("skip", started.reason, None), None
-        return Decision("start", "now", None), started.conversation_id
+        return Decision("start", "trial" if event.trial else "now", None), started.conversation_id
 
     async def start_scheduled(self, limit: int = 100) -> int:
         """Start the surveys whose time has come (delays, quiet hours); decide again first."""
@@ -164,6 +167,7 @@ class Intake:
             reason=reason,
             conversation_id=answer.get("conversation_id"),
             phone=event.phone,
+            **_trial(event),
         )
 
 
@@ -180,4 +184,9 @@ def _answer(
         answer["conversation_id"] = conversation_id
     if decision.action == "schedule" and decision.due_at is not None:
         answer["due_at"] = ts(decision.due_at)
-    return answer
+    return answer | _trial(event)
+
+
+def _trial(event: ServiceEvent) -> dict[str, object]:
+    """`trial: True` for a trial event's answer and log lines; nothing for a real one."""
+    return {"trial": True} if event.trial else {}

@@ -1,6 +1,13 @@
 """Whether and when a survey goes out for a service event: opt-out, busy, fatigue, delay,
 quiet hours and maximum age.
 
+A trial event (`"trial": true`: someone trying a flow, e.g. the README's quick start at night)
+starts at once: delay, quiet hours and maximum age are for real citizens' surveys. Opt-out and
+busy still hold (STOP is forever, and one conversation per number at a time). Fatigue does not
+apply to a trial: it protects citizens from being surveyed too often, counts only real surveys
+(the caller leaves trial conversations out of `History.last_surveyed_at`), and a tester tries
+a flow again and again on purpose.
+
 Pure: no I/O, no clock. The caller looks up the person's `History` and passes `now`. All
 arithmetic is done in UTC; quiet hours are wall-clock times in a zone (zoneinfo), so a night
 across a DST change is as long as it really is.
@@ -50,7 +57,7 @@ class History:
 class Decision:
     """What to do; `reason` is a stable string counted in metrics and reports.
 
-    start: now | skip: opted_out, busy, fatigue, too_old | schedule: delay, quiet_hours.
+    start: now, trial | skip: opted_out, busy, fatigue, too_old | schedule: delay, quiet_hours.
     `due_at` (UTC) is set for schedule only.
     """
 
@@ -63,9 +70,11 @@ def decide(
     event: ServiceEvent, flow: Flow, rules: SendingRules, history: History, now: datetime
 ) -> Decision:
     """The decision for one event at `now` (aware); the first rule that applies wins."""
-    skip = _history_skip(rules, history, now)
+    skip = _history_skip(rules, history, now, fatigue=not event.trial)
     if skip is not None:
         return Decision("skip", skip, None)
+    if event.trial:
+        return Decision("start", "trial", None)
     now = now.astimezone(UTC)
     occurred = event.occurred_at.astimezone(UTC)
     due = max(occurred + timedelta(seconds=flow.schedule.delay_seconds), now)
@@ -97,13 +106,15 @@ def next_allowed(moment: datetime, quiet_start: str, quiet_end: str, tz: ZoneInf
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _history_skip(rules: SendingRules, history: History, now: datetime) -> str | None:
+def _history_skip(
+    rules: SendingRules, history: History, now: datetime, *, fatigue: bool
+) -> str | None:
     if history.opted_out:
         return "opted_out"
     if history.active_conversation:
         return "busy"
     last = history.last_surveyed_at
-    if last is not None and now - last < timedelta(days=rules.fatigue_days):
+    if fatigue and last is not None and now - last < timedelta(days=rules.fatigue_days):
         return "fatigue"
     return None
 

@@ -3,10 +3,12 @@
     smsbot report [--flow FLOW] [--since DATE] [--until DATE] [--unit UNIT] [--service S]
                   [--channel C] [--attr name=value]... [--group-by unit|...|attributes.<name>]
                   [--section funnel|questions|timing|drivers|cost|all]
-                  [--format table|json|csv]
+                  [--format table|json|csv] [--include-trials]
 
 Dates without a zone are in the configured `[survey] timezone`; `--until 2026-11-30` includes
 the whole 30th. Groups (and cells) smaller than `[privacy] min_group_size` are suppressed.
+Trials (`smsbot chat`, the phone simulator, events posted with "trial": true) are left out
+unless `--include-trials`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def _config(ctx: click.Context) -> Config:
     return obj
 
 
+class _BadFilter(click.ClickException):
+    """A filter that cannot be used: one line naming the problem, exit status 2 (as a usage
+    error, without the usage text around it)."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class _Options:
     sections: tuple[str, ...]
@@ -68,6 +77,11 @@ class _Options:
     show_default=True,
 )
 @click.option("--format", "fmt", type=click.Choice(list(_RENDER)), default="table")
+@click.option(
+    "--include-trials",
+    is_flag=True,
+    help="Count trials too (smsbot chat, the phone simulator, events marked trial).",
+)
 @click.option("--satisfaction", help="drivers: the satisfaction question (default: csat).")
 @click.option("--resolved", help="drivers: the yes/no question (default: the first one).")
 @click.option(
@@ -89,6 +103,7 @@ def report(
     group_by: str | None,
     section: str,
     fmt: str,
+    include_trials: bool,
     satisfaction: str | None,
     resolved: str | None,
     attribute: str,
@@ -106,24 +121,24 @@ def report(
             channel=channel,
             attributes=dict(parse_attribute(a) for a in attrs),
             group_by=group_by,
+            include_trials=include_trials,
         )
     except ReportFilterError as error:
-        raise click.UsageError(str(error)) from error
+        raise _BadFilter(str(error)) from error
     sections = SECTIONS if section == "all" else (section,)
     options = _Options(sections, satisfaction, resolved, attribute)
     try:
         data = asyncio.run(_report(config, f, options))
     except ReportFilterError as error:
-        raise click.UsageError(str(error)) from error
+        raise _BadFilter(str(error)) from error
     click.echo(_RENDER[fmt](data), nl=False)
 
 
 async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[str, object]:
     flows, _findings = load_flow_dir(Path(config.flows.dir))
-    _warn_unknown_flow(f.flow, list(flows), options.sections)
     db = await open_database(config.database.path)
     try:
-        return await full_report(
+        data = await full_report(
             db.conn,
             f,
             flows,
@@ -135,9 +150,12 @@ async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[st
         )
     finally:
         await db.close()
+    _warn_unknown_flow(f.flow, list(flows), options.sections)
+    return data
 
 
 def _warn_unknown_flow(flow: str | None, known: Sequence[str], sections: Sequence[str]) -> None:
+    """A flow that has data but no file any more (an unknown one was refused before)."""
     if flow is not None and flow not in known and {"questions", "drivers"} & set(sections):
         click.echo(
             f"warning: flow {flow!r} is not in the flows folder; questions and drivers need its"

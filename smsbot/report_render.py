@@ -7,11 +7,12 @@ the table ends with a footnote saying why. The report holds no phone number, so 
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+
+from smsbot import csvsafe
 
 __all__ = ["SUPPRESSED", "render_csv", "render_json", "render_table"]
 
@@ -107,7 +108,7 @@ class _Writer:
         self, title: str, headers: Sequence[str], rows: Sequence[Row], left: Sequence[int] = (0,)
     ) -> None:
         """Columns in `left` are text (left-aligned); the others numbers (right-aligned)."""
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
         def line(cells: Sequence[str]) -> str:
             padded = [
@@ -306,7 +307,7 @@ def _scope_line(report: Report) -> str:
     shown = [
         f"{name}={value}"
         for name, value in f.items()
-        if value not in (None, {}) and name != "attributes"
+        if value not in (None, {}, False) and name != "attributes"
     ]
     shown += [f"{name}={value}" for name, value in f.get("attributes", {}).items()]
     return "Report" + (": " + ", ".join(shown) if shown else ": everything")
@@ -359,15 +360,23 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _csv_value(value: object) -> object:
+    """A figure as its CSV cell: numbers stay numbers (-25.0 is ours, not a formula)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _text(value)
+
+
 def render_csv(report: Report) -> str:
-    """One row per group and figure: section, group, figure, value (nested figures dotted)."""
+    """One row per group and figure: section, group, figure, value (nested figures dotted).
+    Text cells that a spreadsheet would run as a formula are quoted (`smsbot.csvsafe`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out)  # rows end in CRLF (RFC 4180), so a CR in a cell is quoted
     writer.writerow(["section", "group", "figure", "value"])
     for name, groups in report["sections"].items():
         for group in groups:
             key = _text(group.get("key"))
             figures = {k: v for k, v in group.items() if k != "key"}
             for figure, value in _flat("", figures):
-                writer.writerow([name, key, figure, _text(value)])
+                writer.writerow([name, key, figure, _csv_value(value)])
     return out.getvalue()

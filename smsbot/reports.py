@@ -6,7 +6,9 @@ answer or message row is ever loaded into Python. Queries start from the convers
 (`conversations c CROSS JOIN messages/answers`), so a period or unit filter reads only those
 conversations' messages and answers.
 
-Scope (`ReportFilter`): conversation figures use `conversations.created_at`, event figures
+Scope (`ReportFilter`): trials (conversations and events marked `trial`: `smsbot chat`, the
+web phone simulator, events posted with "trial": true) are left out unless `include_trials`.
+Conversation figures use `conversations.created_at`, event figures
 (`funnel`'s events_*) use `events.received_at`; `since` is inclusive, `until` exclusive; unit,
 service, channel, flow and `attributes` (exact text match on `json_extract(attributes,
 '$.name')`; a JSON number 35 matches "35") narrow both. `group_by` splits every section into
@@ -42,6 +44,7 @@ from typing import Any
 import aiosqlite
 
 from smsbot.engine.model import Flow, Kind, Question
+from smsbot.suggest import did_you_mean
 
 __all__ = [
     "BANDS",
@@ -51,6 +54,7 @@ __all__ = [
     "ReportFilter",
     "ReportFilterError",
     "Scope",
+    "check_names",
     "cost",
     "csat_pct",
     "drivers",
@@ -63,6 +67,7 @@ __all__ = [
     "nearest_rank",
     "nps",
     "parse_attribute",
+    "parse_flag",
     "parse_moment",
     "questions",
     "satisfaction_question",
@@ -93,7 +98,8 @@ _ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
 
 
 class ReportFilterError(ValueError):
-    """A filter that cannot be used (unknown group_by, bad attribute name, since >= until)."""
+    """A filter that cannot be used (unknown group_by, bad attribute name, since >= until, a
+    flow, unit or service that nothing has)."""
 
 
 # --- the filter ----------------------------------------------------------------------------------
@@ -109,6 +115,7 @@ class ReportFilter:
     channel: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     group_by: str | None = None
+    include_trials: bool = False  # trials are left out of every figure unless asked for
 
     def __post_init__(self) -> None:
         if self.group_by is not None and self.group_by not in _COLUMNS:
@@ -134,6 +141,7 @@ class ReportFilter:
             "channel": self.channel,
             "attributes": dict(self.attributes),
             "group_by": self.group_by,
+            "include_trials": self.include_trials,
         }
 
 
@@ -168,6 +176,14 @@ def parse_moment(text: str, tz: tzinfo = UTC, *, end: bool = False) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+def parse_flag(name: str, text: str) -> bool:
+    """ "true" or "false" (any case) -> bool; a query parameter such as include_trials."""
+    word = text.strip().lower()
+    if word not in ("true", "false"):
+        raise ReportFilterError(f"{name}: expected true or false, got {text!r}")
+    return word == "true"
+
+
 def parse_attribute(text: str) -> tuple[str, str]:
     """ "age_group=65+" -> ("age_group", "65+")."""
     name, sep, value = text.partition("=")
@@ -187,7 +203,8 @@ class Scope:
 
 
 def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
-    terms: list[str] = []
+    """`f` over `alias`, a conversations or events table (both have the columns filtered on)."""
+    terms: list[str] = [] if f.include_trials else [f"{alias}.trial = 0"]
     params: dict[str, object] = {}
     for name, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
         if value is not None:
@@ -214,6 +231,48 @@ def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
 
 def _json_path(name: str) -> str:
     return f'$."{name}"'  # name is checked against _NAME: no quote can get in
+
+
+# --- names in the filter -----------------------------------------------------------------------
+
+_KNOWN_SHOWN = 10  # names listed when none is close to the unknown one
+
+
+async def check_names(
+    conn: aiosqlite.Connection, f: ReportFilter, flows: Mapping[str, Flow]
+) -> None:
+    """Refuse a flow, unit or service in `f` that no flow file and no stored survey or event
+    has (ReportFilterError naming the closest known name). A known name with nothing in the
+    period or the other filters is no error: its report is empty."""
+    for what, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
+        if value is None or (what == "flow" and value in flows):
+            continue
+        column = _COLUMNS[what]
+        if not await _stored(conn, column, value):
+            known = await _stored_names(conn, column) | (set(flows) if what == "flow" else set())
+            raise ReportFilterError(f"unknown {what} {value!r}{_hint(what, value, known)}")
+
+
+def _hint(what: str, value: str, known: set[str]) -> str:
+    suggestion = did_you_mean(value, known)
+    if suggestion or not known:
+        return suggestion or f" (no survey or event has a {what} yet)"
+    names = sorted(known)
+    more = ", ..." if len(names) > _KNOWN_SHOWN else ""
+    return f" (known: {', '.join(names[:_KNOWN_SHOWN])}{more})"
+
+
+async def _stored(conn: aiosqlite.Connection, column: str, value: str) -> bool:
+    sql = f"""SELECT EXISTS (SELECT 1 FROM conversations WHERE {column} = :v)
+        OR EXISTS (SELECT 1 FROM events WHERE {column} = :v)"""
+    [row] = await fetch_rows(conn, sql, {"v": value})
+    return bool(row[0])
+
+
+async def _stored_names(conn: aiosqlite.Connection, column: str) -> set[str]:
+    sql = f"""SELECT {column} FROM conversations WHERE {column} IS NOT NULL
+        UNION SELECT {column} FROM events WHERE {column} IS NOT NULL"""
+    return {str(row[0]) for row in await fetch_rows(conn, sql, {})}
 
 
 # --- groups and cells ----------------------------------------------------------------------------
@@ -928,10 +987,12 @@ async def full_report(
 ) -> dict[str, object]:
     """The chosen sections as plain JSON-ready data: {filter, min_group, sections: {name: [...]}}.
 
-    Each group is {key, n, suppressed, <figures>}."""
+    Each group is {key, n, suppressed, <figures>}. A flow, unit or service in `f` that nothing
+    has is refused (`check_names`)."""
     unknown = [name for name in sections if name not in SECTIONS]
     if unknown:
         raise ReportFilterError(f"unknown section {unknown[0]!r}: one of {', '.join(SECTIONS)}")
+    await check_names(conn, f, flows)
     done: dict[str, list[dict[str, object]]] = {}
     for name in sections:
         groups = await _section(

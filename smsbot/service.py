@@ -59,6 +59,7 @@ class StartRequest:
     journey_step: str | None = None
     event_id: int | None = None
     due_at: datetime | None = None  # when the first SMS may go out; None = now
+    trial: bool = False  # trying a flow (chat, the simulator, a trial event): not in results
 
     def fields(self) -> dict[str, str]:
         """The values texts and conditions may use: unit, service, channel, attributes."""
@@ -137,6 +138,7 @@ class Surveys:
             journey_id=request.journey_id,
             journey_step=request.journey_step,
             event_id=request.event_id,
+            trial=request.trial,
         )
         await repo.save_flow_version(conn, request.flow, now)
         await repo.insert_conversation(conn, conversation, outcome.state, now)

@@ -21,7 +21,6 @@ rule ("hälsade inte") where the negation is the point.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import unicodedata
@@ -36,6 +35,7 @@ import snowballstemmer
 import yaml
 
 from smsbot.storage.db import ts
+from smsbot.suggest import did_you_mean as _hint
 
 __all__ = [
     "LANGUAGES",
@@ -232,11 +232,6 @@ class Taxonomy:
             words = [_Word(w, _stem(lang, w)) for w in raw]
             found.update(tid for tid, rule in self._compiled[lang] if rule.matches(words))
         return [t.id for t in self.tags if t.id in found]
-
-
-def _hint(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class TaxonomyError(ValueError):

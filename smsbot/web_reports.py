@@ -2,6 +2,7 @@
 
     GET /v1/reports/funnel?unit=Akuten&since=2026-11-01&group_by=channel
     GET /v1/reports/all?flow=health-visit&attr=age_group%3D65%2B&group_by=unit
+    GET /v1/reports/funnel?include_trials=true     (trials are left out unless asked for)
 
 section: funnel | questions | timing | drivers | cost | all. The answer is the report as
 `smsbot.reports.full_report` gives it; groups smaller than the configured minimum are
@@ -30,6 +31,7 @@ from smsbot.reports import (
     ReportFilterError,
     full_report,
     parse_attribute,
+    parse_flag,
     parse_moment,
 )
 
@@ -57,6 +59,7 @@ _SINGLE = (
     "satisfaction",
     "resolved",
     "attribute",
+    "include_trials",
 )
 _KNOWN = (*_SINGLE, "attr")
 
@@ -107,7 +110,7 @@ def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[s
         if len(values) > 1:
             raise ReportFilterError(f"{name}: given more than once")
         single[name] = (values[0].strip() or None) if values else None
-    since, until = single["since"], single["until"]
+    since, until, trials = single["since"], single["until"], single["include_trials"]
     f = ReportFilter(
         flow=single["flow"],
         since=parse_moment(since, tz) if since else None,
@@ -117,6 +120,7 @@ def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[s
         channel=single["channel"],
         attributes=dict(parse_attribute(a) for a in query.getall("attr", [])),
         group_by=single["group_by"],
+        include_trials=parse_flag("include_trials", trials) if trials else False,
     )
     options = {
         "satisfaction": single["satisfaction"],
@@ -169,6 +173,13 @@ OPERATIONS = (
             _param("satisfaction", "drivers: the satisfaction question's id"),
             _param("resolved", "drivers: the yes/no question's id"),
             _param("attribute", "drivers: the numeric event attribute (default wait_seconds)"),
+            Param(
+                "include_trials",
+                "query",
+                "count trials too (smsbot chat, the phone simulator, events posted with"
+                ' "trial": true); they are left out unless this is true',
+                {"type": "boolean", "default": False},
+            ),
         ),
         answers={
             200: Answer("the report", ref("Report"), examples=("report_funnel",)),

@@ -4,8 +4,9 @@
 units (plus a tiny one with exactly 4 surveys), three languages, three flows, skipped events by
 reason, drop-offs, opt-outs, expiries, undeliverable openings, bad replies and retries, comments,
 `wait_seconds` (as JSON numbers, as digit strings, missing or junk) and `age_group` attributes,
-message prices and segments. `write()` inserts them with plain SQL. Tests compute the expected
-figures from the records in plain Python.
+message prices and segments. `generate(trial=True)` makes the same kind of data as trials, with
+ids and numbers of their own, to write beside real data. `write()` inserts them with plain SQL.
+Tests compute the expected figures from the records in plain Python.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ CHANNELS = ("phone", "visit", "chat")
 AGE_GROUPS = ("18-34", "35-64", "65+")
 SKIP_REASONS = ("fatigue", "opted_out", "busy", "too_old", "invalid")
 PHONE_PREFIX = "+4670555"
+TRIAL_PHONE_PREFIX = "+4670666"
+TRIAL_EVENT_IDS = 1_000_000  # added to a trial dataset's event ids
 
 
 def _flow(data: dict[str, Any]) -> Flow:
@@ -144,6 +147,7 @@ class Conversation:
     ended_at: datetime | None = None
     messages: list[Message] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
+    trial: bool = False
 
     def understood(self, question_id: str) -> Answer | None:
         found = [a for a in self.answers if a.question_id == question_id and a.problem is None]
@@ -163,6 +167,7 @@ class Event:
     decision: str
     reason: str
     conversation_id: str | None = None
+    trial: bool = False
 
 
 @dataclass
@@ -196,11 +201,12 @@ def _wait(attributes: dict[str, object]) -> float | None:
 
 
 class _Builder:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, trial: bool = False) -> None:
         self.rng = random.Random(seed)
         self.flows = flows()
         self.conversations: list[Conversation] = []
         self.events: list[Event] = []
+        self.trial = trial
 
     def out(self, conv: Conversation, purpose: str, at: datetime, qid: str | None = None) -> None:
         rng = self.rng
@@ -221,7 +227,7 @@ class _Builder:
         elif roll < 0.18:
             decision, reason = "scheduled", "quiet_hours"
         return Event(
-            id=i + 1,
+            id=i + 1 + (TRIAL_EVENT_IDS if self.trial else 0),
             flow_id=rng.choice(sorted(self.flows)),
             unit=unit,
             service=SERVICES[unit],
@@ -231,12 +237,13 @@ class _Builder:
             received_at=received,
             decision=decision,
             reason=reason,
+            trial=self.trial,
         )
 
     def conversation(self, event: Event) -> Conversation:
         created = event.received_at + timedelta(seconds=self.rng.randint(0, 600))
         conv = Conversation(
-            id=f"conv-{len(self.conversations):05d}",
+            id=f"{'trial' if self.trial else 'conv'}-{len(self.conversations):05d}",
             flow_id=event.flow_id,
             unit=event.unit,
             service=event.service,
@@ -244,6 +251,7 @@ class _Builder:
             language=event.language,
             attributes=event.attributes,
             created_at=created,
+            trial=self.trial,
         )
         event.conversation_id = conv.id
         self.conversations.append(conv)
@@ -348,9 +356,10 @@ def _needs_why(values: dict[str, int | str]) -> bool:
     return (isinstance(csat, int) and csat <= 2) or values.get("solved") == "no"
 
 
-def generate(seed: int = 20261123, surveys: int = 3000) -> Dataset:
-    """About `surveys` events over four units in DAYS days, plus TINY_UNIT with 4 surveys."""
-    builder = _Builder(seed)
+def generate(seed: int = 20261123, surveys: int = 3000, *, trial: bool = False) -> Dataset:
+    """About `surveys` events over four units in DAYS days, plus TINY_UNIT with 4 surveys;
+    with `trial`, every event and conversation is a trial (ids and numbers of their own)."""
+    builder = _Builder(seed, trial)
     rng = builder.rng
     i = 0
     while sum(1 for e in builder.events if e.decision == "started") < surveys:
@@ -379,7 +388,8 @@ async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     """Insert everything with plain SQL, in one transaction."""
     await conn.execute("BEGIN")
     await conn.executemany(
-        "INSERT INTO flow_versions (flow_id, version, definition, first_seen) VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO flow_versions (flow_id, version, definition, first_seen)"
+        " VALUES (?, ?, ?, ?)",
         [(f.id, f.version, json.dumps(dict(f.source)), ts(START)) for f in data.flows.values()],
     )
     event_ids = {e.conversation_id: e.id for e in data.events if e.conversation_id}
@@ -393,7 +403,7 @@ async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     await conn.executemany(_INSERT_EVENT, [_event_row(e) for e in data.events])
     messages, answers = [], []
     for i, conv in enumerate(data.conversations):
-        phone = f"{PHONE_PREFIX}{i:05d}"
+        phone = _phone(i, conv)
         messages += [_message_row(conv.id, phone, m) for m in conv.messages]
         version = data.flows[conv.flow_id].version
         answers += [_answer_row(conv, version, a) for a in conv.answers]
@@ -406,13 +416,22 @@ async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
 _INSERT_CONVERSATION = (
     "INSERT INTO conversations (id, flow_id, flow_version, phone, respondent, sender, language,"
     " status, step, state, event_id, unit, service, channel, attributes, created_at, updated_at,"
-    " first_reply_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " first_reply_at, ended_at, trial)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = (
     "INSERT INTO events (id, source, source_id, type, occurred_at, received_at, phone, respondent,"
     " unit, service, channel, language, attributes, flow_id, decision, reason, conversation_id,"
-    " answer) VALUES (?, 'test', ?, 'visit.done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')"
+    " answer, trial)"
+    " VALUES (?, 'test', ?, 'visit.done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)"
 )
+
+
+def _phone(i: int, c: Conversation) -> str:
+    """A number of its own for a trial dataset's conversation (whether marked trial or not)."""
+    return f"{TRIAL_PHONE_PREFIX if c.id.startswith('trial') else PHONE_PREFIX}{i:05d}"
+
+
 _INSERT_MESSAGE = (
     "INSERT INTO messages (conversation_id, direction, phone, body, purpose, question_id,"
     " segments, status, price, currency, created_at, updated_at)"
@@ -432,8 +451,8 @@ def _conversation_row(
         c.id,
         c.flow_id,
         data.flows[c.flow_id].version,
-        f"{PHONE_PREFIX}{i:05d}",
-        f"resp-{i}",
+        _phone(i, c),
+        f"resp-{'t' if c.id.startswith('trial') else ''}{i}",
         "+46700000000",
         c.language,
         c.status,
@@ -446,6 +465,7 @@ def _conversation_row(
         ts(c.ended_at or c.created_at),
         ts(c.first_reply_at) if c.first_reply_at else None,
         ts(c.ended_at) if c.ended_at else None,
+        int(c.trial),
     )
 
 
@@ -466,6 +486,7 @@ def _event_row(e: Event) -> tuple[object, ...]:
         e.decision,
         e.reason,
         e.conversation_id,
+        int(e.trial),
     )
 
 

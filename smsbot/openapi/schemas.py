@@ -96,6 +96,13 @@ _EVENTS: dict[str, Schema] = {
                 "free values for reports, e.g. wait_seconds, age_group",
             ),
             "journey": ref("Journey"),
+            "trial": {
+                "type": "boolean",
+                "default": False,
+                "description": "someone trying a flow: starts at once (no delay, quiet hours or"
+                " maximum age; opt-out and busy still hold) and is left out of reports and"
+                " exports",
+            },
         },
     ),
     "Journey": _closed(
@@ -111,8 +118,8 @@ _EVENTS: dict[str, Schema] = {
             "decision": ref("DecisionOutcome"),
             "reason": {
                 **_TEXT,
-                "description": "why: now, quiet_hours, delay; or for skipped: opted_out, busy,"
-                " fatigue, too_old",
+                "description": "why: now, trial, quiet_hours, delay; or for skipped: opted_out,"
+                " busy, fatigue, too_old",
             },
             "conversation_id": _TEXT,
             "due_at": {**_TIME, "description": "scheduled: when the survey goes out"},
@@ -120,6 +127,7 @@ _EVENTS: dict[str, Schema] = {
                 "type": "boolean",
                 "description": "true: this event id was posted before; nothing new happened",
             },
+            "trial": {"type": "boolean", "description": "present (true) for a trial event"},
         },
     ),
     "DecisionOutcome": {
@@ -273,7 +281,17 @@ _REPORTS: dict[str, Schema] = {
     ),
     "ReportFilter": _closed(
         "The filter as applied (times in UTC).",
-        ["flow", "since", "until", "unit", "service", "channel", "attributes", "group_by"],
+        [
+            "flow",
+            "since",
+            "until",
+            "unit",
+            "service",
+            "channel",
+            "attributes",
+            "group_by",
+            "include_trials",
+        ],
         {
             "flow": _MAYBE_TEXT,
             "since": _MAYBE_TEXT,
@@ -283,6 +301,10 @@ _REPORTS: dict[str, Schema] = {
             "channel": _MAYBE_TEXT,
             "attributes": _map(_TEXT, "event attributes matched exactly"),
             "group_by": _MAYBE_TEXT,
+            "include_trials": {
+                "type": "boolean",
+                "description": "true: trials are counted too (they are left out by default)",
+            },
         },
     ),
     "ReportSections": _closed(

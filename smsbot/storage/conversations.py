@@ -56,6 +56,7 @@ class NewConversation:
     journey_id: str | None = None
     journey_step: str | None = None
     event_id: int | None = None
+    trial: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,8 @@ async def insert_conversation(
     await conn.execute(
         "INSERT INTO conversations (id, flow_id, flow_version, phone, respondent, sender,"
         " language, status, step, state, event_id, unit, service, channel, attributes,"
-        " journey_id, journey_step, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " journey_id, journey_step, created_at, updated_at, trial)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             new.id,
             state.flow_id,
@@ -115,6 +116,7 @@ async def insert_conversation(
             new.journey_step,
             ts(now),
             ts(now),
+            int(new.trial),
         ),
     )
 

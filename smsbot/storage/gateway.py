@@ -54,8 +54,8 @@ async def insert_event(
     cur = await conn.execute(
         "INSERT INTO events (source, source_id, type, occurred_at, received_at, phone, respondent,"
         " unit, service, channel, language, attributes, journey_id, journey_step, flow_id,"
-        " decision, reason, conversation_id, due_at, answer)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " decision, reason, conversation_id, due_at, answer, trial)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             event.source,
             event.source_id,
@@ -76,6 +76,7 @@ async def insert_event(
             conversation_id,
             ts(due_at) if due_at else None,
             json.dumps(answer, ensure_ascii=False),
+            int(event.trial),
         ),
     )
     assert cur.lastrowid is not None
@@ -115,6 +116,7 @@ def _event(row: aiosqlite.Row) -> ServiceEvent:
         attributes=json.loads(row["attributes"]),
         journey_id=row["journey_id"],
         journey_step=row["journey_step"],
+        trial=bool(row["trial"]),
     )
 
 
@@ -135,7 +137,8 @@ async def settle_event(
 
 
 async def last_surveyed_at(conn: aiosqlite.Connection, respondent: str) -> datetime | None:
-    sql = "SELECT MAX(created_at) FROM conversations WHERE respondent = ?"
+    """When the person's last real survey started (trials do not count towards fatigue)."""
+    sql = "SELECT MAX(created_at) FROM conversations WHERE respondent = ? AND trial = 0"
     async with conn.execute(sql, (respondent,)) as cur:
         row = await cur.fetchone()
     return from_ts(row[0]) if row and row[0] else None

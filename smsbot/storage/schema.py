@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS"]
+__all__ = ["MIGRATIONS", "TRIALS"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -225,4 +225,26 @@ CREATE INDEX inbound_parts_open ON inbound_parts (phone, sender, concat_ref, tot
 CREATE INDEX inbound_parts_received ON inbound_parts (received_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _RECEIPT_REASONS, _PARTS_BY_PROVIDER_ID)
+# Trials: conversations and events that try a flow (`smsbot chat`, the web phone simulator, an
+# event posted with "trial": true) are marked, and reports, the dashboard and exports leave them
+# out unless asked. Before this, nothing marked them; what is stored is recognised thus:
+#  - an event on a number from the range set aside for fiction (+46 70-174 06 05 to 99, which
+#    no person has; chat, the simulator and the README's quick start use it) is a trial;
+#  - a conversation that no real event started is a trial: chat and the simulator start theirs
+#    without one, while every survey an event started is named by that event's conversation_id
+#    (kept by purge, which only blanks numbers);
+#  - a conversation on a number from that range is a trial too.
+# A number that retention has already purged cannot be recognised; what it belongs to keeps
+# what the rules above say without it.
+TRIALS = """
+ALTER TABLE conversations ADD COLUMN trial INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN trial INTEGER NOT NULL DEFAULT 0;
+UPDATE events SET trial = 1
+    WHERE length(phone) = 12 AND phone BETWEEN '+46701740605' AND '+46701740699';
+UPDATE conversations SET trial = 1
+    WHERE id NOT IN (SELECT conversation_id FROM events
+            WHERE conversation_id IS NOT NULL AND trial = 0)
+        OR (length(phone) = 12 AND phone BETWEEN '+46701740605' AND '+46701740699');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _RECEIPT_REASONS, _PARTS_BY_PROVIDER_ID, TRIALS)

@@ -24,8 +24,9 @@ __all__ = ["routes"]
 def routes(gateway: Gateway) -> list[web.RouteDef]:
     async def page(request: web.Request) -> web.Response:
         flows = {flow.id: flow for flow in gateway.catalog.flows()}
-        filters, problems = data.parse_filters(request.query, list(flows))
         conn = gateway.parts.db.conn
+        options = await data.filter_options(conn)
+        filters, problems = data.parse_filters(request.query, list(flows), options)
         dashboard = await data.build(
             conn,
             flows,
@@ -38,7 +39,7 @@ def routes(gateway: Gateway) -> list[web.RouteDef]:
             "dashboard.html",
             d=dashboard,
             flows=list(flows.values()),
-            options=await data.filter_options(conn),
+            options=options,
             problems=problems,
             strength_points=data.STRENGTH_POINTS,
         )

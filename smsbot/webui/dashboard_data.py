@@ -1,7 +1,8 @@
 """What the dashboard shows: the reports (`smsbot.reports`) as charts and tables, plus the one
 thing the reports lack, figures per day, week or month.
 
-    filters      flow, from, to (local dates, both inclusive), unit, service -> ReportFilter
+    filters      flow, from, to (local dates, both inclusive), unit, service, and trials
+                 (left out unless asked for) -> ReportFilter
     over_time    per time bucket: surveys sent, answered, completed, and per flow the mean of
                  its satisfaction question (one SQL query per figure, grouped by UTC hour in
                  SQLite; Python only adds the hours up into local days, weeks or months)
@@ -42,6 +43,7 @@ from smsbot.reports import (
     scope_of,
     timing,
 )
+from smsbot.suggest import did_you_mean
 from smsbot.webui import charts
 from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
@@ -86,6 +88,7 @@ class Filters:
     until: date | None = None  # "to": the last day, inclusive
     unit: str | None = None
     service: str | None = None
+    trials: bool = False  # include trials (chat, the simulator, trial events)
 
     @property
     def active(self) -> bool:
@@ -100,6 +103,7 @@ class Filters:
             unit=self.unit,
             service=self.service,
             group_by=group_by,
+            include_trials=self.trials,
         )
 
     def query(self) -> dict[str, str]:
@@ -110,6 +114,7 @@ class Filters:
             "to": self.until.isoformat() if self.until else None,
             "unit": self.unit,
             "service": self.service,
+            "trials": "1" if self.trials else None,
         }
         return {name: value for name, value in values.items() if value is not None}
 
@@ -118,19 +123,33 @@ def _local_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def parse_filters(query: Mapping[str, str], flow_ids: Sequence[str]) -> tuple[Filters, list[str]]:
-    """Filters from a GET form; what cannot be used is left out and said in `problems`."""
+def parse_filters(
+    query: Mapping[str, str], flow_ids: Sequence[str], options: Options | None = None
+) -> tuple[Filters, list[str]]:
+    """Filters from a GET form; what cannot be used is left out and said in `problems`. A flow
+    must be one of `flow_ids`; with `options`, a unit or service must be one of them."""
     problems: list[str] = []
     text = {name: (query.get(name) or "").strip()[:_LONGEST] or None for name in FILTER_NAMES}
-    flow = text["flow"]
-    if flow is not None and flow not in flow_ids:
-        problems.append(f"There is no flow {flow!r}; showing every flow.")
-        flow = None
+    flow = _known("flow", text["flow"], flow_ids, problems)
+    unit, service = text["unit"], text["service"]
+    if options is not None:
+        unit = _known("unit", unit, options.units, problems)
+        service = _known("service", service, options.services, problems)
     since, until = _date(text["from"], "From", problems), _date(text["to"], "To", problems)
+    trials = bool(query.get("trials"))  # the checkbox: present when ticked
     if since is not None and until is not None and since > until:
         problems.append("From is after To; showing from that day on.")
         until = None
-    return Filters(flow, since, until, text["unit"], text["service"]), problems
+    return Filters(flow, since, until, unit, service, trials), problems
+
+
+def _known(what: str, name: str | None, known: Sequence[str], problems: list[str]) -> str | None:
+    if name is None or name in known:
+        return name
+    problems.append(
+        f"There is no {what} {name!r}{did_you_mean(name, known)}; showing every {what}."
+    )
+    return None
 
 
 def _date(text: str | None, name: str, problems: list[str]) -> date | None:

@@ -105,6 +105,7 @@ class _Simulator:
                 service=form.service,
                 channel="simulator",
                 attributes=form.attributes,
+                trial=True,
             )
             started = await self.gateway.parts.surveys.start(request)
             if started.conversation_id is not None:
