@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from smsbot.catalog import FlowCatalog
-from smsbot.config import Config, parse_duration
+from smsbot.config import Config, StartupError, env_name, parse_duration
 from smsbot.engine.model import LANGUAGES
 from smsbot.flowfiles import Finding, load_flow_dir
 from smsbot.logs import get_logger
@@ -38,6 +38,15 @@ def load_catalog(flows_dir: Path) -> tuple[FlowCatalog, list[Finding]]:
     return FlowCatalog(flows.values()), findings
 
 
+def _flows_dir(config: Config) -> Path:
+    folder = Path(config.flows.dir)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        shown = folder.absolute()
+        raise StartupError(f"the flows folder {shown} {what} (set {env_name('flows', 'dir')})")
+    return folder
+
+
 def service_texts(config: Config) -> ServiceTexts:
     texts = config.texts
 
@@ -64,7 +73,7 @@ async def open_parts(
     """Open the database, load the flows and build the survey service."""
     findings: list[Finding] = []
     if catalog is None:
-        catalog, findings = load_catalog(Path(config.flows.dir))
+        catalog, findings = load_catalog(_flows_dir(config))
     db = await open_database(config.database.path)
     key, created = await load_or_create_key(db.conn, config.privacy.pseudonym_key)
     if created:

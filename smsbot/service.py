@@ -154,20 +154,34 @@ class Surveys:
     ) -> ReceiveResult:
         """Take one inbound SMS (already reassembled); a repeated provider_ref does nothing."""
         async with self.db.transaction() as conn:
-            now = self.clock.now()
-            conversation = await repo.find_active(conn, phone, sender)
-            conversation_id = conversation.id if conversation else None
-            message_id = await repo.insert_inbound(
-                conn,
-                phone=phone,
-                body=text,
-                provider_ref=provider_ref,
-                conversation_id=conversation_id,
-                now=now,
+            return await self.receive_in(
+                conn, phone, text, sender=sender, provider_ref=provider_ref
             )
-            if message_id is None:
-                return ReceiveResult("duplicate", conversation_id)
-            return await self._dispatch(conn, phone, text, conversation, message_id, now)
+
+    async def receive_in(
+        self,
+        conn: aiosqlite.Connection,
+        phone: str,
+        text: str,
+        *,
+        sender: str = "",
+        provider_ref: str | None = None,
+    ) -> ReceiveResult:
+        """`receive` inside the caller's transaction (`smsbot chat` delivers in the same one)."""
+        now = self.clock.now()
+        conversation = await repo.find_active(conn, phone, sender)
+        conversation_id = conversation.id if conversation else None
+        message_id = await repo.insert_inbound(
+            conn,
+            phone=phone,
+            body=text,
+            provider_ref=provider_ref,
+            conversation_id=conversation_id,
+            now=now,
+        )
+        if message_id is None:
+            return ReceiveResult("duplicate", conversation_id)
+        return await self._dispatch(conn, phone, text, conversation, message_id, now)
 
     async def _dispatch(
         self,
