@@ -16,7 +16,7 @@ from smsbot.privacy import Pseudonymizer, load_or_create_key
 from smsbot.service import Keywords, ServiceTexts, Surveys
 from smsbot.storage.db import Database, open_database
 
-__all__ = ["Parts", "load_catalog", "open_parts", "service_texts"]
+__all__ = ["Parts", "load_catalog", "log_findings", "open_parts", "service_texts"]
 
 log = get_logger("smsbot.app")
 
@@ -36,6 +36,25 @@ class Parts:
 def load_catalog(flows_dir: Path) -> tuple[FlowCatalog, list[Finding]]:
     flows, findings = load_flow_dir(flows_dir)
     return FlowCatalog(flows.values()), findings
+
+
+def log_findings(findings: list[Finding]) -> None:
+    """A warning about a loaded flow is `flow_warning`; a file left out (any error leaves it
+    out) is one `flow_not_loaded` at error level, with every problem of the file."""
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    for file, found in by_file.items():
+        if any(f.severity == "error" for f in found):
+            log.error(
+                "flow_not_loaded",
+                file=file,
+                problems=[str(f) for f in found],
+                hint=f"fix it (smsbot flows check {file}) and restart",
+            )
+            continue
+        for f in found:
+            log.warning("flow_warning", file=file, line=f.line, problem=f.message)
 
 
 def _flows_dir(config: Config) -> Path:
@@ -74,6 +93,7 @@ async def open_parts(
     findings: list[Finding] = []
     if catalog is None:
         catalog, findings = load_catalog(_flows_dir(config))
+        log_findings(findings)
     db = await open_database(config.database.path)
     key, created = await load_or_create_key(db.conn, config.privacy.pseudonym_key)
     if created:

@@ -67,8 +67,6 @@ async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gatewa
     except BaseException:
         await transport.close()
         raise
-    for finding in parts.findings:
-        log.error("flow_problem", finding=str(finding))
     gateway = Gateway(parts, transport, simulated=kind == "simulator", taxonomy=_taxonomy(config))
     holder.append(gateway)
     return gateway
