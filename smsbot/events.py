@@ -2,7 +2,7 @@
 
 Pure: no I/O. Every problem of an event is reported at once, each naming its field, so a
 service system gets one useful 400 answer instead of fixing its payload one error at a time:
-`{"errors": [{"field": "phone", "message": "not a mobile number: surveys go out by SMS"}]}`.
+`{"errors": [{"field": "phone", "message": "not a mobile number: read as +46 8 123 456 78, ..."}]}`.
 """
 
 from __future__ import annotations

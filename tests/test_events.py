@@ -97,9 +97,19 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[tuple[str, str]]]]
     (
         "phone landline",
         setting("phone", "08-123 456 78"),
-        [("phone", "not a mobile number: surveys go out by SMS")],
+        [
+            (
+                "phone",
+                "not a mobile number: read as +46 8 123 456 78, a Swedish landline (a number "
+                "without a country code is read as SE); a Finnish number needs +358",
+            )
+        ],
     ),
-    ("phone invalid", setting("phone", "070-1"), [("phone", "not a valid phone number")]),
+    (
+        "phone invalid",
+        setting("phone", "070-1"),
+        [("phone", "not a valid phone number: read as +46 0701, which is too short")],
+    ),
     ("phone number", setting("phone", 46701740642), [("phone", "expected a string")]),
     (
         "naive time",
