@@ -30,6 +30,7 @@ __all__ = [
     "Status",
     "expire",
     "opt_out",
+    "pending",
     "receive",
     "remind",
     "render",
@@ -108,7 +109,7 @@ class Send:
     """A message to send to the citizen."""
 
     text: str
-    purpose: str  # opening | question | info | retry | reminder | closing
+    purpose: str  # opening | question | info | retry | reminder | repeat | closing
     question_id: str | None = None
 
 
@@ -216,6 +217,15 @@ def remind(flow: Flow, state: State, now: datetime) -> Outcome:
     text = render(flow, state, question.text.by_lang, question)
     moved = replace(state, step=state.step + 1, expires_at=now + _wait(flow))
     return Outcome(moved, (Send(text, "reminder", question.id),))
+
+
+def pending(flow: Flow, state: State) -> Send | None:
+    """The question waiting for an answer, as it was asked (sent again after the help text);
+    None when no question waits. The state does not move: the answer still goes to it."""
+    if not state.active or state.current is None:
+        return None
+    question = flow.question(state.current)
+    return Send(render(flow, state, question.text.by_lang, question), "repeat", question.id)
 
 
 def opt_out(state: State) -> Outcome:
