@@ -151,6 +151,7 @@ def chat(
     if loaded is None:
         raise click.ClickException(f"{flow}: the flow has errors; fix them and try again")
     fields = dict(_field(item) for item in event_fields)
+    _check_fields(loaded, fields)
     try:
         number = parse_phone(phone, config.survey.default_region) if phone else fictional_phone()
     except PhoneError as error:
@@ -182,6 +183,25 @@ async def _chat(
         )
     finally:
         await parts.close()
+
+
+def _check_fields(flow: object, fields: dict[str, str]) -> None:
+    """Before any SMS: every event field the flow's texts use must be given (a trial must not
+    send "Hej från !"; the gateway refuses such an event too)."""
+    from smsbot.engine.model import Flow
+    from smsbot.engine.runtime import fields_used, missing_fields
+
+    assert isinstance(flow, Flow)
+    missing = missing_fields(
+        fields_used(flow), {"channel": "sms", **fields}
+    )  # chat's channel is "sms"
+    if missing:
+        names = ", ".join(f"{{{name}}}" for name in missing)
+        options = " ".join(f"--event-field {name}=VALUE" for name in missing)
+        them = "it" if len(missing) == 1 else "them"
+        raise click.ClickException(
+            f"the flow '{flow.id}' uses {names} in its texts: give {them} with {options}"
+        )
 
 
 def _field(item: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ import structlog
 from aiohttp import web
 
 from smsbot.domain import DeliveryReceipt, InboundPart, InboundSms
-from smsbot.events import EventError, parse_event, parse_events_body
+from smsbot.events import EventError, needs_by_type, parse_event, parse_events_body
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
 from smsbot.openapi import openapi_document
@@ -218,6 +218,7 @@ def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any
     except EventError as error:
         return [], [{"field": e.field, "message": e.message} for e in error.errors]
     known = gateway.known_event_types()
+    needs = needs_by_type(gateway.catalog.flows())
     events, errors = [], []
     for index, item in enumerate(items):
         try:
@@ -228,6 +229,7 @@ def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any
                     default_region=gateway.config.survey.default_region,
                     known_types=known,
                     now=gateway.clock.now(),
+                    needs=needs,
                 )
             )
         except EventError as error:

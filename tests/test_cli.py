@@ -65,13 +65,48 @@ def test_chat_holds_a_whole_conversation_and_stores_it(env: dict[str, str]) -> N
 
 def test_chat_end_of_input_expires_the_conversation(env: dict[str, str]) -> None:
     flow = str(ROOT / "flows" / "health-visit.yaml")
-    code, out, _ = run(env, "chat", flow, "--lang", "fi", stdin="4\n")
+    unit = "--event-field=unit=Kajaanin terveysasema"
+    code, out, _ = run(env, "chat", flow, "--lang", "fi", unit, stdin="4\n")
     assert code == 0
     assert "expired" in out
     with sqlite3.connect(env["SMSBOT_DATABASE__PATH"]) as db:
         assert db.execute("SELECT status, language FROM conversations").fetchall() == [
             ("expired", "fi")
         ]
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ([], "uses {unit} in its texts: give it with --event-field unit=VALUE"),
+        (
+            ["--event-field", "unit= "],
+            "uses {unit} in its texts: give it with --event-field unit=VALUE",
+        ),
+    ],
+    ids=["not given", "blank"],
+)
+def test_chat_names_a_field_the_flows_texts_use_before_any_sms(
+    env: dict[str, str], given: list[str], says: str
+) -> None:
+    flow = str(ROOT / "flows" / "contact-centre.yaml")
+    code, out, err = run(env, "chat", flow, *given, stdin="6\n")
+    assert code == 1
+    assert out == ""  # no SMS, no "Hej från !"
+    assert err.splitlines()[-1] == f"Error: the flow 'contact-centre' {says}"
+    assert not Path(env["SMSBOT_DATABASE__PATH"]).exists()
+
+
+def test_chat_names_every_missing_field(env: dict[str, str], tmp_path: Path) -> None:
+    flow = tmp_path / "fields.yaml"
+    text = (ROOT / "flows" / "contact-centre.yaml").read_text(encoding="utf-8")
+    flow.write_text(text.replace("Tack för din kontakt.", "Tack för din kontakt om {service}."))
+    code, _, err = run(env, "chat", str(flow), "--lang", "sv", stdin="")
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        "Error: the flow 'contact-centre' uses {unit}, {service} in its texts: give them with "
+        "--event-field unit=VALUE --event-field service=VALUE"
+    )
 
 
 def test_chat_refuses_a_flow_with_errors(env: dict[str, str], tmp_path: Path) -> None:
