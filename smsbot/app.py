@@ -9,7 +9,7 @@ from pathlib import Path
 from smsbot.catalog import FlowCatalog
 from smsbot.config import Config, StartupError, env_name, parse_duration
 from smsbot.engine.model import LANGUAGES
-from smsbot.flowfiles import Finding, load_flow_dir
+from smsbot.flowfiles import Finding, files_not_loaded, load_flow_dir
 from smsbot.logs import get_logger
 from smsbot.ports import Clock, SystemClock, random_id
 from smsbot.privacy import Pseudonymizer, load_or_create_key
@@ -41,20 +41,17 @@ def load_catalog(flows_dir: Path) -> tuple[FlowCatalog, list[Finding]]:
 def log_findings(findings: list[Finding]) -> None:
     """A warning about a loaded flow is `flow_warning`; a file left out (any error leaves it
     out) is one `flow_not_loaded` at error level, with every problem of the file."""
-    by_file: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_file.setdefault(finding.file, []).append(finding)
-    for file, found in by_file.items():
-        if any(f.severity == "error" for f in found):
-            log.error(
-                "flow_not_loaded",
-                file=file,
-                problems=[str(f) for f in found],
-                hint=f"fix it (smsbot flows check {file}) and restart",
-            )
-            continue
-        for f in found:
-            log.warning("flow_warning", file=file, line=f.line, problem=f.message)
+    left_out = files_not_loaded(findings)
+    for file, found in left_out.items():
+        log.error(
+            "flow_not_loaded",
+            file=file,
+            problems=[str(f) for f in found],
+            hint=f"fix it (smsbot flows check {file}) and restart",
+        )
+    for f in findings:
+        if f.file not in left_out:
+            log.warning("flow_warning", file=f.file, line=f.line, problem=f.message)
 
 
 def _flows_dir(config: Config) -> Path:

@@ -112,8 +112,32 @@ def _messages_webhook(summary: str) -> dict[str, Any]:
     }
 
 
+_INDEX = {
+    "type": "object",
+    "required": ["service", "version", "links"],
+    "properties": {
+        "service": {"type": "string"},
+        "version": {"type": "string"},
+        "links": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
 def _paths() -> dict[str, Any]:
     return {
+        "/": {
+            "get": {
+                "summary": "where things are: an index for API clients; a browser (Accept: "
+                "text/html) is sent to the web pages",
+                "responses": {
+                    "200": _json(_INDEX, "links to this document, health, metrics, flows"),
+                    "303": {
+                        "description": "to /ui/ (Accept names text/html)",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                },
+            }
+        },
         "/healthz": {"get": {"summary": "alive", "responses": {"200": _json(_STATUS, "alive")}}},
         "/readyz": {
             "get": {

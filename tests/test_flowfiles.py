@@ -271,7 +271,7 @@ async def test_loading_logs_warnings_and_names_each_file_not_loaded(tmp_path: Pa
     _, checked = load_flow_file(folder / "warnings.yaml")
     warnings = [(f.line, f.message) for f in checked]
     assert len(warnings) == 4 and {f.severity for f in checked} == {"warning"}
-    assert flow_lines == [not_loaded] + [  # files in name order
+    assert flow_lines == [not_loaded] + [  # the files left out first, then the warnings
         {"event": "flow_warning", "log_level": "warning", "file": warned, "line": n, "problem": m}
         for n, m in warnings
     ]
