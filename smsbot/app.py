@@ -7,16 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from smsbot.catalog import FlowCatalog
-from smsbot.config import Config, parse_duration
+from smsbot.config import Config, StartupError, env_name, parse_duration
 from smsbot.engine.model import LANGUAGES
-from smsbot.flowfiles import Finding, load_flow_dir
+from smsbot.flowfiles import Finding, files_not_loaded, load_flow_dir
 from smsbot.logs import get_logger
 from smsbot.ports import Clock, SystemClock, random_id
 from smsbot.privacy import Pseudonymizer, load_or_create_key
 from smsbot.service import Keywords, ServiceTexts, Surveys
 from smsbot.storage.db import Database, open_database
 
-__all__ = ["Parts", "load_catalog", "open_parts", "service_texts"]
+__all__ = ["Parts", "load_catalog", "log_findings", "open_parts", "service_texts"]
 
 log = get_logger("smsbot.app")
 
@@ -36,6 +36,31 @@ class Parts:
 def load_catalog(flows_dir: Path) -> tuple[FlowCatalog, list[Finding]]:
     flows, findings = load_flow_dir(flows_dir)
     return FlowCatalog(flows.values()), findings
+
+
+def log_findings(findings: list[Finding]) -> None:
+    """A warning about a loaded flow is `flow_warning`; a file left out (any error leaves it
+    out) is one `flow_not_loaded` at error level, with every problem of the file."""
+    left_out = files_not_loaded(findings)
+    for file, found in left_out.items():
+        log.error(
+            "flow_not_loaded",
+            file=file,
+            problems=[str(f) for f in found],
+            hint=f"fix it (smsbot flows check {file}) and restart",
+        )
+    for f in findings:
+        if f.file not in left_out:
+            log.warning("flow_warning", file=f.file, line=f.line, problem=f.message)
+
+
+def _flows_dir(config: Config) -> Path:
+    folder = Path(config.flows.dir)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        shown = folder.absolute()
+        raise StartupError(f"the flows folder {shown} {what} (set {env_name('flows', 'dir')})")
+    return folder
 
 
 def service_texts(config: Config) -> ServiceTexts:
@@ -64,7 +89,8 @@ async def open_parts(
     """Open the database, load the flows and build the survey service."""
     findings: list[Finding] = []
     if catalog is None:
-        catalog, findings = load_catalog(Path(config.flows.dir))
+        catalog, findings = load_catalog(_flows_dir(config))
+        log_findings(findings)
     db = await open_database(config.database.path)
     key, created = await load_or_create_key(db.conn, config.privacy.pseudonym_key)
     if created:

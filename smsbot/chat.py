@@ -6,6 +6,8 @@ import random
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+import aiosqlite
+
 from smsbot.app import Parts
 from smsbot.engine.model import Flow
 from smsbot.service import StartRequest
@@ -44,31 +46,34 @@ async def run_chat(
         attributes=fields,
         trial=True,
     )
-    started = await parts.surveys.start(request)
-    if started.conversation_id is None:
-        echo(f"smsbot: not started: {_why_not(started.reason, phone)}")
-        return 1
-    echo(f"conversation {started.conversation_id} with {phone} (flow {flow.id} {flow.version})")
-    await _deliver(parts, phone, echo)
+    async with parts.db.transaction() as conn:
+        started = await parts.surveys.start_in(conn, request)
+        if started.conversation_id is None:
+            echo(f"smsbot: not started: {_why_not(started.reason, phone)}")
+            return 1
+        echo(f"conversation {started.conversation_id} with {phone} (flow {flow.id} {flow.version})")
+        await _deliver(conn, parts, phone, echo)
     for line in lines:
         reply = line.rstrip("\r\n")
         if echo_replies:
             echo(f"you › {reply}")
-        result = await parts.surveys.receive(phone, reply)
-        await _deliver(parts, phone, echo)
+        async with parts.db.transaction() as conn:
+            result = await parts.surveys.receive_in(conn, phone, reply)
+            await _deliver(conn, parts, phone, echo)
         if result.outcome in ("completed", "opted_out"):
             echo(f"-- conversation {result.outcome.replace('_', ' ')}; stored in {parts.db.path}")
             return 0
     return await _expire(parts, started.conversation_id, echo)
 
 
-async def _deliver(parts: Parts, phone: str, echo: Echo) -> None:
-    """The terminal is the transport: print what is queued for the phone and mark it sent."""
-    async with parts.db.transaction() as conn:
-        for message in await queued_for_phone(conn, phone):
-            cost = f"{message.segments} SMS, {message.encoding}, {len(message.body)} chars"
-            echo(f"bot › {message.body}   [{cost}]")
-            await mark_sent(conn, message.id, None, parts.surveys.clock.now())
+async def _deliver(conn: aiosqlite.Connection, parts: Parts, phone: str, echo: Echo) -> None:
+    """The terminal is the transport: print what is queued for the phone and mark it sent, in
+    the transaction that queued it, so that a gateway running on the same database never sees
+    it queued (and never texts the number)."""
+    for message in await queued_for_phone(conn, phone):
+        cost = f"{message.segments} SMS, {message.encoding}, {len(message.body)} chars"
+        echo(f"bot › {message.body}   [{cost}]")
+        await mark_sent(conn, message.id, None, parts.surveys.clock.now())
 
 
 async def _expire(parts: Parts, conversation_id: str, echo: Echo) -> int:

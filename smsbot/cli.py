@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from smsbot.config import Config, ConfigError, load_config
+from smsbot.config import Config, ConfigError, StartupError, env_name, load_config
 from smsbot.flowfiles import check_files, load_flow_file
-from smsbot.logs import configure_logging
+from smsbot.logs import configure_logging, get_logger
+from smsbot.storage.db import DatabaseOpenError
 
 __all__ = ["main"]
+
+log = get_logger("smsbot.cli")
+_HELP_ASKED = "smsbot.help_asked"
 
 
 def _config(ctx: click.Context) -> Config:
@@ -22,13 +27,33 @@ def _config(ctx: click.Context) -> Config:
     return obj
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; a start-up problem of any command is its one-line error."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        ctx.meta[_HELP_ASKED] = any(arg in ctx.help_option_names for arg in args)
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StartupError as problem:
+            raise click.ClickException(str(problem)) from None
+        except DatabaseOpenError as problem:
+            setting = env_name("database", "path")
+            raise click.ClickException(f"{problem} (set {setting})") from None
+
+
+@click.group(cls=_Commands)
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Configuration file (default: ./config.toml, or $SMSBOT_CONFIG).",
+    help="Configuration file (default: $SMSBOT_CONFIG, else config.toml in the working "
+    "directory or the nearest of its parents).",
 )
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None) -> None:
@@ -39,6 +64,40 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
         raise click.ClickException(str(error)) from error
     configure_logging(config.logging.format, config.logging.level, stream=sys.stderr)
     ctx.obj = config
+    if not ctx.meta.get(_HELP_ASKED):
+        _say_what_is_used(config, ctx.invoked_subcommand or "")
+        _check_database_exists(config, ctx.invoked_subcommand or "")
+
+
+# Commands that read or change what a gateway stored: a missing database is a wrong path (run
+# elsewhere, or a wrong setting), never a reason to make a new, empty one.
+_NEED_STORED_DATA = ("report", "export", "feedback", "purge")
+
+
+def _check_database_exists(config: Config, command: str) -> None:
+    path = config.database.path
+    if command in _NEED_STORED_DATA and path != ":memory:" and not os.path.isfile(path):
+        raise click.ClickException(
+            f"there is no database at {os.path.abspath(path)}: run smsbot where the project's "
+            f"config.toml is, give --config, or set {env_name('database', 'path')}"
+        )
+
+
+def _say_what_is_used(config: Config, command: str) -> None:
+    """One line at the start of every command: the configuration and what it names that this
+    command uses (`serve` logs it as the event `gateway_starting`)."""
+    used = {
+        "flows": f"flows {os.path.abspath(config.flows.dir)}",
+        "simulate": f"gateway http://{config.server.host}:{config.server.port}",
+    }.get(command, f"database {os.path.abspath(config.database.path)}")
+    if config.path is not None:
+        source = f"config {config.path}"
+    else:
+        source = f"no config file (none in {Path.cwd()} or its parents: defaults)"
+    if command == "serve":
+        log.info("gateway_starting", config=str(config.path), using=used)
+    else:
+        click.echo(f"using {source}, {used}", err=True)
 
 
 @main.group()
@@ -92,6 +151,7 @@ def chat(
     if loaded is None:
         raise click.ClickException(f"{flow}: the flow has errors; fix them and try again")
     fields = dict(_field(item) for item in event_fields)
+    _check_fields(loaded, fields)
     try:
         number = parse_phone(phone, config.survey.default_region) if phone else fictional_phone()
     except PhoneError as error:
@@ -123,6 +183,25 @@ async def _chat(
         )
     finally:
         await parts.close()
+
+
+def _check_fields(flow: object, fields: dict[str, str]) -> None:
+    """Before any SMS: every event field the flow's texts use must be given (a trial must not
+    send "Hej från !"; the gateway refuses such an event too)."""
+    from smsbot.engine.model import Flow
+    from smsbot.engine.runtime import fields_used, missing_fields
+
+    assert isinstance(flow, Flow)
+    missing = missing_fields(
+        fields_used(flow), {"channel": "sms", **fields}
+    )  # chat's channel is "sms"
+    if missing:
+        names = ", ".join(f"{{{name}}}" for name in missing)
+        options = " ".join(f"--event-field {name}=VALUE" for name in missing)
+        them = "it" if len(missing) == 1 else "them"
+        raise click.ClickException(
+            f"the flow '{flow.id}' uses {names} in its texts: give {them} with {options}"
+        )
 
 
 def _field(item: str) -> tuple[str, str]:

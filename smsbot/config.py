@@ -51,11 +51,14 @@ __all__ = [
     "ServerConfig",
     "SignatureMethod",
     "SourceConfig",
+    "StartupError",
     "SurveyConfig",
     "TextsConfig",
     "TransportConfig",
     "TransportKind",
     "VonageConfig",
+    "env_name",
+    "find_config_file",
     "load_config",
     "parse_duration",
 ]
@@ -82,6 +85,16 @@ class ConfigError(ValueError):
     def __init__(self, *problems: str) -> None:
         self.problems: tuple[str, ...] = problems
         super().__init__("\n".join(problems))
+
+
+class StartupError(Exception):
+    """Something the process needs at start is wrong or missing: the message is one line that
+    names it and the setting to change, e.g. "port 8080 is in use (set SMSBOT_SERVER__PORT)"."""
+
+
+def env_name(*where: str) -> str:
+    """The environment variable of a setting: env_name("server", "port") = SMSBOT_SERVER__PORT."""
+    return _env_name(where)
 
 
 # --- durations and the small checks fields refer to -------------------------------------------
@@ -303,13 +316,16 @@ def _sections() -> dict[str, type[Any]]:
 # --- loading ------------------------------------------------------------------------------------
 
 
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, *, cwd: Path | None = None
+) -> Config:
     """Defaults, then the file, then the environment; raises ConfigError naming what is wrong.
 
-    `path` None: `$SMSBOT_CONFIG` if set, else `./config.toml` if it exists, else defaults only.
+    `path` None: `$SMSBOT_CONFIG` if set, else the `config.toml` of `cwd` (default: the working
+    directory) or of the nearest of its parents (`find_config_file`), else defaults only.
     """
     env = os.environ if environ is None else environ
-    file = _choose_file(path, env)
+    file = _choose_file(path, env, Path.cwd() if cwd is None else cwd)
     table = _read_file(file) if file is not None else {}
     reader = _Reader(file, env)
     config = reader.config(table)
@@ -318,13 +334,24 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     return config
 
 
-def _choose_file(path: Path | str | None, env: Mapping[str, str]) -> Path | None:
+def find_config_file(start: Path) -> Path | None:
+    """`config.toml` in `start` or in the nearest of its parents (as git finds its repository),
+    so that a command run anywhere inside the project uses the project's configuration."""
+    start = start.absolute()
+    for folder in (start, *start.parents):
+        candidate = folder / DEFAULT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _choose_file(path: Path | str | None, env: Mapping[str, str], cwd: Path) -> Path | None:
     if path is not None:
         path = Path(path)
     elif env.get(CONFIG_ENV):
         path = Path(env[CONFIG_ENV])
     if path is None:
-        return Path(DEFAULT_FILE) if Path(DEFAULT_FILE).is_file() else None
+        return find_config_file(cwd)
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     return path

@@ -4,9 +4,10 @@ A nightly export from a patient or case system; read as a stream, one row at a t
 file's size does not matter. Rows come out as raw event dicts for `events.parse_event`.
 
 A row that cannot be read (a broken JSON line, a CSV row with too many cells) does not stop
-the file: it comes out as `(line, {ERROR_KEY: "line 7: not valid JSON: ..."})`, to be reported
-with its line number; `row_error(row)` returns that message. Problems with the whole file
-(unknown suffix, duplicate CSV columns, text that is not UTF-8) raise `EventFileError`.
+the file: it comes out as `(7, {ERROR_KEY: "not valid JSON: ..."})`, to be reported with its
+line number (`file:7: not valid JSON: ...`); `row_error(row)` returns that message. Problems
+with the whole file (unknown suffix, duplicate CSV columns, text that is not UTF-8) raise
+`EventFileError`, whose message is `file:line: what is wrong` (or `file: ...` without a line).
 """
 
 from __future__ import annotations
@@ -68,20 +69,20 @@ def _jsonl_rows(binary: IO[bytes]) -> Iterator[Row]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            yield number, _error(number, "not UTF-8 text")
+            yield number, _error("not UTF-8 text")
             continue
         text = text.removeprefix(_BOM) if number == 1 else text
         if text.strip():
-            yield number, _json_row(number, text.rstrip())
+            yield number, _json_row(text.rstrip())
 
 
-def _json_row(number: int, text: str) -> dict[str, object]:
+def _json_row(text: str) -> dict[str, object]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        return _error(number, f"not valid JSON: {error.msg} (column {error.colno})")
+        return _error(f"not valid JSON: {error.msg} (column {error.colno})")
     if not isinstance(data, dict):
-        return _error(number, "expected a JSON object")
+        return _error("expected a JSON object")
     return data
 
 
@@ -103,7 +104,7 @@ def _csv_rows(path: Path, binary: IO[bytes]) -> Iterator[Row]:
         if cells is None:
             return
         if any(cell.strip() for cell in cells):
-            yield start, _csv_row(start, header, cells)
+            yield start, _csv_row(header, cells)
 
 
 def _text_lines(path: Path, binary: IO[bytes]) -> Iterator[str]:
@@ -112,7 +113,7 @@ def _text_lines(path: Path, binary: IO[bytes]) -> Iterator[str]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise EventFileError(f"{path}: line {number}: {_NOT_UTF8}") from None
+            raise EventFileError(f"{path}:{number}: {_NOT_UTF8}") from None
         yield text.removeprefix(_BOM) if number == 1 else text
 
 
@@ -125,24 +126,24 @@ def _check_header(path: Path, header: list[str]) -> None:
     named = [name for name in header if name]
     duplicates = sorted({name for name in named if named.count(name) > 1})
     if duplicates:
-        raise EventFileError(f"{path}: line 1: columns named twice: {', '.join(duplicates)}")
+        raise EventFileError(f"{path}:1: columns named twice: {', '.join(duplicates)}")
     for name in _NESTED:
         if name in named:
             message = f"a column named '{name}': use one column per key, '{name}.<key>'"
-            raise EventFileError(f"{path}: line 1: {message}")
+            raise EventFileError(f"{path}:1: {message}")
 
 
-def _csv_row(number: int, header: list[str], cells: list[str]) -> dict[str, object]:
+def _csv_row(header: list[str], cells: list[str]) -> dict[str, object]:
     extra = cells[len(header) :]
     if any(cell.strip() for cell in extra):
-        return _error(number, f"{len(cells)} cells but the header names {len(header)} columns")
+        return _error(f"{len(cells)} cells but the header names {len(header)} columns")
     row: dict[str, object] = {}
     for name, cell in zip(header, cells, strict=False):
         value = cell.strip()
         if not value:
             continue
         if not name:
-            return _error(number, f"a value ({value!r}) in a column without a name")
+            return _error(f"a value ({value!r}) in a column without a name")
         _put(row, name, value)
     return row
 
@@ -159,5 +160,6 @@ def _put(row: dict[str, object], name: str, value: str) -> None:
         row[name] = value
 
 
-def _error(number: int, message: str) -> dict[str, object]:
-    return {ERROR_KEY: f"line {number}: {message}"}
+def _error(message: str) -> dict[str, object]:
+    """A row that cannot be read; its line number goes beside it, as for any row."""
+    return {ERROR_KEY: message}

@@ -2,20 +2,21 @@
 
 Pure: no I/O. Every problem of an event is reported at once, each naming its field, so a
 service system gets one useful 400 answer instead of fixing its payload one error at a time:
-`{"errors": [{"field": "phone", "message": "not a mobile number: surveys go out by SMS"}]}`.
+`{"errors": [{"field": "phone", "message": "not a mobile number: read as +46 8 123 456 78, ..."}]}`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from smsbot.domain import ServiceEvent
-from smsbot.engine.model import LANGUAGES
+from smsbot.engine.model import LANGUAGES, Flow
+from smsbot.engine.runtime import fields_used, missing_fields
 from smsbot.phones import PhoneError, parse_phone
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "MAX_FUTURE",
     "EventError",
     "FieldError",
+    "FlowNeeds",
+    "needs_by_type",
     "parse_event",
     "parse_events_body",
 ]
@@ -99,6 +102,23 @@ def parse_events_body(data: object, *, max_events: int = MAX_EVENTS) -> list[obj
 # --- one event ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FlowNeeds:
+    """What the flow an event type starts needs of the event: the fields its texts use."""
+
+    flow_id: str
+    fields: tuple[str, ...]
+
+
+def needs_by_type(flows: Iterable[Flow]) -> dict[str, FlowNeeds]:
+    """For `parse_event`: each event type's flow and the fields its texts use."""
+    return {
+        trigger: FlowNeeds(flow.id, fields_used(flow))
+        for flow in flows
+        for trigger in flow.triggers
+    }
+
+
 def parse_event(
     data: object,
     *,
@@ -106,11 +126,14 @@ def parse_event(
     default_region: str,
     known_types: Collection[str],
     now: datetime | None = None,
+    needs: Mapping[str, FlowNeeds] | None = None,
 ) -> ServiceEvent:
     """Check one event; raises EventError listing every problem.
 
     `now` (aware) bounds `occurred_at` (at most MAX_FUTURE ahead); it defaults to the system
     clock. JSON null counts as absent. Strings are stripped of surrounding white space.
+    `needs` (see `needs_by_type`): an event without a field its flow's texts use ({channel},
+    an attribute) is refused, naming the field, rather than surveyed with a hole in a text.
     """
     if not isinstance(data, Mapping):
         raise EventError([FieldError("event", "expected an object")])
@@ -129,6 +152,8 @@ def parse_event(
     journey = read.optional("journey", _parse_journey)
     trial = read.optional("trial", _parse_trial)
     errors += _unknown_fields(data, FIELDS)
+    values = {"unit": unit, "service": service, "channel": channel, **(attributes or {})}
+    errors += _missing_fields((needs or {}).get(type_ or ""), values, errors)
     if errors or not (source_id and type_ and phone and occurred_at and unit and service):
         raise EventError(errors)
     return ServiceEvent(
@@ -177,6 +202,23 @@ class _Reader:
                 for sub, message in invalid.problems
             ]
             return None
+
+
+def _missing_fields(
+    needs: FlowNeeds | None, values: Mapping[str, object], errors: list[FieldError]
+) -> list[FieldError]:
+    """A field the flow's texts use that the event lacks; one already reported (a required
+    field, a broken attributes object) is not reported again."""
+    if needs is None:
+        return []
+    reported = {error.field.split(".")[0] for error in errors}
+    found = []
+    for name in missing_fields(needs.fields, values):
+        where = name if name in FIELDS else f"attributes.{name}"
+        if where.split(".")[0] not in reported:
+            message = f"required: flow '{needs.flow_id}' uses {{{name}}} in its texts"
+            found.append(FieldError(where, message))
+    return found
 
 
 def _unknown_fields(data: Mapping[object, object], known: Collection[str]) -> list[FieldError]:

@@ -22,6 +22,7 @@ __all__ = [
     "Finding",
     "check_files",
     "declared_and_findings",
+    "files_not_loaded",
     "flow_files",
     "load_flow_dir",
     "load_flow_file",
@@ -59,6 +60,17 @@ def flow_files(directory: Path) -> list[Path]:
     """The flow files of a folder: *.yaml and *.yml, except the tag rules."""
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     return [p for p in files if p.name not in NOT_FLOWS]
+
+
+def files_not_loaded(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    """The files a load left out, each with all its findings: any error leaves a file out
+    (`load_flow_dir`), warnings alone do not."""
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    return {
+        file: found for file, found in by_file.items() if any(f.severity == "error" for f in found)
+    }
 
 
 def load_flow_dir(directory: Path) -> tuple[dict[str, Flow], list[Finding]]:

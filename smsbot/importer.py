@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from smsbot.domain import ServiceEvent
 from smsbot.eventfile import read_event_rows, row_error
-from smsbot.events import EventError, parse_event
+from smsbot.events import EventError, FlowNeeds, needs_by_type, parse_event
 from smsbot.intake import Intake
 
 __all__ = ["ImportSummary", "import_events"]
@@ -42,12 +42,12 @@ async def import_events(
 ) -> ImportSummary:
     """Read, check and submit every row; bad rows are reported by line and do not stop the rest."""
     summary = ImportSummary()
-    known = {t for flow in intake.surveys.catalog.flows() for t in flow.triggers}
+    needs = needs_by_type(intake.surveys.catalog.flows())
     batch: list[ServiceEvent] = []
     for line, row in read_event_rows(path):
         summary.rows += 1
         on_row()
-        event = _check(path, line, row, source, default_region, known, intake, summary)
+        event = _check(path, line, row, source, default_region, needs, intake, summary)
         if event is not None:
             batch.append(event)
         if len(batch) >= BATCH:
@@ -64,21 +64,22 @@ def _check(
     row: dict[str, object],
     source: str,
     default_region: str,
-    known: Iterable[str],
+    needs: Mapping[str, FlowNeeds],
     intake: Intake,
     summary: ImportSummary,
 ) -> ServiceEvent | None:
     unreadable = row_error(row)
     if unreadable is not None:
-        summary.errors.append(f"{path}:{unreadable}")
+        summary.errors.append(f"{path}:{line}: {unreadable}")
         return None
     try:
         return parse_event(
             row,
             source=source,
             default_region=default_region,
-            known_types=set(known),
+            known_types=needs.keys(),
             now=intake.surveys.clock.now(),
+            needs=needs,
         )
     except EventError as error:
         problems = "; ".join(f"{e.field}: {e.message}" for e in error.errors)

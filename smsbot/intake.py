@@ -13,6 +13,7 @@ import aiosqlite
 
 from smsbot.domain import ServiceEvent
 from smsbot.engine.model import Flow
+from smsbot.engine.runtime import fields_used, missing_fields
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.policy import Decision, History, SendingRules, decide
@@ -130,6 +131,8 @@ class Intake:
         conversation_id = None
         if flow is None:
             decision = Decision("skip", "flow_removed", None)
+        elif _lacks_fields(flow, stored.event):  # the flow changed since: never a hole in a text
+            decision = Decision("skip", "missing_field", None)
         else:
             history = await self._history(conn, stored.event)
             decision = decide(stored.event, flow, self.rules, history, now)
@@ -169,6 +172,11 @@ class Intake:
             phone=event.phone,
             **_trial(event),
         )
+
+
+def _lacks_fields(flow: Flow, event: ServiceEvent) -> bool:
+    values = {"unit": event.unit, "service": event.service, "channel": event.channel}
+    return bool(missing_fields(fields_used(flow), {**values, **event.attributes}))
 
 
 def _answer(

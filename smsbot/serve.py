@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -15,6 +18,7 @@ from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
 from smsbot.pacing import WireGate
 from smsbot.ports import Clock
+from smsbot.startup import check_settings, hold_database, listen
 from smsbot.tagging import Taxonomy, TaxonomyError, load_taxonomy
 from smsbot.transport.base import VonageSettings
 from smsbot.transport.factory import build_transport
@@ -42,9 +46,8 @@ def vonage_settings(config: Config) -> VonageSettings:
 
 
 async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gateway:
-    parts = await open_parts(config, clock=clock)
-    for finding in parts.findings:
-        log.error("flow_problem", finding=str(finding))
+    """The gateway the configuration describes, not started. The transport is built first, so
+    that a transport that cannot be built leaves no database open behind it."""
     holder: list[Gateway] = []
 
     async def receipt_sink(receipt: DeliveryReceipt) -> None:
@@ -59,6 +62,11 @@ async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gatewa
         receipt_sink=receipt_sink,
         gate=WireGate(sending.rate_per_second, sending.window_margin_ms / 1000),
     )
+    try:
+        parts = await open_parts(config, clock=clock)
+    except BaseException:
+        await transport.close()
+        raise
     gateway = Gateway(parts, transport, simulated=kind == "simulator", taxonomy=_taxonomy(config))
     holder.append(gateway)
     return gateway
@@ -76,23 +84,43 @@ def _taxonomy(config: Config) -> Taxonomy | None:
         return None
 
 
-async def serve(config: Config) -> None:
-    gateway = await build_gateway(config)
-    runner = web.AppRunner(build_app(gateway), handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, config.server.host, config.server.port, shutdown_timeout=10)
-    await site.start()
-    await gateway.start()
-    _log_started(gateway)
+async def serve(config: Config, environ: Mapping[str, str] | None = None) -> None:
+    """Run the gateway until SIGTERM or SIGINT.
+
+    Start-up problems raise StartupError (or DatabaseOpenError), each one line, after closing
+    whatever had been opened. The order makes that cheap: the settings are checked, then the
+    port is taken, then the database's lock, and only then is the database opened. On the way
+    out, listening stops first, requests in flight and sends under way finish, then the
+    database is closed and its lock and the port let go.
+    """
+    check_settings(config, os.environ if environ is None else environ)
+    async with contextlib.AsyncExitStack() as opened:
+        sockets = listen(config.server.host, config.server.port)
+        for sock in sockets:
+            opened.callback(sock.close)
+        lock = hold_database(config, config.server.port)
+        if lock is not None:
+            opened.callback(lock.release)
+        gateway = await build_gateway(config)
+        opened.push_async_callback(gateway.stop)
+        runner = web.AppRunner(build_app(gateway), handle_signals=False, access_log=None)
+        await runner.setup()
+        opened.push_async_callback(runner.cleanup)  # stops listening, lets requests finish
+        for sock in sockets:
+            await web.SockSite(runner, sock, shutdown_timeout=10).start()
+        await gateway.start()
+        _log_started(gateway)
+        await _until_stopped()
+        log.info("gateway_stopping")
+    log.info("gateway_stopped")
+
+
+async def _until_stopped() -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
-    log.info("gateway_stopping")
-    await runner.cleanup()  # stops listening, lets requests in flight finish
-    await gateway.stop()
-    log.info("gateway_stopped")
 
 
 def _log_started(gateway: Gateway) -> None:

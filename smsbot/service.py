@@ -169,7 +169,7 @@ class Surveys:
         sender: str = "",
         provider_ref: str | None = None,
     ) -> ReceiveResult:
-        """`receive` inside the caller's transaction (a long SMS: with its last part)."""
+        """`receive` inside the caller's transaction (a long SMS with its last part; `smsbot chat`)."""
         now = self.clock.now()
         conversation = await repo.find_active(conn, phone, sender)
         conversation_id = conversation.id if conversation else None
@@ -197,7 +197,7 @@ class Surveys:
         if replies.match_keyword(text, self.keywords.stop):
             return await self._stop(conn, phone, conversation, now)
         if replies.match_keyword(text, self.keywords.help):
-            await self._reply(conn, phone, conversation, self.texts.help, "help", now)
+            await self._help(conn, phone, conversation, now)
             return ReceiveResult("help", conversation.id if conversation else None)
         if conversation is None:
             if self.answer_unknown:
@@ -248,6 +248,24 @@ class Surveys:
         await self._reply(conn, phone, conversation, self.texts.stopped, "stopped", now)
         return ReceiveResult("opted_out", conversation.id if conversation else None)
 
+    async def _help(
+        self,
+        conn: aiosqlite.Connection,
+        phone: str,
+        conversation: repo.Conversation | None,
+        now: datetime,
+    ) -> None:
+        """The help text, then the question waiting for an answer (if any), both in the
+        conversation's language; the conversation does not move."""
+        await self._reply(conn, phone, conversation, self.texts.help, "help", now)
+        if conversation is None:
+            return
+        state = conversation.state
+        flow = await self.catalog.resolve(conn, state.flow_id, state.flow_version)
+        question = runtime.pending(flow, state)
+        if question is not None:
+            await self._queue_reply(conn, phone, conversation, question, now)
+
     async def _reply(
         self,
         conn: aiosqlite.Connection,
@@ -259,11 +277,21 @@ class Surveys:
     ) -> None:
         language = conversation.state.language if conversation else self.default_language
         text = texts.get(language) or texts.get(self.default_language, "")
+        await self._queue_reply(conn, phone, conversation, Send(text, purpose), now)
+
+    async def _queue_reply(
+        self,
+        conn: aiosqlite.Connection,
+        phone: str,
+        conversation: repo.Conversation | None,
+        send: Send,
+        now: datetime,
+    ) -> None:
         await repo.queue_message(
             conn,
             conversation_id=conversation.id if conversation else None,
             phone=phone,
-            send=Send(text, purpose),
+            send=send,
             step=conversation.state.step if conversation else 0,
             priority=repo.PRIORITY_REPLY,
             due_at=now,

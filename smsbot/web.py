@@ -17,8 +17,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from smsbot import __version__
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
-from smsbot.events import EventError, parse_event, parse_events_body
+from smsbot.events import EventError, needs_by_type, parse_event, parse_events_body
 from smsbot.gateway import Gateway
 from smsbot.logs import get_logger
 from smsbot.openapi.document import openapi_document
@@ -71,6 +72,7 @@ def build_app(gateway: Gateway) -> web.Application:
 
 def _routes(app: web.Application) -> None:
     r = app.router
+    r.add_get("/", index)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)
     r.add_get("/metrics", metrics)
@@ -159,6 +161,26 @@ async def _admin_only(request: web.Request, handler: Handler) -> web.StreamRespo
 # --- health, metrics, docs -------------------------------------------------------------------
 
 
+INDEX_LINKS = {
+    "openapi": "/openapi.json",
+    "health": "/healthz",
+    "ready": "/readyz",
+    "metrics": "/metrics",
+    "flows": "/v1/flows",
+    "web_pages": "/ui/",
+}
+
+
+async def index(request: web.Request) -> web.Response:
+    """A browser is sent to the web pages (the sign-in on the way when needed); any other
+    client (curl, an API client) gets a small index of where things are."""
+    if "text/html" in request.headers.get("Accept", ""):
+        raise web.HTTPSeeOther("/ui/", headers={"Vary": "Accept"})
+    answer = _json({"service": "smsbot", "version": __version__, "links": INDEX_LINKS})
+    answer.headers["Vary"] = "Accept"
+    return answer
+
+
 async def healthz(request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
@@ -227,6 +249,7 @@ def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any
     except EventError as error:
         return [], [{"field": e.field, "message": e.message} for e in error.errors]
     known = gateway.known_event_types()
+    needs = needs_by_type(gateway.catalog.flows())
     events, errors = [], []
     for index, item in enumerate(items):
         try:
@@ -237,6 +260,7 @@ def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any
                     default_region=gateway.config.survey.default_region,
                     known_types=known,
                     now=gateway.clock.now(),
+                    needs=needs,
                 )
             )
         except EventError as error:

@@ -121,6 +121,27 @@ def test_the_config_file_is_found_in_the_working_directory(
     assert config.path == tmp_path / "config.toml"
 
 
+@pytest.mark.parametrize("below", ["", "a", "a/b/c"])
+def test_the_config_file_is_found_in_the_nearest_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, below: str
+) -> None:
+    write(tmp_path, '[database]\npath = "var/smsbot.db"\n[flows]\ndir = "flows"\n')
+    (tmp_path / below).mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path / below)
+    config = load_config(environ={})
+    assert config.path == tmp_path / "config.toml"
+    assert config.database.path == str(tmp_path / "var" / "smsbot.db")  # not ./var/smsbot.db
+    assert config.flows.dir == str(tmp_path / "flows")
+
+
+def test_a_nearer_config_file_wins(tmp_path: Path) -> None:
+    write(tmp_path, "[server]\nport = 9000\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "[server]\nport = 9001\n")
+    assert load_config(environ={}, cwd=tmp_path / "sub").server.port == 9001
+    assert load_config(environ={}, cwd=tmp_path).server.port == 9000
+
+
 def test_smsbot_config_names_the_file(tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
     other.write_text("[server]\nport = 9001\n", encoding="utf-8")

@@ -85,8 +85,8 @@ def test_csv_row_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "events.csv", text)
     assert rows(path) == [
         (2, {"id": "1", "unit": "a"}),
-        (3, {ERROR_KEY: "line 3: 4 cells but the header names 3 columns"}),
-        (4, {ERROR_KEY: "line 4: a value ('x') in a column without a name"}),
+        (3, {ERROR_KEY: "4 cells but the header names 3 columns"}),
+        (4, {ERROR_KEY: "a value ('x') in a column without a name"}),
         (5, {"id": "4", "unit": "d"}),
     ]
 
@@ -99,10 +99,10 @@ def test_empty_csv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("id,unit,id\n", "line 1: columns named twice: id"),
+        ("id,unit,id\n", "1: columns named twice: id"),
         (
             "id,attributes\n",
-            "line 1: a column named 'attributes': use one column per key, 'attributes.<key>'",
+            "1: a column named 'attributes': use one column per key, 'attributes.<key>'",
         ),
     ],
 )
@@ -110,14 +110,14 @@ def test_csv_bad_header(tmp_path: Path, header: str, message: str) -> None:
     path = write(tmp_path, "events.csv", header + "1,2\n")
     with pytest.raises(EventFileError) as caught:
         rows(path)
-    assert str(caught.value) == f"{path}: {message}"
+    assert str(caught.value) == f"{path}:{message}"  # file:line: message
 
 
 def test_csv_not_utf8(tmp_path: Path) -> None:
     path = write(tmp_path, "events.csv", "id;unit\n1;Vårdcentral\n", "cp1252")
     with pytest.raises(EventFileError) as caught:
         rows(path)
-    assert str(caught.value) == f"{path}: line 2: not UTF-8 text (in Excel, save as 'CSV UTF-8')"
+    assert str(caught.value) == f"{path}:2: not UTF-8 text (in Excel, save as 'CSV UTF-8')"
 
 
 def test_jsonl(tmp_path: Path) -> None:
@@ -130,17 +130,17 @@ def test_jsonl(tmp_path: Path) -> None:
     ]
     path = write(tmp_path, "events.jsonl", "\n".join(lines) + "\n", "utf-8-sig")
     result = rows(path)
-    broken = "line 3: not valid JSON: Expecting property name enclosed in double quotes (column 13)"
+    broken = "not valid JSON: Expecting property name enclosed in double quotes (column 13)"
     assert result == [
         (1, {"id": "a1", "attributes": {"visits": 3}}),
         (3, {ERROR_KEY: broken}),
-        (4, {ERROR_KEY: "line 4: expected a JSON object"}),
+        (4, {ERROR_KEY: "expected a JSON object"}),
         (5, {"id": "a3"}),
     ]
     assert [row_error(row) for _, row in result] == [
         None,
         broken,
-        "line 4: expected a JSON object",
+        "expected a JSON object",
         None,
     ]
 
@@ -148,7 +148,7 @@ def test_jsonl(tmp_path: Path) -> None:
 def test_jsonl_bad_utf8_line(tmp_path: Path) -> None:
     path = tmp_path / "events.ndjson"
     path.write_bytes(b'{"id": "1"}\n{"unit": "V\xe5rd"}\n')
-    assert rows(path) == [(1, {"id": "1"}), (2, {ERROR_KEY: "line 2: not UTF-8 text"})]
+    assert rows(path) == [(1, {"id": "1"}), (2, {ERROR_KEY: "not UTF-8 text"})]
 
 
 def test_an_unknown_suffix(tmp_path: Path) -> None:

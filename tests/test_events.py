@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from smsbot.domain import ServiceEvent
-from smsbot.events import EventError, FieldError, parse_event, parse_events_body
+from smsbot.events import EventError, FieldError, FlowNeeds, parse_event, parse_events_body
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KNOWN = ("call_closed", "visit_done")
@@ -97,9 +97,19 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[tuple[str, str]]]]
     (
         "phone landline",
         setting("phone", "08-123 456 78"),
-        [("phone", "not a mobile number: surveys go out by SMS")],
+        [
+            (
+                "phone",
+                "not a mobile number: read as +46 8 123 456 78, a Swedish landline (a number "
+                "without a country code is read as SE); a Finnish number needs +358",
+            )
+        ],
     ),
-    ("phone invalid", setting("phone", "070-1"), [("phone", "not a valid phone number")]),
+    (
+        "phone invalid",
+        setting("phone", "070-1"),
+        [("phone", "not a valid phone number: read as +46 0701, which is too short")],
+    ),
     ("phone number", setting("phone", 46701740642), [("phone", "expected a string")]),
     (
         "naive time",
@@ -247,3 +257,65 @@ def test_bad_bodies(data: object, message: str) -> None:
 
 def test_a_body_of_the_maximum_size() -> None:
     assert len(parse_events_body([{}] * 1000)) == 1000
+
+
+# --- fields the flow's texts use ---------------------------------------------------------------
+
+NEEDS = {
+    "visit_done": FlowNeeds("health-visit", ("unit", "channel", "wait_seconds")),
+    "call_closed": FlowNeeds("contact-centre", ("unit",)),
+}
+
+
+def errors_with_needs(data: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(EventError) as caught:
+        parse_event(
+            data, source="crm", default_region="SE", known_types=KNOWN, now=NOW, needs=NEEDS
+        )
+    return [(e.field, e.message) for e in caught.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"type": "visit_done"},
+            [
+                ("channel", "required: flow 'health-visit' uses {channel} in its texts"),
+                (
+                    "attributes.wait_seconds",
+                    "required: flow 'health-visit' uses {wait_seconds} in its texts",
+                ),
+            ],
+        ),
+        (
+            {"type": "visit_done", "channel": "visit", "attributes": {"wait_seconds": " "}},
+            [
+                (
+                    "attributes.wait_seconds",
+                    "required: flow 'health-visit' uses {wait_seconds} in its texts",
+                ),
+            ],
+        ),
+        (  # a broken attributes object is reported once, as itself
+            {"type": "visit_done", "channel": "visit", "attributes": [1]},
+            [("attributes", "expected an object")],
+        ),
+        ({"type": "call_closed", "unit": None}, [("unit", "required")]),  # not twice
+    ],
+    ids=["absent", "blank", "broken attributes", "unit"],
+)
+def test_an_event_without_a_field_its_flows_texts_use_is_refused(
+    change: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    data = {**payload(), **change}
+    assert errors_with_needs({k: v for k, v in data.items() if v is not None}) == expected
+
+
+def test_an_event_with_every_field_its_flow_uses_is_taken() -> None:
+    data = {**payload(), "type": "visit_done", "channel": "visit"}
+    data["attributes"] = {"wait_seconds": 140}
+    event = parse_event(
+        data, source="crm", default_region="SE", known_types=KNOWN, now=NOW, needs=NEEDS
+    )
+    assert event.attributes == {"wait_seconds": 140}

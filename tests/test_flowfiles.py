@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import structlog
 
+from smsbot.app import open_parts
+from smsbot.config import load_config
 from smsbot.flowfiles import Finding, check_files, flow_files, load_flow_dir, load_flow_file
 
 HERE = Path(__file__).parent
@@ -232,3 +236,42 @@ def test_a_missing_flow_dir(tmp_path: Path) -> None:
         {},
         [Finding(str(tmp_path / "nowhere"), 1, "no such folder of flows")],
     )
+
+
+# --- what the gateway logs about the flows it loads ----------------------------------------
+
+
+async def test_loading_logs_warnings_and_names_each_file_not_loaded(tmp_path: Path) -> None:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    for source in (VALID / "clean.yaml", VALID / "warnings.yaml", BROKEN / "max-below-min.yaml"):
+        shutil.copy(source, folder / source.name)
+    config = load_config(
+        environ={
+            "SMSBOT_DATABASE__PATH": str(tmp_path / "smsbot.db"),
+            "SMSBOT_FLOWS__DIR": str(folder),
+            "SMSBOT_PRIVACY__PSEUDONYM_KEY": "k",
+        },
+        cwd=tmp_path,
+    )
+    with structlog.testing.capture_logs() as logged:
+        parts = await open_parts(config)
+    await parts.close()
+    warned = str(folder / "warnings.yaml")
+    broken = str(folder / "max-below-min.yaml")
+    assert sorted(flow.id for flow in parts.catalog.flows()) == ["library-visit", "warned"]
+    flow_lines = [line for line in logged if str(line["event"]).startswith("flow")]
+    not_loaded = {
+        "event": "flow_not_loaded",
+        "log_level": "error",
+        "file": broken,
+        "problems": [f"{broken}:15: question 'ces': max (8) must be greater than min (9)"],
+        "hint": f"fix it (smsbot flows check {broken}) and restart",
+    }
+    _, checked = load_flow_file(folder / "warnings.yaml")
+    warnings = [(f.line, f.message) for f in checked]
+    assert len(warnings) == 4 and {f.severity for f in checked} == {"warning"}
+    assert flow_lines == [not_loaded] + [  # the files left out first, then the warnings
+        {"event": "flow_warning", "log_level": "warning", "file": warned, "line": n, "problem": m}
+        for n, m in warnings
+    ]

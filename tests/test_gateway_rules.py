@@ -131,4 +131,4 @@ def test_events_import_from_csv_and_jsonl(tmp_path: Path) -> None:
     assert "repeated: 1" in first.stdout
     second = runner.invoke(main, ["events", "import", str(jsonl), "--source", "nightly"], env=env)
     assert "2 row(s) read, 1 rejected" in second.stdout
-    assert "line 2: not valid JSON" in second.stdout
+    assert f"{jsonl}:2: not valid JSON" in second.stdout  # file:line: message, as every row

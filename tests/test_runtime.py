@@ -138,3 +138,38 @@ def test_a_running_conversation_keeps_its_flow_version() -> None:
     assert state.flow_version == FLOW.version
     assert [_label(s) for s in runtime.receive(FLOW, state, "ja", NOW).sends()] == ["question:nps"]
     assert [_label(s) for s in runtime.receive(new_flow, state, "ja", NOW).sends()] == ["closing"]
+
+
+# --- the event fields a flow's texts use ----------------------------------------------------
+
+FIELDS_FLOW: dict[str, Any] = {
+    "format": 1,
+    "id": "fields",
+    "languages": ["sv", "en"],
+    "triggers": ["x"],
+    "expires_after": "1h",
+    "fields": ["wait_seconds", "age_group"],
+    "opening": {"sv": "Hej från {unit}! Svara STOPP för att sluta.", "en": "Hi! Reply STOP."},
+    "closing": "Tack, {service}!",
+    "questions": [
+        {
+            "id": "csat",
+            "type": "scale",
+            "preset": "csat",
+            "text": "Hur nöjd ({min}-{max})?",
+            "retry": "Svara {min}-{max}; du väntade {wait_seconds} s.",
+        },
+        {"id": "why", "type": "text", "text": "Varför? ({channel})"},
+    ],
+}
+
+
+def test_the_fields_a_flows_texts_use_in_any_language() -> None:
+    flow = _flow(FIELDS_FLOW)
+    assert runtime.fields_used(flow) == ("unit", "service", "wait_seconds", "channel")
+    given = {"unit": "Nord", "service": " ", "channel": "sms"}
+    assert runtime.missing_fields(runtime.fields_used(flow), given) == (
+        "service",
+        "wait_seconds",
+    )
+    assert runtime.fields_used(FLOW) == ("unit",)

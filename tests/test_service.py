@@ -123,8 +123,33 @@ async def test_help_answers_without_moving_the_conversation(parts: Parts) -> Non
     before = await rows(parts, "SELECT step FROM conversations")
     result = await parts.surveys.receive(PHONE, "hjälp")
     assert result.outcome == "help"
-    assert len(await outgoing(parts)) == 1
+    assert len(await outgoing(parts)) == 2  # the help text, then the question again
     assert await rows(parts, "SELECT step FROM conversations") == before
+
+
+@pytest.mark.parametrize(
+    ("language", "word", "answers"),
+    [("sv", "HJÄLP", []), ("fi", "apua", ["6"]), ("en", "Help", ["6", "yes"])],
+)
+async def test_help_repeats_the_question_waiting_for_an_answer(
+    parts: Parts, language: str, word: str, answers: list[str]
+) -> None:
+    await start(parts, language=language)
+    for answer in answers:
+        await outgoing(parts)
+        await parts.surveys.receive(PHONE, answer)
+    asked = (await outgoing(parts))[-1]
+    await parts.surveys.receive(PHONE, word)
+    help_text = getattr(parts.config.texts, f"help_{language}")
+    assert await outgoing(parts) == [help_text, asked]
+    await parts.surveys.receive(PHONE, "2")  # and the answer still goes to that question
+    answered = await rows(parts, "SELECT question_id, raw_text FROM answers ORDER BY id")
+    assert answered[-1]["raw_text"] == "2" and len(answered) == len(answers) + 1
+
+
+async def test_help_without_a_conversation_is_the_help_text_alone(parts: Parts) -> None:
+    await parts.surveys.receive(PHONE, "help")
+    assert await outgoing(parts) == [parts.config.texts.help_sv]
 
 
 async def test_a_reply_from_an_unknown_number_is_stored_not_answered(parts: Parts) -> None:

@@ -56,6 +56,10 @@ async def test_start_and_reply_as_json(
     [
         ({"flow": "no-such"}, "Choose one of the flows"),
         ({"flow": "health-visit", "language": "de"}, "is written in fi, sv, en, not 'de'"),
+        (
+            {"flow": "health-visit", "unit": " ", "service": "Lab"},
+            "The flow 'health-visit' uses {unit} in its texts: fill in Unit.",
+        ),
     ],
 )
 async def test_a_bad_start_says_what_to_change(
@@ -100,7 +104,7 @@ def test_event_fields_come_only_from_the_flows_declared_fields() -> None:
 
     flow, _ = load_flow_file(ROOT / "flows" / "benefit-decision.yaml")
     assert flow is not None
-    form = {"flow": flow.id, "field_not_declared": "x"}
+    form = {"flow": flow.id, "unit": "Kela", "field_not_declared": "x"}  # its texts use {unit}
     form.update({f"field_{name}": "v" for name in flow.fields})
     parsed, problems = parse_start(form, {flow.id: flow})
     assert not problems and parsed is not None

@@ -7,7 +7,7 @@ Pure: no I/O, no clock, no ids. The caller stores the new state and acts on the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,7 +29,10 @@ __all__ = [
     "State",
     "Status",
     "expire",
+    "fields_used",
+    "missing_fields",
     "opt_out",
+    "pending",
     "receive",
     "remind",
     "render",
@@ -39,6 +42,7 @@ __all__ = [
 
 RESERVED_FIELDS = ("unit", "service", "channel", "language")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_SCALE_VALUES = ("min", "max", "min_label", "max_label")  # filled from the question itself
 _FEEDBACK_MIN_WORDS = 2  # a reply not understood but this wordy is kept as feedback
 
 
@@ -108,7 +112,7 @@ class Send:
     """A message to send to the citizen."""
 
     text: str
-    purpose: str  # opening | question | info | retry | reminder | closing
+    purpose: str  # opening | question | info | retry | reminder | repeat | closing
     question_id: str | None = None
 
 
@@ -218,6 +222,15 @@ def remind(flow: Flow, state: State, now: datetime) -> Outcome:
     return Outcome(moved, (Send(text, "reminder", question.id),))
 
 
+def pending(flow: Flow, state: State) -> Send | None:
+    """The question waiting for an answer, as it was asked (sent again after the help text);
+    None when no question waits. The state does not move: the answer still goes to it."""
+    if not state.active or state.current is None:
+        return None
+    question = flow.question(state.current)
+    return Send(render(flow, state, question.text.by_lang, question), "repeat", question.id)
+
+
 def opt_out(state: State) -> Outcome:
     """The citizen said STOP: the conversation ends; the caller confirms and records it."""
     if not state.active:
@@ -242,7 +255,36 @@ def render(flow: Flow, state: State, by_lang: Mapping[str, str], question: Quest
     return re.sub(r"[ \t]{2,}", " ", filled).strip()
 
 
+def fields_used(flow: Flow) -> tuple[str, ...]:
+    """The event fields ({unit}, {service}, {channel}, attributes named in `fields`) that any
+    text of the flow uses, in any language, in order of first use. A conversation started
+    without one of them would be sent a text with a hole in it ("Hej från !")."""
+    used: dict[str, None] = {}
+    for text, question in _every_text(flow):
+        scale = question is not None and question.kind is Kind.SCALE
+        for name in _PLACEHOLDER.findall(text):
+            if not (scale and name in _SCALE_VALUES):
+                used[name] = None
+    return tuple(used)
+
+
+def missing_fields(used: Iterable[str], values: Mapping[str, object]) -> tuple[str, ...]:
+    """Those of the fields `used` (see `fields_used`) that `values` lacks or leaves blank."""
+    return tuple(name for name in used if not str(values.get(name) or "").strip())
+
+
 # --- internals ---------------------------------------------------------------------------
+
+
+def _every_text(flow: Flow) -> list[tuple[str, Question | None]]:
+    texts: list[tuple[str, Question | None]] = []
+    for fixed in (flow.opening, flow.closing):
+        texts += [(text, None) for text in fixed.by_lang.values()]
+    for question in flow.questions:
+        for sent in (question.text, question.retry):
+            if sent is not None:
+                texts += [(text, question) for text in sent.by_lang.values()]
+    return texts
 
 
 def _wait(flow: Flow) -> timedelta:

@@ -104,6 +104,22 @@ def _messages_api(path: str, schema: str, what: str, operation_id: str, example:
 _HEALTH = (
     Operation(
         method="GET",
+        path="/",
+        operation_id="getIndex",
+        tag="health",
+        summary="Where things are",
+        description="An index for API clients (links to this document, health, metrics and"
+        " flows). A browser (Accept names text/html) is sent to the web pages instead.",
+        answers={
+            200: Answer("links", ref("Index")),
+            303: Answer(
+                "to /ui/ (Accept names text/html)",
+                headers={"Location": {"type": "string"}},
+            ),
+        },
+    ),
+    Operation(
+        method="GET",
         path="/healthz",
         operation_id="checkLiveness",
         tag="health",

@@ -536,6 +536,15 @@ _WEBHOOKS: dict[str, Schema] = {
 
 _HEALTH: dict[str, Schema] = {
     "Liveness": _closed("The process answers.", ["status"], {"status": {"const": "ok"}}),
+    "Index": _closed(
+        "Where things are, for an API client that opens the gateway's address.",
+        ["service", "version", "links"],
+        {
+            "service": _TEXT,
+            "version": _TEXT,
+            "links": _map(_TEXT, "name -> path: this document, health, metrics, flows, docs"),
+        },
+    ),
     "Readiness": _closed(
         "Whether the gateway can work: its database answers and a transport is configured.",
         ["status", "checks"],

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,7 +16,15 @@ import aiosqlite
 
 from smsbot.storage.schema import MIGRATIONS
 
-__all__ = ["Database", "DatabaseError", "from_ts", "open_database", "ts"]
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "DatabaseOpenError",
+    "from_ts",
+    "open_database",
+    "prepare_database_file",
+    "ts",
+]
 
 
 def ts(moment: datetime) -> str:
@@ -27,6 +38,10 @@ def from_ts(text: str) -> datetime:
 
 class DatabaseError(Exception):
     """A write could not be made durable (its batch failed to commit); nothing was kept."""
+
+
+class DatabaseOpenError(Exception):
+    """The database cannot be opened or made ready: one line naming the path and the reason."""
 
 
 @dataclass
@@ -147,11 +162,29 @@ class Database:
 
 
 async def open_database(path: Path | str) -> Database:
-    """Open (creating if needed) and migrate the database at `path`."""
+    """Open (creating if needed) and migrate the database at `path`.
+
+    Raises DatabaseOpenError (one line, with the path) when the folder or the file cannot be
+    created or written, the file is not an SQLite database, or its schema is newer than this
+    smsbot; nothing is left open then.
+    """
     db_path = Path(path)
     if str(db_path) != ":memory:":
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(db_path, isolation_level=None)
+        prepare_database_file(db_path)
+    try:
+        conn = await aiosqlite.connect(db_path, isolation_level=None)
+    except sqlite3.Error as error:
+        raise DatabaseOpenError(_explain(db_path, error)) from error
+    try:
+        return await _ready(conn, db_path)
+    except BaseException as error:
+        await conn.close()
+        if isinstance(error, sqlite3.Error):
+            raise DatabaseOpenError(_explain(db_path, error)) from error
+        raise
+
+
+async def _ready(conn: aiosqlite.Connection, path: Path) -> Database:
     conn.row_factory = aiosqlite.Row
     for pragma in (
         "PRAGMA journal_mode = WAL",
@@ -161,16 +194,54 @@ async def open_database(path: Path | str) -> Database:
         "PRAGMA secure_delete = ON",
     ):
         await conn.execute(pragma)
-    db = Database(conn, db_path)
+    db = Database(conn, path)
     await _migrate(db)
     return db
+
+
+def prepare_database_file(path: Path) -> None:
+    """Create the database's folder and file if missing, and check that both can be written
+    (SQLite keeps its -wal and -shm files beside the database), so that a problem is named
+    here, with its path, instead of SQLite's "unable to open database file"."""
+    path = path.absolute()
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        message = f"cannot create the database folder {folder}: {_why(error)}"
+        raise DatabaseOpenError(message) from None
+    if path.is_dir():
+        raise DatabaseOpenError(f"the database path {path} is a folder, not a file")
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+        with tempfile.TemporaryFile(dir=folder, prefix=".smsbot-probe-"):
+            pass
+    except OSError as error:
+        raise DatabaseOpenError(f"cannot write the database {path}: {_why(error)}") from None
+
+
+def _why(error: OSError) -> str:
+    """An OS error in words: which path is in the way, or the system's reason."""
+    if isinstance(error, FileExistsError | NotADirectoryError) and error.filename:
+        return f"{error.filename} is a file, not a folder"
+    return (error.strerror or str(error)).lower()
+
+
+def _explain(path: Path, error: sqlite3.Error) -> str:
+    text = str(error)
+    if "file is not a database" in text:
+        return f"{path} is not an SQLite database (is the path right?)"
+    if "malformed" in text:
+        return f"{path} is damaged ({text}); restore it from a backup"
+    return f"the database {path} cannot be opened: {text}"
 
 
 async def _migrate(db: Database) -> None:
     current = await db.schema_version()
     if current > len(MIGRATIONS):
-        raise RuntimeError(
-            f"{db.path}: database schema {current} is newer than this smsbot ({len(MIGRATIONS)})"
+        raise DatabaseOpenError(
+            f"the database {db.path} has schema {current}, newer than this smsbot's "
+            f"({len(MIGRATIONS)}): run a newer smsbot, or use another database"
         )
     for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
         async with db.transaction() as conn:

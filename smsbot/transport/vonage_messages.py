@@ -8,9 +8,11 @@ status webhook.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import vonage
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from vonage_messages import Sms
 
@@ -58,21 +60,36 @@ class VonageMessagesTransport:
 
 
 def pkcs8_pem(key: str) -> str:
-    """The private key as PKCS#8 PEM text.
+    """The private key as PKCS#8 PEM text; raises ValueError saying what is wrong with it.
 
-    The SDK takes a key given as text only if it contains "-----BEGIN PRIVATE KEY-----"
-    (PKCS#8); the "BEGIN RSA PRIVATE KEY" (PKCS#1) form the dashboard may hand out is refused,
-    and a text ending like a file name (".key") is opened as a file. Convert PKCS#1 here.
+    `key` is the PEM text (with real line breaks or "\\n" escapes, as environment variables
+    carry them) or the name of a file that holds it. The SDK takes a key given as text only if
+    it contains "-----BEGIN PRIVATE KEY-----" (PKCS#8), and refuses the "BEGIN RSA PRIVATE KEY"
+    (PKCS#1) form the dashboard may hand out; so the key is read and checked here, once, and
+    the SDK always gets PKCS#8 text.
     """
-    if "-----BEGIN" not in key:
-        return key.strip()  # a file name: the SDK reads it
-    text = key.strip().replace("\\n", "\n") + "\n"  # "\n" escapes, as env variables carry them
-    if "-----BEGIN PRIVATE KEY-----" in text:
-        return text
-    loaded = serialization.load_pem_private_key(text.encode(), password=None)
+    text = _key_text(key)
+    try:
+        loaded = serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValueError(
+            "not a PEM private key without a password (give the private key of the Vonage "
+            "application, as text or as the name of its file)"
+        ) from None
     pem = loaded.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
     return pem.decode()
+
+
+def _key_text(key: str) -> str:
+    if "-----BEGIN" in key:
+        return key.strip().replace("\\n", "\n") + "\n"
+    path = Path(key.strip())
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or "not a text file"
+        raise ValueError(f"the key file {path} cannot be read: {why.lower()}") from None

@@ -1,4 +1,4 @@
-"""The web pages (/ui/): flows, phone simulator, dashboard, feedback inbox.
+"""The web pages (/ui/): home, flows, phone simulator, dashboard, feedback inbox.
 
 Server-rendered with Jinja2 (autoescaped), one CSS file and small vanilla scripts served from
 /ui/static/; nothing is loaded from elsewhere. Behind a login with the admin token
@@ -21,7 +21,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from smsbot.gateway import Gateway
-from smsbot.webui import auth, dashboard, flows, inbox, simulator
+from smsbot.webui import auth, dashboard, flows, home, inbox, simulator
 from smsbot.webui.render import STATIC
 
 __all__ = ["add_ui_routes", "ui_middleware"]
@@ -33,12 +33,6 @@ def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
     sessions = auth.Sessions()
     app[auth.SESSIONS] = sessions
     app.router.add_routes(auth.routes(gateway))
-    for page in (flows, simulator, dashboard, inbox):
+    for page in (home, flows, simulator, dashboard, inbox):
         app.router.add_routes(page.routes(gateway))
-    app.router.add_get("/ui", _home)
-    app.router.add_get("/ui/", _home)
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)
-
-
-async def _home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/ui/simulator")

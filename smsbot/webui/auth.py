@@ -189,7 +189,7 @@ def _next_path(request: web.Request) -> str:
     wanted = request.query.get("next", "")
     if wanted.startswith("/ui/") and not wanted.startswith("//") and "\\" not in wanted:
         return wanted
-    return "/ui/simulator"
+    return "/ui/"  # the home page
 
 
 async def login_page(request: web.Request) -> web.Response:

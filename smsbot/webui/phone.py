@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smsbot.engine.model import Flow
+from smsbot.engine.runtime import fields_used, missing_fields
 
 __all__ = [
     "Bubble",
@@ -55,7 +56,16 @@ def parse_start(
     }
     unit = form.get("unit", "").strip() or None
     service = form.get("service", "").strip() or None
+    given = {"unit": unit, "service": service, "channel": "simulator", **attributes}
+    missing = missing_fields(fields_used(flow), given)
+    if missing:
+        names = ", ".join(f"{{{name}}}" for name in missing)
+        boxes = ", ".join(_LABELS.get(name, name) for name in missing)
+        return None, [f"The flow '{flow.id}' uses {names} in its texts: fill in {boxes}."]
     return StartForm(flow, language, unit, service, attributes), []
+
+
+_LABELS = {"unit": "Unit", "service": "Service"}  # the start form's labels
 
 
 @dataclass(frozen=True)
