@@ -220,8 +220,32 @@ def test_funnel_bars_narrow_with_each_step() -> None:
     assert "Completed: 0 (0 %)" in texts(root)
     assert desc(root) == (
         "From events to answers. Events: 120; Sent: 100 (100 %); Answered: 45 (45 %);"
-        " Completed: 0 (0 %)."
+        " Completed: 0 (0 %). Bar widths are in proportion to the largest figure, 120."
     )
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        (2, 47, 18, 41),  # trial chats without events: a later step larger than the first
+        (120, 100, 45, 0),
+        (0, 5, 5, 3),
+        (10, 10, 10, 10),
+    ],
+)
+def test_funnel_bars_are_in_proportion_to_their_figures(figures: tuple[int, ...]) -> None:
+    steps = [Bar(f"step {i}", value, str(value)) for i, value in enumerate(figures)]
+    root = parse(funnel_chart("f", "Funnel", "", steps))
+    widths = {
+        round(float(r.get("y", "")), 1): float(r.get("width", "")) for r in bars(root)
+    }  # by position: a zero step draws no bar
+    largest = max(figures)
+    full = max(widths.values())
+    assert full == pytest.approx(charts._WIDTH - 2 * charts._PAD)
+    drawn = [w for _, w in sorted(widths.items())]
+    assert drawn == pytest.approx([full * v / largest for v in figures if v], abs=0.6)
+    scale = f"Bar widths are in proportion to the largest figure, {largest}."
+    assert scale in " ".join(texts(root)) and scale in desc(root)
 
 
 def test_a_suppressed_funnel_draws_no_bars() -> None:

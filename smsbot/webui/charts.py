@@ -303,8 +303,13 @@ def _reference(layout: _BarLayout, value: float, label: str, bottom: float) -> s
 
 
 def funnel_chart(chart_id: str, title: str, desc: str, steps: Sequence[Bar]) -> str:
-    """Centred bars, each as wide as its value against the first (widest) step."""
-    first = next((s.value for s in steps if s.value), None)
+    """Centred bars, each as wide as its value against the largest step's.
+
+    The largest, not the first: a later step can be larger than the first (surveys started
+    without a service event, such as trials), and is then drawn wider, never cut to the first.
+    The chart says which figure sets the scale."""
+    shown = [s.value for s in steps if s.value and not s.suppressed]
+    largest = max(shown, default=0.0)
     area = _WIDTH - 2 * _PAD
     body: list[str] = []
     y = float(_PAD)
@@ -312,12 +317,18 @@ def funnel_chart(chart_id: str, title: str, desc: str, steps: Sequence[Bar]) -> 
         heading = f"{step.label}: {_bar_figure(step)}"
         body.append(_text(_WIDTH / 2, y + 15, heading, anchor="middle", bold=True))
         y += 22
-        if step.value and not step.suppressed and first:
-            width = max(2.0, area * min(1.0, step.value / first))
+        if step.value and not step.suppressed and largest:
+            width = max(2.0, area * step.value / largest)
             body.append(_rect((_WIDTH - width) / 2, y, width, 24, _BAR))
         y += 24 + 10
+    scale = f"Bar widths are in proportion to the largest figure, {_num(largest)}."
+    if largest:
+        body.append(_text(_PAD, y + 12, scale, fill=_MUTED, italic=True))
+        y += 24
     parts = [f"{s.label}: {_bar_figure(s)}" for s in steps]
-    return _svg(chart_id, title, _sentence(desc, parts), y + _PAD - 10, body)
+    described = _sentence(desc, parts)
+    said = f"{described} {scale}" if largest else described
+    return _svg(chart_id, title, said, y + _PAD - 10, body)
 
 
 # --- over time ---------------------------------------------------------------------------------

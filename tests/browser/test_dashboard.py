@@ -1,11 +1,14 @@
-"""The dashboard in Chromium: filtered by unit, its figures are the reports' figures."""
+"""The dashboard in Chromium: filtered by unit, its figures are the reports' figures; the funnel's
+bars in proportion to them."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
+import pytest
 import yaml
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from smsbot.reports import ReportFilter, funnel
 from tests.browser.conftest import check_accessibility, open_ui, save_screenshot
@@ -53,3 +56,40 @@ async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock
         await page.get_by_role("button", name="Show").click()
         await expect(page.locator("#showing")).to_have_text(TINY_UNIT)
         assert "too few" in (await page.locator(".tiles").inner_text()).lower()
+
+
+async def funnel_bars(page: Page) -> list[tuple[int, float]]:
+    """Each funnel step's figure (from the chart's table) and its bar's drawn width in CSS px
+    (0 for a step with no bar)."""
+    figures = [
+        int(text.split(" (")[0].replace(" ", ""))
+        for text in await page.locator("#fig-funnel tbody td").all_text_contents()
+    ]
+    widths: list[float] = await page.evaluate(
+        """() => [...document.querySelectorAll('#chart-funnel rect')].slice(1)
+            .map(r => [r.getBoundingClientRect().top, r.getBoundingClientRect().width])
+            .sort((a, b) => a[0] - b[0]).map(r => r[1])"""
+    )
+    drawn = iter(widths)
+    return [(figure, next(drawn) if figure else 0.0) for figure in figures]
+
+
+async def test_the_funnel_draws_each_step_in_proportion(tmp_path: Path, clock: ManualClock) -> None:
+    data = generate(surveys=600)
+    directory = flows_dir(tmp_path, dict(data.flows))
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        conn = ui.gateway.gateway.parts.db.conn
+        await write(conn, data)
+        # Surveys started without a service event (as trials are): fewer events than surveys.
+        await conn.execute("DELETE FROM events WHERE unit = ? AND id % 4 != 0", (UNIT,))
+        await conn.commit()
+        await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
+        steps = await funnel_bars(ui.page)
+        events, sent = steps[0][0], steps[1][0]
+        assert 0 < events < sent  # the case that drew every bar at full width
+        largest = max(figure for figure, _ in steps)
+        full = max(width for _, width in steps)
+        for figure, width in steps:
+            assert width == pytest.approx(full * figure / largest, abs=1.0), (figure, steps)
+        scale = f"in proportion to the largest figure, {largest}"
+        assert await ui.page.locator("#chart-funnel text", has_text=scale).count() == 1
