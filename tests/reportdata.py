@@ -20,7 +20,7 @@ import aiosqlite
 
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow
-from smsbot.storage.db import ts
+from smsbot.storage.db import Database, ts
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 60
@@ -378,6 +378,18 @@ def generate(seed: int = 20261123, surveys: int = 3000) -> Dataset:
 async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     """Insert everything with plain SQL, in one transaction."""
     await conn.execute("BEGIN")
+    await _insert(conn, data)
+    await conn.commit()
+
+
+async def write_through(db: Database, data: Dataset) -> None:
+    """Insert everything as one of a running gateway's own transactions, so that its periodic
+    jobs, which share the connection, never find a transaction of ours open."""
+    async with db.transaction() as conn:
+        await _insert(conn, data)
+
+
+async def _insert(conn: aiosqlite.Connection, data: Dataset) -> None:
     await conn.executemany(
         "INSERT INTO flow_versions (flow_id, version, definition, first_seen) VALUES (?, ?, ?, ?)",
         [(f.id, f.version, json.dumps(dict(f.source)), ts(START)) for f in data.flows.values()],
@@ -400,7 +412,6 @@ async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     messages += [_message_row(None, "+46709999999", m) for m in data.loose_messages]
     await conn.executemany(_INSERT_MESSAGE, messages)
     await conn.executemany(_INSERT_ANSWER, answers)
-    await conn.commit()
 
 
 _INSERT_CONVERSATION = (

@@ -95,7 +95,7 @@ def test_every_chart_is_an_image_named_by_its_title_and_description(name: str) -
     assert title is not None and description is not None
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == f"{title.get('id')} {description.get('id')}"
-    assert root.get("viewBox", "").startswith("0 0 600 ")
+    assert root.get("viewBox", "").startswith(f"0 0 {charts._WIDTH} ")
     assert title.text and description.text
 
 
@@ -128,6 +128,42 @@ def test_colours_have_enough_contrast_against_the_chart_background(name: str) ->
             assert contrast(colour or "") >= 3, (tag, colour)
     for shaded in (r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts._SHADE):
         assert shaded is not None and contrast(charts._MUTED, charts._SHADE) >= 4.5
+
+
+@pytest.mark.parametrize("name", ["bar", "funnel", "line", "diverging"])
+def test_every_text_is_drawn_at_one_legible_size(name: str) -> None:
+    """14 units of a 360-wide viewBox: 12.5 CSS px at the narrowest the page draws a chart."""
+    root = parse(every_chart()[name])
+    assert {t.get("font-size") for t in root.iter(f"{SVG}text")} == {str(charts._SIZE)}
+
+
+LONG = "Kontaktcenter Örebro: how easy it was to get help (CES): CES 5.15 (all units CES 5.19)"
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        bar_chart("w", "t", "", [BarGroup(LONG, (Bar(LONG, 3, "3"), Bar("short", 2, "2")))]),
+        diverging_chart("w", "t", "", [Bar(LONG, 4.0, "+4.0")]),
+        funnel_chart("w", "t", "", [Bar(LONG, 12345, "12 345 (100.0 %)")]),
+    ],
+)
+def test_long_text_is_wrapped_onto_lines_that_fit(svg: str) -> None:
+    root = parse(svg)
+    wrapped = [t for t in root.iter(f"{SVG}text") if "".join(t.itertext()).startswith(LONG[:20])]
+    assert wrapped and all(len(t.findall("s:tspan", NS)) >= 2 for t in wrapped)
+    for text in wrapped:
+        assert "".join(text.itertext()).startswith(LONG)  # the lines read as the text
+        bold = text.get("font-weight") == "bold"
+        for line in text.findall("s:tspan", NS):
+            width = charts._width((line.text or "").strip(), bold=bold)
+            assert width <= charts._WIDTH - 2 * charts._PAD
+
+
+def test_a_word_longer_than_a_line_is_broken_inside() -> None:
+    lines = charts._wrap("x" * 100, 100.0)
+    assert "".join(lines) == "x" * 100 and all(charts._width(line) <= 100 for line in lines)
+    assert charts._wrap("", 100.0) == [""]
 
 
 # --- bars ---------------------------------------------------------------------------------------
@@ -216,7 +252,7 @@ def test_funnel_bars_narrow_with_each_step() -> None:
     assert widths[1] / widths[0] == pytest.approx(100 / 120, abs=0.01)
     assert widths[2] / widths[0] == pytest.approx(45 / 120, abs=0.01)
     centres = {round(float(r.get("x", "")) + float(r.get("width", "")) / 2) for r in drawn}
-    assert centres == {300}
+    assert centres == {charts._WIDTH / 2}
     assert "Completed: 0 (0 %)" in texts(root)
     assert desc(root) == (
         "From events to answers. Events: 120; Sent: 100 (100 %); Answered: 45 (45 %);"
@@ -341,7 +377,7 @@ def test_diverging_bars_go_left_for_below_and_right_for_above() -> None:
     root = parse(diverging_chart("v", "Syd against all units", "", rows, limit=20))
     left, right = bars(root)
     assert left.get("fill") == charts._NEGATIVE and right.get("fill") == charts._BAR
-    centre = 300.0
+    centre = charts._WIDTH / 2
     assert float(left.get("x", "")) + float(left.get("width", "")) == pytest.approx(centre)
     assert float(right.get("x", "")) == pytest.approx(centre)
     assert float(left.get("width", "")) / float(right.get("width", "")) == pytest.approx(9 / 5)

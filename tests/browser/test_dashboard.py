@@ -11,9 +11,15 @@ import yaml
 from playwright.async_api import Page, expect
 
 from smsbot.reports import ReportFilter, funnel
-from tests.browser.conftest import check_accessibility, open_ui, save_screenshot
+from tests.browser.conftest import (
+    check_accessibility,
+    open_ui,
+    rendered_text,
+    save_screenshot,
+    sideways,
+)
 from tests.conftest import ManualClock
-from tests.reportdata import TINY_UNIT, generate, write
+from tests.reportdata import TINY_UNIT, generate, write_through
 
 UNIT = "Vårdcentral Norr"
 
@@ -33,7 +39,7 @@ async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock
     directory = flows_dir(tmp_path, dict(data.flows))
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
         conn = ui.gateway.gateway.parts.db.conn
-        await write(conn, data)
+        await write_through(ui.gateway.gateway.parts.db, data)
         [expected] = await funnel(conn, ReportFilter(unit=UNIT), min_group=5)
         page = ui.page
         await ui.open("/ui/dashboard")
@@ -78,11 +84,11 @@ async def test_the_funnel_draws_each_step_in_proportion(tmp_path: Path, clock: M
     data = generate(surveys=600)
     directory = flows_dir(tmp_path, dict(data.flows))
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
-        conn = ui.gateway.gateway.parts.db.conn
-        await write(conn, data)
-        # Surveys started without a service event (as trials are): fewer events than surveys.
-        await conn.execute("DELETE FROM events WHERE unit = ? AND id % 4 != 0", (UNIT,))
-        await conn.commit()
+        db = ui.gateway.gateway.parts.db
+        await write_through(db, data)
+        async with db.transaction() as conn:
+            # Surveys started without a service event (as trials are): fewer events than surveys.
+            await conn.execute("DELETE FROM events WHERE unit = ? AND id % 4 != 0", (UNIT,))
         await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
         steps = await funnel_bars(ui.page)
         events, sent = steps[0][0], steps[1][0]
@@ -93,3 +99,45 @@ async def test_the_funnel_draws_each_step_in_proportion(tmp_path: Path, clock: M
             assert width == pytest.approx(full * figure / largest, abs=1.0), (figure, steps)
         scale = f"in proportion to the largest figure, {largest}"
         assert await ui.page.locator("#chart-funnel text", has_text=scale).count() == 1
+
+
+SMALLEST = 12.0  # CSS px: no text on the dashboard is drawn smaller, from 360 px wide up
+
+
+async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: ManualClock) -> None:
+    data = generate(surveys=1500)
+    directory = flows_dir(tmp_path, dict(data.flows))
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        await write_through(ui.gateway.gateway.parts.db, data)
+        page = ui.page
+        for width in (390, 360):
+            await page.set_viewport_size({"width": width, "height": 800})
+            for query in ("", f"?unit={quote(UNIT)}"):
+                await ui.open(f"/ui/dashboard{query}")
+                drawn = await rendered_text(page)
+                assert len(drawn) > 200 and any(t.tag == "text" for t in drawn)
+                small = [t for t in drawn if t.size < SMALLEST]
+                assert not small, f"{width} px{query}: {len(small)} texts under 12 px: {small[:5]}"
+                cut = [t for t in drawn if not t.inside]
+                assert not cut, f"{width} px{query}: chart text outside its chart: {cut[:5]}"
+                assert await sideways(page) == 0, f"{width} px{query} scrolls sideways"
+            if width == 390:
+                await check_accessibility(page)
+                await save_screenshot(page, "dashboard-phone")
+
+
+async def test_every_chart_is_drawn_at_one_scale(tmp_path: Path, clock: ManualClock) -> None:
+    """On a wide screen no chart's text is blown up beside another's: one scale for all."""
+    data = generate(surveys=600)
+    directory = flows_dir(tmp_path, dict(data.flows))
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        await write_through(ui.gateway.gateway.parts.db, data)
+        await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
+        scales: list[float] = await ui.page.evaluate(
+            """() => [...document.querySelectorAll('svg.chart')]
+                .map(svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width)"""
+        )
+        assert len(scales) >= 8
+        assert max(scales) == pytest.approx(min(scales), rel=0.02), scales
+        sizes = [t.size for t in await rendered_text(ui.page) if t.tag == "text"]
+        assert min(sizes) >= SMALLEST and max(sizes) <= 20, (min(sizes), max(sizes))
