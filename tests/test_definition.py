@@ -519,11 +519,14 @@ def test_without_a_declaration_no_question_means_resolution(valid: Data) -> None
     assert flow is not None and flow.resolution is None and flow.example == {}
 
 
+LABEL = {"sv": "Löst", "en": "Solved"}
+
+
 @pytest.mark.parametrize(
     ("question", "lang", "shown"),
     [
-        ({"id": "solved", "type": "yesno", "label": {"sv": "Löst", "en": "Solved"}}, "en", "Solved"),
-        ({"id": "solved", "type": "yesno", "label": {"sv": "Löst", "en": "Solved"}}, "fi", "Löst"),
+        ({"id": "solved", "type": "yesno", "label": LABEL}, "en", "Solved"),
+        ({"id": "solved", "type": "yesno", "label": LABEL}, "fi", "Löst"),
         ({"id": "web_first", "type": "yesno"}, "sv", "Web first"),
         ({"id": "ces", "type": "scale", "preset": "ces"}, "en", "CES"),
         ({"id": "nps_score", "type": "scale", "preset": "nps"}, "en", "Nps score"),
@@ -541,7 +544,8 @@ def test_a_question_is_named_by_its_label_or_else_readably(
 
 
 def test_a_long_label_is_a_warning(valid: Data) -> None:
-    valid["questions"][1]["label"] = {"sv": "Löst", "en": "Was the matter resolved in the first call?"}
+    long = "Was the matter resolved in the first call?"
+    valid["questions"][1]["label"] = {"sv": "Löst", "en": long}
     flow, problems = build_flow(valid)
     assert flow is not None
     assert [(p.path, p.message) for p in problems if p.severity == "warning"] == [
