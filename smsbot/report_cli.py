@@ -69,7 +69,10 @@ class _Options:
 )
 @click.option("--format", "fmt", type=click.Choice(list(_RENDER)), default="table")
 @click.option("--satisfaction", help="drivers: the satisfaction question (default: csat).")
-@click.option("--resolved", help="drivers: the yes/no question (default: the first one).")
+@click.option(
+    "--resolved",
+    help="drivers: the yes/no question (default: the one the flow declares means: resolution).",
+)
 @click.option(
     "--attribute",
     default="wait_seconds",

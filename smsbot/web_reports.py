@@ -227,7 +227,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "unit, service, channel, flow, language or attributes.<name>",
                 ),
                 _param("satisfaction", "drivers: the satisfaction question id"),
-                _param("resolved", "drivers: the yes/no question id"),
+                _param("resolved", "drivers: the yes/no question id (default: means: resolution)"),
                 _param("attribute", "drivers: the numeric event attribute (wait_seconds)"),
             ],
             "responses": {

@@ -62,7 +62,7 @@ def flows() -> dict[str, Flow]:
             "id": "visit",
             "questions": [
                 {"id": "csat", "type": "scale", "preset": "csat", "text": "Nöjd? 1-5"},
-                {"id": "solved", "type": "yesno", "text": "Löst?"},
+                {"id": "solved", "type": "yesno", "means": "resolution", "text": "Löst?"},
                 {
                     "id": "reason",
                     "type": "choice",
@@ -88,7 +88,7 @@ def flows() -> dict[str, Flow]:
             "id": "contact",
             "questions": [
                 {"id": "ces", "type": "scale", "preset": "ces", "text": "Lätt? 1-7"},
-                {"id": "solved", "type": "yesno", "text": "Löst?"},
+                {"id": "solved", "type": "yesno", "means": "resolution", "text": "Löst?"},
                 {"id": "web_first", "type": "yesno", "text": "Webben först?"},
             ],
         }
