@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import yaml
 
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow
@@ -56,6 +59,15 @@ def _flow(data: dict[str, Any]) -> Flow:
     return flow
 
 
+def write_flow_files(directory: Path, flows: Mapping[str, Flow]) -> Path:
+    """The flows as YAML files in `directory` (made), for a gateway to run the same flows."""
+    directory.mkdir()
+    for flow_id, flow in flows.items():
+        text = yaml.safe_dump(dict(flow.source), allow_unicode=True)
+        (directory / f"{flow_id}.yaml").write_text(text)
+    return directory
+
+
 def flows() -> dict[str, Flow]:
     visit = _flow(
         {
@@ -87,9 +99,26 @@ def flows() -> dict[str, Flow]:
         {
             "id": "contact",
             "questions": [
-                {"id": "ces", "type": "scale", "preset": "ces", "text": "Lätt? 1-7"},
-                {"id": "solved", "type": "yesno", "means": "resolution", "text": "Löst?"},
-                {"id": "web_first", "type": "yesno", "text": "Webben först?"},
+                {
+                    "id": "ces",
+                    "type": "scale",
+                    "preset": "ces",
+                    "text": "Lätt? 1-7",
+                    "label": {"sv": "Lätt att få hjälp", "fi": "Avun helppous", "en": "Ease"},
+                },
+                {
+                    "id": "solved",
+                    "type": "yesno",
+                    "means": "resolution",
+                    "text": "Löst?",
+                    "label": {"sv": "Löst direkt", "fi": "Hoitui kerralla", "en": "Resolved"},
+                },
+                {
+                    "id": "web_first",
+                    "type": "yesno",
+                    "text": "Webben först?",
+                    "label": {"sv": "Webben först", "fi": "Verkko ensin", "en": "Web first"},
+                },
             ],
         }
     )

@@ -21,6 +21,7 @@ __all__ = [
     "Question",
     "Schedule",
     "Text",
+    "id_in_words",
 ]
 
 FORMAT_VERSION = 1
@@ -41,6 +42,11 @@ class Kind(StrEnum):
 # What a yes/no question may declare it means to reports (`means:`). resolution: "yes" means the
 # person's matter was resolved (first-contact resolution); the drivers report splits by it.
 MEANINGS = ("resolution",)
+
+
+def id_in_words(item_id: str) -> str:
+    """An id as a reader can take it when there is no label: "web_first" -> "Web first"."""
+    return item_id.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ class Question:
             return self.label.get(lang, default_lang)
         if self.id == self.preset:
             return self.id.upper()
-        return self.id.replace("_", " ").capitalize()
+        return id_in_words(self.id)
 
 
 @dataclass(frozen=True)

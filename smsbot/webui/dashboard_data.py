@@ -302,11 +302,11 @@ class Measure:
 
 
 def measures(
-    funnel_group: Group, questions_group: Group, flows: Mapping[str, Flow]
+    funnel_group: Group, questions_group: Group, flows: Mapping[str, Flow], lang: str = "en"
 ) -> list[Measure]:
     """Response and completion rate (n: surveys sent) and one score per scale question (n: its
-    understood answers). Yes/no and choice questions are not measures: more "yes" is not always
-    better."""
+    understood answers), labelled in `lang`. Yes/no and choice questions are not measures: more
+    "yes" is not always better."""
     figures = funnel_group.figures
     found = [
         _rate("response", "Response rate", funnel_group, figures.get("response_rate_pct")),
@@ -316,7 +316,7 @@ def measures(
         flow = flows.get(cell["flow"])
         if flow is None or cell["kind"] != Kind.SCALE.value:
             continue
-        found.append(_score(flow, flow.question(cell["question"]), cell, questions_group))
+        found.append(_score(flow, flow.question(cell["question"]), cell, questions_group, lang))
     return found
 
 
@@ -326,7 +326,7 @@ def _rate(key: str, label: str, group: Group, value: object) -> Measure:
     return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text)
 
 
-def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group) -> Measure:
+def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang: str) -> Measure:
     figures: Mapping[str, Any] = cell["figures"]
     low, high = float(q.min or 0), float(q.max or 0)
     name, value, text = "mean", figures.get("mean"), f"mean {_two(figures.get('mean'))}"
@@ -339,7 +339,9 @@ def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group) -> Me
     elif q.preset == "ces":
         name, value, text = "CES", figures.get("ces"), f"CES {_two(figures.get('ces'))}"
     suppressed = bool(cell["suppressed"]) or group.suppressed
-    label = f"{_title(flow)}: {q.id} ({name}{'' if q.preset else f', {q.min}-{q.max}'})"
+    label = f"{_title(flow, lang)}: {_name(q, flow, lang)}"
+    kind = f"{name}{'' if q.preset else f', {q.min}-{q.max}'}"
+    label += f" ({kind})" if kind != _name(q, flow, lang) else ""
     number = float(value) if isinstance(value, int | float) and not suppressed else None
     return Measure(
         f"{flow.id}/{q.id}",
@@ -416,8 +418,25 @@ def _count(value: object) -> str:
     return f"{value:,}".replace(",", " ") if isinstance(value, int) else "-"
 
 
-def _title(flow: Flow) -> str:
-    return flow.title.get("en", flow.default_language)
+def _title(flow: Flow, lang: str) -> str:
+    return flow.title.get(lang, flow.default_language)
+
+
+def _name(q: Question, flow: Flow, lang: str) -> str:
+    return q.name(lang, flow.default_language)
+
+
+# Why events were not surveyed (the policy's reasons), in words.
+SKIP_REASONS = {
+    "opted_out": "had opted out (sent STOP)",
+    "busy": "already in a survey",
+    "fatigue": "surveyed recently (the fatigue rule)",
+    "too_old": "too old to send (past the flow's maximum age)",
+}
+
+
+def _reason(reason: str) -> str:
+    return SKIP_REASONS.get(reason, reason.replace("_", " "))
 
 
 def _day(day: date, with_year: bool) -> str:
@@ -480,26 +499,30 @@ async def build(
     *,
     tz: ZoneInfo,
     min_group: int,
+    lang: str = "en",
 ) -> Dashboard:
-    """Every chart of the page for these filters (one pass over the reports)."""
+    """Every chart of the page for these filters (one pass over the reports); the flows' own
+    words (titles, question labels, options) in `lang` where a flow has it."""
     f = filters.report_filter(tz)
     [funnel_group] = await funnel(conn, f, min_group=min_group)
     [questions_group] = await questions(conn, f, flows, min_group=min_group)
     [timing_group] = await timing(conn, f, min_group=min_group)
     driver_groups = await drivers(conn, f, flows, min_group=min_group)
     series = await over_time(conn, filters, flows, tz)
-    units = await _unit_groups(conn, filters, flows, tz, min_group, funnel_group, questions_group)
+    units = await _unit_groups(
+        conn, filters, flows, tz, min_group, (funnel_group, questions_group), lang
+    )
     return Dashboard(
         filters=filters,
         min_group=min_group,
         tiles=_tiles(funnel_group, timing_group),
         funnel=_funnel_chart(funnel_group),
-        skipped=sorted(_figures(funnel_group).get("skipped_by_reason", {}).items()),
-        questions=[_question_chart(flows, cell) for cell in _cells(questions_group)],
-        over_time=_time_charts(series, flows, min_group),
+        skipped=_skipped(funnel_group),
+        questions=[_question_chart(flows, cell, lang) for cell in _cells(questions_group)],
+        over_time=_time_charts(series, flows, min_group, lang),
         comparisons=_comparison_charts(units, filters.unit),
         units=_unit_views(units, filters.unit),
-        drivers=[_driver_chart(flows, g, filters.flow) for g in driver_groups],
+        drivers=[_driver_chart(flows, g, filters.flow, lang) for g in driver_groups],
         size=series.size,
     )
 
@@ -586,24 +609,31 @@ def _figures(group: Group) -> Mapping[str, Any]:
     return group.figures
 
 
+def _skipped(funnel_group: Group) -> list[tuple[str, int]]:
+    """Events not surveyed, per reason in words."""
+    reasons: Mapping[str, int] = _figures(funnel_group).get("skipped_by_reason", {})
+    return sorted((_reason(reason), n) for reason, n in reasons.items())
+
+
 def _cells(group: Group) -> list[dict[str, Any]]:
     return [c for c in _figures(group).get("questions", []) if c["kind"] != Kind.TEXT.value]
 
 
-def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any]) -> Chart:
+def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any], lang: str) -> Chart:
     flow = flows[cell["flow"]]
     q = flow.question(cell["question"])
     figures: Mapping[str, Any] = cell["figures"]
     counts: Mapping[str, int] = figures.get("distribution", {})
     n = sum(counts.values())
     bars = tuple(
-        Bar(_value_label(q, value, flow), count, f"{count} ({_pct(100 * count / n)})")
+        Bar(_value_label(q, value, flow, lang), count, f"{count} ({_pct(100 * count / n)})")
         for value, count in counts.items()
     )
-    title = f"{_title(flow)}: {q.id}"
+    name = _name(q, flow, lang)
+    title = f"{_title(flow, lang)}: {name}"
     score = "" if cell["suppressed"] else _question_score(q, figures)
-    caption = q.text.get("en", flow.default_language)
-    desc = f"Answers to {q.id}, {n} in all{score}" if not cell["suppressed"] else "Answers"
+    caption = q.text.get(lang, flow.default_language)
+    desc = f"Answers to {name}, {n} in all{score}" if not cell["suppressed"] else "Answers"
     chart_id = f"q-{flow.id}-{q.id}"
     svg = charts.bar_chart(chart_id, title, desc, [BarGroup("", bars)])
     rows = [(b.label, str(b.value), b.text.partition(" ")[2].strip("()")) for b in bars]
@@ -614,17 +644,17 @@ def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any]) -> Chart
     return Chart(chart_id, title, summary, svg, table)
 
 
-def _value_label(q: Question, value: str, flow: Flow) -> str:
-    lang = flow.default_language
+def _value_label(q: Question, value: str, flow: Flow, lang: str) -> str:
+    default = flow.default_language
     if q.kind is Kind.CHOICE:
         for option in q.options:
             if option.id == value:
-                return option.label.get("en", lang)
+                return option.label.get(lang, default)
     if q.kind is Kind.SCALE:
         if q.min_label is not None and value == str(q.min):
-            return f"{value} {q.min_label.get('en', lang)}"
+            return f"{value} {q.min_label.get(lang, default)}"
         if q.max_label is not None and value == str(q.max):
-            return f"{value} {q.max_label.get('en', lang)}"
+            return f"{value} {q.max_label.get(lang, default)}"
     return value
 
 
@@ -652,7 +682,9 @@ def _rate_of(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _time_charts(series: TimeSeries, flows: Mapping[str, Flow], min_group: int) -> list[Chart]:
+def _time_charts(
+    series: TimeSeries, flows: Mapping[str, Flow], min_group: int, lang: str
+) -> list[Chart]:
     if not series.starts:
         return []
     with_year = len({d.year for d in series.starts}) > 1
@@ -662,7 +694,8 @@ def _time_charts(series: TimeSeries, flows: Mapping[str, Flow], min_group: int) 
     ]
     charts_ = [_rate_chart(series, labels, min_group)]
     for flow_id, sums in series.satisfaction.items():
-        charts_.append(_satisfaction_chart(flows[flow_id], sums, series, labels, min_group))
+        chart = _satisfaction_chart(flows[flow_id], sums, series, (labels, lang), min_group)
+        charts_.append(chart)
     return charts_
 
 
@@ -716,10 +749,17 @@ def _hidden_or(text: str, state: str) -> str:
 
 
 def _satisfaction_chart(
-    flow: Flow, sums: Sequence[Sums], series: TimeSeries, labels: Sequence[str], min_group: int
+    flow: Flow,
+    sums: Sequence[Sums],
+    series: TimeSeries,
+    labelled: tuple[Sequence[str], str],
+    min_group: int,
 ) -> Chart:
+    """`labelled`: the buckets' labels, and the language of the flow's words."""
+    labels, lang = labelled
     q = satisfaction_question(flow)
     assert q is not None  # only flows with one have a series
+    name = _name(q, flow, lang)
     states = [_state(s.n, min_group) for s in sums]
     means = [
         round(s.total / s.n, 2) if state == "ok" else None
@@ -729,15 +769,15 @@ def _satisfaction_chart(
         f"{m:.2f} ({s.n})" if m is not None else "" for m, s in zip(means, sums, strict=True)
     )
     buckets = [Bucket(label, state) for label, state in zip(labels, states, strict=True)]
-    title = f"{_title(flow)}: mean {q.id} per {series.size}"
-    desc = f"Mean answer to {q.id} ({q.min}-{q.max}, higher is better) per {series.size}"
+    title = f"{_title(flow, lang)}: {name}, mean per {series.size}"
+    desc = f"Mean answer to {name} ({q.min}-{q.max}, higher is better) per {series.size}"
     chart_id = f"sat-time-{flow.id}"
     svg = charts.line_chart(
         chart_id,
         title,
         desc,
         buckets,
-        [Series(f"mean {q.id}", tuple(means), texts)],
+        [Series(f"mean ({q.min}-{q.max})", tuple(means), texts)],
         low=float(q.min or 0),
         high=float(q.max or 0),
     )
@@ -745,7 +785,7 @@ def _satisfaction_chart(
         (start.isoformat(), _count(s.n), _hidden_or(_two(m), state))
         for start, s, m, state in zip(series.starts, sums, means, states, strict=True)
     ]
-    table = Table((f"{series.size} from", "answers", f"mean {q.id}"), rows, (False, True, True))
+    table = Table((f"{series.size} from", "answers", "mean"), rows, (False, True, True))
     return Chart(chart_id, title, desc + ".", svg, table)
 
 
@@ -764,13 +804,14 @@ async def _unit_groups(
     flows: Mapping[str, Flow],
     tz: ZoneInfo,
     min_group: int,
-    page_funnel: Group,
-    page_questions: Group,
+    page: tuple[Group, Group],
+    lang: str,
 ) -> _Units:
-    """Each unit's measures and all units' together. Without a unit filter, all units are the
-    page's own scope, so its funnel and questions (the costliest report) are not run again."""
+    """Each unit's measures and all units' together, labelled in `lang`. Without a unit filter,
+    all units are the page's own scope, so its funnel and questions (`page`, the costliest
+    report) are not run again."""
     f = replace(filters, unit=None).report_filter(tz)
-    all_funnel, all_questions = page_funnel, page_questions
+    all_funnel, all_questions = page
     if filters.unit is not None:
         [all_funnel] = await funnel(conn, f, min_group=min_group)
         [all_questions] = await questions(conn, f, flows, min_group=min_group)
@@ -778,11 +819,11 @@ async def _unit_groups(
     funnels = {g.key: g for g in await funnel(conn, by_unit, min_group=min_group)}
     answers = {g.key: g for g in await questions(conn, by_unit, flows, min_group=min_group)}
     per_unit = {
-        key: measures(funnels[key], answers[key], flows)
+        key: measures(funnels[key], answers[key], flows, lang)
         for key in funnels
         if key is not None and key in answers
     }
-    return _Units(measures(all_funnel, all_questions, flows), per_unit)
+    return _Units(measures(all_funnel, all_questions, flows, lang), per_unit)
 
 
 def _headline_keys(everyone: Sequence[Measure]) -> list[str]:
@@ -881,27 +922,27 @@ def _slug(text: str) -> str:
 # --- the drivers of satisfaction --------------------------------------------------------------
 
 
-def _driver_chart(flows: Mapping[str, Flow], group: Group, flow_filter: str | None) -> Chart:
+def _driver_chart(
+    flows: Mapping[str, Flow], group: Group, flow_filter: str | None, lang: str
+) -> Chart:
     flow_id = flow_filter or str(group.key).partition("/")[0]
     flow = flows[flow_id]
-    q = satisfaction_question(flow)
-    title = f"{_title(flow)}: what goes with a higher {q.id if q else 'satisfaction'}"
+    figures = _figures(group)
+    q = flow.question(figures["satisfaction"]) if figures else satisfaction_question(flow)
+    name = _name(q, flow, lang) if q else "satisfaction"
+    title = f"{_title(flow, lang)}: what goes with a higher {name}"
     chart_id = f"drivers-{flow.id}"
     if group.suppressed or q is None:
         svg = charts.bar_chart(chart_id, title, "Mean satisfaction", [])
         return Chart(chart_id, title, charts.TOO_FEW, svg, Table(("", ""), [(charts.TOO_FEW, "")]))
-    figures = _figures(group)
-    groups = [_driver_bars(f"Resolved ({figures['resolved']})", figures["by_resolved"])]
-    bands: list[dict[str, Any]] = figures["by_band"]
-    if any(cell["n"] for cell in bands):
-        groups.append(_driver_bars(f"Wait ({figures['attribute']})", bands))
-    groups = [g for g in groups if g.bars]
+    groups = _driver_groups(flow, figures, lang)
     correlation = figures["correlation"]
     r_text = charts.TOO_FEW if correlation["suppressed"] else _r(correlation["figures"]["r"])
+    by = " and ".join(g.heading for g in groups) or "nothing"
     desc = (
-        f"Mean {q.id} ({q.min}-{q.max}) by resolution and by wait, answers in brackets;"
-        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of wait and"
-        f" {q.id}: {r_text}"
+        f"Mean {name} ({q.min}-{q.max}) by {by.lower()}, answers in brackets;"
+        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of waiting time and"
+        f" {name}: {r_text}"
     )
     svg = charts.bar_chart(
         chart_id,
@@ -915,9 +956,23 @@ def _driver_chart(flows: Mapping[str, Flow], group: Group, flow_filter: str | No
     )
     rows = [(g.heading, b.label, _driver_cell(b)) for g in groups for b in g.bars]
     rows.append(("all answers", "", f"{_two(figures['mean'])} ({group.n})"))
-    rows.append(("correlation with wait", "", f"r = {r_text}"))
-    table = Table(("split", "group", f"mean {q.id} (answers)"), rows, (False, False, True))
+    rows.append(("correlation with waiting time", "", f"r = {r_text}"))
+    table = Table(("split", "group", "mean (answers)"), rows, (False, False, True))
     return Chart(chart_id, title, desc + ".", svg, table)
+
+
+def _driver_groups(flow: Flow, figures: Mapping[str, Any], lang: str) -> list[BarGroup]:
+    """Satisfaction by the answer to the question the flow declares `means: resolution` (none
+    without one), and by waiting time when the events carry it."""
+    groups = []
+    resolved = figures["resolved"]
+    if resolved is not None:
+        heading = _name(flow.question(resolved), flow, lang)
+        groups.append(_driver_bars(heading, figures["by_resolved"]))
+    bands: list[dict[str, Any]] = figures["by_band"]
+    if any(cell["n"] for cell in bands):
+        groups.append(_driver_bars("Waiting time", bands))
+    return [g for g in groups if g.bars]
 
 
 def _driver_bars(heading: str, cells: Sequence[Mapping[str, Any]]) -> BarGroup:

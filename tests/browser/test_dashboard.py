@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import yaml
 from playwright.async_api import Page, expect
 
 from smsbot.reports import ReportFilter, funnel
@@ -19,24 +18,14 @@ from tests.browser.conftest import (
     sideways,
 )
 from tests.conftest import ManualClock
-from tests.reportdata import TINY_UNIT, generate, write_through
+from tests.reportdata import TINY_UNIT, generate, write_flow_files, write_through
 
 UNIT = "Vårdcentral Norr"
 
 
-def flows_dir(tmp_path: Path, data_flows: dict[str, object]) -> Path:
-    """The generated data's flows as files, so the gateway runs the same flows."""
-    directory = tmp_path / "flows"
-    directory.mkdir()
-    for flow_id, flow in data_flows.items():
-        source = flow.source  # type: ignore[attr-defined]
-        (directory / f"{flow_id}.yaml").write_text(yaml.safe_dump(dict(source), allow_unicode=True))
-    return directory
-
-
 async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock) -> None:
     data = generate(surveys=1500)
-    directory = flows_dir(tmp_path, dict(data.flows))
+    directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
         conn = ui.gateway.gateway.parts.db.conn
         await write_through(ui.gateway.gateway.parts.db, data)
@@ -82,7 +71,7 @@ async def funnel_bars(page: Page) -> list[tuple[int, float]]:
 
 async def test_the_funnel_draws_each_step_in_proportion(tmp_path: Path, clock: ManualClock) -> None:
     data = generate(surveys=600)
-    directory = flows_dir(tmp_path, dict(data.flows))
+    directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
         db = ui.gateway.gateway.parts.db
         await write_through(db, data)
@@ -106,7 +95,7 @@ SMALLEST = 12.0  # CSS px: no text on the dashboard is drawn smaller, from 360 p
 
 async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: ManualClock) -> None:
     data = generate(surveys=1500)
-    directory = flows_dir(tmp_path, dict(data.flows))
+    directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
         await write_through(ui.gateway.gateway.parts.db, data)
         page = ui.page
@@ -129,7 +118,7 @@ async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: Manual
 async def test_every_chart_is_drawn_at_one_scale(tmp_path: Path, clock: ManualClock) -> None:
     """On a wide screen no chart's text is blown up beside another's: one scale for all."""
     data = generate(surveys=600)
-    directory = flows_dir(tmp_path, dict(data.flows))
+    directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
         await write_through(ui.gateway.gateway.parts.db, data)
         await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
