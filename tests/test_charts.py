@@ -213,8 +213,43 @@ def test_a_highlighted_bar_says_so_in_words_and_the_reference_is_drawn() -> None
     assert "Syd (selected)" in shown and "Norr" in shown and "all units: 44.0 %" in shown
     assert [r.get("fill") for r in bars(root)] == [charts._BAR, charts._BAR_DARK]
     dashed = [line for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")]
-    assert len(dashed) == 1
+    assert len({line.get("x1") for line in dashed}) == 1  # one line, in pieces
     assert desc(root).startswith("all units: 44.0 %; Norr: 48.2 %; Syd (selected): 35.0 %;")
+
+
+def _extent(text: ET.Element) -> tuple[float, float, float, float]:
+    """A text's box (left, right, top, bottom) by the charts' own width estimate."""
+    lines = text.findall("s:tspan", NS) or [text]
+    widest = max(
+        charts._width("".join(line.itertext()).strip(), bold=text.get("font-weight") == "bold")
+        for line in lines
+    )
+    x, y = float(text.get("x", "")), float(text.get("y", ""))
+    left = {"middle": x - widest / 2, "end": x - widest}.get(text.get("text-anchor", ""), x)
+    return left, left + widest, y - charts._SIZE, y + 4 + charts._LINE * (len(lines) - 1)
+
+
+@pytest.mark.parametrize("reference", [1.5, 2.0, 3.1, 3.3, 4.0, 4.71, 5.0])
+def test_the_dashed_line_crosses_no_text(reference: float) -> None:
+    groups = [
+        BarGroup("Resolved in the first contact", (Bar("yes", 4.32, "4.32 (50)"),
+                                                   Bar("no", 3.29, "3.29 (14)"))),
+        BarGroup("Waiting time", (Bar("0-60s", 4.69, "4.69 (13)"), Bar("3-5min", 3.0, "3.00 (15)"),
+                                  Bar(">10min", None, suppressed=True))),
+    ]  # fmt: skip
+    svg = bar_chart("dr", "t", "", groups, low=1, high=5, reference=reference,
+                    reference_label=f"overall mean {reference}")  # fmt: skip
+    root = parse(svg)
+    dashed = [line for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")]
+    assert len(dashed) >= 2  # through the rows' bars, not across headings and labels
+    for line in dashed:
+        x = float(line.get("x1", ""))
+        top, bottom = sorted((float(line.get("y1", "")), float(line.get("y2", ""))))
+        for text in root.iter(f"{SVG}text"):
+            left, right, text_top, text_bottom = _extent(text)
+            crossed = left - 2 <= x <= right + 2 and text_top < bottom and top < text_bottom
+            assert not crossed, ("".join(text.itertext()), x)
+    assert {"4.32 (50)", "3.00 (15)", TOO_FEW, "Waiting time"} <= set(texts(root))
 
 
 def test_nothing_to_draw_says_too_few() -> None:

@@ -32,7 +32,7 @@ import html
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "NO_DATA",
@@ -258,6 +258,7 @@ class _BarLayout:
     x1: float
     low: float
     high: float
+    reference: float | None = None  # where the dashed line is drawn, in viewBox units
 
     def length(self, value: float) -> float:
         span = self.high - self.low
@@ -284,7 +285,10 @@ def _bar_layout(
     if reference is not None:
         values.append(reference)
     top = high if high is not None else max([*values, low + 1.0])
-    return _BarLayout(label_w, _PAD + label_w, _WIDTH - _PAD - value_w, low, top)
+    layout = _BarLayout(label_w, _PAD + label_w, _WIDTH - _PAD - value_w, low, top)
+    if reference is None:
+        return layout
+    return replace(layout, reference=layout.x0 + layout.length(reference))
 
 
 def bar_chart(
@@ -301,7 +305,9 @@ def bar_chart(
     """Horizontal bars from `low` to `high` (default: the largest value), in titled groups.
 
     With `reference`, a dashed vertical line marks it (e.g. the all-units figure), labelled
-    `reference_label`. Labels go left of the bars when they are short enough, else above."""
+    `reference_label` above the bars. The line runs through the rows of bars only, never across
+    a heading or a label, and a bar's figure that would sit on it is written after it. Labels go
+    left of the bars when they are short enough, else above."""
     layout = _bar_layout(groups, low, high, reference)
     y = float(_PAD + (24 if reference is not None else 0))
     body: list[str] = []
@@ -313,8 +319,8 @@ def bar_chart(
         for bar in group.bars:
             y = _draw_bar(body, layout, bar, y)
         y += 6
-    if reference is not None:
-        body.append(_reference(layout, reference, reference_label, y))
+    if layout.reference is not None:
+        body.append(_reference_label(layout.reference, reference_label))
     if not any(group.bars for group in groups):
         body.append(_text(_PAD, y + 16, TOO_FEW, fill=_MUTED, italic=True))
         y += 28
@@ -336,24 +342,40 @@ def _draw_bar(body: list[str], layout: _BarLayout, bar: Bar, y: float) -> float:
     if bar.suppressed or bar.value is None:
         word = TOO_FEW if bar.suppressed else (bar.text or NO_DATA)
         body.append(_text(layout.x0 + 4, y + 15, word, fill=_MUTED, italic=True))
+        if not _covers(layout.x0 + 4, _width(word), layout.reference):
+            body.append(_reference_piece(layout.reference, y))
         return y + _BAR_H + 8
     length = layout.length(bar.value)
     fill = _BAR_DARK if bar.highlight else _BAR
     body.append(_rect(layout.x0, y, length, _BAR_H, fill))
-    body.append(_text(layout.x0 + length + 6, y + 15, _bar_figure(bar), bold=bar.highlight))
+    figure, x = _bar_figure(bar), layout.x0 + length + 6
+    if _covers(x, _width(figure, bold=bar.highlight), layout.reference):
+        x = (layout.reference or 0.0) + 6  # written after the line, not across it
+    body.append(_text(x, y + 15, figure, bold=bar.highlight))
+    body.append(_reference_piece(layout.reference, y))
     return y + _BAR_H + 8
 
 
-def _reference(layout: _BarLayout, value: float, label: str, bottom: float) -> str:
-    x = layout.x0 + layout.length(value)
+def _covers(x: float, width: float, line: float | None) -> bool:
+    """Whether a text from `x`, `width` wide, would be crossed by a vertical line at `line`."""
+    return line is not None and x - 3 <= line <= x + width + 3
+
+
+def _reference_piece(x: float | None, y: float) -> str:
+    """The dashed reference line through one row of bars (nothing without a reference)."""
+    if x is None:
+        return ""
+    dashes = ' stroke-width="2" stroke-dasharray="5 3"'
+    return _line(x, y, x, y + _BAR_H, _TEXT, dashes)
+
+
+def _reference_label(x: float, label: str) -> str:
     anchor = "middle"
     if x - _width(label) / 2 < _PAD:
         anchor = "start"
     elif x + _width(label) / 2 > _WIDTH - _PAD:
         anchor = "end"
-    return _line(x, _PAD + 20, x, bottom, _TEXT, ' stroke-width="2" stroke-dasharray="5 3"') + (
-        _text(x, _PAD + 12, label, anchor=anchor)
-    )
+    return _text(x, _PAD + 12, label, anchor=anchor)
 
 
 # --- the funnel --------------------------------------------------------------------------------

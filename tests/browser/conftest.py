@@ -3,7 +3,8 @@
 Fixtures: `ui` (a gateway on loopback with the simulator transport, and a signed-in page),
 `check_accessibility(page)` (axe-core; fails on serious or critical violations) and
 `save_screenshot(page, name)` (tests/artefacts/screenshots/NAME.png), `rendered_text(page)` (every
-text's size as drawn) and `sideways(page)` (how far the page scrolls sideways).
+text's size as drawn), `sideways(page)` (how far the page scrolls sideways) and `crossed(page)`
+(chart texts a dashed line is drawn across).
 """
 
 from __future__ import annotations
@@ -153,3 +154,24 @@ async def sideways(page: Page) -> int:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     return extra
+
+
+_CROSSED = """() => {
+  const crossed = [];
+  for (const line of document.querySelectorAll('svg line[stroke-dasharray]')) {
+    const l = line.getBoundingClientRect();
+    for (const text of line.ownerSVGElement.querySelectorAll('text')) {
+      const t = text.getBoundingClientRect();
+      if (l.left <= t.right && t.left <= l.right && l.top < t.bottom && t.top < l.bottom) {
+        crossed.push(text.textContent.trim());
+      }
+    }
+  }
+  return crossed;
+}"""
+
+
+async def crossed(page: Page) -> list[str]:
+    """The chart texts that a dashed line (a reference line) is drawn across, as rendered."""
+    found: list[str] = await page.evaluate(_CROSSED)
+    return found

@@ -12,6 +12,7 @@ from playwright.async_api import Page, expect
 from smsbot.reports import ReportFilter, funnel
 from tests.browser.conftest import (
     check_accessibility,
+    crossed,
     open_ui,
     rendered_text,
     save_screenshot,
@@ -110,6 +111,7 @@ async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: Manual
                 cut = [t for t in drawn if not t.inside]
                 assert not cut, f"{width} px{query}: chart text outside its chart: {cut[:5]}"
                 assert await sideways(page) == 0, f"{width} px{query} scrolls sideways"
+                assert await crossed(page) == [], f"{width} px{query}: a dashed line on text"
             if width == 390:
                 await check_accessibility(page)
                 await save_screenshot(page, "dashboard-phone")
@@ -130,3 +132,4 @@ async def test_every_chart_is_drawn_at_one_scale(tmp_path: Path, clock: ManualCl
         assert max(scales) == pytest.approx(min(scales), rel=0.02), scales
         sizes = [t.size for t in await rendered_text(ui.page) if t.tag == "text"]
         assert min(sizes) >= SMALLEST and max(sizes) <= 20, (min(sizes), max(sizes))
+        assert await crossed(ui.page) == []
