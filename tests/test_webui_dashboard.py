@@ -96,3 +96,11 @@ async def test_events_not_surveyed_are_counted_by_reason_in_words(dashboard: Pag
         "too old to send (past the flow's maximum age)",
     ):
         assert re.search(re.escape(words) + r": \d", joined), words
+
+
+async def test_the_page_says_what_makes_a_strength(dashboard: Page) -> None:
+    joined = " ".join(visible(await dashboard("", "en")))
+    rule = re.search(r"A strength is a figure .*? Up to three of each\.", joined)
+    assert rule is not None
+    for good in ("response rate 15 % or more", "CSAT 75 % or more", "NPS above 0", "CES 5 or more"):
+        assert good in rule[0]

@@ -6,8 +6,10 @@ thing the reports lack, figures per day, week or month.
                  its satisfaction question (one SQL query per figure, grouped by UTC hour in
                  SQLite; Python only adds the hours up into local days, weeks or months)
     measures     the figures units are compared on: response and completion rate, and per scale
-                 question its score (CSAT %, NPS, CES, or the mean); all higher-is-better
-    profiles     per unit: every measure against all units together; strengths and improvements
+                 question its score (CSAT %, NPS, CES, or the mean); all higher-is-better, each
+                 with what is good in itself (Good)
+    profiles     per unit: every measure against all units together; strengths (better than all
+                 units and good in itself) and improvements
     build        everything the page shows, each chart with its table
 
 Privacy is the reports': a figure whose n is below `min_group` is suppressed and drawn as "too
@@ -47,11 +49,17 @@ from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
 __all__ = [
     "FILTER_NAMES",
+    "GOOD_COMPLETION",
+    "GOOD_CSAT",
+    "GOOD_NPS",
+    "GOOD_RESPONSE",
+    "SKIP_REASONS",
     "STRENGTH_POINTS",
     "Chart",
     "Dashboard",
     "Difference",
     "Filters",
+    "Good",
     "Measure",
     "Options",
     "Profile",
@@ -62,6 +70,7 @@ __all__ = [
     "UnitView",
     "build",
     "filter_options",
+    "good_mean",
     "measures",
     "over_time",
     "parse_filters",
@@ -288,6 +297,33 @@ def _starts(first: date, last: date, size: str) -> list[date]:
 
 
 @dataclass(frozen=True)
+class Good:
+    """What makes a figure good in itself, whatever other units score: `level` or more (above
+    it, when `strictly`), said in `words`."""
+
+    level: float
+    words: str
+    strictly: bool = False
+
+    def holds(self, value: float) -> bool:
+        return value > self.level if self.strictly else value >= self.level
+
+
+GOOD_RESPONSE = Good(15.0, "response rate 15 % or more (about 10 % is usual for SMS surveys)")
+GOOD_COMPLETION = Good(10.0, "completion rate 10 % or more")
+GOOD_CSAT = Good(75.0, "CSAT 75 % or more")
+GOOD_NPS = Good(0.0, "NPS above 0", strictly=True)
+
+
+def good_mean(name: str, low: float, high: float) -> Good:
+    """A mean is good two thirds or more up its scale: CES 5 on 1-7, 3.67 on 1-5."""
+    level = round(low + 2 * (high - low) / 3, 2)
+    if name == "CES":
+        return Good(level, f"CES {_num(level)} or more")
+    return Good(level, f"a mean of {_num(level)} or more on {_num(low)}-{_num(high)}")
+
+
+@dataclass(frozen=True)
 class Measure:
     """One figure of a group, with the range it lives in (for comparing across figures)."""
 
@@ -299,6 +335,11 @@ class Measure:
     low: float
     high: float
     text: str  # the value as shown: "56.1 %", "NPS +4.3", "CES 5.12"
+    good: Good | None = None  # None: never called a strength
+
+    @property
+    def is_good(self) -> bool:
+        return self.good is not None and self.value is not None and self.good.holds(self.value)
 
 
 def measures(
@@ -323,25 +364,17 @@ def measures(
 def _rate(key: str, label: str, group: Group, value: object) -> Measure:
     number = float(value) if isinstance(value, int | float) else None
     text = charts.TOO_FEW if group.suppressed else _pct(number)
-    return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text)
+    good = GOOD_RESPONSE if key == "response" else GOOD_COMPLETION
+    return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text, good)
 
 
 def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang: str) -> Measure:
-    figures: Mapping[str, Any] = cell["figures"]
-    low, high = float(q.min or 0), float(q.max or 0)
-    name, value, text = "mean", figures.get("mean"), f"mean {_two(figures.get('mean'))}"
-    if q.preset == "csat":
-        name, value = "CSAT", figures.get("csat_pct")
-        low, high, text = 0.0, 100.0, f"CSAT {_pct(value)}"
-    elif q.preset == "nps":
-        name, value = "NPS", figures.get("nps")
-        low, high, text = -100.0, 100.0, f"NPS {_signed(value)}"
-    elif q.preset == "ces":
-        name, value, text = "CES", figures.get("ces"), f"CES {_two(figures.get('ces'))}"
+    score = _score_of(q, cell["figures"])
     suppressed = bool(cell["suppressed"]) or group.suppressed
     label = f"{_title(flow, lang)}: {_name(q, flow, lang)}"
-    kind = f"{name}{'' if q.preset else f', {q.min}-{q.max}'}"
+    kind = f"{score.name}{'' if q.preset else f', {q.min}-{q.max}'}"
     label += f" ({kind})" if kind != _name(q, flow, lang) else ""
+    value = score.value
     number = float(value) if isinstance(value, int | float) and not suppressed else None
     return Measure(
         f"{flow.id}/{q.id}",
@@ -349,10 +382,35 @@ def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang:
         int(cell["n"]),
         number,
         suppressed,
-        low,
-        high,
-        charts.TOO_FEW if suppressed else text,
+        score.low,
+        score.high,
+        charts.TOO_FEW if suppressed else score.text,
+        score.good,
     )
+
+
+@dataclass(frozen=True)
+class _Score:
+    name: str  # "CSAT", "NPS", "CES" or "mean"
+    value: object
+    text: str
+    low: float
+    high: float
+    good: Good
+
+
+def _score_of(q: Question, figures: Mapping[str, Any]) -> _Score:
+    """A scale question's score: CSAT %, NPS, CES or the mean, on its range."""
+    if q.preset == "csat":
+        value = figures.get("csat_pct")
+        return _Score("CSAT", value, f"CSAT {_pct(value)}", 0.0, 100.0, GOOD_CSAT)
+    if q.preset == "nps":
+        value = figures.get("nps")
+        return _Score("NPS", value, f"NPS {_signed(value)}", -100.0, 100.0, GOOD_NPS)
+    name = "CES" if q.preset == "ces" else "mean"
+    value = figures.get("ces" if q.preset == "ces" else "mean")
+    low, high = float(q.min or 0), float(q.max or 0)
+    return _Score(name, value, f"{name} {_two(value)}", low, high, good_mean(name, low, high))
 
 
 @dataclass(frozen=True)
@@ -376,9 +434,11 @@ class Profile:
 
 def profile(unit: str, own: Sequence[Measure], everyone: Sequence[Measure]) -> Profile:
     """A unit against all units: a strength is a measure at least STRENGTH_POINTS points of its
-    range above the all-units figure (an improvement: below); up to three of each, largest
-    first. Points: the difference as a share of the range (0-100 % -> 100 points; NPS -100 to
-    +100 -> 200; a mean on 1-5 -> 4), times 100."""
+    range above the all-units figure and good in itself (`Measure.good`: NPS -25 is never a
+    strength, however far below the others are); an improvement is one at least as far below
+    (however good it is). Up to three of each, largest first. Points: the difference as a share
+    of the range (0-100 % -> 100 points; NPS -100 to +100 -> 200; a mean on 1-5 -> 4), times
+    100."""
     reference = {m.key: m for m in everyone}
     differences = []
     for measure in own:
@@ -390,7 +450,8 @@ def profile(unit: str, own: Sequence[Measure], everyone: Sequence[Measure]) -> P
             points = round((measure.value - other.value) / (measure.high - measure.low) * 100, 1)
         differences.append(Difference(measure, other, points))
     ranked = sorted((d for d in differences if d.points is not None), key=_points)
-    strengths = [d for d in reversed(ranked) if _points(d) >= STRENGTH_POINTS][:_MOST]
+    better = [d for d in reversed(ranked) if _points(d) >= STRENGTH_POINTS]
+    strengths = [d for d in better if d.measure.is_good][:_MOST]
     improvements = [d for d in ranked if _points(d) <= -STRENGTH_POINTS][:_MOST]
     return Profile(unit, differences, strengths, improvements)
 
@@ -408,6 +469,10 @@ def _pct(value: object) -> str:
 
 def _two(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) else "-"
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _signed(value: object) -> str:
@@ -490,6 +555,7 @@ class Dashboard:
     units: list[UnitView]
     drivers: list[Chart]
     size: str  # of the time buckets
+    good: list[str] = field(default_factory=list)  # what is good in itself, per measure shown
 
 
 async def build(
@@ -524,6 +590,7 @@ async def build(
         units=_unit_views(units, filters.unit),
         drivers=[_driver_chart(flows, g, filters.flow, lang) for g in driver_groups],
         size=series.size,
+        good=list(dict.fromkeys(m.good.words for m in units.everyone if m.good is not None)),
     )
 
 
