@@ -1,4 +1,5 @@
-"""The phone simulator's pure parts: test numbers, the start form, the chat as bubbles."""
+"""The phone simulator's pure parts: test numbers, the start form and what it is filled in
+with, the chat as bubbles."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ __all__ = [
     "bubbles",
     "fiction_numbers",
     "parse_start",
+    "start_values",
 ]
 
 # Swedish numbers set aside for fiction by PTS (070-174 06 05 to 070-174 06 99): never a person.
@@ -35,6 +37,18 @@ class StartForm:
     unit: str | None
     service: str | None
     attributes: dict[str, str] = field(default_factory=dict)
+
+    def values(self) -> dict[str, str]:
+        """The event values as typed: unit, service and the flow's fields ("" when left empty)."""
+        typed = {"unit": self.unit or "", "service": self.service or "", **self.attributes}
+        return {name: typed.get(name, "") for name in ("unit", "service", *self.flow.fields)}
+
+
+def start_values(flow: Flow, typed: Mapping[str, str] | None) -> dict[str, str]:
+    """What the start form shows for `flow`: what the person last started it with (`typed`),
+    else the flow's `example` event values; "" for a field neither gives."""
+    source = typed if typed is not None else flow.example
+    return {name: source.get(name, "") for name in ("unit", "service", *flow.fields)}
 
 
 def parse_start(
