@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smsbot.engine.model import Flow
+from smsbot.webui.longtext import more_label, preview
 
 __all__ = [
     "Bubble",
@@ -83,10 +84,15 @@ class Bubble:
     encoding: str | None
 
     def to_dict(self) -> dict[str, object]:
+        """As the page's script gets it; `preview` (with `more`, the control's words) is the
+        start to show of a long text, None for a text shown whole."""
+        head = preview(self.text)
         return {
             "id": self.id,
             "from": "citizen" if self.mine else "bot",
             "text": self.text,
+            "preview": head,
+            "more": more_label(self.text) if head is not None else None,
             "segments": self.segments,
             "encoding": self.encoding,
         }

@@ -8,6 +8,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from smsbot.webui.longtext import more_label, preview
+
 __all__ = ["LANGUAGE_NAMES", "NAV", "STATIC", "page_language", "render", "second_language"]
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +30,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.globals.update(preview=preview, more_label=more_label)  # for the macro in _long_text.html
 
 
 LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}  # every page may use them
