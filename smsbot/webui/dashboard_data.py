@@ -319,8 +319,8 @@ def good_mean(name: str, low: float, high: float) -> Good:
     """A mean is good two thirds or more up its scale: CES 5 on 1-7, 3.67 on 1-5."""
     level = round(low + 2 * (high - low) / 3, 2)
     if name == "CES":
-        return Good(level, f"CES {_num(level)} or more")
-    return Good(level, f"a mean of {_num(level)} or more on {_num(low)}-{_num(high)}")
+        return Good(level, f"CES {_plain(level)} or more")
+    return Good(level, f"a mean of {_plain(level)} or more on {_plain(low)}-{_plain(high)}")
 
 
 @dataclass(frozen=True)
@@ -471,8 +471,9 @@ def _two(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) else "-"
 
 
-def _num(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+def _plain(value: float) -> str:
+    """Up to two decimals, without trailing zeros: 5, 3.67, 6.5."""
+    return _two(value).rstrip("0").rstrip(".")
 
 
 def _signed(value: object) -> str:
