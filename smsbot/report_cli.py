@@ -83,7 +83,10 @@ class _Options:
     help="Count trials too (smsbot chat, the phone simulator, events marked trial).",
 )
 @click.option("--satisfaction", help="drivers: the satisfaction question (default: csat).")
-@click.option("--resolved", help="drivers: the yes/no question (default: the first one).")
+@click.option(
+    "--resolved",
+    help="drivers: the yes/no question (default: the one the flow declares means: resolution).",
+)
 @click.option(
     "--attribute",
     default="wait_seconds",

@@ -698,9 +698,10 @@ async def drivers(
 
     Per flow in scope: the satisfaction question is `satisfaction`, else the flow's csat-preset
     scale, else its first scale (a flow without one is left out); the resolved question is
-    `resolved`, else the flow's first yes/no question. Flows are never pooled (their scales
-    differ): without `f.flow` each group key is prefixed with the flow id ("flow" alone without
-    group_by, "flow/key" with it).
+    `resolved` (a yes/no question), else the one the flow declares `means: resolution`, else
+    none: a yes/no question is never taken for resolution unasked. Flows are never pooled (their
+    scales differ): without `f.flow` each group key is prefixed with the flow id ("flow" alone
+    without group_by, "flow/key" with it).
 
     n: understood satisfaction answers in the group. `by_resolved` cells (yes, no), `by_band`
     cells (wait bands, see BANDS; the attribute must be a number >= 0, as JSON number or
@@ -729,17 +730,19 @@ def _drivers_in_scope(
 ) -> list[_Driver]:
     found = []
     for flow in flows_in_scope(f, flows):
-        yesnos = [q for q in flow.questions if q.kind is Kind.YESNO]
         if satisfaction is not None:
-            scale = next((q for q in flow.questions if q.id == satisfaction), None)
-            scale = scale if scale is not None and scale.kind is Kind.SCALE else None
+            scale = _named(flow, satisfaction, Kind.SCALE)
         else:
             scale = satisfaction_question(flow)
-        if resolved is not None:
-            yesnos = [q for q in yesnos if q.id == resolved]
+        split = flow.resolution if resolved is None else _named(flow, resolved, Kind.YESNO)
         if scale is not None:
-            found.append(_Driver(flow, scale, yesnos[0] if yesnos else None))
+            found.append(_Driver(flow, scale, split))
     return found
+
+
+def _named(flow: Flow, question_id: str, kind: Kind) -> Question | None:
+    found = next((q for q in flow.questions if q.id == question_id), None)
+    return found if found is not None and found.kind is kind else None
 
 
 def satisfaction_question(flow: Flow) -> Question | None:

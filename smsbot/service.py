@@ -169,7 +169,7 @@ class Surveys:
         sender: str = "",
         provider_ref: str | None = None,
     ) -> ReceiveResult:
-        """`receive` inside the caller's transaction (a long SMS with its last part; `smsbot chat`)."""
+        """`receive` inside the caller's transaction (a long SMS's last part; `smsbot chat`)."""
         now = self.clock.now()
         conversation = await repo.find_active(conn, phone, sender)
         conversation_id = conversation.id if conversation else None

@@ -171,7 +171,10 @@ OPERATIONS = (
             ),
             _param("group_by", f"one of {', '.join(GROUP_BY)}"),
             _param("satisfaction", "drivers: the satisfaction question's id"),
-            _param("resolved", "drivers: the yes/no question's id"),
+            _param(
+                "resolved",
+                "drivers: the yes/no question's id (default: the one that means resolution)",
+            ),
             _param("attribute", "drivers: the numeric event attribute (default wait_seconds)"),
             Param(
                 "include_trials",

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import yaml
 
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow
-from smsbot.storage.db import ts
+from smsbot.storage.db import Database, ts
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 60
@@ -59,13 +62,22 @@ def _flow(data: dict[str, Any]) -> Flow:
     return flow
 
 
+def write_flow_files(directory: Path, flows: Mapping[str, Flow]) -> Path:
+    """The flows as YAML files in `directory` (made), for a gateway to run the same flows."""
+    directory.mkdir()
+    for flow_id, flow in flows.items():
+        text = yaml.safe_dump(dict(flow.source), allow_unicode=True)
+        (directory / f"{flow_id}.yaml").write_text(text)
+    return directory
+
+
 def flows() -> dict[str, Flow]:
     visit = _flow(
         {
             "id": "visit",
             "questions": [
                 {"id": "csat", "type": "scale", "preset": "csat", "text": "Nöjd? 1-5"},
-                {"id": "solved", "type": "yesno", "text": "Löst?"},
+                {"id": "solved", "type": "yesno", "means": "resolution", "text": "Löst?"},
                 {
                     "id": "reason",
                     "type": "choice",
@@ -90,9 +102,26 @@ def flows() -> dict[str, Flow]:
         {
             "id": "contact",
             "questions": [
-                {"id": "ces", "type": "scale", "preset": "ces", "text": "Lätt? 1-7"},
-                {"id": "solved", "type": "yesno", "text": "Löst?"},
-                {"id": "web_first", "type": "yesno", "text": "Webben först?"},
+                {
+                    "id": "ces",
+                    "type": "scale",
+                    "preset": "ces",
+                    "text": "Lätt? 1-7",
+                    "label": {"sv": "Lätt att få hjälp", "fi": "Avun helppous", "en": "Ease"},
+                },
+                {
+                    "id": "solved",
+                    "type": "yesno",
+                    "means": "resolution",
+                    "text": "Löst?",
+                    "label": {"sv": "Löst direkt", "fi": "Hoitui kerralla", "en": "Resolved"},
+                },
+                {
+                    "id": "web_first",
+                    "type": "yesno",
+                    "text": "Webben först?",
+                    "label": {"sv": "Webben först", "fi": "Verkko ensin", "en": "Web first"},
+                },
             ],
         }
     )
@@ -387,6 +416,18 @@ def generate(seed: int = 20261123, surveys: int = 3000, *, trial: bool = False) 
 async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     """Insert everything with plain SQL, in one transaction."""
     await conn.execute("BEGIN")
+    await _insert(conn, data)
+    await conn.commit()
+
+
+async def write_through(db: Database, data: Dataset) -> None:
+    """Insert everything as one of a running gateway's own transactions, so that its periodic
+    jobs, which share the connection, never find a transaction of ours open."""
+    async with db.transaction() as conn:
+        await _insert(conn, data)
+
+
+async def _insert(conn: aiosqlite.Connection, data: Dataset) -> None:
     await conn.executemany(
         "INSERT OR IGNORE INTO flow_versions (flow_id, version, definition, first_seen)"
         " VALUES (?, ?, ?, ?)",
@@ -410,7 +451,6 @@ async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     messages += [_message_row(None, "+46709999999", m) for m in data.loose_messages]
     await conn.executemany(_INSERT_MESSAGE, messages)
     await conn.executemany(_INSERT_ANSWER, answers)
-    await conn.commit()
 
 
 _INSERT_CONVERSATION = (

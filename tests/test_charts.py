@@ -95,7 +95,7 @@ def test_every_chart_is_an_image_named_by_its_title_and_description(name: str) -
     assert title is not None and description is not None
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == f"{title.get('id')} {description.get('id')}"
-    assert root.get("viewBox", "").startswith("0 0 600 ")
+    assert root.get("viewBox", "").startswith(f"0 0 {charts._WIDTH} ")
     assert title.text and description.text
 
 
@@ -128,6 +128,42 @@ def test_colours_have_enough_contrast_against_the_chart_background(name: str) ->
             assert contrast(colour or "") >= 3, (tag, colour)
     for shaded in (r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts._SHADE):
         assert shaded is not None and contrast(charts._MUTED, charts._SHADE) >= 4.5
+
+
+@pytest.mark.parametrize("name", ["bar", "funnel", "line", "diverging"])
+def test_every_text_is_drawn_at_one_legible_size(name: str) -> None:
+    """14 units of a 360-wide viewBox: 12.5 CSS px at the narrowest the page draws a chart."""
+    root = parse(every_chart()[name])
+    assert {t.get("font-size") for t in root.iter(f"{SVG}text")} == {str(charts._SIZE)}
+
+
+LONG = "Kontaktcenter Örebro: how easy it was to get help (CES): CES 5.15 (all units CES 5.19)"
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        bar_chart("w", "t", "", [BarGroup(LONG, (Bar(LONG, 3, "3"), Bar("short", 2, "2")))]),
+        diverging_chart("w", "t", "", [Bar(LONG, 4.0, "+4.0")]),
+        funnel_chart("w", "t", "", [Bar(LONG, 12345, "12 345 (100.0 %)")]),
+    ],
+)
+def test_long_text_is_wrapped_onto_lines_that_fit(svg: str) -> None:
+    root = parse(svg)
+    wrapped = [t for t in root.iter(f"{SVG}text") if "".join(t.itertext()).startswith(LONG[:20])]
+    assert wrapped and all(len(t.findall("s:tspan", NS)) >= 2 for t in wrapped)
+    for text in wrapped:
+        assert "".join(text.itertext()).startswith(LONG)  # the lines read as the text
+        bold = text.get("font-weight") == "bold"
+        for line in text.findall("s:tspan", NS):
+            width = charts._width((line.text or "").strip(), bold=bold)
+            assert width <= charts._WIDTH - 2 * charts._PAD
+
+
+def test_a_word_longer_than_a_line_is_broken_inside() -> None:
+    lines = charts._wrap("x" * 100, 100.0)
+    assert "".join(lines) == "x" * 100 and all(charts._width(line) <= 100 for line in lines)
+    assert charts._wrap("", 100.0) == [""]
 
 
 # --- bars ---------------------------------------------------------------------------------------
@@ -177,8 +213,43 @@ def test_a_highlighted_bar_says_so_in_words_and_the_reference_is_drawn() -> None
     assert "Syd (selected)" in shown and "Norr" in shown and "all units: 44.0 %" in shown
     assert [r.get("fill") for r in bars(root)] == [charts._BAR, charts._BAR_DARK]
     dashed = [line for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")]
-    assert len(dashed) == 1
+    assert len({line.get("x1") for line in dashed}) == 1  # one line, in pieces
     assert desc(root).startswith("all units: 44.0 %; Norr: 48.2 %; Syd (selected): 35.0 %;")
+
+
+def _extent(text: ET.Element) -> tuple[float, float, float, float]:
+    """A text's box (left, right, top, bottom) by the charts' own width estimate."""
+    lines = text.findall("s:tspan", NS) or [text]
+    widest = max(
+        charts._width("".join(line.itertext()).strip(), bold=text.get("font-weight") == "bold")
+        for line in lines
+    )
+    x, y = float(text.get("x", "")), float(text.get("y", ""))
+    left = {"middle": x - widest / 2, "end": x - widest}.get(text.get("text-anchor", ""), x)
+    return left, left + widest, y - charts._SIZE, y + 4 + charts._LINE * (len(lines) - 1)
+
+
+@pytest.mark.parametrize("reference", [1.5, 2.0, 3.1, 3.3, 4.0, 4.71, 5.0])
+def test_the_dashed_line_crosses_no_text(reference: float) -> None:
+    groups = [
+        BarGroup("Resolved in the first contact", (Bar("yes", 4.32, "4.32 (50)"),
+                                                   Bar("no", 3.29, "3.29 (14)"))),
+        BarGroup("Waiting time", (Bar("0-60s", 4.69, "4.69 (13)"), Bar("3-5min", 3.0, "3.00 (15)"),
+                                  Bar(">10min", None, suppressed=True))),
+    ]  # fmt: skip
+    svg = bar_chart("dr", "t", "", groups, low=1, high=5, reference=reference,
+                    reference_label=f"overall mean {reference}")  # fmt: skip
+    root = parse(svg)
+    dashed = [line for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")]
+    assert len(dashed) >= 2  # through the rows' bars, not across headings and labels
+    for line in dashed:
+        x = float(line.get("x1", ""))
+        top, bottom = sorted((float(line.get("y1", "")), float(line.get("y2", ""))))
+        for text in root.iter(f"{SVG}text"):
+            left, right, text_top, text_bottom = _extent(text)
+            crossed = left - 2 <= x <= right + 2 and text_top < bottom and top < text_bottom
+            assert not crossed, ("".join(text.itertext()), x)
+    assert {"4.32 (50)", "3.00 (15)", TOO_FEW, "Waiting time"} <= set(texts(root))
 
 
 def test_nothing_to_draw_says_too_few() -> None:
@@ -216,12 +287,36 @@ def test_funnel_bars_narrow_with_each_step() -> None:
     assert widths[1] / widths[0] == pytest.approx(100 / 120, abs=0.01)
     assert widths[2] / widths[0] == pytest.approx(45 / 120, abs=0.01)
     centres = {round(float(r.get("x", "")) + float(r.get("width", "")) / 2) for r in drawn}
-    assert centres == {300}
+    assert centres == {charts._WIDTH / 2}
     assert "Completed: 0 (0 %)" in texts(root)
     assert desc(root) == (
         "From events to answers. Events: 120; Sent: 100 (100 %); Answered: 45 (45 %);"
-        " Completed: 0 (0 %)."
+        " Completed: 0 (0 %). Bar widths are in proportion to the largest figure, 120."
     )
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        (2, 47, 18, 41),  # trial chats without events: a later step larger than the first
+        (120, 100, 45, 0),
+        (0, 5, 5, 3),
+        (10, 10, 10, 10),
+    ],
+)
+def test_funnel_bars_are_in_proportion_to_their_figures(figures: tuple[int, ...]) -> None:
+    steps = [Bar(f"step {i}", value, str(value)) for i, value in enumerate(figures)]
+    root = parse(funnel_chart("f", "Funnel", "", steps))
+    widths = {
+        round(float(r.get("y", "")), 1): float(r.get("width", "")) for r in bars(root)
+    }  # by position: a zero step draws no bar
+    largest = max(figures)
+    full = max(widths.values())
+    assert full == pytest.approx(charts._WIDTH - 2 * charts._PAD)
+    drawn = [w for _, w in sorted(widths.items())]
+    assert drawn == pytest.approx([full * v / largest for v in figures if v], abs=0.6)
+    scale = f"Bar widths are in proportion to the largest figure, {largest}."
+    assert scale in " ".join(texts(root)) and scale in desc(root)
 
 
 def test_a_suppressed_funnel_draws_no_bars() -> None:
@@ -317,7 +412,7 @@ def test_diverging_bars_go_left_for_below_and_right_for_above() -> None:
     root = parse(diverging_chart("v", "Syd against all units", "", rows, limit=20))
     left, right = bars(root)
     assert left.get("fill") == charts._NEGATIVE and right.get("fill") == charts._BAR
-    centre = 300.0
+    centre = charts._WIDTH / 2
     assert float(left.get("x", "")) + float(left.get("width", "")) == pytest.approx(centre)
     assert float(right.get("x", "")) == pytest.approx(centre)
     assert float(left.get("width", "")) / float(right.get("width", "")) == pytest.approx(9 / 5)

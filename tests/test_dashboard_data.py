@@ -6,11 +6,23 @@ from datetime import date
 
 import pytest
 
-from smsbot.webui.dashboard_data import STRENGTH_POINTS, Measure, parse_filters, profile
+from smsbot.webui.dashboard_data import (
+    GOOD_NPS,
+    STRENGTH_POINTS,
+    Good,
+    Measure,
+    good_mean,
+    parse_filters,
+    profile,
+)
+
+ANYTHING = Good(-1000.0, "anything")  # for tests of the relative rule alone
 
 
-def measure(key: str, value: float | None, low: float = 0, high: float = 100) -> Measure:
-    return Measure(key, key, 50, value, value is None, low, high, f"{value}")
+def measure(
+    key: str, value: float | None, low: float = 0, high: float = 100, good: Good = ANYTHING
+) -> Measure:
+    return Measure(key, key, 50, value, value is None, low, high, f"{value}", good)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +71,30 @@ def test_strengths_and_improvements_are_measured_in_points_of_each_range() -> No
     assert [d.measure.key for d in found.improvements] == ["ces"]
     assert found.improvements[0].points == pytest.approx(-10.0)
     assert next(d for d in found.differences if d.measure.key == "hidden").points is None
+
+
+# (unit's value, all units' value, the measure's range and what is good in it, a strength?)
+ABSOLUTE = [
+    (-25.0, -40.0, (-100, 100), GOOD_NPS, False),  # 7.5 points above the rest, still negative
+    (0.0, -20.0, (-100, 100), GOOD_NPS, False),  # NPS 0 is not above 0
+    (12.0, -5.0, (-100, 100), GOOD_NPS, True),
+    (4.6, 3.5, (1, 7), good_mean("CES", 1, 7), False),  # easier than the rest, not easy
+    (5.2, 4.5, (1, 7), good_mean("CES", 1, 7), True),
+    (3.6, 3.0, (1, 5), good_mean("mean", 1, 5), False),  # below two thirds of 1-5
+    (3.7, 3.0, (1, 5), good_mean("mean", 1, 5), True),
+]
+
+
+@pytest.mark.parametrize(("own", "everyone", "scale", "good", "strength"), ABSOLUTE)
+def test_a_strength_is_good_in_itself_not_only_better_than_the_rest(
+    own: float, everyone: float, scale: tuple[float, float], good: Good, strength: bool
+) -> None:
+    found = profile("Syd", [measure("m", own, *scale, good)], [measure("m", everyone, *scale)])
+    assert [d.measure.key for d in found.strengths] == (["m"] if strength else [])
+    assert found.differences[0].points is not None and found.differences[0].points >= 3
+
+
+def test_what_is_good_says_itself() -> None:
+    assert (good_mean("CES", 1, 7).level, good_mean("CES", 1, 7).words) == (5.0, "CES 5 or more")
+    assert good_mean("mean", 0, 10).words == "a mean of 6.67 or more on 0-10"
+    assert GOOD_NPS.words == "NPS above 0"

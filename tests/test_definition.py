@@ -82,6 +82,14 @@ def append(question: dict[str, Any]) -> Mutation:
     return mutate
 
 
+def both(*mutations: Mutation) -> Mutation:
+    def mutate(data: Data) -> None:
+        for one in mutations:
+            one(data)
+
+    return mutate
+
+
 def when(index: int, condition: Any) -> Mutation:
     return put(("questions", index, "when"), condition)
 
@@ -228,6 +236,28 @@ PROBLEMS: list[tuple[str, Mutation, tuple[str | int, ...], str]] = [
      "unknown placeholder {min_label}"),
     # no questions
     ("no question", put((Q,), []), (Q,), "expected a list of one or more questions"),
+    # what report pages show: labels, the resolution question, example event values
+    ("label language", put((Q, 1, "label"), {"sv": "Löst"}), (Q, 1, "label"),
+     "missing the 'en' text"),
+    ("label list", put((Q, 1, "label"), ["Löst"]), (Q, 1, "label"), "the text must be a text"),
+    ("label placeholder", put((Q, 1, "label"), "Löst på {unit}"), (Q, 1, "label"),
+     "a label is shown on report pages, not sent: it cannot use {unit}"),
+    ("means typo", put((Q, 1, "means"), "resolved"), (Q, 1, "means"),
+     "unknown meaning 'resolved' (did you mean 'resolution'?)"),
+    ("means yes", put((Q, 1, "means"), True), (Q, 1, "means"), "unknown meaning true"),
+    ("means on a scale", put((Q, 0, "means"), "resolution"), (Q, 0, "means"),
+     "'means' does not apply to a scale question"),
+    ("means twice",
+     both(put((Q, 1, "means"), "resolution"),
+          append({"id": "fixed", "type": "yesno", "text": "?", "means": "resolution"})),
+     (Q, 5, "means"), "question 'solved' already means resolution: only one question can"),
+    ("example str", put(("example",), "Norr"), ("example",),
+     "expected a mapping with unit, service, channel, wait_seconds"),
+    ("example key", put(("example",), {"unti": "Norr"}), ("example", "unti"),
+     "unknown key 'unti' (did you mean 'unit'?)"),
+    ("example value", put(("example",), {"unit": ["Norr"]}), ("example", "unit"),
+     "expected a text or a number, got ['Norr']"),
+    ("example empty", put(("example",), {"unit": " "}), ("example", "unit"), "is empty"),
     # durations, quiet hours, time zones
     ("expiry word", put(("expires_after",), "soon"), ("expires_after",),
      "expected a duration such as 30m, 48h or 7d, got 'soon'"),
@@ -301,6 +331,9 @@ def test_the_valid_flow_has_no_problems(valid: Data) -> None:
         put(("schedule",), {"quiet_hours": {"start": "21:00", "end": "08:00"}}),
         put(("triggers",), "visit.completed"),
         put(("closing",), 42),
+        put((Q, 1, "label"), "Solved"),
+        put((Q, 4, "label"), {"sv": "Väntetid", "en": "Waiting time"}),
+        put(("example",), {}),
     ],
     ids=[
         "reserved fields",
@@ -313,6 +346,9 @@ def test_the_valid_flow_has_no_problems(valid: Data) -> None:
         "quiet hours",
         "one trigger",
         "number text",
+        "one label",
+        "label per language",
+        "no example",
     ],
 )
 def test_accepted_variations(valid: Data, mutate: Mutation) -> None:
@@ -463,6 +499,61 @@ def test_custom_retry_text_and_labels(valid: Data) -> None:
     assert csat.retry is not None and csat.retry.by_lang["sv"] == "Svara {min}-{max} ({max_label})."
     assert csat.min_label is not None and csat.min_label.by_lang == {"sv": "Dåligt", "en": "Bad"}
     assert flow.question("reason").options[0].words == {"sv": ("aa", "ah"), "en": ("ay",)}
+
+
+def test_labels_meanings_and_example_values(valid: Data) -> None:
+    valid["questions"][0]["label"] = {"sv": "Nöjdhet", "en": "Satisfaction"}
+    valid["questions"][1]["means"] = "resolution"
+    valid["example"] = {"unit": "Vårdcentral Norr", "service": "Lab", "wait_seconds": 140}
+    flow, problems = build_flow(valid)
+    assert flow is not None and problems == []
+    csat, solved = flow.question("csat"), flow.question("solved")
+    assert csat.label is not None and csat.label.by_lang == {"sv": "Nöjdhet", "en": "Satisfaction"}
+    assert (csat.means, solved.means, solved.label) == (None, "resolution", None)
+    assert flow.resolution is solved
+    assert flow.example == {"unit": "Vårdcentral Norr", "service": "Lab", "wait_seconds": "140"}
+
+
+def test_without_a_declaration_no_question_means_resolution(valid: Data) -> None:
+    flow, _ = build_flow(valid)
+    assert flow is not None and flow.resolution is None and flow.example == {}
+
+
+LABEL = {"sv": "Löst", "en": "Solved"}
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "shown"),
+    [
+        ({"id": "solved", "type": "yesno", "label": LABEL}, "en", "Solved"),
+        ({"id": "solved", "type": "yesno", "label": LABEL}, "fi", "Löst"),
+        ({"id": "web_first", "type": "yesno"}, "sv", "Web first"),
+        ({"id": "ces", "type": "scale", "preset": "ces"}, "en", "CES"),
+        ({"id": "nps_score", "type": "scale", "preset": "nps"}, "en", "Nps score"),
+    ],
+)
+def test_a_question_is_named_by_its_label_or_else_readably(
+    valid: Data, question: Data, lang: str, shown: str
+) -> None:
+    """The label in the language asked for, else the flow's first; without one, the id in words
+    (a preset's name in capitals)."""
+    valid["questions"] = [{**question, "text": "?"}]
+    flow, problems = build_flow(valid)
+    assert flow is not None, problems
+    assert flow.questions[0].name(lang, flow.default_language) == shown
+
+
+def test_a_long_label_is_a_warning(valid: Data) -> None:
+    long = "Was the matter resolved in the first call?"
+    valid["questions"][1]["label"] = {"sv": "Löst", "en": long}
+    flow, problems = build_flow(valid)
+    assert flow is not None
+    assert [(p.path, p.message) for p in problems if p.severity == "warning"] == [
+        (
+            (Q, 1, "label", "en"),
+            "label ('en') is 42 characters: up to 40 keep charts and tables readable",
+        )
+    ]
 
 
 def test_schedule(valid: Data) -> None:

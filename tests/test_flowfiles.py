@@ -31,6 +31,12 @@ EXPECTED: list[tuple[str, list[tuple[int, str]]]] = [
     ]),
     ("quiet-hours-unquoted.yaml",
      [(8, 'expected a time of day as HH:MM, got 1260 (put it in quotes: "21:00")')]),
+    ("report-keys.yaml", [
+        (6, "unknown key 'servce' (did you mean 'service'?)"),
+        (15, "question 'csat': 'means' does not apply to a scale question"),
+        (19, "question 'solved': missing the 'en' text"),
+        (20, "question 'solved': unknown meaning 'resolved' (did you mean 'resolution'?)"),
+    ]),
     ("several-problems.yaml", [
         (3, "flow id 'Health Visit': use lower case letters, digits, - and _"),
         (6, "expected a duration such as 30m, 48h or 7d, got '2 days'"),
@@ -108,6 +114,22 @@ def test_the_shipped_flows_load_without_findings() -> None:
     assert sorted(flows) == ["benefit-decision", "contact-centre", "health-visit"]
     for flow in flows.values():
         assert set(flow.languages) == {"sv", "fi", "en"}
+
+
+def test_the_shipped_flows_name_their_questions_and_declare_resolution() -> None:
+    """What report pages show: a label per question and language, the resolution question
+    declared where a flow asks one (only contact-centre does), and values to try each with."""
+    flows, _ = load_flow_dir(SHIPPED)
+    for flow in flows.values():
+        for q in flow.questions:
+            assert q.label is not None and set(q.label.by_lang) == set(flow.languages), q.id
+        assert {"unit", "service"} <= set(flow.example), flow.id
+    resolution = {flow.id: q.id if (q := flow.resolution) else None for flow in flows.values()}
+    assert resolution == {
+        "benefit-decision": None,
+        "contact-centre": "solved",
+        "health-visit": None,  # its yes/no question is about waiting
+    }
 
 
 def test_tags_yaml_is_not_a_flow() -> None:

@@ -27,6 +27,7 @@ from aiohttp import test_utils, web
 from click.testing import CliRunner
 
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
+from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow, Kind
 from smsbot.report_cli import report
 from smsbot.report_render import render_csv, render_json, render_table
@@ -695,6 +696,44 @@ async def test_correlation_and_bands(
     counted = Counter(band_of(w) for w, _ in numeric)
     bands = {c["key"]: c["n"] for c in only.figures["by_band"]}  # type: ignore[attr-defined]
     assert bands == {label: counted.get(label, 0) for label in BAND_LABELS}
+
+
+def _declaring(question_id: str | None) -> dict[str, Flow]:
+    """The test flows, with `contact`'s `means: resolution` on `question_id` (None: on none)."""
+    source = json.loads(json.dumps(dict(FLOWS["contact"].source)))
+    for q in source["questions"]:
+        q.pop("means", None)
+        if q["id"] == question_id:
+            q["means"] = "resolution"
+    flow, problems = build_flow(source)
+    assert flow is not None, problems
+    return {**FLOWS, "contact": flow}
+
+
+@pytest.mark.parametrize("declared", ["solved", "web_first", None])
+async def test_resolution_is_the_question_the_flow_declares(
+    tiny: Tiny, declared: str | None
+) -> None:
+    """Never guessed: not the first yes/no question, and no split when none is declared."""
+    answers = [("yes", "no"), ("yes", "no"), ("no", "yes"), ("yes", "yes"), ("no", "no")]
+    convs = [
+        _conv(i, "contact", answers=[("ces", "scale", 2 + i), ("solved", "yesno", solved),
+                                     ("web_first", "yesno", web)])
+        for i, (solved, web) in enumerate(answers)
+    ]  # fmt: skip
+    conn = await tiny(convs)
+    flows = _declaring(declared)
+    [only] = await drivers(conn, ReportFilter(flow="contact"), flows, min_group=1)
+    figures: dict[str, Any] = only.figures
+    assert figures["resolved"] == declared
+    split = {c["key"]: c["figures"]["mean"] for c in figures["by_resolved"]}
+    index = {"solved": 0, "web_first": 1}.get(declared or "")
+    expected = {}
+    if index is not None:
+        for answer in ("yes", "no"):
+            ces = [2 + i for i, a in enumerate(answers) if a[index] == answer]
+            expected[answer] = round(statistics.fmean(ces), 2)
+    assert split == expected
 
 
 async def test_band_edges(tiny: Tiny) -> None:

@@ -22,10 +22,10 @@ from click.testing import CliRunner
 
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.export import EXPORTS, export, write_export
+from smsbot.openapi.document import openapi_document
 from smsbot.report_cli import report
 from smsbot.reports import ReportFilter, full_report
 from smsbot.storage.db import open_database
-from smsbot.openapi.document import openapi_document
 from smsbot.web_reports import ReportContext, add_report_routes
 from smsbot.webui import dashboard_data
 from smsbot.webui.dashboard_data import Filters, build, parse_filters

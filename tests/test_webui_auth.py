@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from smsbot.logs import configure_logging
-from smsbot.webui.render import second_language
+from smsbot.webui.render import page_language, second_language
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway
 
@@ -155,6 +155,20 @@ async def test_a_wrong_address_is_a_page_not_json(gw: Running) -> None:
 )
 def test_the_second_labels_follow_the_browsers_languages(accept: str, expected: str) -> None:
     assert second_language(accept) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("", "en"),
+        ("en-GB,en;q=0.9,sv;q=0.8", "en"),
+        ("fi-FI,fi;q=0.9,en;q=0.8", "fi"),
+        ("de-DE,sv;q=0.5", "sv"),
+        ("de-DE", "en"),
+    ],
+)
+def test_the_flows_words_follow_the_browsers_first_language(accept: str, expected: str) -> None:
+    assert page_language(accept) == expected
 
 
 async def test_the_navigation_speaks_finnish_to_a_finnish_browser(gw: Running) -> None:

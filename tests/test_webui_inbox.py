@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
+from smsbot.flowfiles import load_flow_dir
 from smsbot.storage.db import ts
 from smsbot.tagging import (
     FeedbackItem,
@@ -164,6 +165,29 @@ def test_a_row_sorts_tags_by_state_in_taxonomy_order(taxonomy: Taxonomy) -> None
     assert {"waiting", "rudeness"} <= addable
 
 
+@pytest.mark.parametrize(
+    ("lang", "flow", "question"),
+    [
+        ("sv", "Besök i vården", "Fri kommentar"),
+        ("fi", "Käynti terveyspalveluissa", "Vapaa palaute"),
+        ("en", "Health-care visit", "Comment in own words"),
+    ],
+)
+def test_a_row_names_the_flow_and_question_in_the_flows_words(
+    taxonomy: Taxonomy, lang: str, flow: str, question: str
+) -> None:
+    flows, _ = load_flow_dir(ROOT / "flows")
+    view = row(_item(), taxonomy, lang, TZ, flows)
+    assert (view.flow_shown, view.question_shown) == (flow, question)
+    assert (view.flow, view.question) == ("health-visit", "comment")
+
+
+def test_a_row_of_a_flow_no_longer_loaded_shows_its_ids_in_words(taxonomy: Taxonomy) -> None:
+    gone = replace(_item(), flow="old-survey", question="comment_other")
+    view = row(gone, taxonomy, "en", TZ, {})
+    assert (view.flow_shown, view.question_shown) == ("old-survey", "Comment other")
+
+
 def test_add_options_are_grouped_by_polarity_with_labels(taxonomy: Taxonomy) -> None:
     groups = add_options(taxonomy, "fi")
     assert [g.label for g in groups] == ["Strengths", "Improvements", "Neutral themes"]
@@ -304,7 +328,9 @@ async def test_replies_to_a_survey_show_up_with_suggested_tags(
     assert "Lång kö och ingen svarar i telefon" in shown[1]
     assert tags_shown(shown[1], "suggested") == ["Waiting and queues", "Reaching us by phone"]
     assert '<span class="inbox-unit">· Kontaktcenter Örebro</span>' in shown[1]
-    for text in ("contact-centre", "comment", "Bygglov", "sv", "2026-11-23 10:00"):
+    for text in ("Contact centre", "What could we have done better"):  # not the ids (issue 11)
+        assert f'<dd lang="en">{text}</dd>' in shown[1]
+    for text in ("Bygglov", "sv", "2026-11-23 10:00"):
         assert f"<dd>{text}</dd>" in shown[1] or f">{text}</time></dd>" in shown[1]
     for phone in OUR_PHONES:
         assert phone not in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -72,6 +73,52 @@ async def test_a_bad_start_says_what_to_change(
         assert answer.status == 400
         assert says in html.unescape(await answer.text())
     assert await gw.query("SELECT id FROM conversations") == []
+
+
+def start_form_values(page: str) -> dict[str, str]:
+    """The start form's text fields as the page fills them in."""
+    field = r'<input id="(unit|service|field-[a-z_]+)" name="[^"]*" value="([^"]*)"'
+    found = re.findall(field, page)
+    return {name: html.unescape(value) for name, value in found}
+
+
+async def simulator_page(session: aiohttp.ClientSession, url: str) -> str:
+    async with session.get(url) as answer:
+        assert answer.status == 200
+        return await answer.text()
+
+
+# Each shipped flow's `example` event values: the start form's defaults for it.
+EXAMPLES = {
+    "contact-centre": {"unit": "Kontaktcenter Örebro", "service": "Bygglov"},
+    "health-visit": {"unit": "Kajaanin terveysasema", "service": "Lääkärin vastaanotto"},
+    "benefit-decision": {"unit": "Kela Kajaani", "service": "Asumistuki"},
+}
+
+
+async def test_each_flow_starts_with_its_own_example_values(
+    gw: Running, browser: tuple[aiohttp.ClientSession, str]
+) -> None:
+    session, _ = browser
+    for flow_id, values in EXAMPLES.items():
+        page = await simulator_page(session, f"{gw.url}/ui/simulator?flow={flow_id}")
+        assert start_form_values(page) == values, flow_id
+
+
+async def test_what_the_person_typed_is_kept_for_that_flow(
+    gw: Running, browser: tuple[aiohttp.ClientSession, str]
+) -> None:
+    session, csrf = browser
+    typed = {"unit": "Sotkamon terveysasema", "service": "Neuvola"}
+    form = {"csrf_token": csrf, "flow": "health-visit", "language": "fi", **typed}
+    async with session.post(gw.url + "/ui/simulator/start", data=form) as answer:
+        assert start_form_values(await answer.text()) == typed  # the page after starting
+    other = await simulator_page(session, f"{gw.url}/ui/simulator?flow=contact-centre")
+    assert start_form_values(other) == EXAMPLES["contact-centre"]
+    again = await simulator_page(session, f"{gw.url}/ui/simulator?flow=health-visit")
+    assert start_form_values(again) == typed
+    rows = await gw.query("SELECT unit, service FROM conversations")
+    assert rows == [{"unit": "Sotkamon terveysasema", "service": "Neuvola"}]
 
 
 async def test_replies_need_the_csrf_token(

@@ -24,6 +24,7 @@ from smsbot.engine import expr
 from smsbot.engine.model import (
     FORMAT_VERSION,
     LANGUAGES,
+    MEANINGS,
     SCALE_PRESETS,
     Flow,
     Kind,
@@ -60,18 +61,19 @@ _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _PLACEHOLDER_WIDTH = 20  # characters assumed for an event value when counting SMS segments
 _MAX_COMBINATIONS = 20_000  # beyond this many answer combinations, reachability is not checked
 _MAX_SCALE_WIDTH = 10
+_LABEL_CHARACTERS = 40  # a longer label is a warning: charts and tables read badly
 _ORDERING = ("<", "<=", ">", ">=")
 
 _FLOW_KEYS = (
     "format", "id", "title", "languages", "triggers", "expires_after", "fields", "schedule",
-    "opening", "closing", "questions",
+    "example", "opening", "closing", "questions",
 )  # fmt: skip
 _SCHEDULE_KEYS = ("delay", "quiet_hours", "timezone", "max_age")
-_COMMON_KEYS = ("id", "type", "text", "when")
+_COMMON_KEYS = ("id", "type", "text", "label", "when")
 _REPLY_KEYS = ("retry", "retries", "optional")
 _KIND_KEYS: Mapping[Kind, tuple[str, ...]] = {
     Kind.SCALE: (*_REPLY_KEYS, "preset", "min", "max", "labels"),
-    Kind.YESNO: _REPLY_KEYS,
+    Kind.YESNO: (*_REPLY_KEYS, "means"),
     Kind.CHOICE: (*_REPLY_KEYS, "options"),
     Kind.TEXT: _REPLY_KEYS,
     Kind.INFO: (),
@@ -206,6 +208,7 @@ class _Checker:
         opening = self.text(self.required(top, "opening", ()), ("opening",))
         closing = self.text(self.required(top, "closing", ()), ("closing",))
         schedule = self.schedule(top.get("schedule"))
+        example = self.example(top.get("example"))
         questions = _Questions(self).build(self.required(top, "questions", ()))
         if self.has_errors:
             return None
@@ -223,6 +226,7 @@ class _Checker:
             schedule=schedule,
             fields=self.fields,
             source=top,
+            example=example,
         )
 
     # --- shapes ---
@@ -372,22 +376,57 @@ class _Checker:
             return None
         return value
 
+    # --- example event values ---
+
+    def example(self, value: object) -> dict[str, str]:
+        """Event values to try the flow with: unit, service, channel and the flow's fields."""
+        if value is None:
+            return {}
+        known = (*_EVENT_PLACEHOLDERS, *self.fields)
+        data = self.mapping(value, ("example",), known)
+        found = {}
+        for name, item in data.items():
+            if name not in known:
+                continue  # reported by mapping()
+            text = self.example_value(item, ("example", name), name)
+            if text is not None:
+                found[name] = text
+        return found
+
+    def example_value(self, value: object, path: DataPath, name: str) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.error(path, f"'{name}': expected a text or a number, got {_show(value)}")
+            return None
+        return self.one_text(value, path, f"'{name}'")
+
     # --- texts ---
 
-    def text(self, value: object, path: DataPath, *, scale: bool = False) -> Text | None:
-        """A text in every language of the flow; None (reported) if it cannot be built."""
+    def text(
+        self, value: object, path: DataPath, *, scale: bool = False, sent: bool = True
+    ) -> Text | None:
+        """A text in every language of the flow; None (reported) if it cannot be built.
+
+        `sent`: False for a text only report pages show (a label), which has no placeholders."""
         if value is None:
             return None  # reported as missing by the caller, or optional
         if isinstance(value, Mapping):
             texts = self.per_language(value, path)
-            for lang, text in texts.items():
-                self.placeholders(text, (*path, lang), scale)
+            located = {(*path, lang): text for lang, text in texts.items()}
         else:
             one = self.one_text(value, path, "the text")
             texts = dict.fromkeys(self.languages, one) if one is not None else {}
-            if one is not None:
-                self.placeholders(one, path, scale)
+            located = {path: one} if one is not None else {}
+        for where, text in located.items():
+            if sent:
+                self.placeholders(text, where, scale)
+            else:
+                self.no_placeholders(text, where)
         return Text(texts) if texts else None
+
+    def no_placeholders(self, text: str, path: DataPath) -> None:
+        for name in dict.fromkeys(_PLACEHOLDER.findall(text)):
+            message = f"a label is shown on report pages, not sent: it cannot use {{{name}}}"
+            self.error(path, message)
 
     def per_language(self, value: Mapping[object, object], path: DataPath) -> dict[str, str]:
         texts: dict[str, str] = {}
@@ -456,6 +495,7 @@ class _Questions:
         self.c = checker
         self.positions: dict[str, int] = {}  # id -> index of its first question in the data
         self.built: dict[str, Question] = {}
+        self.meanings: dict[str, str] = {}  # meaning -> the id of the question that declares it
 
     def build(self, value: object) -> tuple[Question, ...]:
         if value is None:
@@ -475,6 +515,15 @@ class _Questions:
             if question is not None:
                 questions.append(question)
         return tuple(questions)
+
+    def claim(self, meaning: str, qid: str, path: DataPath) -> str | None:
+        """The meaning for question `qid`, unless an earlier question has it (reported)."""
+        first = self.meanings.setdefault(meaning, qid)
+        if first != qid:
+            message = f"question '{first}' already means {meaning}: only one question can"
+            self.c.error(path, message)
+            return None
+        return meaning
 
     def add(self, question: Question, index: int) -> None:
         if question.id in self.built or self.positions.get(question.id, index) < index:
@@ -549,6 +598,7 @@ class _QuestionChecker:
         retries, optional = self.retries(), self.optional()
         retry = self.retry(len(options or ()), lo, hi, optional)
         when, when_source = self.condition()
+        label, means = self.label(), self.means()
         if text is None or options is None or (scale and (lo is None or hi is None)):
             return None
         return Question(
@@ -566,9 +616,36 @@ class _QuestionChecker:
             max_label=labels[1],
             preset=preset,
             options=options,
+            label=label,
+            means=means,
         )
 
+    def label(self) -> Text | None:
+        """The short name report pages show, without placeholders; a long one is a warning."""
+        label = self.c.text(self.data.get("label"), self.at("label"), sent=False)
+        for lang, text in (label.by_lang if label else {}).items():
+            if len(text) > _LABEL_CHARACTERS:
+                where = self.at("label", lang) if isinstance(self.data["label"], Mapping) else ()
+                message = (
+                    f"label ('{lang}') is {len(text)} characters:"
+                    f" up to {_LABEL_CHARACTERS} keep charts and tables readable"
+                )
+                self.c.warn(where or self.at("label"), message)
+        return label
+
+    def means(self) -> str | None:
+        value = self.data.get("means")
+        if value is None or self.kind is not Kind.YESNO:
+            return None  # another kind's 'means' is reported as not applying
+        if not isinstance(value, str) or value not in MEANINGS:
+            close = get_close_matches(str(value), MEANINGS, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(MEANINGS)}"
+            self.c.error(self.at("means"), f"unknown meaning {_show(value)} ({hint})")
+            return None
+        return self.questions.claim(value, self.qid, self.at("means"))
+
     def retries(self) -> int:
+
         value = self.data.get("retries", 1)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3:
             self.c.error(self.at("retries"), f"retries must be 0, 1, 2 or 3, got {_show(value)}")

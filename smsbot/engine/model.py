@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT_VERSION",
     "LANGUAGES",
+    "MEANINGS",
     "SCALE_PRESETS",
     "Flow",
     "Kind",
@@ -20,6 +21,7 @@ __all__ = [
     "Question",
     "Schedule",
     "Text",
+    "id_in_words",
 ]
 
 FORMAT_VERSION = 1
@@ -35,6 +37,16 @@ class Kind(StrEnum):
     CHOICE = "choice"
     TEXT = "text"
     INFO = "info"
+
+
+# What a yes/no question may declare it means to reports (`means:`). resolution: "yes" means the
+# person's matter was resolved (first-contact resolution); the drivers report splits by it.
+MEANINGS = ("resolution",)
+
+
+def id_in_words(item_id: str) -> str:
+    """An id as a reader can take it when there is no label: "web_first" -> "Web first"."""
+    return item_id.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -79,10 +91,22 @@ class Question:
     max_label: Text | None = None
     preset: str | None = None
     options: tuple[Option, ...] = ()
+    label: Text | None = None  # a short name for report pages, per language
+    means: str | None = None  # one of MEANINGS: what the answer means to reports
 
     @property
     def expects_reply(self) -> bool:
         return self.kind is not Kind.INFO
+
+    def name(self, lang: str, default_lang: str) -> str:
+        """What report pages call the question: its label in `lang` (else in `default_lang`),
+        or without a label its id in words ("web_first" -> "Web first"; a preset's own name,
+        such as "ces", in capitals)."""
+        if self.label is not None:
+            return self.label.get(lang, default_lang)
+        if self.id == self.preset:
+            return self.id.upper()
+        return id_in_words(self.id)
 
 
 @dataclass(frozen=True)
@@ -110,10 +134,16 @@ class Flow:
     schedule: Schedule = field(default_factory=Schedule)
     fields: tuple[str, ...] = ()  # extra event attributes the texts may use
     source: Mapping[str, object] = field(default_factory=dict)  # the definition as plain data
+    example: Mapping[str, str] = field(default_factory=dict)  # event values to try it with
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    @property
+    def resolution(self) -> Question | None:
+        """The yes/no question the flow declares `means: resolution`, if any (never guessed)."""
+        return next((q for q in self.questions if q.means == "resolution"), None)
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:

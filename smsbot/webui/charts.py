@@ -9,6 +9,11 @@ Pure: each function takes plain values and returns one `<svg>` element as a stri
     diverging_chart  signed differences left and right of a zero line (strengths and
                      improvements of a unit against all units)
 
+Size: every chart is drawn for a viewBox 360 wide with text of 14 or more (of the viewBox), and
+the page draws it from about 320 px (a 360 px screen) up to 416 px wide, never wider: its text is
+then 12.5 to 16 CSS px on every screen, the same in every chart. Text that does not fit the width
+is wrapped onto more lines (widths are estimated generously; there are no font metrics here).
+
 Accessibility: every chart has role="img" with a <title> and a <desc> (named by
 aria-labelledby) whose text holds every figure drawn, so a screen reader gets what the picture
 shows; the page puts a table beside it as well. Every text is escaped (html.escape). The chart
@@ -27,7 +32,7 @@ import html
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "NO_DATA",
@@ -56,10 +61,10 @@ _GRID = "#8a8a8a"  # 3.45:1
 _SHADE = "#f2f2f2"  # background of a suppressed time bucket (decorative)
 _FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
-_WIDTH = 600
+_WIDTH = 360  # of the viewBox; the page draws it 320 to 416 CSS px wide (see ui.css)
 _PAD = 12
-_SIZE = 14  # font size in px (of the viewBox)
-_SMALL = 12
+_SIZE = 14  # font size of every text, in viewBox units: at least 12.5 CSS px as drawn
+_LINE = 18  # from one line of a wrapped text to the next
 _BAR_H = 20
 _MARKERS = ("circle", "square", "triangle", "diamond")
 _DASHES = ("", "7 4", "2 3", "10 3 2 3")
@@ -114,9 +119,29 @@ def _id(chart_id: str) -> str:
     return cleaned if cleaned[:1].isalpha() else f"chart-{cleaned}"
 
 
-def _width(text: str, size: int = _SIZE, bold: bool = False) -> float:
+def _width(text: str, *, bold: bool = False) -> float:
     """A generous estimate of how wide `text` is drawn (no font metrics on the server)."""
-    return len(text) * size * (0.62 if bold else 0.57)
+    return len(text) * _SIZE * (0.62 if bold else 0.57)
+
+
+def _wrap(text: str, room: float, *, bold: bool = False) -> list[str]:
+    """`text` in lines that fit `room` by the width estimate, broken at spaces (a word longer
+    than a line is broken inside it). Never empty: "" is one empty line."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        for piece in _pieces(word, room, bold):
+            joined = f"{line} {piece}" if line else piece
+            if line and _width(joined, bold=bold) > room:
+                lines.append(line)
+                joined = piece
+            line = joined
+    return [*lines, line]
+
+
+def _pieces(word: str, room: float, bold: bool) -> list[str]:
+    per_line = max(1, int(room // _width("x", bold=bold)))
+    return [word[i : i + per_line] for i in range(0, len(word), per_line)]
 
 
 def _num(value: float) -> str:
@@ -129,20 +154,45 @@ def _text(
     text: str,
     *,
     anchor: str = "start",
-    size: int = _SIZE,
     fill: str = _TEXT,
     bold: bool = False,
     italic: bool = False,
     extra: str = "",
 ) -> str:
-    attrs = f'x="{_num(x)}" y="{_num(y)}" font-size="{size}" fill="{fill}"'
+    return f"<text {_text_attrs(x, y, anchor, fill, bold, italic)}{extra}>{_e(text)}</text>"
+
+
+def _text_attrs(x: float, y: float, anchor: str, fill: str, bold: bool, italic: bool) -> str:
+    attrs = f'x="{_num(x)}" y="{_num(y)}" font-size="{_SIZE}" fill="{fill}"'
     if anchor != "start":
         attrs += f' text-anchor="{anchor}"'
     if bold:
         attrs += ' font-weight="bold"'
     if italic:
         attrs += ' font-style="italic"'
-    return f"<text {attrs}{extra}>{_e(text)}</text>"
+    return attrs
+
+
+def _lines(
+    x: float,
+    y: float,
+    lines: Sequence[str],
+    *,
+    anchor: str = "start",
+    fill: str = _TEXT,
+    bold: bool = False,
+    italic: bool = False,
+) -> str:
+    """One <text> of one or more lines (from `_wrap`), the first on the baseline `y`, each next
+    one _LINE lower; read back as one string, the lines are joined by single spaces."""
+    if len(lines) == 1:
+        return _text(x, y, lines[0], anchor=anchor, fill=fill, bold=bold, italic=italic)
+    spans = "".join(
+        f'<tspan x="{_num(x)}" dy="{0 if i == 0 else _LINE}">{_e(line)}'
+        f"{' ' if i < len(lines) - 1 else ''}</tspan>"
+        for i, line in enumerate(lines)
+    )
+    return f"<text {_text_attrs(x, y, anchor, fill, bold, italic)}>{spans}</text>"
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, extra: str = "") -> str:
@@ -203,11 +253,12 @@ def _bar_figure(bar: Bar) -> str:
 
 @dataclass(frozen=True)
 class _BarLayout:
-    label_w: float  # 0: labels on their own line above each bar
+    label_w: float  # 0: labels on their own line(s) above each bar
     x0: float
     x1: float
     low: float
     high: float
+    reference: float | None = None  # where the dashed line is drawn, in viewBox units
 
     def length(self, value: float) -> float:
         span = self.high - self.low
@@ -215,20 +266,29 @@ class _BarLayout:
         return max(0.0, min(1.0, share)) * (self.x1 - self.x0)
 
 
+_ROOM = _WIDTH - 2 * _PAD  # the width text may take
+
+
+def _label(bar: Bar) -> str:
+    return bar.label + (" (selected)" if bar.highlight else "")
+
+
 def _bar_layout(
     groups: Sequence[BarGroup], low: float, high: float | None, reference: float | None
 ) -> _BarLayout:
     bars = [b for g in groups for b in g.bars]
-    labels = [b.label + (" (selected)" if b.highlight else "") for b in bars]
-    widest = max((_width(label, bold=True) for label in labels), default=0.0)
-    label_w = widest + 12 if widest <= 0.38 * _WIDTH else 0.0
+    widest = max((_width(_label(b), bold=True) for b in bars), default=0.0)
+    label_w = widest + 12 if widest <= 0.3 * _WIDTH else 0.0
     texts = [_bar_figure(b) for b in bars]
-    value_w = max([60.0, *(_width(t) + 10 for t in texts if t != TOO_FEW)])
+    value_w = max([48.0, *(_width(t, bold=True) + 10 for t in texts if t != TOO_FEW)])
     values = [b.value for b in bars if b.value is not None]
     if reference is not None:
         values.append(reference)
     top = high if high is not None else max([*values, low + 1.0])
-    return _BarLayout(label_w, _PAD + label_w, _WIDTH - _PAD - value_w, low, top)
+    layout = _BarLayout(label_w, _PAD + label_w, _WIDTH - _PAD - value_w, low, top)
+    if reference is None:
+        return layout
+    return replace(layout, reference=layout.x0 + layout.length(reference))
 
 
 def bar_chart(
@@ -245,19 +305,22 @@ def bar_chart(
     """Horizontal bars from `low` to `high` (default: the largest value), in titled groups.
 
     With `reference`, a dashed vertical line marks it (e.g. the all-units figure), labelled
-    `reference_label`. Labels go left of the bars when they are short enough, else above."""
+    `reference_label` above the bars. The line runs through the rows of bars only, never across
+    a heading or a label, and a bar's figure that would sit on it is written after it. Labels go
+    left of the bars when they are short enough, else above."""
     layout = _bar_layout(groups, low, high, reference)
     y = float(_PAD + (24 if reference is not None else 0))
     body: list[str] = []
     for group in groups:
         if group.heading:
-            body.append(_text(_PAD, y + 16, group.heading, bold=True))
-            y += 28
+            lines = _wrap(group.heading, _ROOM, bold=True)
+            body.append(_lines(_PAD, y + 16, lines, bold=True))
+            y += 28 + _LINE * (len(lines) - 1)
         for bar in group.bars:
             y = _draw_bar(body, layout, bar, y)
         y += 6
-    if reference is not None:
-        body.append(_reference(layout, reference, reference_label, y))
+    if layout.reference is not None:
+        body.append(_reference_label(layout.reference, reference_label))
     if not any(group.bars for group in groups):
         body.append(_text(_PAD, y + 16, TOO_FEW, fill=_MUTED, italic=True))
         y += 28
@@ -270,54 +333,81 @@ def bar_chart(
 
 
 def _draw_bar(body: list[str], layout: _BarLayout, bar: Bar, y: float) -> float:
-    label = bar.label + (" (selected)" if bar.highlight else "")
     if layout.label_w:
-        body.append(_text(_PAD, y + 15, label, bold=bar.highlight))
+        body.append(_text(_PAD, y + 15, _label(bar), bold=bar.highlight))
     else:
-        body.append(_text(_PAD, y + 14, label, bold=bar.highlight))
-        y += 20
+        lines = _wrap(_label(bar), _ROOM, bold=bar.highlight)
+        body.append(_lines(_PAD, y + 14, lines, bold=bar.highlight))
+        y += 20 + _LINE * (len(lines) - 1)
     if bar.suppressed or bar.value is None:
         word = TOO_FEW if bar.suppressed else (bar.text or NO_DATA)
         body.append(_text(layout.x0 + 4, y + 15, word, fill=_MUTED, italic=True))
+        if not _covers(layout.x0 + 4, _width(word), layout.reference):
+            body.append(_reference_piece(layout.reference, y))
         return y + _BAR_H + 8
     length = layout.length(bar.value)
     fill = _BAR_DARK if bar.highlight else _BAR
     body.append(_rect(layout.x0, y, length, _BAR_H, fill))
-    body.append(_text(layout.x0 + length + 6, y + 15, _bar_figure(bar), bold=bar.highlight))
+    figure, x = _bar_figure(bar), layout.x0 + length + 6
+    if _covers(x, _width(figure, bold=bar.highlight), layout.reference):
+        x = (layout.reference or 0.0) + 6  # written after the line, not across it
+    body.append(_text(x, y + 15, figure, bold=bar.highlight))
+    body.append(_reference_piece(layout.reference, y))
     return y + _BAR_H + 8
 
 
-def _reference(layout: _BarLayout, value: float, label: str, bottom: float) -> str:
-    x = layout.x0 + layout.length(value)
+def _covers(x: float, width: float, line: float | None) -> bool:
+    """Whether a text from `x`, `width` wide, would be crossed by a vertical line at `line`."""
+    return line is not None and x - 3 <= line <= x + width + 3
+
+
+def _reference_piece(x: float | None, y: float) -> str:
+    """The dashed reference line through one row of bars (nothing without a reference)."""
+    if x is None:
+        return ""
+    dashes = ' stroke-width="2" stroke-dasharray="5 3"'
+    return _line(x, y, x, y + _BAR_H, _TEXT, dashes)
+
+
+def _reference_label(x: float, label: str) -> str:
     anchor = "middle"
-    if x - _width(label, _SMALL) / 2 < _PAD:
+    if x - _width(label) / 2 < _PAD:
         anchor = "start"
-    elif x + _width(label, _SMALL) / 2 > _WIDTH - _PAD:
+    elif x + _width(label) / 2 > _WIDTH - _PAD:
         anchor = "end"
-    return _line(x, _PAD + 20, x, bottom, _TEXT, ' stroke-width="2" stroke-dasharray="5 3"') + (
-        _text(x, _PAD + 12, label, anchor=anchor, size=_SMALL)
-    )
+    return _text(x, _PAD + 12, label, anchor=anchor)
 
 
 # --- the funnel --------------------------------------------------------------------------------
 
 
 def funnel_chart(chart_id: str, title: str, desc: str, steps: Sequence[Bar]) -> str:
-    """Centred bars, each as wide as its value against the first (widest) step."""
-    first = next((s.value for s in steps if s.value), None)
-    area = _WIDTH - 2 * _PAD
+    """Centred bars, each as wide as its value against the largest step's.
+
+    The largest, not the first: a later step can be larger than the first (surveys started
+    without a service event, such as trials), and is then drawn wider, never cut to the first.
+    The chart says which figure sets the scale."""
+    shown = [s.value for s in steps if s.value and not s.suppressed]
+    largest = max(shown, default=0.0)
     body: list[str] = []
     y = float(_PAD)
     for step in steps:
-        heading = f"{step.label}: {_bar_figure(step)}"
-        body.append(_text(_WIDTH / 2, y + 15, heading, anchor="middle", bold=True))
-        y += 22
-        if step.value and not step.suppressed and first:
-            width = max(2.0, area * min(1.0, step.value / first))
+        heading = _wrap(f"{step.label}: {_bar_figure(step)}", _ROOM, bold=True)
+        body.append(_lines(_WIDTH / 2, y + 15, heading, anchor="middle", bold=True))
+        y += 22 + _LINE * (len(heading) - 1)
+        if step.value and not step.suppressed and largest:
+            width = max(2.0, _ROOM * step.value / largest)
             body.append(_rect((_WIDTH - width) / 2, y, width, 24, _BAR))
         y += 24 + 10
+    scale = f"Bar widths are in proportion to the largest figure, {_num(largest)}."
+    if largest:
+        lines = _wrap(scale, _ROOM)
+        body.append(_lines(_PAD, y + 12, lines, fill=_MUTED, italic=True))
+        y += 24 + _LINE * (len(lines) - 1)
     parts = [f"{s.label}: {_bar_figure(s)}" for s in steps]
-    return _svg(chart_id, title, _sentence(desc, parts), y + _PAD - 10, body)
+    described = _sentence(desc, parts)
+    said = f"{described} {scale}" if largest else described
+    return _svg(chart_id, title, said, y + _PAD - 10, body)
 
 
 # --- over time ---------------------------------------------------------------------------------
@@ -372,7 +462,7 @@ def line_chart(
     """Lines over `buckets` on the fixed range low..high; values of a bucket whose state is not
     "ok" are not drawn (the line breaks), and a suppressed bucket is shaded and labelled."""
     ticks = _ticks(low, high)
-    tick_w = max(_width(f"{_num(t)}{suffix}", _SMALL) for t in ticks)
+    tick_w = max(_width(f"{_num(t)}{suffix}") for t in ticks)
     legend_h = 24 * _legend_rows(series, buckets)
     plot = _Plot(
         left=_PAD + tick_w + 8,
@@ -393,8 +483,7 @@ def line_chart(
 
 
 def _legend_rows(series: Sequence[Series], buckets: Sequence[Bucket]) -> int:
-    entries = len(series) + (1 if any(b.state == "few" for b in buckets) else 0)
-    return max(1, math.ceil(entries / 2))
+    return max(1, len(series) + (1 if any(b.state == "few" for b in buckets) else 0))
 
 
 def _legend(series: Sequence[Series], buckets: Sequence[Bucket]) -> list[str]:
@@ -402,9 +491,9 @@ def _legend(series: Sequence[Series], buckets: Sequence[Bucket]) -> list[str]:
     entries: list[tuple[str, int | None]] = [(s.name, i) for i, s in enumerate(series)]
     if any(b.state == "few" for b in buckets):
         entries.append((f"shaded: {TOO_FEW}", None))
+    x = _PAD
     for n, (name, index) in enumerate(entries):
-        x = _PAD + (n % 2) * (_WIDTH / 2)
-        y = _PAD + (n // 2) * 24 + 10
+        y = _PAD + n * 24 + 10
         if index is None:
             out.append(_rect(x, y - 8, 28, 16, _SHADE, f' stroke="{_GRID}"'))
         else:
@@ -426,9 +515,7 @@ def _shades(plot: _Plot, buckets: Sequence[Bucket]) -> list[str]:
         if plot.step >= 16:
             cx, cy = plot.x(i) + 4, (plot.top + plot.bottom) / 2
             rotate = f' transform="rotate(-90 {_num(cx)} {_num(cy)})"'
-            out.append(
-                _text(cx, cy, TOO_FEW, anchor="middle", size=_SMALL, fill=_MUTED, extra=rotate)
-            )
+            out.append(_text(cx, cy, TOO_FEW, anchor="middle", fill=_MUTED, extra=rotate))
     return out
 
 
@@ -437,14 +524,12 @@ def _axes(plot: _Plot, ticks: Sequence[float], suffix: str, buckets: Sequence[Bu
     for tick in ticks:
         y = plot.y(tick)
         out.append(_line(plot.left, y, plot.right, y, _GRID, ' stroke-width="1"'))
-        out.append(_text(plot.left - 6, y + 4, f"{_num(tick)}{suffix}", anchor="end", size=_SMALL))
-    widest = max((_width(b.label, _SMALL) for b in buckets), default=0.0) + 8
+        out.append(_text(plot.left - 6, y + 5, f"{_num(tick)}{suffix}", anchor="end"))
+    widest = max((_width(b.label) for b in buckets), default=0.0) + 8
     every = max(1, math.ceil(widest / plot.step))
     for i, bucket in enumerate(buckets):
         if i % every == 0:
-            out.append(
-                _text(plot.x(i), plot.bottom + 18, bucket.label, anchor="middle", size=_SMALL)
-            )
+            out.append(_text(plot.x(i), plot.bottom + 18, bucket.label, anchor="middle"))
     out.append(_line(plot.left, plot.bottom, plot.right, plot.bottom, _TEXT))
     return out
 
@@ -526,17 +611,18 @@ def diverging_chart(
     values = [abs(r.value) for r in rows if r.value is not None and not r.suppressed]
     reach = limit if limit is not None else max([10.0, *values])
     centre = _WIDTH / 2
-    half = centre - _PAD - 70
+    half = centre - _PAD - 56
     y = float(_PAD)
     body: list[str] = []
     for row in rows:
-        body.append(_text(_PAD, y + 14, row.label))
-        y += 20
+        lines = _wrap(row.label, _ROOM)
+        body.append(_lines(_PAD, y + 14, lines))
+        y += 20 + _LINE * (len(lines) - 1)
         body.append(_line(centre, y - 4, centre, y + _BAR_H + 4, _TEXT, ' stroke-width="1.5"'))
         body += _diverging_bar(row, centre, half, reach, y)
         y += _BAR_H + 10
-    body.append(_text(centre - 6, y + 12, f"← {below}", anchor="end", size=_SMALL))
-    body.append(_text(centre + 6, y + 12, f"{above} →", size=_SMALL))
+    body.append(_text(centre - 6, y + 12, f"← {below}", anchor="end"))
+    body.append(_text(centre + 6, y + 12, f"{above} →"))
     parts = [f"{r.label}: {_diverging_figure(r)}" for r in rows]
     return _svg(chart_id, title, _sentence(desc, parts or [TOO_FEW]), y + 20 + _PAD, body)
 

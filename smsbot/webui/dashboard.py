@@ -5,7 +5,8 @@
 Everything is computed by `dashboard_data.build` from the same queries as `smsbot report`, so
 small groups are suppressed exactly as there ("too few answers", never a zero). Each chart is
 server-side SVG with a caption and, under a disclosure, the table of every figure it draws.
-The query string carries only the filters.
+The query string carries only the filters. The flows' own words (titles, question labels,
+answer options) are in the reader's language (`render.page_language`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from smsbot.gateway import Gateway
 from smsbot.webui import dashboard_data as data
-from smsbot.webui.render import render
+from smsbot.webui.render import page_language, render
 
 __all__ = ["routes"]
 
@@ -27,12 +28,14 @@ def routes(gateway: Gateway) -> list[web.RouteDef]:
         conn = gateway.parts.db.conn
         options = await data.filter_options(conn)
         filters, problems = data.parse_filters(request.query, list(flows), options)
+        lang = page_language(request.headers.get("Accept-Language", ""))
         dashboard = await data.build(
             conn,
             flows,
             filters,
             tz=ZoneInfo(gateway.config.survey.timezone),
             min_group=gateway.config.privacy.min_group_size,
+            lang=lang,
         )
         return await render(
             request,
@@ -42,6 +45,7 @@ def routes(gateway: Gateway) -> list[web.RouteDef]:
             options=options,
             problems=problems,
             strength_points=data.STRENGTH_POINTS,
+            lang=lang,
         )
 
     return [web.get("/ui/dashboard", page)]

@@ -7,8 +7,10 @@ thing the reports lack, figures per day, week or month.
                  its satisfaction question (one SQL query per figure, grouped by UTC hour in
                  SQLite; Python only adds the hours up into local days, weeks or months)
     measures     the figures units are compared on: response and completion rate, and per scale
-                 question its score (CSAT %, NPS, CES, or the mean); all higher-is-better
-    profiles     per unit: every measure against all units together; strengths and improvements
+                 question its score (CSAT %, NPS, CES, or the mean); all higher-is-better, each
+                 with what is good in itself (Good)
+    profiles     per unit: every measure against all units together; strengths (better than all
+                 units and good in itself) and improvements
     build        everything the page shows, each chart with its table
 
 Privacy is the reports': a figure whose n is below `min_group` is suppressed and drawn as "too
@@ -49,11 +51,17 @@ from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
 __all__ = [
     "FILTER_NAMES",
+    "GOOD_COMPLETION",
+    "GOOD_CSAT",
+    "GOOD_NPS",
+    "GOOD_RESPONSE",
+    "SKIP_REASONS",
     "STRENGTH_POINTS",
     "Chart",
     "Dashboard",
     "Difference",
     "Filters",
+    "Good",
     "Measure",
     "Options",
     "Profile",
@@ -64,6 +72,7 @@ __all__ = [
     "UnitView",
     "build",
     "filter_options",
+    "good_mean",
     "measures",
     "over_time",
     "parse_filters",
@@ -307,6 +316,33 @@ def _starts(first: date, last: date, size: str) -> list[date]:
 
 
 @dataclass(frozen=True)
+class Good:
+    """What makes a figure good in itself, whatever other units score: `level` or more (above
+    it, when `strictly`), said in `words`."""
+
+    level: float
+    words: str
+    strictly: bool = False
+
+    def holds(self, value: float) -> bool:
+        return value > self.level if self.strictly else value >= self.level
+
+
+GOOD_RESPONSE = Good(15.0, "response rate 15 % or more (about 10 % is usual for SMS surveys)")
+GOOD_COMPLETION = Good(10.0, "completion rate 10 % or more")
+GOOD_CSAT = Good(75.0, "CSAT 75 % or more")
+GOOD_NPS = Good(0.0, "NPS above 0", strictly=True)
+
+
+def good_mean(name: str, low: float, high: float) -> Good:
+    """A mean is good two thirds or more up its scale: CES 5 on 1-7, 3.67 on 1-5."""
+    level = round(low + 2 * (high - low) / 3, 2)
+    if name == "CES":
+        return Good(level, f"CES {_plain(level)} or more")
+    return Good(level, f"a mean of {_plain(level)} or more on {_plain(low)}-{_plain(high)}")
+
+
+@dataclass(frozen=True)
 class Measure:
     """One figure of a group, with the range it lives in (for comparing across figures)."""
 
@@ -318,14 +354,19 @@ class Measure:
     low: float
     high: float
     text: str  # the value as shown: "56.1 %", "NPS +4.3", "CES 5.12"
+    good: Good | None = None  # None: never called a strength
+
+    @property
+    def is_good(self) -> bool:
+        return self.good is not None and self.value is not None and self.good.holds(self.value)
 
 
 def measures(
-    funnel_group: Group, questions_group: Group, flows: Mapping[str, Flow]
+    funnel_group: Group, questions_group: Group, flows: Mapping[str, Flow], lang: str = "en"
 ) -> list[Measure]:
     """Response and completion rate (n: surveys sent) and one score per scale question (n: its
-    understood answers). Yes/no and choice questions are not measures: more "yes" is not always
-    better."""
+    understood answers), labelled in `lang`. Yes/no and choice questions are not measures: more
+    "yes" is not always better."""
     figures = funnel_group.figures
     found = [
         _rate("response", "Response rate", funnel_group, figures.get("response_rate_pct")),
@@ -335,30 +376,24 @@ def measures(
         flow = flows.get(cell["flow"])
         if flow is None or cell["kind"] != Kind.SCALE.value:
             continue
-        found.append(_score(flow, flow.question(cell["question"]), cell, questions_group))
+        found.append(_score(flow, flow.question(cell["question"]), cell, questions_group, lang))
     return found
 
 
 def _rate(key: str, label: str, group: Group, value: object) -> Measure:
     number = float(value) if isinstance(value, int | float) else None
     text = charts.TOO_FEW if group.suppressed else _pct(number)
-    return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text)
+    good = GOOD_RESPONSE if key == "response" else GOOD_COMPLETION
+    return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text, good)
 
 
-def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group) -> Measure:
-    figures: Mapping[str, Any] = cell["figures"]
-    low, high = float(q.min or 0), float(q.max or 0)
-    name, value, text = "mean", figures.get("mean"), f"mean {_two(figures.get('mean'))}"
-    if q.preset == "csat":
-        name, value = "CSAT", figures.get("csat_pct")
-        low, high, text = 0.0, 100.0, f"CSAT {_pct(value)}"
-    elif q.preset == "nps":
-        name, value = "NPS", figures.get("nps")
-        low, high, text = -100.0, 100.0, f"NPS {_signed(value)}"
-    elif q.preset == "ces":
-        name, value, text = "CES", figures.get("ces"), f"CES {_two(figures.get('ces'))}"
+def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang: str) -> Measure:
+    score = _score_of(q, cell["figures"])
     suppressed = bool(cell["suppressed"]) or group.suppressed
-    label = f"{_title(flow)}: {q.id} ({name}{'' if q.preset else f', {q.min}-{q.max}'})"
+    label = f"{_title(flow, lang)}: {_name(q, flow, lang)}"
+    kind = f"{score.name}{'' if q.preset else f', {q.min}-{q.max}'}"
+    label += f" ({kind})" if kind != _name(q, flow, lang) else ""
+    value = score.value
     number = float(value) if isinstance(value, int | float) and not suppressed else None
     return Measure(
         f"{flow.id}/{q.id}",
@@ -366,10 +401,35 @@ def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group) -> Me
         int(cell["n"]),
         number,
         suppressed,
-        low,
-        high,
-        charts.TOO_FEW if suppressed else text,
+        score.low,
+        score.high,
+        charts.TOO_FEW if suppressed else score.text,
+        score.good,
     )
+
+
+@dataclass(frozen=True)
+class _Score:
+    name: str  # "CSAT", "NPS", "CES" or "mean"
+    value: object
+    text: str
+    low: float
+    high: float
+    good: Good
+
+
+def _score_of(q: Question, figures: Mapping[str, Any]) -> _Score:
+    """A scale question's score: CSAT %, NPS, CES or the mean, on its range."""
+    if q.preset == "csat":
+        value = figures.get("csat_pct")
+        return _Score("CSAT", value, f"CSAT {_pct(value)}", 0.0, 100.0, GOOD_CSAT)
+    if q.preset == "nps":
+        value = figures.get("nps")
+        return _Score("NPS", value, f"NPS {_signed(value)}", -100.0, 100.0, GOOD_NPS)
+    name = "CES" if q.preset == "ces" else "mean"
+    value = figures.get("ces" if q.preset == "ces" else "mean")
+    low, high = float(q.min or 0), float(q.max or 0)
+    return _Score(name, value, f"{name} {_two(value)}", low, high, good_mean(name, low, high))
 
 
 @dataclass(frozen=True)
@@ -393,9 +453,11 @@ class Profile:
 
 def profile(unit: str, own: Sequence[Measure], everyone: Sequence[Measure]) -> Profile:
     """A unit against all units: a strength is a measure at least STRENGTH_POINTS points of its
-    range above the all-units figure (an improvement: below); up to three of each, largest
-    first. Points: the difference as a share of the range (0-100 % -> 100 points; NPS -100 to
-    +100 -> 200; a mean on 1-5 -> 4), times 100."""
+    range above the all-units figure and good in itself (`Measure.good`: NPS -25 is never a
+    strength, however far below the others are); an improvement is one at least as far below
+    (however good it is). Up to three of each, largest first. Points: the difference as a share
+    of the range (0-100 % -> 100 points; NPS -100 to +100 -> 200; a mean on 1-5 -> 4), times
+    100."""
     reference = {m.key: m for m in everyone}
     differences = []
     for measure in own:
@@ -407,7 +469,8 @@ def profile(unit: str, own: Sequence[Measure], everyone: Sequence[Measure]) -> P
             points = round((measure.value - other.value) / (measure.high - measure.low) * 100, 1)
         differences.append(Difference(measure, other, points))
     ranked = sorted((d for d in differences if d.points is not None), key=_points)
-    strengths = [d for d in reversed(ranked) if _points(d) >= STRENGTH_POINTS][:_MOST]
+    better = [d for d in reversed(ranked) if _points(d) >= STRENGTH_POINTS]
+    strengths = [d for d in better if d.measure.is_good][:_MOST]
     improvements = [d for d in ranked if _points(d) <= -STRENGTH_POINTS][:_MOST]
     return Profile(unit, differences, strengths, improvements)
 
@@ -427,6 +490,11 @@ def _two(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) else "-"
 
 
+def _plain(value: float) -> str:
+    """Up to two decimals, without trailing zeros: 5, 3.67, 6.5."""
+    return _two(value).rstrip("0").rstrip(".")
+
+
 def _signed(value: object) -> str:
     return f"{value:+.1f}" if isinstance(value, int | float) else "-"
 
@@ -435,8 +503,25 @@ def _count(value: object) -> str:
     return f"{value:,}".replace(",", " ") if isinstance(value, int) else "-"
 
 
-def _title(flow: Flow) -> str:
-    return flow.title.get("en", flow.default_language)
+def _title(flow: Flow, lang: str) -> str:
+    return flow.title.get(lang, flow.default_language)
+
+
+def _name(q: Question, flow: Flow, lang: str) -> str:
+    return q.name(lang, flow.default_language)
+
+
+# Why events were not surveyed (the policy's reasons), in words.
+SKIP_REASONS = {
+    "opted_out": "had opted out (sent STOP)",
+    "busy": "already in a survey",
+    "fatigue": "surveyed recently (the fatigue rule)",
+    "too_old": "too old to send (past the flow's maximum age)",
+}
+
+
+def _reason(reason: str) -> str:
+    return SKIP_REASONS.get(reason, reason.replace("_", " "))
 
 
 def _day(day: date, with_year: bool) -> str:
@@ -490,6 +575,7 @@ class Dashboard:
     units: list[UnitView]
     drivers: list[Chart]
     size: str  # of the time buckets
+    good: list[str] = field(default_factory=list)  # what is good in itself, per measure shown
 
 
 async def build(
@@ -499,27 +585,32 @@ async def build(
     *,
     tz: ZoneInfo,
     min_group: int,
+    lang: str = "en",
 ) -> Dashboard:
-    """Every chart of the page for these filters (one pass over the reports)."""
+    """Every chart of the page for these filters (one pass over the reports); the flows' own
+    words (titles, question labels, options) in `lang` where a flow has it."""
     f = filters.report_filter(tz)
     [funnel_group] = await funnel(conn, f, min_group=min_group)
     [questions_group] = await questions(conn, f, flows, min_group=min_group)
     [timing_group] = await timing(conn, f, min_group=min_group)
     driver_groups = await drivers(conn, f, flows, min_group=min_group)
     series = await over_time(conn, filters, flows, tz)
-    units = await _unit_groups(conn, filters, flows, tz, min_group, funnel_group, questions_group)
+    units = await _unit_groups(
+        conn, filters, flows, tz, min_group, (funnel_group, questions_group), lang
+    )
     return Dashboard(
         filters=filters,
         min_group=min_group,
         tiles=_tiles(funnel_group, timing_group),
         funnel=_funnel_chart(funnel_group),
-        skipped=sorted(_figures(funnel_group).get("skipped_by_reason", {}).items()),
-        questions=[_question_chart(flows, cell) for cell in _cells(questions_group)],
-        over_time=_time_charts(series, flows, min_group),
+        skipped=_skipped(funnel_group),
+        questions=[_question_chart(flows, cell, lang) for cell in _cells(questions_group)],
+        over_time=_time_charts(series, flows, min_group, lang),
         comparisons=_comparison_charts(units, filters.unit),
         units=_unit_views(units, filters.unit),
-        drivers=[_driver_chart(flows, g, filters.flow) for g in driver_groups],
+        drivers=[_driver_chart(flows, g, filters.flow, lang) for g in driver_groups],
         size=series.size,
+        good=list(dict.fromkeys(m.good.words for m in units.everyone if m.good is not None)),
     )
 
 
@@ -605,24 +696,31 @@ def _figures(group: Group) -> Mapping[str, Any]:
     return group.figures
 
 
+def _skipped(funnel_group: Group) -> list[tuple[str, int]]:
+    """Events not surveyed, per reason in words."""
+    reasons: Mapping[str, int] = _figures(funnel_group).get("skipped_by_reason", {})
+    return sorted((_reason(reason), n) for reason, n in reasons.items())
+
+
 def _cells(group: Group) -> list[dict[str, Any]]:
     return [c for c in _figures(group).get("questions", []) if c["kind"] != Kind.TEXT.value]
 
 
-def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any]) -> Chart:
+def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any], lang: str) -> Chart:
     flow = flows[cell["flow"]]
     q = flow.question(cell["question"])
     figures: Mapping[str, Any] = cell["figures"]
     counts: Mapping[str, int] = figures.get("distribution", {})
     n = sum(counts.values())
     bars = tuple(
-        Bar(_value_label(q, value, flow), count, f"{count} ({_pct(100 * count / n)})")
+        Bar(_value_label(q, value, flow, lang), count, f"{count} ({_pct(100 * count / n)})")
         for value, count in counts.items()
     )
-    title = f"{_title(flow)}: {q.id}"
+    name = _name(q, flow, lang)
+    title = f"{_title(flow, lang)}: {name}"
     score = "" if cell["suppressed"] else _question_score(q, figures)
-    caption = q.text.get("en", flow.default_language)
-    desc = f"Answers to {q.id}, {n} in all{score}" if not cell["suppressed"] else "Answers"
+    caption = q.text.get(lang, flow.default_language)
+    desc = f"Answers to {name}, {n} in all{score}" if not cell["suppressed"] else "Answers"
     chart_id = f"q-{flow.id}-{q.id}"
     svg = charts.bar_chart(chart_id, title, desc, [BarGroup("", bars)])
     rows = [(b.label, str(b.value), b.text.partition(" ")[2].strip("()")) for b in bars]
@@ -633,17 +731,17 @@ def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any]) -> Chart
     return Chart(chart_id, title, summary, svg, table)
 
 
-def _value_label(q: Question, value: str, flow: Flow) -> str:
-    lang = flow.default_language
+def _value_label(q: Question, value: str, flow: Flow, lang: str) -> str:
+    default = flow.default_language
     if q.kind is Kind.CHOICE:
         for option in q.options:
             if option.id == value:
-                return option.label.get("en", lang)
+                return option.label.get(lang, default)
     if q.kind is Kind.SCALE:
         if q.min_label is not None and value == str(q.min):
-            return f"{value} {q.min_label.get('en', lang)}"
+            return f"{value} {q.min_label.get(lang, default)}"
         if q.max_label is not None and value == str(q.max):
-            return f"{value} {q.max_label.get('en', lang)}"
+            return f"{value} {q.max_label.get(lang, default)}"
     return value
 
 
@@ -671,7 +769,9 @@ def _rate_of(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _time_charts(series: TimeSeries, flows: Mapping[str, Flow], min_group: int) -> list[Chart]:
+def _time_charts(
+    series: TimeSeries, flows: Mapping[str, Flow], min_group: int, lang: str
+) -> list[Chart]:
     if not series.starts:
         return []
     with_year = len({d.year for d in series.starts}) > 1
@@ -681,7 +781,8 @@ def _time_charts(series: TimeSeries, flows: Mapping[str, Flow], min_group: int) 
     ]
     charts_ = [_rate_chart(series, labels, min_group)]
     for flow_id, sums in series.satisfaction.items():
-        charts_.append(_satisfaction_chart(flows[flow_id], sums, series, labels, min_group))
+        chart = _satisfaction_chart(flows[flow_id], sums, series, (labels, lang), min_group)
+        charts_.append(chart)
     return charts_
 
 
@@ -735,10 +836,17 @@ def _hidden_or(text: str, state: str) -> str:
 
 
 def _satisfaction_chart(
-    flow: Flow, sums: Sequence[Sums], series: TimeSeries, labels: Sequence[str], min_group: int
+    flow: Flow,
+    sums: Sequence[Sums],
+    series: TimeSeries,
+    labelled: tuple[Sequence[str], str],
+    min_group: int,
 ) -> Chart:
+    """`labelled`: the buckets' labels, and the language of the flow's words."""
+    labels, lang = labelled
     q = satisfaction_question(flow)
     assert q is not None  # only flows with one have a series
+    name = _name(q, flow, lang)
     states = [_state(s.n, min_group) for s in sums]
     means = [
         round(s.total / s.n, 2) if state == "ok" else None
@@ -748,15 +856,15 @@ def _satisfaction_chart(
         f"{m:.2f} ({s.n})" if m is not None else "" for m, s in zip(means, sums, strict=True)
     )
     buckets = [Bucket(label, state) for label, state in zip(labels, states, strict=True)]
-    title = f"{_title(flow)}: mean {q.id} per {series.size}"
-    desc = f"Mean answer to {q.id} ({q.min}-{q.max}, higher is better) per {series.size}"
+    title = f"{_title(flow, lang)}: {name}, mean per {series.size}"
+    desc = f"Mean answer to {name} ({q.min}-{q.max}, higher is better) per {series.size}"
     chart_id = f"sat-time-{flow.id}"
     svg = charts.line_chart(
         chart_id,
         title,
         desc,
         buckets,
-        [Series(f"mean {q.id}", tuple(means), texts)],
+        [Series(f"mean ({q.min}-{q.max})", tuple(means), texts)],
         low=float(q.min or 0),
         high=float(q.max or 0),
     )
@@ -764,7 +872,7 @@ def _satisfaction_chart(
         (start.isoformat(), _count(s.n), _hidden_or(_two(m), state))
         for start, s, m, state in zip(series.starts, sums, means, states, strict=True)
     ]
-    table = Table((f"{series.size} from", "answers", f"mean {q.id}"), rows, (False, True, True))
+    table = Table((f"{series.size} from", "answers", "mean"), rows, (False, True, True))
     return Chart(chart_id, title, desc + ".", svg, table)
 
 
@@ -783,13 +891,14 @@ async def _unit_groups(
     flows: Mapping[str, Flow],
     tz: ZoneInfo,
     min_group: int,
-    page_funnel: Group,
-    page_questions: Group,
+    page: tuple[Group, Group],
+    lang: str,
 ) -> _Units:
-    """Each unit's measures and all units' together. Without a unit filter, all units are the
-    page's own scope, so its funnel and questions (the costliest report) are not run again."""
+    """Each unit's measures and all units' together, labelled in `lang`. Without a unit filter,
+    all units are the page's own scope, so its funnel and questions (`page`, the costliest
+    report) are not run again."""
     f = replace(filters, unit=None).report_filter(tz)
-    all_funnel, all_questions = page_funnel, page_questions
+    all_funnel, all_questions = page
     if filters.unit is not None:
         [all_funnel] = await funnel(conn, f, min_group=min_group)
         [all_questions] = await questions(conn, f, flows, min_group=min_group)
@@ -797,11 +906,11 @@ async def _unit_groups(
     funnels = {g.key: g for g in await funnel(conn, by_unit, min_group=min_group)}
     answers = {g.key: g for g in await questions(conn, by_unit, flows, min_group=min_group)}
     per_unit = {
-        key: measures(funnels[key], answers[key], flows)
+        key: measures(funnels[key], answers[key], flows, lang)
         for key in funnels
         if key is not None and key in answers
     }
-    return _Units(measures(all_funnel, all_questions, flows), per_unit)
+    return _Units(measures(all_funnel, all_questions, flows, lang), per_unit)
 
 
 def _headline_keys(everyone: Sequence[Measure]) -> list[str]:
@@ -900,27 +1009,27 @@ def _slug(text: str) -> str:
 # --- the drivers of satisfaction --------------------------------------------------------------
 
 
-def _driver_chart(flows: Mapping[str, Flow], group: Group, flow_filter: str | None) -> Chart:
+def _driver_chart(
+    flows: Mapping[str, Flow], group: Group, flow_filter: str | None, lang: str
+) -> Chart:
     flow_id = flow_filter or str(group.key).partition("/")[0]
     flow = flows[flow_id]
-    q = satisfaction_question(flow)
-    title = f"{_title(flow)}: what goes with a higher {q.id if q else 'satisfaction'}"
+    figures = _figures(group)
+    q = flow.question(figures["satisfaction"]) if figures else satisfaction_question(flow)
+    name = _name(q, flow, lang) if q else "satisfaction"
+    title = f"{_title(flow, lang)}: what goes with a higher {name}"
     chart_id = f"drivers-{flow.id}"
     if group.suppressed or q is None:
         svg = charts.bar_chart(chart_id, title, "Mean satisfaction", [])
         return Chart(chart_id, title, charts.TOO_FEW, svg, Table(("", ""), [(charts.TOO_FEW, "")]))
-    figures = _figures(group)
-    groups = [_driver_bars(f"Resolved ({figures['resolved']})", figures["by_resolved"])]
-    bands: list[dict[str, Any]] = figures["by_band"]
-    if any(cell["n"] for cell in bands):
-        groups.append(_driver_bars(f"Wait ({figures['attribute']})", bands))
-    groups = [g for g in groups if g.bars]
+    groups = _driver_groups(flow, figures, lang)
     correlation = figures["correlation"]
     r_text = charts.TOO_FEW if correlation["suppressed"] else _r(correlation["figures"]["r"])
+    by = " and ".join(g.heading for g in groups) or "nothing"
     desc = (
-        f"Mean {q.id} ({q.min}-{q.max}) by resolution and by wait, answers in brackets;"
-        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of wait and"
-        f" {q.id}: {r_text}"
+        f"Mean {name} ({q.min}-{q.max}) by {by.lower()}, answers in brackets;"
+        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of waiting time and"
+        f" {name}: {r_text}"
     )
     svg = charts.bar_chart(
         chart_id,
@@ -934,9 +1043,23 @@ def _driver_chart(flows: Mapping[str, Flow], group: Group, flow_filter: str | No
     )
     rows = [(g.heading, b.label, _driver_cell(b)) for g in groups for b in g.bars]
     rows.append(("all answers", "", f"{_two(figures['mean'])} ({group.n})"))
-    rows.append(("correlation with wait", "", f"r = {r_text}"))
-    table = Table(("split", "group", f"mean {q.id} (answers)"), rows, (False, False, True))
+    rows.append(("correlation with waiting time", "", f"r = {r_text}"))
+    table = Table(("split", "group", "mean (answers)"), rows, (False, False, True))
     return Chart(chart_id, title, desc + ".", svg, table)
+
+
+def _driver_groups(flow: Flow, figures: Mapping[str, Any], lang: str) -> list[BarGroup]:
+    """Satisfaction by the answer to the question the flow declares `means: resolution` (none
+    without one), and by waiting time when the events carry it."""
+    groups = []
+    resolved = figures["resolved"]
+    if resolved is not None:
+        heading = _name(flow.question(resolved), flow, lang)
+        groups.append(_driver_bars(heading, figures["by_resolved"]))
+    bands: list[dict[str, Any]] = figures["by_band"]
+    if any(cell["n"] for cell in bands):
+        groups.append(_driver_bars("Waiting time", bands))
+    return [g for g in groups if g.bars]
 
 
 def _driver_bars(heading: str, cells: Sequence[Mapping[str, Any]]) -> BarGroup:

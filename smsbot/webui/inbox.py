@@ -109,7 +109,11 @@ class _Inbox:
             offset=filters.offset,
         )
         timezone = self.gateway.config.survey.timezone
-        rows = [view.row(i, self.taxonomy, filters.lang, timezone) for i in items[: view.PAGE_SIZE]]
+        flows = {flow.id: flow for flow in self.gateway.catalog.flows()}
+        rows = [
+            view.row(i, self.taxonomy, filters.lang, timezone, flows)
+            for i in items[: view.PAGE_SIZE]
+        ]
         return {
             "path": view.PATH,
             "filters": filters,

@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from smsbot.engine.model import Flow, id_in_words
 from smsbot.tagging import POLARITIES, FeedbackItem, Polarity, TagState, Taxonomy
 from smsbot.webui.render import LANGUAGE_NAMES as ALL_NAMES
 
@@ -166,6 +167,8 @@ class Row:
     text: str
     flow: str
     question: str
+    flow_shown: str  # the flow's title and the question's label, in the page's language
+    question_shown: str
     unit: str
     service: str
     language: str
@@ -193,8 +196,16 @@ def anchor(feedback_id: int) -> str:
     return f"f-{feedback_id}"
 
 
-def row(item: FeedbackItem, taxonomy: Taxonomy, language: str, timezone: str) -> Row:
-    """The view of one item: tags by state, in taxonomy order, labelled in `language`."""
+def row(
+    item: FeedbackItem,
+    taxonomy: Taxonomy,
+    language: str,
+    timezone: str,
+    flows: Mapping[str, Flow] | None = None,
+) -> Row:
+    """The view of one item: tags by state, in taxonomy order, labelled in `language`; its flow
+    and question by their title and label in `language` (from `flows`, the ones loaded), else
+    by their ids in words."""
     by_state: dict[str, list[TagView]] = {"suggested": [], "confirmed": [], "rejected": []}
     for state in item.tags:
         views = by_state.get(state.state)
@@ -206,12 +217,15 @@ def row(item: FeedbackItem, taxonomy: Taxonomy, language: str, timezone: str) ->
         for key, views in by_state.items()
     }
     confirmed = {v.id for v in ordered["confirmed"]}
+    flow_title, question_name = _flow_words(item, (flows or {}).get(item.flow), language)
     return Row(
         id=item.id,
         anchor=anchor(item.id),
         text=item.text,
         flow=item.flow,
         question=item.question,
+        flow_shown=flow_title,
+        question_shown=question_name,
         unit=item.unit or "–",
         service=item.service or "–",
         language=item.language,
@@ -222,6 +236,16 @@ def row(item: FeedbackItem, taxonomy: Taxonomy, language: str, timezone: str) ->
         rejected=ordered["rejected"],
         add_groups=add_options(taxonomy, language, leave_out=confirmed),
     )
+
+
+def _flow_words(item: FeedbackItem, flow: Flow | None, language: str) -> tuple[str, str]:
+    if flow is None:
+        return item.flow, id_in_words(item.question)
+    title = flow.title.get(language, flow.default_language)
+    try:
+        return title, flow.question(item.question).name(language, flow.default_language)
+    except KeyError:  # a question of an older version of the flow
+        return title, id_in_words(item.question)
 
 
 def _tag_view(taxonomy: Taxonomy, state: TagState, language: str) -> TagView:

@@ -1,4 +1,5 @@
-"""The phone simulator's pure parts: test numbers, the start form, the chat as bubbles."""
+"""The phone simulator's pure parts: test numbers, the start form and what it is filled in
+with, the chat as bubbles."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import fields_used, missing_fields
+from smsbot.webui.longtext import more_label, preview
 
 __all__ = [
     "Bubble",
@@ -15,6 +17,7 @@ __all__ = [
     "bubbles",
     "fiction_numbers",
     "parse_start",
+    "start_values",
 ]
 
 # Swedish numbers set aside for fiction by PTS (070-174 06 05 to 070-174 06 99): never a person.
@@ -36,6 +39,18 @@ class StartForm:
     unit: str | None
     service: str | None
     attributes: dict[str, str] = field(default_factory=dict)
+
+    def values(self) -> dict[str, str]:
+        """The event values as typed: unit, service and the flow's fields ("" when left empty)."""
+        typed = {"unit": self.unit or "", "service": self.service or "", **self.attributes}
+        return {name: typed.get(name, "") for name in ("unit", "service", *self.flow.fields)}
+
+
+def start_values(flow: Flow, typed: Mapping[str, str] | None) -> dict[str, str]:
+    """What the start form shows for `flow`: what the person last started it with (`typed`),
+    else the flow's `example` event values; "" for a field neither gives."""
+    source = typed if typed is not None else flow.example
+    return {name: source.get(name, "") for name in ("unit", "service", *flow.fields)}
 
 
 def parse_start(
@@ -79,10 +94,15 @@ class Bubble:
     encoding: str | None
 
     def to_dict(self) -> dict[str, object]:
+        """As the page's script gets it; `preview` (with `more`, the control's words) is the
+        start to show of a long text, None for a text shown whole."""
+        head = preview(self.text)
         return {
             "id": self.id,
             "from": "citizen" if self.mine else "bot",
             "text": self.text,
+            "preview": head,
+            "more": more_label(self.text) if head is not None else None,
             "segments": self.segments,
             "encoding": self.encoding,
         }

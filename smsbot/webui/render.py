@@ -8,7 +8,9 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-__all__ = ["LANGUAGE_NAMES", "NAV", "STATIC", "render", "second_language"]
+from smsbot.webui.longtext import more_label, preview
+
+__all__ = ["LANGUAGE_NAMES", "NAV", "STATIC", "page_language", "render", "second_language"]
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -28,6 +30,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.globals.update(preview=preview, more_label=more_label)  # for the macro in _long_text.html
 
 
 LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}  # every page may use them
@@ -36,11 +39,23 @@ LANGUAGE_NAMES = {"sv": "Svenska", "fi": "Suomi", "en": "English"}  # every page
 def second_language(accept_language: str) -> str:
     """ "fi" or "sv": the labels shown beside the English ones, whichever the browser prefers
     first in Accept-Language (Swedish when it names neither)."""
+    return _first_named(accept_language, ("sv", "fi")) or "sv"
+
+
+def page_language(accept_language: str) -> str:
+    """The language a page shows the flows' own words in (titles, question labels, options):
+    the first of Swedish, Finnish and English that Accept-Language names, else English, the
+    pages' own language. A flow without it falls back to its own first language."""
+    return _first_named(accept_language, ("sv", "fi", "en")) or "en"
+
+
+def _first_named(accept_language: str, offered: tuple[str, ...]) -> str | None:
+    """The first of `offered` in Accept-Language's order (its q-values are not weighed)."""
     for item in accept_language.split(","):
         tag = item.split(";")[0].strip().lower()[:2]
-        if tag in ("sv", "fi"):
+        if tag in offered:
             return tag
-    return "sv"
+    return None
 
 
 async def render(

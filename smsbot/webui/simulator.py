@@ -11,7 +11,9 @@ the fatigue rule are for real citizens, and a newcomer at night must be able to 
 reply goes through the same path as a provider's inbound webhook, and the bot's answers are
 sent by the simulator transport, so what the page shows is what a phone would get. Numbers
 come from the range set aside for fiction; the page works only with the simulator transport
-(with Vonage it would text those numbers for real).
+(with Vonage it would text those numbers for real). The start form is filled in with what the
+person last started the chosen flow with in this session, else with the flow's `example` event
+values.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from smsbot.engine.model import Flow
 from smsbot.gateway import Gateway
 from smsbot.service import StartRequest
 from smsbot.webui.auth import session_id_of
-from smsbot.webui.phone import MAX_REPLY, Bubble, StartForm, bubbles, fiction_numbers, parse_start
+from smsbot.webui.phone import (
+    MAX_REPLY,
+    Bubble,
+    StartForm,
+    bubbles,
+    fiction_numbers,
+    parse_start,
+    start_values,
+)
 from smsbot.webui.render import render
 
 __all__ = ["routes"]
@@ -59,6 +69,7 @@ class _Simulator:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.trials: dict[str, Trial] = {}  # per signed-in session
+        self.typed: dict[str, dict[str, dict[str, str]]] = {}  # session -> flow -> values
 
     @property
     def flows(self) -> dict[str, Flow]:
@@ -69,9 +80,11 @@ class _Simulator:
         wanted = request.query.get("flow") or (trial.flow_id if trial else "")
         flows = self.flows
         flow = flows.get(wanted) or next(iter(flows.values()), None)
+        typed = self.typed.get(session_id_of(request), {})
         context: dict[str, Any] = {
             "flows": list(flows.values()),
             "flow": flow,
+            "values": start_values(flow, typed.get(flow.id)) if flow else {},
             "problems": problems or [],
             "simulated": self.gateway.simulated,
             "trial": trial,
@@ -87,6 +100,7 @@ class _Simulator:
         parsed, problems = parse_start(form, self.flows)
         if parsed is None:
             return await self.show(request, problems)
+        self.typed.setdefault(session_id_of(request), {})[parsed.flow.id] = parsed.values()
         trial = await self._start(parsed)
         if trial is None:
             return await self.show(request, ["Every test number is busy; try again shortly."])

@@ -2,7 +2,9 @@
 
 Fixtures: `ui` (a gateway on loopback with the simulator transport, and a signed-in page),
 `check_accessibility(page)` (axe-core; fails on serious or critical violations) and
-`save_screenshot(page, name)` (tests/artefacts/screenshots/NAME.png).
+`save_screenshot(page, name)` (tests/artefacts/screenshots/NAME.png), `rendered_text(page)` (every
+text's size as drawn), `sideways(page)` (how far the page scrolls sideways) and `crossed(page)`
+(chart texts a dashed line is drawn across).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -105,3 +108,70 @@ async def save_screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass(frozen=True)
+class DrawnText:
+    """One element's own text as Chromium draws it: its font size in CSS px (an SVG text's size
+    times the scale its viewBox is drawn at) and, for SVG text, whether it lies inside its SVG."""
+
+    size: float
+    tag: str
+    text: str
+    inside: bool
+
+
+# Every element with text of its own that is rendered (closed <details> are opened first).
+_DRAWN_TEXT = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const found = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.getClientRects().length === 0) continue;
+    let size = parseFloat(getComputedStyle(el).fontSize);
+    let inside = true;
+    if (el instanceof SVGGraphicsElement && el.ownerSVGElement) {
+      const m = el.getScreenCTM();
+      size *= Math.hypot(m.a, m.b);
+      const box = el.getBoundingClientRect(), svg = el.ownerSVGElement.getBoundingClientRect();
+      inside = box.left >= svg.left - 0.5 && box.right <= svg.right + 0.5;
+    }
+    found.push({size: size, tag: el.tagName, text: el.textContent.trim().slice(0, 80), inside});
+  }
+  return found;
+}"""
+
+
+async def rendered_text(page: Page) -> list[DrawnText]:
+    """Every text element on the page as drawn, after opening every <details>."""
+    found: list[dict[str, Any]] = await page.evaluate(_DRAWN_TEXT)
+    return [DrawnText(round(f["size"], 2), f["tag"], f["text"], f["inside"]) for f in found]
+
+
+async def sideways(page: Page) -> int:
+    """How many CSS px the document is wider than the viewport (0: no sideways scrolling)."""
+    extra: int = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    return extra
+
+
+_CROSSED = """() => {
+  const crossed = [];
+  for (const line of document.querySelectorAll('svg line[stroke-dasharray]')) {
+    const l = line.getBoundingClientRect();
+    for (const text of line.ownerSVGElement.querySelectorAll('text')) {
+      const t = text.getBoundingClientRect();
+      if (l.left <= t.right && t.left <= l.right && l.top < t.bottom && t.top < l.bottom) {
+        crossed.push(text.textContent.trim());
+      }
+    }
+  }
+  return crossed;
+}"""
+
+
+async def crossed(page: Page) -> list[str]:
+    """The chart texts that a dashed line (a reference line) is drawn across, as rendered."""
+    found: list[str] = await page.evaluate(_CROSSED)
+    return found

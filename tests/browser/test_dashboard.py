@@ -1,36 +1,35 @@
-"""The dashboard in Chromium: filtered by unit, its figures are the reports' figures."""
+"""The dashboard in Chromium: filtered by unit, its figures are the reports' figures; the funnel's
+bars in proportion to them."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
-import yaml
-from playwright.async_api import expect
+import pytest
+from playwright.async_api import Page, expect
 
 from smsbot.reports import ReportFilter, funnel
-from tests.browser.conftest import check_accessibility, open_ui, save_screenshot
+from tests.browser.conftest import (
+    check_accessibility,
+    crossed,
+    open_ui,
+    rendered_text,
+    save_screenshot,
+    sideways,
+)
 from tests.conftest import ManualClock
-from tests.reportdata import TINY_UNIT, generate, write
+from tests.reportdata import TINY_UNIT, generate, write_flow_files, write_through
 
 UNIT = "Vårdcentral Norr"
 
 
-def flows_dir(tmp_path: Path, data_flows: dict[str, object]) -> Path:
-    """The generated data's flows as files, so the gateway runs the same flows."""
-    directory = tmp_path / "flows"
-    directory.mkdir()
-    for flow_id, flow in data_flows.items():
-        source = flow.source  # type: ignore[attr-defined]
-        (directory / f"{flow_id}.yaml").write_text(yaml.safe_dump(dict(source), allow_unicode=True))
-    return directory
-
-
 async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock) -> None:
     data = generate(surveys=1500)
-    directory = flows_dir(tmp_path, dict(data.flows))
+    directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
         conn = ui.gateway.gateway.parts.db.conn
-        await write(conn, data)
+        await write_through(ui.gateway.gateway.parts.db, data)
         [expected] = await funnel(conn, ReportFilter(unit=UNIT), min_group=5)
         page = ui.page
         await ui.open("/ui/dashboard")
@@ -53,3 +52,84 @@ async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock
         await page.get_by_role("button", name="Show").click()
         await expect(page.locator("#showing")).to_have_text(TINY_UNIT)
         assert "too few" in (await page.locator(".tiles").inner_text()).lower()
+
+
+async def funnel_bars(page: Page) -> list[tuple[int, float]]:
+    """Each funnel step's figure (from the chart's table) and its bar's drawn width in CSS px
+    (0 for a step with no bar)."""
+    figures = [
+        int(text.split(" (")[0].replace(" ", ""))
+        for text in await page.locator("#fig-funnel tbody td").all_text_contents()
+    ]
+    widths: list[float] = await page.evaluate(
+        """() => [...document.querySelectorAll('#chart-funnel rect')].slice(1)
+            .map(r => [r.getBoundingClientRect().top, r.getBoundingClientRect().width])
+            .sort((a, b) => a[0] - b[0]).map(r => r[1])"""
+    )
+    drawn = iter(widths)
+    return [(figure, next(drawn) if figure else 0.0) for figure in figures]
+
+
+async def test_the_funnel_draws_each_step_in_proportion(tmp_path: Path, clock: ManualClock) -> None:
+    data = generate(surveys=600)
+    directory = write_flow_files(tmp_path / "flows", data.flows)
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        db = ui.gateway.gateway.parts.db
+        await write_through(db, data)
+        async with db.transaction() as conn:
+            # Surveys started without a service event (as trials are): fewer events than surveys.
+            await conn.execute("DELETE FROM events WHERE unit = ? AND id % 4 != 0", (UNIT,))
+        await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
+        steps = await funnel_bars(ui.page)
+        events, sent = steps[0][0], steps[1][0]
+        assert 0 < events < sent  # the case that drew every bar at full width
+        largest = max(figure for figure, _ in steps)
+        full = max(width for _, width in steps)
+        for figure, width in steps:
+            assert width == pytest.approx(full * figure / largest, abs=1.0), (figure, steps)
+        scale = f"in proportion to the largest figure, {largest}"
+        assert await ui.page.locator("#chart-funnel text", has_text=scale).count() == 1
+
+
+SMALLEST = 12.0  # CSS px: no text on the dashboard is drawn smaller, from 360 px wide up
+
+
+async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: ManualClock) -> None:
+    data = generate(surveys=1500)
+    directory = write_flow_files(tmp_path / "flows", data.flows)
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        await write_through(ui.gateway.gateway.parts.db, data)
+        page = ui.page
+        for width in (390, 360):
+            await page.set_viewport_size({"width": width, "height": 800})
+            for query in ("", f"?unit={quote(UNIT)}"):
+                await ui.open(f"/ui/dashboard{query}")
+                drawn = await rendered_text(page)
+                assert len(drawn) > 200 and any(t.tag == "text" for t in drawn)
+                small = [t for t in drawn if t.size < SMALLEST]
+                assert not small, f"{width} px{query}: {len(small)} texts under 12 px: {small[:5]}"
+                cut = [t for t in drawn if not t.inside]
+                assert not cut, f"{width} px{query}: chart text outside its chart: {cut[:5]}"
+                assert await sideways(page) == 0, f"{width} px{query} scrolls sideways"
+                assert await crossed(page) == [], f"{width} px{query}: a dashed line on text"
+            if width == 390:
+                await check_accessibility(page)
+                await save_screenshot(page, "dashboard-phone")
+
+
+async def test_every_chart_is_drawn_at_one_scale(tmp_path: Path, clock: ManualClock) -> None:
+    """On a wide screen no chart's text is blown up beside another's: one scale for all."""
+    data = generate(surveys=600)
+    directory = write_flow_files(tmp_path / "flows", data.flows)
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        await write_through(ui.gateway.gateway.parts.db, data)
+        await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
+        scales: list[float] = await ui.page.evaluate(
+            """() => [...document.querySelectorAll('svg.chart')]
+                .map(svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width)"""
+        )
+        assert len(scales) >= 8
+        assert max(scales) == pytest.approx(min(scales), rel=0.02), scales
+        sizes = [t.size for t in await rendered_text(ui.page) if t.tag == "text"]
+        assert min(sizes) >= SMALLEST and max(sizes) <= 20, (min(sizes), max(sizes))
+        assert await crossed(ui.page) == []

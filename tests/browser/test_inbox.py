@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from smsbot.tagging import suggest_new
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
-from tests.test_tagging import seed
+from tests.test_tagging import FEEDBACK, seed
 
 KAJAANI = "Kajaanin terveysasema"
 
@@ -91,3 +91,21 @@ async def test_the_inbox_fits_a_phone_and_works_without_script(ui: UI) -> None:
     assert await confirmed_labels(page, ids[4]) == ["Competence"]
     await save_screenshot(page, "inbox-phone")  # axe needs script: checked in the test above
     await context.close()
+
+
+async def test_a_long_feedback_is_shortened_with_a_way_to_see_all(ui: UI) -> None:
+    long = ("Jonot olivat pitkät, mutta hoitaja oli ystävällinen ja osaava. " * 40)[:2000]
+    ids = await seed(ui.gateway.gateway.parts.db, [*FEEDBACK, (KAJAANI, "fi", long)])
+    page = ui.page
+    for width in (1280, 360):
+        await page.set_viewport_size({"width": width, "height": 800})
+        await ui.open("/ui/feedback")
+        quote = page.locator(f"#f-{ids[-1]} .inbox-text")
+        box = await quote.bounding_box()
+        assert box is not None and box["height"] < 300, (width, box)
+        show = quote.get_by_text("Show all 2 000 characters")
+        await expect(show).to_be_visible()
+        await quote.locator("summary").focus()
+        await page.keyboard.press("Enter")
+        await expect(quote.locator(".long-all")).to_have_text(long)
+        await check_accessibility(page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from smsbot.flowfiles import load_flow_file
 from tests.browser.conftest import UI, check_accessibility, save_screenshot, sign_in
@@ -59,3 +59,43 @@ async def test_the_simulator_works_without_script(ui: UI) -> None:
     bubbles = await page.locator("#chat li .body").all_inner_texts()
     assert bubbles[2] == "5" and len(bubbles) == 4  # opening, question, reply, next question
     await context.close()
+
+
+LONG = ("Waiting was long, but the nurse was kind and explained everything. " * 40)[:2000]
+
+
+async def answer(page: Page, replies: list[str]) -> None:
+    chat = page.locator("#chat")
+    for reply in replies:
+        count = await chat.locator("li.bot").count()
+        box = page.get_by_label("Your reply, as the citizen")
+        await box.fill(reply)
+        await box.press("Enter")
+        await expect(chat.locator("li.bot")).to_have_count(count + 1)
+
+
+async def test_a_long_reply_is_shortened_with_a_way_to_see_all(ui: UI) -> None:
+    page = ui.page
+    await ui.open("/ui/simulator?flow=health-visit")
+    await page.get_by_label("Language").select_option("en")
+    await page.get_by_role("button", name="Start").click()
+    await answer(page, ["5", "yes", "5", "10"])
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    await answer(page, [LONG])
+    for reloaded in (False, True):  # drawn by the script, then by the server
+        if reloaded:
+            await page.reload()
+        bubble = page.locator("#chat li.mine").last
+        box = await bubble.bounding_box()
+        assert box is not None and box["height"] < 320, box  # 1 700 px before
+        grown = await page.evaluate("document.documentElement.scrollHeight") - height
+        assert grown < 100, f"the page grew {grown} px"  # was 3 000 px tall
+        show = bubble.get_by_text("Show all 2 000 characters")
+        await expect(show).to_be_visible()
+        await bubble.locator("summary").focus()
+        await page.keyboard.press("Enter")
+        await expect(bubble.locator(".long-all")).to_have_text(LONG)
+        await expect(show).to_be_hidden()
+        await check_accessibility(page)
+    stored = await ui.gateway.query("SELECT text FROM feedback")
+    assert stored == [{"text": LONG}]  # shortened on the page only

@@ -15,6 +15,24 @@
     return ids;
   }
 
+  function span(className, text) {
+    var element = document.createElement("span");
+    element.className = className;
+    element.textContent = text;
+    return element;
+  }
+
+  // A long text as the server draws it (_long_text.html): its start, "…" and "Show all".
+  function longText(m) {
+    var details = document.createElement("details");
+    details.className = "long-text";
+    var summary = document.createElement("summary");
+    summary.append(span("long-head", m.preview + "…"), " ", span("long-more", m.more),
+      span("long-less", "Show less"));
+    details.append(summary, span("long-all", m.text));
+    return details;
+  }
+
   function bubble(m) {
     var li = document.createElement("li");
     li.className = "bubble " + (m.from === "citizen" ? "mine" : "bot");
@@ -22,9 +40,9 @@
     var who = document.createElement("span");
     who.className = "visually-hidden";
     who.textContent = m.from === "citizen" ? "You: " : "smsbot: ";
-    var body = document.createElement("span");
+    var body = document.createElement("div");
     body.className = "body";
-    body.textContent = m.text;
+    if (m.preview) body.appendChild(longText(m)); else body.textContent = m.text;
     li.appendChild(who);
     li.appendChild(body);
     if (m.segments) {
