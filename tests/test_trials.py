@@ -261,7 +261,7 @@ async def test_the_web_simulator_makes_a_trial(tmp_path: Path, clock: ManualCloc
         running_gateway(env, clock) as gw,
         signed_in(gw.url, ADMIN, "/ui/simulator") as (browser, csrf),
     ):
-        form = {"csrf_token": csrf, "flow": "health-visit", "language": "sv"}
+        form = {"csrf_token": csrf, "flow": "health-visit", "language": "sv", "unit": "Kuhmo"}
         async with browser.post(gw.url + "/ui/simulator/start", data=form) as answer:
             assert answer.status == 200
         assert await gw.query("SELECT trial FROM conversations") == [{"trial": 1}]
