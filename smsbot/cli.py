@@ -86,18 +86,20 @@ def _check_database_exists(config: Config, command: str) -> None:
 def _say_what_is_used(config: Config, command: str) -> None:
     """One line at the start of every command: the configuration and what it names that this
     command uses (`serve` logs it as the event `gateway_starting`)."""
+    database = os.path.abspath(config.database.path)
+    if command == "serve":
+        config_file = str(config.path) if config.path else None
+        log.info("gateway_starting", config=config_file, database=database)
+        return
     used = {
         "flows": f"flows {os.path.abspath(config.flows.dir)}",
         "simulate": f"gateway http://{config.server.host}:{config.server.port}",
-    }.get(command, f"database {os.path.abspath(config.database.path)}")
+    }.get(command, f"database {database}")
     if config.path is not None:
         source = f"config {config.path}"
     else:
         source = f"no config file (none in {Path.cwd()} or its parents: defaults)"
-    if command == "serve":
-        log.info("gateway_starting", config=str(config.path), using=used)
-    else:
-        click.echo(f"using {source}, {used}", err=True)
+    click.echo(f"using {source}, {used}", err=True)
 
 
 @main.group()
