@@ -194,9 +194,8 @@ def _check_fields(flow: object, fields: dict[str, str]) -> None:
     from smsbot.engine.runtime import fields_used, missing_fields
 
     assert isinstance(flow, Flow)
-    missing = missing_fields(
-        fields_used(flow), {"channel": "sms", **fields}
-    )  # chat's channel is "sms"
+    given = {"channel": "sms", **fields}  # a chat's channel is "sms" unless given
+    missing = missing_fields(fields_used(flow), given)
     if missing:
         names = ", ".join(f"{{{name}}}" for name in missing)
         options = " ".join(f"--event-field {name}=VALUE" for name in missing)
