@@ -86,18 +86,20 @@ def _check_database_exists(config: Config, command: str) -> None:
 def _say_what_is_used(config: Config, command: str) -> None:
     """One line at the start of every command: the configuration and what it names that this
     command uses (`serve` logs it as the event `gateway_starting`)."""
+    database = os.path.abspath(config.database.path)
+    if command == "serve":
+        config_file = str(config.path) if config.path else None
+        log.info("gateway_starting", config=config_file, database=database)
+        return
     used = {
         "flows": f"flows {os.path.abspath(config.flows.dir)}",
         "simulate": f"gateway http://{config.server.host}:{config.server.port}",
-    }.get(command, f"database {os.path.abspath(config.database.path)}")
+    }.get(command, f"database {database}")
     if config.path is not None:
         source = f"config {config.path}"
     else:
         source = f"no config file (none in {Path.cwd()} or its parents: defaults)"
-    if command == "serve":
-        log.info("gateway_starting", config=str(config.path), using=used)
-    else:
-        click.echo(f"using {source}, {used}", err=True)
+    click.echo(f"using {source}, {used}", err=True)
 
 
 @main.group()
@@ -192,9 +194,8 @@ def _check_fields(flow: object, fields: dict[str, str]) -> None:
     from smsbot.engine.runtime import fields_used, missing_fields
 
     assert isinstance(flow, Flow)
-    missing = missing_fields(
-        fields_used(flow), {"channel": "sms", **fields}
-    )  # chat's channel is "sms"
+    given = {"channel": "sms", **fields}  # a chat's channel is "sms" unless given
+    missing = missing_fields(fields_used(flow), given)
     if missing:
         names = ", ".join(f"{{{name}}}" for name in missing)
         options = " ".join(f"--event-field {name}=VALUE" for name in missing)

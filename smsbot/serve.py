@@ -103,11 +103,12 @@ async def serve(config: Config, environ: Mapping[str, str] | None = None) -> Non
             opened.callback(lock.release)
         gateway = await build_gateway(config)
         opened.push_async_callback(gateway.stop)
-        runner = web.AppRunner(build_app(gateway), handle_signals=False, access_log=None)
+        app = build_app(gateway)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=10)
         await runner.setup()
         opened.push_async_callback(runner.cleanup)  # stops listening, lets requests finish
         for sock in sockets:
-            await web.SockSite(runner, sock, shutdown_timeout=10).start()
+            await web.SockSite(runner, sock).start()
         await gateway.start()
         _log_started(gateway)
         await _until_stopped()

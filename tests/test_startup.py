@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -111,6 +112,12 @@ def a_file(tmp: Path, name: str, text: str) -> Path:
     return path
 
 
+def newer_database(path: Path) -> Path:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 999")
+    return path
+
+
 # (name, environment given the test's folder, what the one line says)
 Setup = Callable[[Path], dict[str, str]]
 FAILURES: list[tuple[str, Setup, list[str]]] = [
@@ -133,6 +140,11 @@ FAILURES: list[tuple[str, Setup, list[str]]] = [
         "database file is not a database",
         lambda tmp: {"SMSBOT_DATABASE__PATH": str(a_file(tmp, "notes.db", "x" * 5000))},
         ["notes.db is not an SQLite database", "SMSBOT_DATABASE__PATH"],
+    ),
+    (
+        "database newer than this smsbot",
+        lambda tmp: {"SMSBOT_DATABASE__PATH": str(newer_database(tmp / "future.db"))},
+        ["future.db has schema 999, newer than this smsbot's", "SMSBOT_DATABASE__PATH"],
     ),
     (
         "flows folder missing",
@@ -209,6 +221,12 @@ def test_a_port_in_use_is_one_line_naming_it(tmp_path: Path) -> None:
     assert finished.problems == [f"Error: port {port} is in use (set SMSBOT_SERVER__PORT)"]
     assert "Traceback" not in finished.stderr
     assert not (tmp_path / "var").exists()  # the port is bound before the database is opened
+    starting = finished.logged[0]
+    assert (starting["event"], starting["config"], starting["database"]) == (
+        "gateway_starting",
+        str(ROOT / "config.toml"),
+        str(tmp_path / "var" / "smsbot.db"),
+    )
 
 
 @pytest.mark.parametrize(
