@@ -106,6 +106,8 @@ async def _change(
     context: FeedbackContext, request: web.Request, tags: list[str], who: str, *, remove: bool
 ) -> web.Response:
     feedback_id = int(request.match_info["id"])
+    if feedback_id > MAX_ID:  # no such row, and SQLite's integers end here
+        raise _BadRequest("not_found", f"no feedback item {feedback_id}", 404)
     change = untag if remove else tag
     try:
         async with context.db.transaction() as conn:
@@ -114,6 +116,9 @@ async def _change(
     except FeedbackNotFound as error:
         raise _BadRequest("not_found", str(error), 404) from error
     return _json({"feedback": item.to_dict(), "changes": _changes(changes)})
+
+
+MAX_ID = 2**63 - 1
 
 
 def _changes(changes: list[TagChange]) -> list[dict[str, str]]:
