@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -26,11 +26,13 @@ from aiohttp.test_utils import TestServer
 from smsbot.config import load_config
 from smsbot.serve import build_gateway
 from smsbot.storage import outbox
-from smsbot.storage.db import open_database
+from smsbot.storage.db import Database, open_database, ts
+from smsbot.tagging import Tag, Taxonomy, load_taxonomy, suggest_new
 from smsbot.web import build_app
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage
 from tests.harness import OUR_NUMBER, ROOT, Running, gateway_env, wait_for
+from tests.test_tagging import FEEDBACK, T0, TAGS, seed
 
 # Partial indexes that hold only messages not yet sent: their size is the backlog, never the
 # history, so a statement whose job is to visit every such message (the queue depth, the
@@ -239,3 +241,54 @@ async def test_no_statement_of_webhooks_sends_or_timers_reads_the_history(
         assert len({shape(s) for s in statements}) > 40  # the trace saw the work
         found = await scanning(conn, statements)
     assert not found, "\n".join(f"{sql}\n    {steps}" for sql, steps in found.items())
+
+
+# --- the tag suggestions, every minute ---------------------------------------------------------
+
+
+class AskedRules(Taxonomy):
+    """The shipped taxonomy, noting every feedback text put to its rules."""
+
+    def __init__(self, tags: Iterable[Tag]) -> None:
+        super().__init__(tags)
+        self.asked: list[str] = []
+
+    def suggest(self, text: str, language: str) -> list[str]:
+        self.asked.append(text)
+        return super().suggest(text, language)
+
+
+async def asked_in_one_pass(db: Database, taxonomy: AskedRules) -> list[str]:
+    taxonomy.asked.clear()
+    async with db.transaction() as conn:
+        await suggest_new(conn, taxonomy, now=T0)
+    return list(taxonomy.asked)
+
+
+async def test_each_feedback_is_put_to_the_rules_once(tmp_path: Path) -> None:
+    """The gateway suggests tags every minute: a pass reads the feedback new since the last
+    one, not every feedback the rules found nothing for, again, for ever."""
+    db = await open_database(tmp_path / "tags.db")
+    rules = load_taxonomy(TAGS)
+    try:
+        await seed(db)
+        shipped = AskedRules(rules.tags)
+        assert len(await asked_in_one_pass(db, shipped)) == len(FEEDBACK)
+        assert await asked_in_one_pass(db, shipped) == []
+        await seed_more(db, "Ingen svarade i telefon.")
+        assert await asked_in_one_pass(db, shipped) == ["Ingen svarade i telefon."]
+        assert await asked_in_one_pass(db, AskedRules(rules.tags)) == []  # a restart
+        fewer = AskedRules(rules.tags[1:])  # a changed taxonomy: the untagged get another go
+        assert "Kiitos!" in await asked_in_one_pass(db, fewer)
+    finally:
+        await db.close()
+
+
+async def seed_more(db: Database, text: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO feedback (conversation_id, flow_id, question_id, unit, service, language,"
+            " text, created_at) SELECT id, flow_id, 'comment', unit, service, language, ?, ?"
+            " FROM conversations LIMIT 1",
+            (text, ts(T0)),
+        )
