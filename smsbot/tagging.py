@@ -58,6 +58,7 @@ __all__ = [
     "list_feedback",
     "load_taxonomy",
     "parse_rule",
+    "seen_all",
     "suggest_new",
     "tag",
     "tag_counts",
@@ -581,6 +582,15 @@ async def suggest_new(
         last_id = int(rows[-1][0])
     await _save_seen(conn, taxonomy.rules_digest, last_id)
     return added
+
+
+async def seen_all(conn: aiosqlite.Connection, taxonomy: Taxonomy) -> None:
+    """Record that these rules saw every feedback stored: for a database whose feedback got
+    its suggestions where it was made (the benchmark's cloned history). The caller owns the
+    transaction."""
+    async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM feedback") as cur:
+        row = await cur.fetchone()
+    await _save_seen(conn, taxonomy.rules_digest, int(row[0]) if row else 0)
 
 
 async def _seen_through(conn: aiosqlite.Connection, digest: str) -> int:
