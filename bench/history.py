@@ -17,6 +17,7 @@ removes the old one). Delete the folder to make it again.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -36,11 +37,11 @@ from smsbot.storage.db import open_database
 from smsbot.storage.schema import MIGRATIONS
 from smsbot.tagging import load_taxonomy, seen_all
 
-# What the template is made of: a change to any of these makes a new one.
+# What the template is made of (with the schema and `_settle` below): a change to any of
+# these makes a new one.
 _MADE_FROM = (
     "bench/citizens.py",
     "bench/clone.py",
-    "bench/history.py",
     "bench/seed.py",
     "bench/templates.py",
     "flows/contact-centre.yaml",
@@ -59,6 +60,7 @@ def cache_key(answers: int) -> str:
         digest.update(script.encode())
     for name in _MADE_FROM:
         digest.update((ROOT / name).read_bytes())
+    digest.update(inspect.getsource(_settle).encode())
     return digest.hexdigest()[:12]
 
 
@@ -88,7 +90,7 @@ async def prepare(config_for: Callable[[Path], Config], answers: int) -> History
     facts = path.with_suffix(".json")
     if path.exists() and facts.exists():
         return History(path, {**json.loads(facts.read_text()), "cached": True})
-    for old in directory.glob(f"history-{answers}-*"):  # made for another schema or seed
+    for old in directory.glob(f"history-{answers}-*"):  # for another schema, or cut off
         old.unlink()
     part = directory / f"{path.stem}.part.db"
     started = time.monotonic()
@@ -97,6 +99,8 @@ async def prepare(config_for: Callable[[Path], Config], answers: int) -> History
     figures = {**seeded, **spread(part), "build_seconds": round(time.monotonic() - started, 1)}
     figures["db_bytes"] = part.stat().st_size
     os.replace(part, path)
+    for leftover in (Path(f"{part}-wal"), Path(f"{part}-shm")):
+        leftover.unlink(missing_ok=True)
     facts.write_text(json.dumps(figures, indent=2) + "\n")
     return History(path, {**figures, "cached": False})
 
