@@ -116,9 +116,11 @@ async def traced_gateway(
             yield Running(gateway, http, str(server.make_url("")).rstrip("/"), clock), statements
         finally:
             stopping.set()
-            await sender
-            await server.close()
-            await gateway.stop()
+            try:
+                await sender
+            finally:
+                await server.close()
+                await gateway.stop()
 
 
 @pytest.fixture
@@ -236,10 +238,12 @@ async def test_no_statement_of_webhooks_sends_or_timers_reads_the_history(
         await settle(gw)
         await a_whole_survey(gw, fake, "46701740001")
         await timers_and_schedules(gw, fake)
-        conn = gw.gateway.parts.db.conn
-        await conn.set_trace_callback(None)
-        assert len({shape(s) for s in statements}) > 40  # the trace saw the work
-        found = await scanning(conn, statements)
+    assert len({shape(s) for s in statements}) > 40  # the trace saw the work
+    db = await open_database(tmp_path / "gateway.db")  # the gateway's file, once it stopped
+    try:
+        found = await scanning(db.conn, statements)
+    finally:
+        await db.close()
     assert not found, "\n".join(f"{sql}\n    {steps}" for sql, steps in found.items())
 
 
