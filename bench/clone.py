@@ -1,9 +1,10 @@
 """Clone template citizens' rows into many: plain SQL shaped exactly like the service's rows.
 
 Each clone gets a new phone number (and so a new respondent hash), new conversation id, new
-event source id, new row ids; foreign keys (answers -> messages, feedback -> answers,
-conversations -> events) and provider references follow. Everything else (texts, states,
-answers, times) is the template's. Inserted with executemany in large transactions.
+event source id, new row ids; foreign keys (answers -> messages, feedback -> answers, tags ->
+feedback, conversations -> events) and provider references follow. Everything else (texts,
+states, answers, tags, times) is the template's. Inserted with executemany in large
+transactions, without fsync (a seed is made again if it breaks) and with a large page cache.
 """
 
 from __future__ import annotations
@@ -17,19 +18,24 @@ from typing import Any
 from bench.templates import Template
 
 # Tables in insertion order, and how to find a template's rows in each.
+_OF_PHONE = "conversation_id IN (SELECT id FROM conversations WHERE phone = :phone)"
 _WHERE = {
     "events": "phone = :phone",
     "conversations": "phone = :phone",
     "messages": "phone = :phone",
-    "answers": "conversation_id IN (SELECT id FROM conversations WHERE phone = :phone)",
-    "feedback": "conversation_id IN (SELECT id FROM conversations WHERE phone = :phone)",
-    "timers": "conversation_id IN (SELECT id FROM conversations WHERE phone = :phone)",
+    "answers": _OF_PHONE,
+    "feedback": _OF_PHONE,
+    "feedback_tags": f"feedback_id IN (SELECT id FROM feedback WHERE {_OF_PHONE})",
+    "tag_changes": f"feedback_id IN (SELECT id FROM feedback WHERE {_OF_PHONE})",
+    "timers": _OF_PHONE,
     "opt_outs": "respondent = :respondent",
 }
-_INTEGER_IDS = ("events", "messages", "answers", "feedback", "timers")
+_INTEGER_IDS = ("events", "messages", "answers", "feedback", "tag_changes", "timers")
 _FOREIGN = {
     ("answers", "message_id"): "messages",
     ("feedback", "answer_id"): "answers",
+    ("feedback_tags", "feedback_id"): "feedback",
+    ("tag_changes", "feedback_id"): "feedback",
     ("conversations", "event_id"): "events",
 }
 
@@ -155,6 +161,8 @@ def clone(
     """`copies` clones in all, cycling through the templates; returns the phones used."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the indexes' pages stay in memory
     try:
         sources = [read_source(conn, t) for t in templates]
         cloner = Cloner(conn, respondent)
@@ -171,7 +179,8 @@ def _insert(
     by_table: dict[str, list[list[Any]]] = {t: [] for t in _WHERE}
     for n in numbers:
         source = sources[n % len(sources)]
-        for table, values in cloner.rows(source, f"+4670{first + n:07d}", f"{n:012x}"):
+        person = first + n  # its number and ids: apart from other clones' in the same database
+        for table, values in cloner.rows(source, f"+4670{person:07d}", f"{person:012x}"):
             by_table[table].append(values)
     conn.execute("BEGIN")
     for table, rows in by_table.items():

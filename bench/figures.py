@@ -17,8 +17,12 @@ class Target:
 def headline(results: dict[str, Any]) -> dict[str, Any]:
     load, ceiling, report = results["load"], results["ceiling"], results["report"]
     saturated, paced, outbound = load["saturated"], load["paced"], results["outbound"]
-    top = ceiling["webhooks_per_s"]
+    top, history = ceiling["webhooks_per_s"], results["history"]
     return {
+        "history_answers": history["answers"],
+        "history_conversations": history["conversations"],
+        "history_messages": history["messages"],
+        "history_days": history["days"],
         "webhooks_per_s": saturated["webhooks_per_s"],
         "ceiling_per_s": top,
         "ratio_to_ceiling": round(saturated["webhooks_per_s"] / top, 3) if top else 0.0,
@@ -86,7 +90,9 @@ def targets(h: dict[str, Any]) -> list[Target]:
 def _rows(h: dict[str, Any]) -> list[tuple[str, str, str]]:
     answers = f"{h['answers_stored']:,} answers"
     paced = f"{h['paced_offered_per_s']:.0f}/s offered"
+    history = f"{h['history_messages'] / 1e6:.2f} M messages, {h['history_days']} days"
     return [
+        ("history under every phase", f"{h['history_answers']:,} answers", history),
         ("webhooks handled", f"{h['webhooks_per_s']:.0f}/s", "full speed, 64 in flight"),
         ("ceiling (bare aiohttp)", f"{h['ceiling_per_s']:.0f}/s", "same requests, same driver"),
         ("ratio to ceiling", f"{h['ratio_to_ceiling']:.3f}", ""),

@@ -30,6 +30,13 @@ class Lab:
     control_url: str
     ca: str
     port: int
+    keep: bool = False  # BENCH_KEEP: databases and logs stay after the run
+
+    def drop(self, db: Path) -> None:
+        """A phase's database, once measured (unless kept): each is a copy of the history."""
+        if not self.keep:
+            for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+                path.unlink(missing_ok=True)
 
     @property
     def url(self) -> str:
@@ -79,7 +86,7 @@ class Lab:
         return child
 
 
-async def open_lab() -> Lab:
+async def open_lab(*, keep: bool = False) -> Lab:
     tmp = Path(tempfile.mkdtemp(prefix="smsbot-bench-", dir=_disk_tmp()))
     flows = flows_without_schedule(tmp / "flows")
     provider = spawn(
@@ -93,7 +100,7 @@ async def open_lab() -> Lab:
         await asyncio.sleep(0.05)
     info = json.loads(ready.read_text())
     control = f"http://127.0.0.1:{info['control']}"
-    return Lab(tmp, flows, provider, info["host"], control, info["ca"], free_port())
+    return Lab(tmp, flows, provider, info["host"], control, info["ca"], free_port(), keep)
 
 
 def close_lab(lab: Lab, keep: bool) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from bench import seed
+from bench.history import History
 from bench.lab import Lab
 from bench.load import Provider
 from bench.phases import Sizes, cpu_figures, log_counts, start_gateway
@@ -17,10 +18,14 @@ from bench.procs import CpuWatch
 from bench.stats import percentile
 
 
-async def outbound_phase(lab: Lab, http: aiohttp.ClientSession, sizes: Sizes) -> dict[str, Any]:
+async def outbound_phase(
+    lab: Lab, http: aiohttp.ClientSession, sizes: Sizes, history: History
+) -> dict[str, Any]:
     """The gateway at `send_rate` (threads as shipped) against a fake that throttles beyond
-    the same rate in any sliding second; until the backlog is sent (bounded in time)."""
+    the same rate in any sliding second; until the backlog is sent (bounded in time). The
+    backlog is queued on top of the history (each claim of the sender must find it there)."""
     db = lab.tmp / "outbound.db"
+    history.copy_to(db)
     env = lab.gateway_env(db, SMSBOT_SENDING__RATE_PER_SECOND=f"{sizes.send_rate:g}")
     seeded = await seed.backlog(lab.config(env), db, sizes.backlog)
     provider = Provider(http, lab.control_url)
@@ -37,6 +42,7 @@ async def outbound_phase(lab: Lab, http: aiohttp.ClientSession, sizes: Sizes) ->
     figures = {**seeded, **send_figures(stats, sizes), **cpu_use, "startup_s": startup}
     figures.update(peak_rss_mb=round(peak, 1), gateway_exit_status=status)
     figures["log"] = log_counts(child.log)
+    lab.drop(db)
     return figures
 
 

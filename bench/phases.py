@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
@@ -13,6 +14,7 @@ import aiohttp
 
 from bench import profile, seed
 from bench.citizens import load_script, make_citizens
+from bench.history import History
 from bench.lab import Lab, count, db_bytes
 from bench.load import Conversations, Driver, Job, Provider, replay
 from bench.procs import Child, CpuWatch
@@ -65,9 +67,20 @@ def log_counts(log: Path) -> dict[str, int]:
 
 
 async def start_gateway(lab: Lab, name: str, env: dict[str, str]) -> tuple[Child, float]:
+    """The gateway, ready, and done with what it does once at start (the first purge, which
+    reads the history and then runs hourly): the seconds until then."""
     started = time.monotonic()
     child = await lab.start_gateway(name, env)
+    await first_purge_done(child)
     return child, round(time.monotonic() - started, 2)
+
+
+async def first_purge_done(child: Child, limit_s: float = 600.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while '"event": "purged"' not in child.log.read_text(errors="replace"):
+        if not child.alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"{child.name}: no first purge within {limit_s:.0f}s: {child.log}")
+        await asyncio.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -102,9 +115,11 @@ async def conversations(
 
 
 async def load_phase(
-    lab: Lab, http: aiohttp.ClientSession, sizes: Sizes
+    lab: Lab, http: aiohttp.ClientSession, sizes: Sizes, history: History
 ) -> tuple[dict[str, Any], list[Job]]:
     db = lab.tmp / "load.db"
+    history.copy_to(db)
+    before = Stored.of(db)
     child, startup = await start_gateway(lab, "gateway-load", lab.gateway_env(db, **FAST_SENDING))
     raw = lab.tmp / "profile-gateway.txt"
     try:
@@ -119,27 +134,52 @@ async def load_phase(
         status = child.stop()
     figures = {"saturated": saturated, "paced": paced, "peak_rss_mb": round(peak, 1)}
     figures.update(startup_s=startup, gateway_exit_status=status, log=log_counts(child.log))
-    figures.update(database_figures(db))
+    figures.update(database_figures(db, before))
     if raw.exists():
         figures["profile"] = profile.summary(raw)
         shutil.copy(raw, Path(__file__).parent / "profile-gateway.txt")
+    lab.drop(db)
     return figures, jobs
 
 
-def database_figures(db: Path) -> dict[str, Any]:
-    size = db_bytes(db)
-    conversations = int(count(db, "SELECT COUNT(*) FROM conversations")[0][0])
+@dataclass(frozen=True)
+class Stored:
+    """What a database held before a load: its size and its last row ids."""
+
+    db_bytes: int
+    conversation: int  # rowid
+    message: int
+    answer: int
+
+    @classmethod
+    def of(cls, db: Path) -> Stored:
+        last = count(
+            db,
+            "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM conversations),"
+            " (SELECT COALESCE(MAX(id), 0) FROM messages),"
+            " (SELECT COALESCE(MAX(id), 0) FROM answers)",
+        )[0]
+        return cls(db_bytes(db), *(int(n) for n in last))
+
+
+def database_figures(db: Path, before: Stored) -> dict[str, Any]:
+    """What the load added to the database (the history it started with left out)."""
+    size = db_bytes(db) - before.db_bytes
+    new = f"FROM conversations WHERE rowid > {before.conversation}"
+    conversations = int(count(db, f"SELECT COUNT(*) {new}")[0][0])
     per_1000 = size / 1e6 / conversations * 1000 if conversations else 0.0
-    out = "SELECT status, COUNT(*) FROM messages WHERE direction = 'out' GROUP BY 1"
+    out = (
+        f"SELECT status, COUNT(*) FROM messages WHERE id > {before.message}"
+        " AND direction = 'out' GROUP BY 1"
+    )
+    answers = f"SELECT COUNT(*) FROM answers WHERE id > {before.answer}"
     return {
-        "db_bytes": size,
+        "db_bytes_added": size,
         "db_conversations": conversations,
         "db_mb_per_1000_conversations": round(per_1000, 2),
-        "conversations_by_status": dict(
-            count(db, "SELECT status, COUNT(*) FROM conversations GROUP BY 1")
-        ),
+        "conversations_by_status": dict(count(db, f"SELECT status, COUNT(*) {new} GROUP BY 1")),
         "out_messages_by_status": dict(count(db, out)),
-        "answers": int(count(db, "SELECT COUNT(*) FROM answers")[0][0]),
+        "answers": int(count(db, answers)[0][0]),
     }
 
 
@@ -168,8 +208,11 @@ async def ceiling_phase(
 # --- 3. memory at scale: many active conversations in the database ---------------------------
 
 
-async def scale_phase(lab: Lab, http: aiohttp.ClientSession, sizes: Sizes) -> dict[str, Any]:
+async def scale_phase(
+    lab: Lab, http: aiohttp.ClientSession, sizes: Sizes, history: History
+) -> dict[str, Any]:
     db = lab.tmp / "scale.db"
+    history.copy_to(db)
     env = lab.gateway_env(db, **FAST_SENDING)
     seeded = await seed.active(lab.config(env), db, sizes.scale_active, delivered=True)
     child, startup = await start_gateway(lab, "gateway-scale", env)
@@ -180,7 +223,7 @@ async def scale_phase(lab: Lab, http: aiohttp.ClientSession, sizes: Sizes) -> di
         peak = child.peak_rss_mb()
     finally:
         status = child.stop()
-    return {
+    figures = {
         "active_conversations": sizes.scale_active,
         **seeded,
         "startup_s": startup,
@@ -190,3 +233,5 @@ async def scale_phase(lab: Lab, http: aiohttp.ClientSession, sizes: Sizes) -> di
         "gateway_exit_status": status,
         "db_bytes": db_bytes(db),
     }
+    lab.drop(db)
+    return figures

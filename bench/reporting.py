@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench import seed
+from bench.history import History
 from bench.lab import Lab, db_bytes
 from bench.phases import Sizes
 from bench.procs import spawn
@@ -38,10 +38,11 @@ def report_db(lab: Lab) -> Path:
     return lab.tmp / "report.db"
 
 
-async def prepare(lab: Lab, sizes: Sizes) -> dict[str, Any]:
+def prepare(lab: Lab, history: History) -> dict[str, Any]:
+    """A copy of the history, to export and report over."""
     db = report_db(lab)
-    seeded = await seed.history(lab.config(lab.gateway_env(db)), db, sizes.answers)
-    return {**seeded, "db_bytes": db_bytes(db)}
+    history.copy_to(db)
+    return {**history.figures, "db_bytes": db_bytes(db)}
 
 
 async def measure(lab: Lab, sizes: Sizes) -> dict[str, Any]:

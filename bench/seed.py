@@ -16,8 +16,10 @@ from smsbot.config import Config
 from smsbot.privacy import Pseudonymizer
 
 TEMPLATES_WAITING = 20
+# Phone numbers (+4670NNNNNNN): the history's people, and those waiting on top of it, apart.
 PHONES_TEMPLATES, PHONES_CLONES = 2_000_000, 3_000_000
-HISTORY_DAYS = 60
+PHONES_WAITING_TEMPLATES, PHONES_WAITING_CLONES = 2_500_000, 5_000_000
+HISTORY_DAYS = 180
 
 
 def _respondent() -> Any:
@@ -30,12 +32,18 @@ def _scalar(db: Path, sql: str) -> int:
 
 
 async def active(config: Config, db: Path, total: int, *, delivered: bool) -> dict[str, Any]:
-    """`total` conversations waiting for the answer to their first question."""
+    """`total` conversations waiting for the answer to their first question (beside any
+    history the database holds)."""
     started = time.monotonic()
-    made = await templates.waiting(config, TEMPLATES_WAITING, PHONES_TEMPLATES, delivered=delivered)
-    await asyncio.to_thread(clone, db, made, total - len(made), PHONES_CLONES, _respondent())
+    made = await templates.waiting(
+        config, TEMPLATES_WAITING, PHONES_WAITING_TEMPLATES, delivered=delivered
+    )
+    copies = total - len(made)
+    await asyncio.to_thread(clone, db, made, copies, PHONES_WAITING_CLONES, _respondent())
     return {
-        "seeded_conversations": _scalar(db, "SELECT COUNT(*) FROM conversations"),
+        "seeded_conversations": _scalar(
+            db, "SELECT COUNT(*) FROM conversations WHERE status = 'active'"
+        ),
         "seed_seconds": round(time.monotonic() - started, 1),
     }
 
@@ -49,7 +57,8 @@ async def backlog(config: Config, db: Path, messages: int) -> dict[str, Any]:
 
 
 async def history(config: Config, db: Path, answers: int) -> dict[str, Any]:
-    """Whole conversations over the last 60 days, cloned until about `answers` answers."""
+    """Whole conversations over the last HISTORY_DAYS days, cloned until about `answers`
+    answers."""
     started = time.monotonic()
     number = 200 if answers >= 500_000 else 30
     made = await templates.history(config, number, PHONES_TEMPLATES, HISTORY_DAYS)

@@ -2,7 +2,8 @@
 database, to be cloned by `bench.clone` into as many as a scale point needs.
 
 A template is one citizen's rows as the gateway writes them: the event, the conversation, its
-messages (out and in), answers, feedback, timers, and an opt-out when they said STOP. Messages
+messages (out and in), answers, feedback and its suggested tags, timers, and an opt-out when
+they said STOP. Messages
 that the sender would have sent are then marked as the sender and a delivery receipt leave them.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench.citizens import OUR_NUMBER, Citizen, event, make_citizens
 from smsbot.app import Parts, open_parts
@@ -19,6 +21,7 @@ from smsbot.events import parse_event
 from smsbot.gateway import sending_rules
 from smsbot.intake import Intake
 from smsbot.metrics import Metrics
+from smsbot.tagging import load_taxonomy, suggest_new
 
 
 class SetClock:
@@ -45,8 +48,11 @@ DELIVERED = (
 
 
 class Maker:
-    def __init__(self, parts: Parts, clock: SetClock, config: Config) -> None:
-        self.parts, self.clock = parts, clock
+    """Makes templates through the service; `kind` keeps their event and message references
+    apart from another kind's in the same database (waiting ones on top of the history)."""
+
+    def __init__(self, parts: Parts, clock: SetClock, config: Config, kind: str) -> None:
+        self.parts, self.clock, self.kind = parts, clock, kind
         self.intake = Intake(
             parts.surveys, sending_rules(config), Metrics(), sender_number=OUR_NUMBER
         )
@@ -56,7 +62,7 @@ class Maker:
 
     async def start(self, citizen: Citizen) -> Template:
         self.count += 1
-        data = event(citizen, f"template-{self.count}")
+        data = event(citizen, f"template-{self.kind}-{self.count}")
         data["occurred_at"] = (self.clock.at - timedelta(minutes=3)).isoformat()
         parsed = parse_event(
             data,
@@ -73,13 +79,22 @@ class Maker:
         self.clock.at += timedelta(minutes=minutes)
         self.count += 1
         result = await self.parts.surveys.receive(
-            citizen.phone, text, sender=OUR_NUMBER, provider_ref=f"template-in-{self.count}"
+            citizen.phone,
+            text,
+            sender=OUR_NUMBER,
+            provider_ref=f"template-{self.kind}-in-{self.count}",
         )
         return result.outcome
 
     async def deliver_all(self) -> None:
         async with self.parts.db.transaction() as conn:
             await conn.execute(DELIVERED)
+
+    async def suggest_tags(self) -> None:
+        """What the gateway's tag task does within a minute of new feedback."""
+        taxonomy = load_taxonomy(Path(self.parts.config.flows.dir) / "tags.yaml")
+        async with self.parts.db.transaction() as conn:
+            await suggest_new(conn, taxonomy, now=self.clock.at)
 
     async def expire(self, citizen: Citizen) -> None:
         """No more answers: a day later the expiry timer ends the conversation."""
@@ -107,7 +122,7 @@ async def waiting(
     clock = SetClock()
     parts = await open_parts(config, clock=clock)
     try:
-        maker = Maker(parts, clock, config)
+        maker = Maker(parts, clock, config, "waiting")
         made = [await maker.start(c) for c in make_citizens(first_phone, count, 7).values()]
         if delivered:
             await maker.deliver_all()
@@ -124,13 +139,14 @@ async def history(config: Config, count: int, first_phone: int, days: int) -> li
     rng = random.Random(11)
     start = datetime.now(UTC) - timedelta(days=days)
     try:
-        maker = Maker(parts, clock, config)
+        maker = Maker(parts, clock, config, "history")
         made = []
         for n, citizen in enumerate(make_citizens(first_phone, count, 13).values()):
             clock.at = start + timedelta(days=days * n / count, hours=rng.uniform(8, 16))
             made.append(await maker.start(citizen))
             await _converse(maker, citizen, rng)
         await maker.deliver_all()
+        await maker.suggest_tags()
         return made
     finally:
         await parts.close()

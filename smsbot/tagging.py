@@ -22,6 +22,8 @@ rule ("hälsade inte") where the negation is the point.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,6 +58,7 @@ __all__ = [
     "list_feedback",
     "load_taxonomy",
     "parse_rule",
+    "seen_all",
     "suggest_new",
     "tag",
     "tag_counts",
@@ -191,6 +194,10 @@ class Taxonomy:
         self.tags: tuple[Tag, ...] = tuple(tags)
         self._by_id = {t.id: t for t in self.tags}
         self._compiled = {lang: self._compile(lang) for lang in LANGUAGES}
+        rules = [[t.id, {lang: list(texts) for lang, texts in t.rules.items()}] for t in self.tags]
+        self.rules_digest = hashlib.sha256(
+            json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()  # what decides suggestions: another digest, other suggestions
 
     def _compile(self, language: str) -> list[tuple[str, Rule]]:
         return [
@@ -538,17 +545,23 @@ async def _tag_states(
     return found
 
 
+_SEEN_KEY = "tag_rules_seen_through"  # meta: the rules' digest, the last feedback id they saw
+
+
 async def suggest_new(
     conn: aiosqlite.Connection, taxonomy: Taxonomy, *, now: datetime | None = None, batch: int = 500
 ) -> int:
     """Suggest tags by rules for feedback that has no tag rows yet; returns the rows added.
 
-    Feedback the rules found nothing for stays without rows, so a changed taxonomy gets another
-    go at it. Each suggestion is recorded in tag_changes as action 'suggest' by 'rules'.
-    The caller owns the transaction.
+    Each feedback is put to the same rules once: the last feedback id they saw is kept (in
+    `meta`, with the taxonomy's `rules_digest`), so a pass reads only the feedback that came
+    since the last one, never the whole history (the gateway runs a pass every minute).
+    Feedback the rules found nothing for stays without rows, so a changed taxonomy (another
+    digest) gets another go at all of it. Each suggestion is recorded in tag_changes as action
+    'suggest' by 'rules'. The caller owns the transaction.
     """
     at = ts(now or datetime.now(UTC))
-    added, last_id = 0, 0
+    added, last_id = 0, await _seen_through(conn, taxonomy.rules_digest)
     sql = (
         "SELECT f.id, f.language, f.text FROM feedback f WHERE f.id > ? AND NOT EXISTS"
         " (SELECT 1 FROM feedback_tags t WHERE t.feedback_id = f.id) ORDER BY f.id LIMIT ?"
@@ -557,11 +570,38 @@ async def suggest_new(
         async with conn.execute(sql, (last_id, batch)) as cur:
             rows = list(await cur.fetchall())
         if not rows:
-            return added
+            break
         for fid, language, text in rows:
             for tag_id in taxonomy.suggest(str(text), str(language)):
                 added += await _suggest_one(conn, int(fid), tag_id, at)
         last_id = int(rows[-1][0])
+    await _save_seen(conn, taxonomy.rules_digest, last_id)
+    return added
+
+
+async def seen_all(conn: aiosqlite.Connection, taxonomy: Taxonomy) -> None:
+    """Record that these rules saw every feedback stored: for a database whose feedback got
+    its suggestions where it was made (the benchmark's cloned history). The caller owns the
+    transaction."""
+    async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM feedback") as cur:
+        row = await cur.fetchone()
+    await _save_seen(conn, taxonomy.rules_digest, int(row[0]) if row else 0)
+
+
+async def _seen_through(conn: aiosqlite.Connection, digest: str) -> int:
+    """The last feedback id the rules with this digest saw (0: none, or other rules)."""
+    async with conn.execute("SELECT value FROM meta WHERE key = ?", (_SEEN_KEY,)) as cur:
+        row = await cur.fetchone()
+    seen = json.loads(row[0]) if row else {}
+    return int(seen["feedback_id"]) if seen.get("rules") == digest else 0
+
+
+async def _save_seen(conn: aiosqlite.Connection, digest: str, feedback_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (_SEEN_KEY, json.dumps({"rules": digest, "feedback_id": feedback_id})),
+    )
 
 
 async def _suggest_one(conn: aiosqlite.Connection, feedback_id: int, tag_id: str, at: str) -> int:

@@ -23,6 +23,7 @@ from smsbot.engine.sms_text import measure
 from smsbot.storage.db import ts
 
 __all__ = [
+    "PRIORITIES",
     "Conversation",
     "NewConversation",
     "apply_outcome",
@@ -41,6 +42,7 @@ __all__ = [
 
 PRIORITY_REPLY = 0  # a citizen mid-conversation waits for this one
 PRIORITY_NEW = 1  # the first messages of a new survey
+PRIORITIES = (PRIORITY_REPLY, PRIORITY_NEW)  # every priority: the sender claims only these
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ async def queue_message(
     due_at: datetime,
     now: datetime,
 ) -> int:
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority {priority} is not one of {PRIORITIES}: it would never be sent")
     cost = measure(send.text)
     cur = await conn.execute(
         "INSERT INTO messages (conversation_id, direction, phone, body, purpose, question_id,"

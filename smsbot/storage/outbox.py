@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from smsbot.storage.conversations import PRIORITIES
 from smsbot.storage.db import ts
 
 __all__ = [
@@ -78,9 +79,20 @@ async def queued_for_phone(conn: aiosqlite.Connection, phone: str) -> list[Outgo
         return [_outgoing(row) for row in await cur.fetchall()]
 
 
+# The outbox's partial indexes (schema.py), and the WHERE terms that select them. SQLite uses
+# a partial index only for a query that repeats its terms as the index writes them, so the
+# queries below are built from these. Their rows are the messages not yet sent: the backlog,
+# never the history.
+_WAITING = "direction = 'out' AND status IN ('queued', 'uncertain')"  # messages_due
+_SENDING = "direction = 'out' AND status = 'sending'"  # messages_sending
+
+# Due messages, replies first. The priorities are listed so that the claim searches
+# messages_due (priority, due_at, id) for each priority in turn, in the index's order, and
+# stops at the LIMIT: no message not yet due and no ended conversation is read.
 _DUE = f"""
 SELECT {_COLUMNS} FROM messages AS m
-WHERE m.direction = 'out' AND m.status IN ('queued', 'uncertain') AND m.due_at <= ?
+WHERE {_WAITING}
+  AND m.priority IN ({", ".join(str(p) for p in sorted(PRIORITIES))}) AND m.due_at <= ?
   AND NOT EXISTS (
     SELECT 1 FROM messages AS e
     WHERE e.phone = m.phone AND e.direction = 'out' AND e.id < m.id
@@ -191,20 +203,18 @@ async def recover_after_crash(conn: aiosqlite.Connection, now: datetime, grace: 
     `sending`.
     """
     await conn.execute(
-        "UPDATE messages SET due_at = ? WHERE direction = 'out' AND status = 'uncertain'"
-        " AND due_at < ?",
+        f"UPDATE messages SET due_at = ? WHERE {_WAITING} AND status = 'uncertain' AND due_at < ?",
         (ts(now + grace), ts(now + grace)),
     )
     cur = await conn.execute(
-        "UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ?"
-        " WHERE direction = 'out' AND status = 'sending'",
+        f"UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ? WHERE {_SENDING}",
         (ts(now + grace), ts(now)),
     )
     return cur.rowcount
 
 
 async def count_queued(conn: aiosqlite.Connection) -> int:
-    sql = "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'queued'"
+    sql = f"SELECT COUNT(*) FROM messages WHERE {_WAITING} AND status = 'queued'"
     async with conn.execute(sql) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0

@@ -247,4 +247,26 @@ UPDATE conversations SET trial = 1
         OR (length(phone) = 12 AND phone BETWEEN '+46701740605' AND '+46701740699');
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _RECEIPT_REASONS, _PARTS_BY_PROVIDER_ID, TRIALS)
+# At production size (issue 11): the hot path finds its rows through an index, whatever the
+# history. The sender's claim asks for queued or uncertain messages, replies first, then by
+# due time: messages_due holds exactly those (messages_outbox held only the queued ones, so no
+# query could use it). messages_sending holds the messages a crash may catch mid-send (the
+# recovery at start-up). Timers are found by conversation (the expiry UPDATE after each
+# answer, the one-reminder check), not by scanning every open timer.
+_V_SCALE = """
+DROP INDEX messages_outbox;
+CREATE INDEX messages_due ON messages (priority, due_at, id)
+    WHERE direction = 'out' AND status IN ('queued', 'uncertain');
+CREATE INDEX messages_sending ON messages (id) WHERE direction = 'out' AND status = 'sending';
+CREATE INDEX timers_conversation ON timers (conversation_id, kind);
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _RECEIPT_REASONS,
+    _PARTS_BY_PROVIDER_ID,
+    TRIALS,
+    _V_SCALE,
+)
