@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import yaml
 
 from smsbot.engine.model import Flow
-from smsbot.flowfiles import load_flow_file
-from smsbot.transport.vonage_webhooks import sign_sms_params
+from smsbot.flows.files import load_flow_file
+from smsbot.providers.vonage.webhooks import sign_sms_params
 
 SECRET = "bench-webhook-signature-secret-of-32-bytes-or-more"
 OUR_NUMBER = "46701740000"

@@ -32,10 +32,10 @@ from typing import Any
 from bench import seed
 from bench.procs import ROOT
 from smsbot.config import Config
-from smsbot.purge import parse_retention, purge
-from smsbot.storage.db import open_database
-from smsbot.storage.schema import MIGRATIONS
-from smsbot.tagging import load_taxonomy, seen_all
+from smsbot.feedback.tagging import load_taxonomy, seen_all
+from smsbot.privacy.retention import parse_retention, purge
+from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.schema import MIGRATIONS
 
 # What the template is made of (with the schema and `_settle` below): a change to any of
 # these makes a new one.

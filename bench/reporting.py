@@ -1,6 +1,6 @@
 """Export and report over many stored answers.
 
-The report is `smsbot.reports.full_report` if that module is there, else an equivalent
+The report is `smsbot.results.reports.full_report` if that module is there, else an equivalent
 aggregate query (the figures say which). The export is `smsbot export answers --format csv`
 as its own process: wall time and peak RSS (from wait4).
 """
@@ -19,9 +19,9 @@ from bench.history import History
 from bench.lab import Lab, db_bytes
 from bench.phases import Sizes
 from bench.procs import spawn
-from smsbot.flowfiles import load_flow_dir
-from smsbot.storage.db import open_database
-from smsbot.webui import dashboard_data
+from smsbot.flows.files import load_flow_dir
+from smsbot.results import dashboard as dashboard_data
+from smsbot.storage.sqlite.db import open_database
 
 # What the report aggregates, when `full_report` is not available: answers per question and
 # value, per unit, over the conversations they belong to.
@@ -79,7 +79,7 @@ async def time_report(db: Path, flows_dir: Path) -> dict[str, Any]:
         if module is None:
             seconds = await _timed_sql(database.conn)
             return {"kind": "aggregate SQL (smsbot/reports.py not found)", "seconds": seconds}
-        figures: dict[str, Any] = {"kind": "smsbot.reports.full_report"}
+        figures: dict[str, Any] = {"kind": "smsbot.results.reports.full_report"}
         figures["seconds"] = await _timed_full(module, database.conn, flows)
         figures["sections_s"] = {
             name: await _timed_full(module, database.conn, flows, sections=(name,))
@@ -94,7 +94,7 @@ async def time_report(db: Path, flows_dir: Path) -> dict[str, Any]:
 
 def _reports() -> Any:
     try:
-        module = importlib.import_module("smsbot.reports")
+        module = importlib.import_module("smsbot.results.reports")
     except ImportError:
         return None
     return module if hasattr(module, "full_report") else None

@@ -13,7 +13,7 @@ from bench import templates
 from bench.clone import clone
 from bench.lab import PSEUDONYM_KEY
 from smsbot.config import Config
-from smsbot.privacy import Pseudonymizer
+from smsbot.privacy.pseudonyms import Pseudonymizer
 
 TEMPLATES_WAITING = 20
 # Phone numbers (+4670NNNNNNN): the history's people, and those waiting on top of it, apart.

@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.citizens import OUR_NUMBER, Citizen, event, make_citizens
-from smsbot.app import Parts, open_parts
+from smsbot.bootstrap.parts import Parts, open_parts
 from smsbot.config import Config
-from smsbot.events import parse_event
-from smsbot.gateway import sending_rules
-from smsbot.intake import Intake
+from smsbot.feedback.tagging import load_taxonomy, suggest_new
+from smsbot.gateway.intake import Intake
+from smsbot.gateway.runner import sending_rules
+from smsbot.gateway.service_events import parse_event
 from smsbot.metrics import Metrics
-from smsbot.tagging import load_taxonomy, suggest_new
 
 
 class SetClock:

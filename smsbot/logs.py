@@ -193,7 +193,7 @@ def configure_logging(
 
 
 def get_logger(name: str | None = None) -> FilteringBoundLogger:
-    """A logger; once configured, `name` (e.g. "smsbot.web") is logged as the key `logger`."""
+    """A logger; once configured, `name` (e.g. "smsbot.http.app") is logged as the key `logger`."""
     logger: FilteringBoundLogger = (
         structlog.get_logger() if name is None else structlog.get_logger(name)
     )

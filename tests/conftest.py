@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smsbot.app import Parts, open_parts
+from smsbot.bootstrap.parts import Parts, open_parts
 from smsbot.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent

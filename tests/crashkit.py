@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from smsbot.transport.vonage_webhooks import sign_sms_params
+from smsbot.providers.vonage.webhooks import sign_sms_params
 from tests.fakevonage import FakeVonage
 from tests.harness import OUR_NUMBER, ROOT, SECRET, TOKEN, gateway_env, wait_for
 

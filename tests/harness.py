@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp.test_utils import TestServer
 
+from smsbot.bootstrap.serve import build_gateway
+from smsbot.bootstrap.web import build_app
 from smsbot.config import load_config
-from smsbot.gateway import Gateway
-from smsbot.serve import build_gateway
-from smsbot.storage.db import ts
-from smsbot.transport.vonage_webhooks import sign_messages_body, sign_sms_params
-from smsbot.web import build_app
+from smsbot.gateway.runner import Gateway
+from smsbot.providers.vonage.webhooks import sign_messages_body, sign_sms_params
+from smsbot.storage.sqlite.db import ts
 from tests.conftest import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ import yaml
 
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow
-from smsbot.storage.db import Database, ts
+from smsbot.storage.sqlite.db import Database, ts
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 60

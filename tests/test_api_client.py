@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from smsbot.openapi.examples import example
-from smsbot.openapi.schemas import SCHEMAS
-from smsbot.tagging import suggest_new
+from smsbot.feedback.tagging import suggest_new
+from smsbot.http.openapi.examples import example
+from smsbot.http.openapi.schemas import SCHEMAS
 from tests.conftest import ManualClock
 from tests.harness import TOKEN, Running, gateway_env, running_gateway
 

@@ -17,9 +17,9 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from smsbot.openapi.document import openapi_document
-from smsbot.openapi.examples import EXAMPLES, example, example_names
-from smsbot.tagging import suggest_new
+from smsbot.feedback.tagging import suggest_new
+from smsbot.http.openapi.document import openapi_document
+from smsbot.http.openapi.examples import EXAMPLES, example, example_names
 from tests.conftest import ManualClock
 from tests.harness import ROOT, TOKEN, Running, gateway_env, running_gateway
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsbot.flowfiles import load_flow_file
+from smsbot.flows.files import load_flow_file
 from tests.conftest import ManualClock
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway
 from tests.suite_summary import tally

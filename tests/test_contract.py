@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from smsbot.openapi.document import openapi_document
+from smsbot.http.openapi.document import openapi_document
 from tests.conftest import ManualClock
 from tests.harness import TOKEN, gateway_env, running_gateway
 from tests.suite_summary import seen, tally

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from smsbot.transport.vonage_webhooks import sign_sms_params
+from smsbot.providers.vonage.webhooks import sign_sms_params
 from tests.crashkit import Process, ready, serving, settled
 from tests.fakevonage import FakeVonage
 from tests.harness import OUR_NUMBER, SECRET, TOKEN, wait_for

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsbot.app import open_parts
+from smsbot.bootstrap.parts import open_parts
 from smsbot.config import Config
-from smsbot.csvsafe import FORMULA_STARTS, writer
-from smsbot.export import export
-from smsbot.report_render import render_csv
-from smsbot.service import StartRequest
+from smsbot.gateway.surveys import StartRequest
+from smsbot.results.csvsafe import FORMULA_STARTS, writer
+from smsbot.results.export import export
+from smsbot.results.render import render_csv
 from tests.conftest import ManualClock
 
 SAFE = "'"
@@ -123,14 +123,14 @@ def test_numbers_in_an_export_stay_numbers(config: Config, clock: ManualClock) -
 
 
 def test_every_csv_writer_uses_the_helper() -> None:
-    """`csv.writer` is called in one place only: smsbot/csvsafe.py."""
+    """`csv.writer` is called in one place only: smsbot/results/csvsafe.py."""
     root = Path(__file__).resolve().parent.parent / "smsbot"
     callers = sorted(
         str(path.relative_to(root))
         for path in root.rglob("*.py")
         if "csv.writer(" in path.read_text("utf-8") or "csv.DictWriter(" in path.read_text("utf-8")
     )
-    assert callers == ["csvsafe.py"]
+    assert callers == ["results/csvsafe.py"]
 
 
 def test_the_bom_and_the_quote_together(config: Config, clock: ManualClock, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from smsbot.webui.dashboard_data import (
+from smsbot.results.dashboard import (
     GOOD_NPS,
     STRENGTH_POINTS,
     Good,

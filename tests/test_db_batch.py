@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from smsbot.storage.db import Database, DatabaseError, open_database
+from smsbot.storage.sqlite.db import Database, DatabaseError, open_database
 
 
 async def _open(tmp_path: Path) -> Database:
@@ -92,7 +92,7 @@ async def test_a_block_that_aborts_the_transaction_fails_its_whole_batch(tmp_pat
 CHILD = textwrap.dedent(
     """
     import asyncio, sys
-    from smsbot.storage.db import open_database
+    from smsbot.storage.sqlite.db import open_database
 
     async def main(path):
         db = await open_database(path)

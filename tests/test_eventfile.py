@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from smsbot.eventfile import ERROR_KEY, EventFileError, read_event_rows, row_error
+from smsbot.gateway.event_files import ERROR_KEY, EventFileError, read_event_rows, row_error
 
 HEADER = (
     "id,type,phone,occurred_at,unit,service,channel,attributes.age_group,journey.id,journey.step"

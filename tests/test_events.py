@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from smsbot.domain import ServiceEvent
-from smsbot.events import EventError, FieldError, FlowNeeds, parse_event, parse_events_body
+from smsbot.gateway.service_events import (
+    EventError,
+    FieldError,
+    FlowNeeds,
+    parse_event,
+    parse_events_body,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KNOWN = ("call_closed", "visit_done")

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from smsbot.config import Config
-from smsbot.export import EXPORTS, export, parse_since, write_export
-from smsbot.storage.db import Database, open_database, ts
+from smsbot.results.export import EXPORTS, export, parse_since, write_export
+from smsbot.storage.sqlite.db import Database, open_database, ts
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from smsbot.engine.model import Flow
-from smsbot.flowfiles import Finding, load_flow_file
+from smsbot.flows.files import Finding, load_flow_file
 from smsbot.webui.flow_view import Edge, edges, flow_view
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from smsbot.app import open_parts
+from smsbot.bootstrap.parts import open_parts
 from smsbot.config import load_config
-from smsbot.flowfiles import Finding, check_files, flow_files, load_flow_dir, load_flow_file
+from smsbot.flows.files import Finding, check_files, flow_files, load_flow_dir, load_flow_file
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "flows_broken"

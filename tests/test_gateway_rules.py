@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsbot.cli import main
-from smsbot.storage.outbox import claim_due
+from smsbot.storage.sqlite.outbox import claim_due
 from tests.conftest import ManualClock
 from tests.harness import ROOT, Running, gateway_env, running_gateway
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from smsbot.openapi.document import openapi_document
-from smsbot.web import build_app, is_page
+from smsbot.bootstrap.web import build_app
+from smsbot.http.app import is_page
+from smsbot.http.openapi.document import openapi_document
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway, wait_for
 

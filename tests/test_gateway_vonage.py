@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import structlog
 
-from smsbot.storage import outbox
+from smsbot.storage.sqlite import outbox
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage, Sent
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway, wait_for

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from smsbot import __version__
-from smsbot.openapi.document import openapi_document
+from smsbot.http.openapi.document import openapi_document
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from smsbot.openapi.document import openapi_document
-from smsbot.web import ADMIN_PREFIXES
+from smsbot.http.app import ADMIN_PREFIXES
+from smsbot.http.openapi.document import openapi_document
 
 DOCUMENT = openapi_document()
 OPERATIONS = {

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from smsbot.pacing import Pacer, WireGate
+from smsbot.gateway.pacing import Pacer, WireGate
 
 
 class FakeTime:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from smsbot.domain import ServiceEvent
 from smsbot.engine.model import Flow, Schedule, Text
-from smsbot.policy import Decision, History, SendingRules, decide, next_allowed
+from smsbot.gateway.policy import Decision, History, SendingRules, decide, next_allowed
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -11,14 +11,14 @@ import aiosqlite
 import pytest
 from click.testing import CliRunner
 
-from smsbot.app import Parts
+from smsbot.bootstrap.parts import Parts
 from smsbot.config import Config, load_config
 from smsbot.domain import InboundPart
-from smsbot.inbound import Inbound
+from smsbot.gateway.inbound import Inbound
+from smsbot.gateway.surveys import StartRequest
 from smsbot.metrics import Metrics
-from smsbot.purge import PurgeCounts, PurgeTask, parse_retention, purge, purge_command
-from smsbot.service import StartRequest
-from smsbot.storage.db import Database, open_database, ts
+from smsbot.privacy.retention import PurgeCounts, PurgeTask, parse_retention, purge, purge_command
+from smsbot.storage.sqlite.db import Database, open_database, ts
 from tests.conftest import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,12 +23,12 @@ import aiosqlite
 import pytest
 from aiohttp.test_utils import TestServer
 
+from smsbot.bootstrap.serve import build_gateway
+from smsbot.bootstrap.web import build_app
 from smsbot.config import load_config
-from smsbot.serve import build_gateway
-from smsbot.storage import outbox
-from smsbot.storage.db import Database, open_database, ts
-from smsbot.tagging import Tag, Taxonomy, load_taxonomy, suggest_new
-from smsbot.web import build_app
+from smsbot.feedback.tagging import Tag, Taxonomy, load_taxonomy, suggest_new
+from smsbot.storage.sqlite import outbox
+from smsbot.storage.sqlite.db import Database, open_database, ts
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage
 from tests.harness import OUR_NUMBER, ROOT, Running, gateway_env, wait_for

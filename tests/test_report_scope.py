@@ -19,11 +19,11 @@ import yaml
 from aiohttp import test_utils, web
 from click.testing import CliRunner
 
+from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
-from smsbot.report_cli import report
-from smsbot.reports import SECTIONS
-from smsbot.storage.db import open_database
-from smsbot.web_reports import ReportContext, add_report_routes
+from smsbot.http.reports import ReportContext, add_report_routes
+from smsbot.results.reports import SECTIONS
+from smsbot.storage.sqlite.db import open_database
 from tests.conftest import ROOT, ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 from tests.reportdata import generate, write

@@ -26,12 +26,14 @@ import yaml
 from aiohttp import test_utils, web
 from click.testing import CliRunner
 
+from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow, Kind
-from smsbot.report_cli import report
-from smsbot.report_render import render_csv, render_json, render_table
-from smsbot.reports import (
+from smsbot.http.reports import _KNOWN as READ_PARAMETERS  # what the handler reads
+from smsbot.http.reports import OPERATIONS, ReportContext, add_report_routes
+from smsbot.results.render import render_csv, render_json, render_table
+from smsbot.results.reports import (
     Group,
     ReportFilter,
     ReportFilterError,
@@ -48,9 +50,7 @@ from smsbot.reports import (
     questions,
     timing,
 )
-from smsbot.storage.db import Database, open_database
-from smsbot.web_reports import _KNOWN as READ_PARAMETERS  # what the handler reads
-from smsbot.web_reports import OPERATIONS, ReportContext, add_report_routes
+from smsbot.storage.sqlite.db import Database, open_database
 from tests.reportdata import (
     START,
     TINY_UNIT,

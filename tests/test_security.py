@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from smsbot.transport.vonage_webhooks import sign_messages_body
+from smsbot.providers.vonage.webhooks import sign_messages_body
 from tests.conftest import ManualClock
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway
 from tests.suite_summary import tally

@@ -6,19 +6,19 @@ from typing import Any
 
 import pytest
 
-from smsbot.app import Parts, open_parts
-from smsbot.catalog import FlowCatalog
+from smsbot.bootstrap.parts import Parts, open_parts
 from smsbot.config import Config
 from smsbot.domain import InboundPart
 from smsbot.engine.definition import build_flow
-from smsbot.inbound import Inbound
+from smsbot.flows.catalog import FlowCatalog
+from smsbot.gateway.inbound import Inbound
+from smsbot.gateway.surveys import StartRequest
 from smsbot.metrics import Metrics
-from smsbot.service import StartRequest
-from smsbot.storage import db as db_module
-from smsbot.storage import schema
-from smsbot.storage.db import open_database
-from smsbot.storage.outbox import mark_sent, queued_for_phone
-from smsbot.storage.schema import MIGRATIONS
+from smsbot.storage.sqlite import db as db_module
+from smsbot.storage.sqlite import schema
+from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.outbox import mark_sent, queued_for_phone
+from smsbot.storage.sqlite.schema import MIGRATIONS
 from tests.conftest import ManualClock
 
 PHONE = "+46701740642"

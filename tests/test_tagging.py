@@ -12,10 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
+from smsbot.cli.feedback import feedback, format_item
 from smsbot.config import Config
-from smsbot.feedback_cli import feedback, format_item
-from smsbot.storage.db import Database, open_database, ts
-from smsbot.tagging import (
+from smsbot.feedback.tagging import (
     LANGUAGES,
     POLARITIES,
     FeedbackNotFound,
@@ -31,7 +30,8 @@ from smsbot.tagging import (
     top_themes,
     untag,
 )
-from smsbot.web_feedback import OPERATIONS, FeedbackContext, add_feedback_routes
+from smsbot.http.feedback import OPERATIONS, FeedbackContext, add_feedback_routes
+from smsbot.storage.sqlite.db import Database, open_database, ts
 
 ROOT = Path(__file__).resolve().parent.parent
 TAGS = ROOT / "flows" / "tags.yaml"
@@ -469,7 +469,7 @@ def test_cli_refuses_unknown_tags_and_feedback(config: Config, seeded: list[int]
 
 
 def test_format_item_shortens_long_text(taxonomy: Taxonomy) -> None:
-    from smsbot.tagging import FeedbackItem, TagState
+    from smsbot.feedback.tagging import FeedbackItem, TagState
 
     item = FeedbackItem(
         1, "f", "q", None, None, "sv", "a\nb " * 80, "t", (TagState("x", "confirmed", "A", "t"),)

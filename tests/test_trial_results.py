@@ -20,15 +20,15 @@ import pytest
 from aiohttp import test_utils, web
 from click.testing import CliRunner
 
+from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
-from smsbot.export import EXPORTS, export, write_export
-from smsbot.openapi.document import openapi_document
-from smsbot.report_cli import report
-from smsbot.reports import ReportFilter, full_report
-from smsbot.storage.db import open_database
-from smsbot.web_reports import ReportContext, add_report_routes
-from smsbot.webui import dashboard_data
-from smsbot.webui.dashboard_data import Filters, build, parse_filters
+from smsbot.http.openapi.document import openapi_document
+from smsbot.http.reports import ReportContext, add_report_routes
+from smsbot.results import dashboard as dashboard_data
+from smsbot.results.dashboard import Filters, build, parse_filters
+from smsbot.results.export import EXPORTS, export, write_export
+from smsbot.results.reports import ReportFilter, full_report
+from smsbot.storage.sqlite.db import open_database
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 from tests.reportdata import Dataset, generate, write

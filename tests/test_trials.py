@@ -18,19 +18,19 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
-from smsbot.app import Parts, open_parts
-from smsbot.chat import run_chat
+from smsbot.bootstrap.parts import Parts, open_parts
 from smsbot.cli import events
 from smsbot.config import Config
 from smsbot.domain import ServiceEvent
-from smsbot.events import EventError, parse_event
-from smsbot.gateway import sending_rules
-from smsbot.intake import Intake
+from smsbot.gateway.chat import run_chat
+from smsbot.gateway.intake import Intake
+from smsbot.gateway.policy import Decision, History, decide
+from smsbot.gateway.runner import sending_rules
+from smsbot.gateway.service_events import EventError, parse_event
+from smsbot.http.openapi.document import openapi_document
 from smsbot.metrics import Metrics
-from smsbot.openapi.document import openapi_document
-from smsbot.policy import Decision, History, decide
-from smsbot.storage import schema
-from smsbot.storage.db import open_database
+from smsbot.storage.sqlite import schema
+from smsbot.storage.sqlite.db import open_database
 from tests.conftest import ROOT, ManualClock
 from tests.harness import gateway_env, running_gateway, signed_in
 from tests.test_policy import RULES, flow
@@ -390,8 +390,8 @@ async def test_the_migration_marks_past_trials(old_database: Path) -> None:
 def test_the_migration_leaves_the_report_with_the_real_ones(
     old_database: Path, tmp_path: Path
 ) -> None:
+    from smsbot.cli.report import report
     from smsbot.config import DatabaseConfig, FlowsConfig, PrivacyConfig
-    from smsbot.report_cli import report
 
     config = Config(
         database=DatabaseConfig(path=str(old_database)),

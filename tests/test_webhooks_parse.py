@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
-from smsbot.transport.vonage_webhooks import (
+from smsbot.providers.vonage.webhooks import (
     JWT_LEEWAY_SECONDS,
     SIGNATURE_METHODS,
     PayloadError,

@@ -11,9 +11,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from smsbot.flowfiles import load_flow_dir
-from smsbot.storage.db import ts
-from smsbot.tagging import (
+from smsbot.feedback.tagging import (
     FeedbackItem,
     TagState,
     Taxonomy,
@@ -22,6 +20,8 @@ from smsbot.tagging import (
     suggest_new,
     tag,
 )
+from smsbot.flows.files import load_flow_dir
+from smsbot.storage.sqlite.db import ts
 from smsbot.webui.inbox_view import (
     Done,
     Filters,

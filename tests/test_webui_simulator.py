@@ -146,7 +146,7 @@ def test_unsent_bot_messages_are_not_shown_yet() -> None:
 
 
 def test_event_fields_come_only_from_the_flows_declared_fields() -> None:
-    from smsbot.flowfiles import load_flow_file
+    from smsbot.flows.files import load_flow_file
     from tests.harness import ROOT
 
     flow, _ = load_flow_file(ROOT / "flows" / "benefit-decision.yaml")

@@ -1,7 +1,7 @@
 """From plain data (as YAML gives it) to a checked, frozen Flow, with every problem located.
 
 `build_flow` checks everything and collects every problem, each with a path into the data such
-as ("questions", 2, "max"); the file reader (smsbot.flowfiles) turns paths into line numbers.
+as ("questions", 2, "max"); the file reader (smsbot.flows.files) turns paths into line numbers.
 A flow with any error is not built. Warnings about a built flow (texts that cost more than one
 SMS, an opening that does not say answering is free) come from `lint_flow`, which `build_flow`
 runs too. Pure: no I/O, no YAML.

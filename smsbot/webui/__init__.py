@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from smsbot.gateway import Gateway
+from smsbot.gateway.runner import Gateway
 from smsbot.webui import auth, dashboard, flows, home, inbox, simulator
 from smsbot.webui.render import STATIC
 

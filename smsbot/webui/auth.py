@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from smsbot.gateway import Gateway
+from smsbot.gateway.runner import GATEWAY, Gateway
 from smsbot.logs import get_logger
 from smsbot.webui.render import render
 
@@ -87,8 +87,6 @@ def csrf_token_of(request: web.Request) -> str:
 
 
 def _admin_token(request: web.Request) -> str | None:
-    from smsbot.web import GATEWAY
-
     token: str | None = request.app[GATEWAY].config.server.admin_token
     return token
 

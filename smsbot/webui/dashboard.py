@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from smsbot.gateway import Gateway
-from smsbot.webui import dashboard_data as data
+from smsbot.gateway.runner import Gateway
+from smsbot.results import dashboard as data
 from smsbot.webui.render import page_language, render
 
 __all__ = ["routes"]

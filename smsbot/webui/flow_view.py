@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 from smsbot.engine.definition import RESERVED_FIELDS, SentText, sent_texts
 from smsbot.engine.model import Flow, Question
-from smsbot.flowfiles import Finding
+from smsbot.flows.files import Finding
 
 __all__ = ["Edge", "FlowView", "Row", "diagram_svg", "edges", "flow_view"]
 

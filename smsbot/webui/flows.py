@@ -16,8 +16,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from smsbot.flowfiles import Finding, declared_and_findings, flow_files
-from smsbot.gateway import Gateway
+from smsbot.flows.files import Finding, declared_and_findings, flow_files
+from smsbot.gateway.runner import Gateway
 from smsbot.webui.flow_view import flow_view
 from smsbot.webui.render import render
 

@@ -13,8 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from smsbot import __version__
-from smsbot.flowfiles import files_not_loaded
-from smsbot.gateway import Gateway
+from smsbot.flows.files import files_not_loaded
+from smsbot.gateway.runner import Gateway
 from smsbot.webui.render import render
 
 __all__ = ["routes"]

@@ -15,8 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from smsbot.gateway import Gateway
-from smsbot.tagging import (
+from smsbot.feedback.tagging import (
     FeedbackNotFound,
     Taxonomy,
     feedback_units,
@@ -24,6 +23,7 @@ from smsbot.tagging import (
     tag,
     untag,
 )
+from smsbot.gateway.runner import Gateway
 from smsbot.webui import inbox_view as view
 from smsbot.webui.render import render
 

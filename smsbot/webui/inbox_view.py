@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from smsbot.engine.model import Flow, id_in_words
-from smsbot.tagging import POLARITIES, FeedbackItem, Polarity, TagState, Taxonomy
+from smsbot.feedback.tagging import POLARITIES, FeedbackItem, Polarity, TagState, Taxonomy
 from smsbot.webui.render import LANGUAGE_NAMES as ALL_NAMES
 
 __all__ = [

@@ -27,8 +27,8 @@ from aiohttp import web
 
 from smsbot.domain import InboundSms
 from smsbot.engine.model import Flow
-from smsbot.gateway import Gateway
-from smsbot.service import StartRequest
+from smsbot.gateway.runner import Gateway
+from smsbot.gateway.surveys import StartRequest
 from smsbot.webui.auth import session_id_of
 from smsbot.webui.phone import (
     MAX_REPLY,

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from playwright.async_api import Page, expect
 
-from smsbot.reports import ReportFilter, funnel
+from smsbot.results.reports import ReportFilter, funnel
 from tests.browser.conftest import (
     check_accessibility,
     crossed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from smsbot.openapi.spec import TAGS
+from smsbot.http.openapi.spec import TAGS
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
 
 # Every CSP violation the page meets is kept (the browser would otherwise only log it).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smsbot.engine.sms_text import measure
-from smsbot.flowfiles import load_flow_file
+from smsbot.flows.files import load_flow_file
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
 from tests.harness import ROOT
 

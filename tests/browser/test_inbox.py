@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from smsbot.tagging import suggest_new
+from smsbot.feedback.tagging import suggest_new
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
 from tests.test_tagging import FEEDBACK, seed
 

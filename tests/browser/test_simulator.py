@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from smsbot.flowfiles import load_flow_file
+from smsbot.flows.files import load_flow_file
 from tests.browser.conftest import UI, check_accessibility, save_screenshot, sign_in
 from tests.harness import ROOT
 

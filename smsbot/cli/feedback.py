@@ -1,0 +1,230 @@
+"""`smsbot feedback`: read free-text feedback, tag it into themes, let the rules suggest tags.
+
+    smsbot feedback list [--untagged] [--unit UNIT] [--tag TAG] [--limit 50] [--offset 0]
+    smsbot feedback tag ID TAG... [--by NAME]
+    smsbot feedback untag ID TAG... [--by NAME]
+    smsbot feedback suggest
+    smsbot feedback themes [--unit UNIT] [-n 3]
+
+The taxonomy is `<flows dir>/tags.yaml`. Lines show tags confirmed by a person as `tag` and
+tags only suggested by the rules as `tag?`; rejected tags are not shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+import click
+
+from smsbot.config import Config
+from smsbot.feedback.tagging import (
+    FeedbackItem,
+    FeedbackNotFound,
+    TagChange,
+    Taxonomy,
+    TaxonomyError,
+    Theme,
+    list_feedback,
+    load_taxonomy,
+    suggest_new,
+    tag,
+    top_themes,
+    untag,
+)
+from smsbot.storage.sqlite.db import open_database
+
+__all__ = ["feedback", "format_item", "taxonomy_path"]
+
+_T = TypeVar("_T")
+TEXT_WIDTH = 100
+
+
+def _config(ctx: click.Context) -> Config:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Config):
+        raise click.ClickException("no configuration loaded")
+    return obj
+
+
+def taxonomy_path(config: Config) -> Path:
+    return Path(config.flows.dir) / "tags.yaml"
+
+
+def _taxonomy(config: Config) -> Taxonomy:
+    try:
+        return load_taxonomy(taxonomy_path(config))
+    except TaxonomyError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _known(taxonomy: Taxonomy, tags: tuple[str, ...]) -> None:
+    problems = taxonomy.unknown(tags)
+    if problems:
+        known = ", ".join(taxonomy.ids)
+        raise click.UsageError("; ".join(problems) + f"\nknown tags: {known}")
+
+
+def _run(config: Config, work: Callable[[aiosqlite.Connection], Awaitable[_T]], write: bool) -> _T:
+    """Open the database, run `work` (in a transaction when it writes), close."""
+
+    async def main() -> _T:
+        db = await open_database(config.database.path)
+        try:
+            if not write:
+                return await work(db.conn)
+            async with db.transaction() as conn:
+                return await work(conn)
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(main())
+    except FeedbackNotFound as error:
+        raise click.ClickException(str(error)) from error
+
+
+def format_item(item: FeedbackItem, width: int = TEXT_WIDTH) -> str:
+    """One readable line: id, unit, language, tags (`tag` confirmed, `tag?` suggested), text."""
+    tags = [*item.tags_in("confirmed"), *(f"{t}?" for t in item.tags_in("suggested"))]
+    text = " ".join(item.text.split())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    shown = " ".join(tags) or "-"
+    return f"#{item.id:<5} {item.unit or '-'} | {item.language} | {shown} | {text}"
+
+
+@click.group()
+def feedback() -> None:
+    """Free-text feedback: list it, tag it into themes, suggest tags by rules."""
+
+
+@feedback.command("list")
+@click.option("--untagged", is_flag=True, help="Only feedback no person has tagged yet.")
+@click.option("--unit", default=None, help="Only this unit.")
+@click.option("--tag", "tag_id", default=None, help="Only feedback with this tag (or suggested).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.pass_context
+def list_command(
+    ctx: click.Context,
+    untagged: bool,
+    unit: str | None,
+    tag_id: str | None,
+    limit: int,
+    offset: int,
+) -> None:
+    """List feedback, newest first: id, unit, language, tags (tag? = suggested), text."""
+    config = _config(ctx)
+    if tag_id is not None:
+        _known(_taxonomy(config), (tag_id,))
+
+    async def work(conn: aiosqlite.Connection) -> list[FeedbackItem]:
+        return await list_feedback(
+            conn, untagged=untagged, unit=unit, tag=tag_id, limit=limit, offset=offset
+        )
+
+    items = _run(config, work, write=False)
+    for item in items:
+        click.echo(format_item(item))
+    click.echo(f"{len(items)} item(s); tag? = suggested by rules, not yet confirmed", err=True)
+
+
+def _by(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    name = (value or "").strip() or _login()
+    return name
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _echo_changes(feedback_id: int, changes: list[TagChange]) -> None:
+    if not changes:
+        click.echo(f"#{feedback_id}: nothing to change")
+    for change in changes:
+        click.echo(f"#{feedback_id}: {change.action} {change.tag}")
+
+
+_BY = click.option(
+    "--by", callback=_by, default=None, help="Who decides (default: your login name)."
+)
+
+
+@feedback.command("tag")
+@click.argument("feedback_id", metavar="ID", type=int)
+@click.argument("tags", metavar="TAG...", nargs=-1, required=True)
+@_BY
+@click.pass_context
+def tag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by: str) -> None:
+    """Confirm suggested tags or add tags to feedback ID."""
+    config = _config(ctx)
+    _known(_taxonomy(config), tags)
+    now = datetime.now(UTC)
+
+    async def work(conn: aiosqlite.Connection) -> list[TagChange]:
+        return await tag(conn, feedback_id, tags, who=by, now=now)
+
+    _echo_changes(feedback_id, _run(config, work, write=True))
+
+
+@feedback.command("untag")
+@click.argument("feedback_id", metavar="ID", type=int)
+@click.argument("tags", metavar="TAG...", nargs=-1, required=True)
+@_BY
+@click.pass_context
+def untag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by: str) -> None:
+    """Reject tags on feedback ID (the rules will not suggest them again)."""
+    config = _config(ctx)
+    _known(_taxonomy(config), tags)
+    now = datetime.now(UTC)
+
+    async def work(conn: aiosqlite.Connection) -> list[TagChange]:
+        return await untag(conn, feedback_id, tags, who=by, now=now)
+
+    _echo_changes(feedback_id, _run(config, work, write=True))
+
+
+@feedback.command("suggest")
+@click.pass_context
+def suggest_command(ctx: click.Context) -> None:
+    """Let the rules suggest tags for feedback that has none yet."""
+    config = _config(ctx)
+    taxonomy = _taxonomy(config)
+
+    async def work(conn: aiosqlite.Connection) -> int:
+        return await suggest_new(conn, taxonomy)
+
+    added = _run(config, work, write=True)
+    click.echo(f"{added} tag suggestion(s) added")
+
+
+@feedback.command("themes")
+@click.option("--unit", default=None, help="One unit (default: all units together).")
+@click.option("-n", "count", default=3, show_default=True, type=click.IntRange(1, 20))
+@click.pass_context
+def themes_command(ctx: click.Context, unit: str | None, count: int) -> None:
+    """The top strengths and improvements, with example quotes."""
+    config = _config(ctx)
+    taxonomy = _taxonomy(config)
+
+    async def work(conn: aiosqlite.Connection) -> dict[str, list[Theme]]:
+        return await top_themes(conn, taxonomy, unit=unit, n=count)
+
+    themes = _run(config, work, write=False)
+    for heading, key in (("Strengths", "strengths"), ("Improvements", "improvements")):
+        click.echo(f"{heading}:")
+        for theme in themes[key]:
+            known = taxonomy.get(theme.tag)
+            label = known.label("en") if known else theme.tag
+            click.echo(f"  {theme.tag} ({label}): {theme.total}")
+            for quote in theme.examples:
+                click.echo(f'    "{" ".join(quote.split())}"')

@@ -1,0 +1,95 @@
+"""`smsbot chat`: a survey conversation in the terminal, through the real engine and storage."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from typing import TextIO
+
+import aiosqlite
+
+from smsbot.engine.model import Flow
+from smsbot.gateway.parts import Parts
+from smsbot.gateway.surveys import StartRequest
+from smsbot.storage.sqlite.conversations import get_conversation
+from smsbot.storage.sqlite.outbox import mark_sent, queued_for_phone
+
+__all__ = ["fictional_phone", "run_chat"]
+
+Echo = Callable[[str], None]
+
+
+def fictional_phone() -> str:
+    """A Swedish number from the range the regulator (PTS) keeps for fiction: 070-174 06 05..99."""
+    return f"+4670174{random.randint(605, 699):04d}"
+
+
+async def run_chat(
+    parts: Parts,
+    flow: Flow,
+    *,
+    phone: str,
+    language: str | None,
+    fields: dict[str, str],
+    lines: Iterator[str],
+    echo: Echo,
+    echo_replies: bool,
+) -> int:
+    """Run one conversation; replies come from `lines`. Returns the exit status."""
+    request = StartRequest(
+        flow=flow,
+        phone=phone,
+        language=language,
+        unit=fields.pop("unit", None),
+        service=fields.pop("service", None),
+        channel=fields.pop("channel", "sms"),
+        attributes=fields,
+        trial=True,
+    )
+    async with parts.db.transaction() as conn:
+        started = await parts.surveys.start_in(conn, request)
+        if started.conversation_id is None:
+            echo(f"smsbot: not started: {_why_not(started.reason, phone)}")
+            return 1
+        echo(f"conversation {started.conversation_id} with {phone} (flow {flow.id} {flow.version})")
+        await _deliver(conn, parts, phone, echo)
+    for line in lines:
+        reply = line.rstrip("\r\n")
+        if echo_replies:
+            echo(f"you › {reply}")
+        async with parts.db.transaction() as conn:
+            result = await parts.surveys.receive_in(conn, phone, reply)
+            await _deliver(conn, parts, phone, echo)
+        if result.outcome in ("completed", "opted_out"):
+            echo(f"-- conversation {result.outcome.replace('_', ' ')}; stored in {parts.db.path}")
+            return 0
+    return await _expire(parts, started.conversation_id, echo)
+
+
+async def _deliver(conn: aiosqlite.Connection, parts: Parts, phone: str, echo: Echo) -> None:
+    """The terminal is the transport: print what is queued for the phone and mark it sent, in
+    the transaction that queued it, so that a gateway running on the same database never sees
+    it queued (and never texts the number)."""
+    for message in await queued_for_phone(conn, phone):
+        cost = f"{message.segments} SMS, {message.encoding}, {len(message.body)} chars"
+        echo(f"bot › {message.body}   [{cost}]")
+        await mark_sent(conn, message.id, None, parts.surveys.clock.now())
+
+
+async def _expire(parts: Parts, conversation_id: str, echo: Echo) -> int:
+    conversation = await get_conversation(parts.db.conn, conversation_id)
+    if conversation is not None and conversation.state.active:
+        await parts.surveys.expire(conversation_id, conversation.state.step)
+        echo("-- no more replies: the conversation expired, as it would with no reply in time")
+    return 0
+
+
+def _why_not(reason: str, phone: str) -> str:
+    return {
+        "opted_out": f"{phone} has sent STOP and is never texted again; use --phone",
+        "busy": f"{phone} already has an active conversation; use --phone",
+    }.get(reason, reason)
+
+
+def read_lines(stream: TextIO) -> Iterator[str]:
+    yield from stream

@@ -1,0 +1,139 @@
+"""What providers tell us: citizens' replies (long ones reassembled), messages we cannot use,
+and delivery receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiosqlite
+
+from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
+from smsbot.gateway.surveys import ReceiveResult, Surveys
+from smsbot.logs import get_logger
+from smsbot.metrics import Metrics
+from smsbot.storage.sqlite import conversations as repo
+from smsbot.storage.sqlite import events as store
+from smsbot.storage.sqlite.events import StoredPart
+from smsbot.storage.sqlite.outbox import message_id_from_client_ref
+
+__all__ = ["Inbound"]
+
+log = get_logger("smsbot.gateway.inbound")
+
+
+class Inbound:
+    def __init__(
+        self, surveys: Surveys, metrics: Metrics, *, notify: Callable[[], None] = lambda: None
+    ) -> None:
+        self.surveys = surveys
+        self.metrics = metrics
+        self.notify = notify
+
+    async def sms(self, sms: InboundSms) -> ReceiveResult:
+        """One whole SMS from a citizen. Committed when this returns."""
+        result = await self.surveys.receive(
+            sms.phone, sms.text, sender=sms.to, provider_ref=sms.provider_ref
+        )
+        self._taken(sms, result)
+        return result
+
+    async def part(self, part: InboundPart) -> ReceiveResult | None:
+        """One part of a long SMS; None while parts of its message are missing.
+
+        The part that completes a message has the whole message taken in the same transaction,
+        so a crash leaves either that part unstored (the provider retries it) or the message
+        taken. Committed when this returns.
+        """
+        async with self.surveys.db.transaction() as conn:
+            stored = await store.store_part(conn, part, self.surveys.clock.now())
+            result = None
+            if stored.outcome == "whole":
+                result = await self.surveys.receive_in(
+                    conn, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
+                )
+        self._part_logged(part, stored)
+        if result is None:
+            return ReceiveResult("duplicate") if stored.outcome == "duplicate" else None
+        whole = InboundSms(part.phone, part.to, stored.text, stored.whole_ref, part.received_at)
+        self._taken(whole, result)
+        return result
+
+    def _part_logged(self, part: InboundPart, stored: StoredPart) -> None:
+        if stored.abandoned:
+            log.warning(
+                "sms_parts_abandoned",
+                phone=part.phone,
+                concat_ref=part.concat_ref,
+                parts=stored.abandoned,
+                hint="a long SMS lost a part; the sender has sent another with the same ref",
+            )
+        log.info(
+            "sms_part_received",
+            outcome=stored.outcome,
+            phone=part.phone,
+            provider_ref=part.provider_ref,
+            part=part.part,
+            total=part.total,
+        )
+
+    def _taken(self, sms: InboundSms, result: ReceiveResult) -> None:
+        self.metrics.messages_in.labels(outcome=result.outcome).inc()
+        log.info(
+            "sms_received",
+            outcome=result.outcome,
+            conversation_id=result.conversation_id,
+            phone=sms.phone,
+            provider_ref=sms.provider_ref,
+            chars=len(sms.text),
+            text=sms.text,
+        )
+        if result.outcome != "duplicate":
+            self.notify()
+
+    async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
+        """A message we cannot use: kept with its reason (beside the sender's running survey,
+        if any) and logged; nothing else happens. Committed when this returns."""
+        async with self.surveys.db.transaction() as conn:
+            active = (
+                await repo.find_active(conn, message.phone, message.to) if message.phone else None
+            )
+            conversation_id = active.id if active else None
+            new = await store.insert_ignored(
+                conn, message, conversation_id, self.surveys.clock.now()
+            )
+        outcome = "ignored" if new else "duplicate"
+        self.metrics.messages_in.labels(outcome=outcome).inc()
+        log.info(
+            "sms_ignored",
+            outcome=outcome,
+            reason=message.reason,
+            conversation_id=conversation_id,
+            phone=message.phone,
+            provider_ref=message.provider_ref,
+        )
+        return ReceiveResult(outcome, conversation_id)
+
+    async def receipt(self, receipt: DeliveryReceipt) -> str:
+        """A delivery receipt: update the message; a first message that never arrived ends it."""
+        message_id = message_id_from_client_ref(receipt.client_ref)
+        async with self.surveys.db.transaction() as conn:
+            now = self.surveys.clock.now()
+            new, message = await store.apply_receipt(conn, receipt, message_id, now)
+            outcome = "duplicate" if not new else "unknown_message" if message is None else "ok"
+            if new and message is not None and receipt.failed and message["purpose"] == "opening":
+                await self._undeliverable(conn, message["conversation_id"])
+        self.metrics.receipts.labels(status=receipt.status).inc()
+        log.info(
+            "receipt_received",
+            outcome=outcome,
+            status=receipt.status,
+            error_code=receipt.error_code,
+            error_reason=receipt.error_reason,
+            provider_ref=receipt.provider_ref,
+            phone=receipt.phone,
+        )
+        return outcome
+
+    async def _undeliverable(self, conn: aiosqlite.Connection, conversation_id: str | None) -> None:
+        if conversation_id and await self.surveys.undeliverable_in(conn, conversation_id):
+            log.warning("conversation_undeliverable", conversation_id=conversation_id)

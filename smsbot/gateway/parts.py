@@ -1,0 +1,25 @@
+"""The parts a running gateway is made of, as the composition root built them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smsbot.config import Config
+from smsbot.flows.catalog import FlowCatalog
+from smsbot.flows.files import Finding
+from smsbot.gateway.surveys import Surveys
+from smsbot.storage.sqlite.db import Database
+
+__all__ = ["Parts"]
+
+
+@dataclass
+class Parts:
+    config: Config
+    db: Database
+    catalog: FlowCatalog
+    surveys: Surveys
+    findings: list[Finding]
+
+    async def close(self) -> None:
+        await self.db.close()

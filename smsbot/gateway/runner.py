@@ -1,0 +1,210 @@
+"""The running gateway: the service plus its background tasks (sender, timers) and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiohttp import web
+
+from smsbot.config import Config, parse_duration
+from smsbot.domain import DeliveryReceipt, InboundSms
+from smsbot.engine import runtime
+from smsbot.feedback.tagging import Taxonomy, suggest_new
+from smsbot.flows.catalog import FlowCatalog
+from smsbot.gateway.inbound import Inbound
+from smsbot.gateway.intake import Intake
+from smsbot.gateway.parts import Parts
+from smsbot.gateway.policy import SendingRules
+from smsbot.gateway.sender import Sender, SenderSettings
+from smsbot.gateway.timers import Timers
+from smsbot.logs import get_logger
+from smsbot.metrics import Metrics
+from smsbot.phones import parse_phone
+from smsbot.ports import Clock
+from smsbot.privacy.retention import PurgeTask, parse_retention
+from smsbot.providers.base import Transport
+from smsbot.storage.sqlite import outbox
+from smsbot.storage.sqlite.outbox import Outgoing
+
+__all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules"]
+
+log = get_logger("smsbot.gateway.runner")
+
+
+def sending_rules(config: Config) -> SendingRules:
+    survey = config.survey
+    return SendingRules(
+        timezone=survey.timezone,
+        quiet_start=survey.quiet_start,
+        quiet_end=survey.quiet_end,
+        max_age_seconds=parse_duration(survey.max_age),
+        fatigue_days=survey.fatigue_days,
+    )
+
+
+def sender_settings(config: Config) -> SenderSettings:
+    sending = config.sending
+    return SenderSettings(
+        rate_per_second=sending.rate_per_second,
+        window_margin_seconds=sending.window_margin_ms / 1000,
+        max_attempts=sending.max_attempts,
+        backoff_seconds=sending.backoff_seconds,
+        concurrency=sending.threads,
+        loop_guard_count=sending.loop_guard_count,
+        loop_guard_window=timedelta(seconds=parse_duration(sending.loop_guard_window)),
+        uncertain_grace=timedelta(seconds=parse_duration(sending.uncertain_grace)),
+    )
+
+
+@dataclass
+class Gateway:
+    parts: Parts
+    transport: Transport
+    metrics: Metrics = field(default_factory=Metrics)
+    simulated: bool = False
+    timer_poll_seconds: float = 1.0
+    taxonomy: Taxonomy | None = None
+
+    def __post_init__(self) -> None:
+        surveys = self.parts.surveys
+        self.sender = Sender(
+            self.parts.db,
+            self.transport,
+            sender_settings(self.config),
+            clock=surveys.clock,
+            metrics=self.metrics,
+            on_final_failure=self._final_failure,
+        )
+        wake = self.sender.wake.set
+        self.intake = Intake(
+            surveys,
+            sending_rules(self.config),
+            self.metrics,
+            sender_number=self.config.vonage.from_number,
+            notify=wake,
+        )
+        self.inbound = Inbound(surveys, self.metrics, notify=wake)
+        self.timers = Timers(surveys, self.intake, poll_seconds=self.timer_poll_seconds)
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def config(self) -> Config:
+        return self.parts.config
+
+    @property
+    def catalog(self) -> FlowCatalog:
+        return self.parts.catalog
+
+    @property
+    def clock(self) -> Clock:
+        return self.parts.surveys.clock
+
+    def known_event_types(self) -> set[str]:
+        return {t for flow in self.parts.catalog.flows() for t in flow.triggers}
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.parts.db.transaction() as conn:
+            grace = timedelta(seconds=parse_duration(self.config.sending.uncertain_grace))
+            recovered = await outbox.recover_after_crash(conn, self.clock.now(), grace)
+        if recovered:
+            log.warning("outbox_uncertain_after_restart", messages=recovered)
+        retention = parse_retention(self.config.privacy.retention)
+        purger = PurgeTask(self.parts.db, retention, self.clock)
+        self._tasks = [
+            asyncio.create_task(self.sender.run(self._stopping), name="sender"),
+            asyncio.create_task(self.timers.run(self._stopping), name="timers"),
+            asyncio.create_task(purger.run(self._stopping), name="purge"),
+            asyncio.create_task(self._suggest_tags(self._stopping), name="tags"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop taking work, let what is in flight finish, close the transport and database."""
+        self._stopping.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.transport.close()
+        await self.parts.close()
+
+    async def _suggest_tags(self, stopping: asyncio.Event, every: float = 60.0) -> None:
+        """New feedback gets tags suggested by the taxonomy's rules, a minute at the latest."""
+        while self.taxonomy is not None and not stopping.is_set():
+            try:
+                async with self.parts.db.transaction() as conn:
+                    added = await suggest_new(conn, self.taxonomy, now=self.clock.now())
+                if added:
+                    log.info("tags_suggested", count=added)
+            except Exception:
+                log.exception("tag_suggestion_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), every)
+
+    # --- health and metrics ---------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, bool]:
+        try:
+            async with self.parts.db.conn.execute("SELECT 1") as cur:
+                database = await cur.fetchone() is not None
+        except Exception:
+            database = False
+        return {"database": database, "transport": self.transport is not None}
+
+    async def render_metrics(self) -> bytes:
+        conn = self.parts.db.conn
+        async with conn.execute(
+            "SELECT status, COUNT(*) FROM conversations GROUP BY status"
+        ) as cur:
+            counts = {row[0]: row[1] for row in await cur.fetchall()}
+        for status in runtime.Status:
+            self.metrics.conversations.labels(state=status.value).set(counts.get(status.value, 0))
+        self.metrics.queue_depth.set(await outbox.count_queued(conn))
+        return self.metrics.render()
+
+    # --- the simulator --------------------------------------------------------------------
+
+    def simulated_sms(self, data: object) -> InboundSms:
+        if not isinstance(data, Mapping):
+            raise ValueError("expected a JSON object with from, to and text")
+        sender, text = data.get("from"), data.get("text")
+        if not isinstance(sender, str) or not isinstance(text, str):
+            raise ValueError("'from' and 'text' must be strings")
+        to = data.get("to") or self.config.vonage.from_number
+        phone = parse_phone(sender, self.config.survey.default_region)
+        return InboundSms(phone, str(to), text, f"sim-in-{secrets.token_hex(8)}")
+
+    async def sent_to(self, phone: str) -> list[dict[str, object]]:
+        number = parse_phone(phone, self.config.survey.default_region, mobile_only=False)
+        sql = (
+            "SELECT id, conversation_id, body, purpose, status, encoding, segments, created_at"
+            " FROM messages WHERE direction = 'out' AND phone = ?"
+            " AND status IN ('sent', 'delivered') ORDER BY id"
+        )
+        async with self.parts.db.conn.execute(sql, (number,)) as cur:
+            rows = await cur.fetchall()
+        return [dict(row) for row in rows]
+
+    async def simulated_receipt(self, receipt: DeliveryReceipt) -> None:
+        await self.inbound.receipt(receipt)
+
+    # --- failures -------------------------------------------------------------------------
+
+    async def _final_failure(self, message: Outgoing, code: str) -> None:
+        """A first message that could not be sent at all: the conversation is undeliverable."""
+        if message.purpose != "opening" or message.conversation_id is None:
+            return
+        async with self.parts.db.transaction() as conn:
+            ended = await self.parts.surveys.undeliverable_in(conn, message.conversation_id)
+        if ended:
+            log.warning(
+                "conversation_undeliverable", conversation_id=message.conversation_id, code=code
+            )
+
+
+GATEWAY = web.AppKey("gateway", Gateway)  # how HTTP handlers and pages reach the gateway

@@ -1,0 +1,195 @@
+"""The reports JSON API: `GET /v1/reports/{section}` with the report filters as query parameters.
+
+    GET /v1/reports/funnel?unit=Akuten&since=2026-11-01&group_by=channel
+    GET /v1/reports/all?flow=health-visit&attr=age_group%3D65%2B&group_by=unit
+    GET /v1/reports/funnel?include_trials=true     (trials are left out unless asked for)
+
+section: funnel | questions | timing | drivers | cost | all. The answer is the report as
+`smsbot.results.reports.full_report` gives it; groups smaller than the configured minimum are
+suppressed, and no answer ever holds a phone number. The admin token check is added in front of
+these routes by the app (`add_report_routes` adds only the route).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+from aiohttp import web
+from multidict import MultiMapping
+
+from smsbot.engine.model import Flow
+from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
+from smsbot.results.reports import (
+    GROUP_BY,
+    SECTIONS,
+    ReportFilter,
+    ReportFilterError,
+    full_report,
+    parse_attribute,
+    parse_flag,
+    parse_moment,
+)
+
+__all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    conn: aiosqlite.Connection
+    flows: Mapping[str, Flow]
+    min_group: int
+    timezone: str = "UTC"  # for dates and times given without an offset
+
+
+GetContext = Callable[[web.Request], ReportContext]
+
+_SINGLE = (
+    "flow",
+    "since",
+    "until",
+    "unit",
+    "service",
+    "channel",
+    "group_by",
+    "satisfaction",
+    "resolved",
+    "attribute",
+    "include_trials",
+)
+_KNOWN = (*_SINGLE, "attr")
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def _error(error: str, message: str, status: int) -> web.Response:
+    return _json({"error": error, "message": message}, status)
+
+
+def add_report_routes(app: web.Application, get_context: GetContext) -> None:
+    """Add `GET /v1/reports/{section}`; `get_context` gives connection, flows and k per request."""
+
+    async def handle(request: web.Request) -> web.Response:
+        section = request.match_info["section"]
+        if section not in (*SECTIONS, "all"):
+            known = ", ".join((*SECTIONS, "all"))
+            return _error("not_found", f"no report {section!r}; known: {known}", 404)
+        context = get_context(request)
+        try:
+            f, options = _query(request.query, ZoneInfo(context.timezone))
+            data = await full_report(
+                context.conn,
+                f,
+                context.flows,
+                min_group=context.min_group,
+                sections=SECTIONS if section == "all" else (section,),
+                **options,
+            )
+        except ReportFilterError as error:
+            return _error("invalid_query", str(error), 400)
+        return _json(data)
+
+    app.router.add_get("/v1/reports/{section}", handle)
+
+
+def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[str, Any]]:
+    unknown = sorted(set(query) - set(_KNOWN))
+    if unknown:
+        raise ReportFilterError(
+            f"unknown query parameter {unknown[0]!r}; known: {', '.join(_KNOWN)}"
+        )
+    single: dict[str, str | None] = {}
+    for name in _SINGLE:
+        values = query.getall(name, [])
+        if len(values) > 1:
+            raise ReportFilterError(f"{name}: given more than once")
+        single[name] = (values[0].strip() or None) if values else None
+    since, until, trials = single["since"], single["until"], single["include_trials"]
+    f = ReportFilter(
+        flow=single["flow"],
+        since=parse_moment(since, tz) if since else None,
+        until=parse_moment(until, tz, end=True) if until else None,
+        unit=single["unit"],
+        service=single["service"],
+        channel=single["channel"],
+        attributes=dict(parse_attribute(a) for a in query.getall("attr", [])),
+        group_by=single["group_by"],
+        include_trials=parse_flag("include_trials", trials) if trials else False,
+    )
+    options = {
+        "satisfaction": single["satisfaction"],
+        "resolved": single["resolved"],
+        "attribute": single["attribute"] or "wait_seconds",
+    }
+    return f, options
+
+
+# --- OpenAPI (assembled into /openapi.json by smsbot.http.openapi.document) ---------------
+
+_DATE = "a date (2026-11-01) or date and time (2026-11-01T08:00, with or without offset)"
+
+
+def _param(name: str, description: str) -> Param:
+    return Param(name, "query", description)
+
+
+OPERATIONS = (
+    Operation(
+        method="GET",
+        path="/v1/reports/{section}",
+        operation_id="getReport",
+        tag="reports",
+        summary="Survey figures per group",
+        description=(
+            "One report section (or `all`) for the filter, per group of `group_by`. What n"
+            " counts: funnel: surveys sent; questions: surveys sent (per question: understood"
+            " answers; drop-off: conversations asked); timing: conversations with a reply;"
+            " drivers: satisfaction answers; cost: surveys sent. A group or cell with n below"
+            " the minimum group size (`[privacy] min_group_size`) has `suppressed: true` and"
+            " no figures. No answer ever holds a phone number. Dates and times without an"
+            " offset are in the survey time zone."
+        ),
+        params=(
+            Param("section", "path", "which section", ref("ReportSectionName")),
+            _param("flow", "only this flow"),
+            _param("since", f"from {_DATE}, inclusive (when the survey started)"),
+            _param("until", f"to {_DATE}, exclusive; a bare date includes that day"),
+            _param("unit", "only this unit"),
+            _param("service", "only this service"),
+            _param("channel", "only this channel"),
+            Param(
+                "attr",
+                "query",
+                "an event attribute as name=value (exact match); repeat for more",
+                repeatable=True,
+            ),
+            _param("group_by", f"one of {', '.join(GROUP_BY)}"),
+            _param("satisfaction", "drivers: the satisfaction question's id"),
+            _param(
+                "resolved",
+                "drivers: the yes/no question's id (default: the one that means resolution)",
+            ),
+            _param("attribute", "drivers: the numeric event attribute (default wait_seconds)"),
+            Param(
+                "include_trials",
+                "query",
+                "count trials too (smsbot chat, the phone simulator, events posted with"
+                ' "trial": true); they are left out unless this is true',
+                {"type": "boolean", "default": False},
+            ),
+        ),
+        answers={
+            200: Answer("the report", ref("Report"), examples=("report_funnel",)),
+            400: problem("a filter that cannot be used, and why"),
+            401: UNAUTHORIZED,
+            404: problem("no such report section"),
+        },
+        security=("adminToken",),
+    ),
+)

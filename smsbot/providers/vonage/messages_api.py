@@ -1,0 +1,95 @@
+"""Sending through Vonage's Messages API with the official SDK (`POST https://{api_host}/v1/messages`).
+
+Authentication is a JWT the SDK signs (RS256) with the application's private key, a fresh one on
+every request. The answer is 202 with a `message_uuid`; price and parts arrive later, in the
+status webhook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import vonage
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from vonage_messages import Sms
+
+from smsbot.providers.base import SendResult, VonageSettings
+from smsbot.providers.vonage.common import SDK_ERRORS, ThreadedClient, digits, map_error
+from smsbot.storage.sqlite.outbox import Outgoing
+
+__all__ = ["VonageMessagesTransport", "pkcs8_pem"]
+
+
+class VonageMessagesTransport:
+    name = "vonage-messages"
+
+    def __init__(
+        self, settings: VonageSettings, *, threads: int, gate: Callable[[], None] | None = None
+    ) -> None:
+        if not (settings.application_id and settings.private_key):
+            raise ValueError(
+                "the Vonage Messages API needs vonage.application_id and vonage.private_key"
+            )
+        self.settings = settings
+        self._private_key = pkcs8_pem(settings.private_key)
+        self._client = ThreadedClient(settings, threads=threads, auth=self._auth, gate=gate)
+
+    def _auth(self) -> Any:
+        return vonage.Auth(
+            application_id=self.settings.application_id, private_key=self._private_key
+        )
+
+    async def send(self, message: Outgoing) -> SendResult:
+        try:
+            sms = Sms(
+                to=digits(message.phone),
+                from_=self.settings.from_number,
+                text=message.body,
+                client_ref=message.client_ref,
+            )
+            response = await self._client.call(lambda client: client.messages.send(sms))
+        except SDK_ERRORS as error:
+            raise map_error(error) from error
+        return SendResult(provider_ref=str(response.message_uuid), parts=message.segments)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+def pkcs8_pem(key: str) -> str:
+    """The private key as PKCS#8 PEM text; raises ValueError saying what is wrong with it.
+
+    `key` is the PEM text (with real line breaks or "\\n" escapes, as environment variables
+    carry them) or the name of a file that holds it. The SDK takes a key given as text only if
+    it contains "-----BEGIN PRIVATE KEY-----" (PKCS#8), and refuses the "BEGIN RSA PRIVATE KEY"
+    (PKCS#1) form the dashboard may hand out; so the key is read and checked here, once, and
+    the SDK always gets PKCS#8 text.
+    """
+    text = _key_text(key)
+    try:
+        loaded = serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValueError(
+            "not a PEM private key without a password (give the private key of the Vonage "
+            "application, as text or as the name of its file)"
+        ) from None
+    pem = loaded.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return pem.decode()
+
+
+def _key_text(key: str) -> str:
+    if "-----BEGIN" in key:
+        return key.strip().replace("\\n", "\n") + "\n"
+    path = Path(key.strip())
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or "not a text file"
+        raise ValueError(f"the key file {path} cannot be read: {why.lower()}") from None

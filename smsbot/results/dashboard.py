@@ -1,0 +1,1083 @@
+"""What the dashboard shows: the reports (`smsbot.results.reports`) as charts and tables, plus
+the one thing the reports lack, figures per day, week or month.
+
+    filters      flow, from, to (local dates, both inclusive), unit, service, and trials
+                 (left out unless asked for) -> ReportFilter
+    over_time    per time bucket: surveys sent, answered, completed, and per flow the mean of
+                 its satisfaction question (one SQL query per figure, grouped by UTC hour in
+                 SQLite; Python only adds the hours up into local days, weeks or months)
+    measures     the figures units are compared on: response and completion rate, and per scale
+                 question its score (CSAT %, NPS, CES, or the mean); all higher-is-better, each
+                 with what is good in itself (Good)
+    profiles     per unit: every measure against all units together; strengths (better than all
+                 units and good in itself) and improvements
+    build        everything the page shows, each chart with its table
+
+Privacy is the reports': a figure whose n is below `min_group` is suppressed and drawn as "too
+few answers", never as zero. Per time bucket, n is the surveys sent in it (response and
+completion rate) or the understood answers to the satisfaction question in it (mean), as a
+report filtered to that bucket's dates would count them; like the reports, a bucket shows how
+many surveys were sent even when its figures are hidden. Dates and buckets are in the survey
+time zone (a zone whose offset is not whole hours is bucketed to the hour). No query selects a
+phone number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from smsbot.engine.model import Flow, Kind, Question
+from smsbot.results.reports import (
+    Group,
+    ReportFilter,
+    drivers,
+    fetch_rows,
+    flows_in_scope,
+    funnel,
+    questions,
+    satisfaction_question,
+    scope_of,
+    timing,
+)
+from smsbot.suggest import did_you_mean
+from smsbot.webui import charts
+from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
+
+__all__ = [
+    "FILTER_NAMES",
+    "GOOD_COMPLETION",
+    "GOOD_CSAT",
+    "GOOD_NPS",
+    "GOOD_RESPONSE",
+    "SKIP_REASONS",
+    "STRENGTH_POINTS",
+    "Chart",
+    "Dashboard",
+    "Difference",
+    "Filters",
+    "Good",
+    "Measure",
+    "Options",
+    "Profile",
+    "Sums",
+    "Table",
+    "Tile",
+    "TimeSeries",
+    "UnitView",
+    "build",
+    "filter_options",
+    "good_mean",
+    "measures",
+    "over_time",
+    "parse_filters",
+    "profile",
+    "satisfaction_question",
+]
+
+FILTER_NAMES = ("flow", "from", "to", "unit", "service")
+STRENGTH_POINTS = 3.0  # a strength or improvement differs from all units by at least this
+_MOST = 3  # strengths (and improvements) listed per unit
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_LONGEST = 200  # characters of a unit or service name taken from the query
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    flow: str | None = None
+    since: date | None = None  # "from": the first day, inclusive
+    until: date | None = None  # "to": the last day, inclusive
+    unit: str | None = None
+    service: str | None = None
+    trials: bool = False  # include trials (chat, the simulator, trial events)
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.flow, self.since, self.until, self.unit))
+
+    def report_filter(self, tz: ZoneInfo, *, group_by: str | None = None) -> ReportFilter:
+        """The same scope for the reports: from the start of `since` to the end of `until`."""
+        return ReportFilter(
+            flow=self.flow,
+            since=_local_start(self.since, tz) if self.since else None,
+            until=_local_start(self.until + timedelta(days=1), tz) if self.until else None,
+            unit=self.unit,
+            service=self.service,
+            group_by=group_by,
+            include_trials=self.trials,
+        )
+
+    def query(self) -> dict[str, str]:
+        """The filters as the form sends them (for links)."""
+        values = {
+            "flow": self.flow,
+            "from": self.since.isoformat() if self.since else None,
+            "to": self.until.isoformat() if self.until else None,
+            "unit": self.unit,
+            "service": self.service,
+            "trials": "1" if self.trials else None,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+
+def _local_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def parse_filters(
+    query: Mapping[str, str], flow_ids: Sequence[str], options: Options | None = None
+) -> tuple[Filters, list[str]]:
+    """Filters from a GET form; what cannot be used is left out and said in `problems`. A flow
+    must be one of `flow_ids`; with `options`, a unit or service must be one of them."""
+    problems: list[str] = []
+    text = {name: (query.get(name) or "").strip()[:_LONGEST] or None for name in FILTER_NAMES}
+    flow = _known("flow", text["flow"], flow_ids, problems)
+    unit, service = text["unit"], text["service"]
+    if options is not None:
+        unit = _known("unit", unit, options.units, problems)
+        service = _known("service", service, options.services, problems)
+    since, until = _date(text["from"], "From", problems), _date(text["to"], "To", problems)
+    trials = bool(query.get("trials"))  # the checkbox: present when ticked
+    if since is not None and until is not None and since > until:
+        problems.append("From is after To; showing from that day on.")
+        until = None
+    return Filters(flow, since, until, unit, service, trials), problems
+
+
+def _known(what: str, name: str | None, known: Sequence[str], problems: list[str]) -> str | None:
+    if name is None or name in known:
+        return name
+    problems.append(
+        f"There is no {what} {name!r}{did_you_mean(name, known)}; showing every {what}."
+    )
+    return None
+
+
+def _date(text: str | None, name: str, problems: list[str]) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{name}: expected a date like 2026-11-01, got {text!r}; left out.")
+        return None
+
+
+@dataclass(frozen=True)
+class Options:
+    units: list[str]
+    services: list[str]
+
+
+async def filter_options(conn: aiosqlite.Connection) -> Options:
+    """The units and services surveys were sent for (names only, for the filter form)."""
+    found = {}
+    for column in ("unit", "service"):
+        sql = f"SELECT DISTINCT {column} AS v FROM conversations WHERE {column} IS NOT NULL"
+        async with conn.execute(sql) as cur:
+            found[column] = sorted(str(row["v"]) for row in await cur.fetchall())
+    return Options(found["unit"], found["service"])
+
+
+# --- over time --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sums:
+    n: int
+    total: float
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """Figures per bucket (`starts`, local dates); `size` is "day", "week" or "month"."""
+
+    size: str
+    starts: list[date]
+    sent: list[int]
+    answered: list[int]
+    completed: list[int]
+    satisfaction: dict[str, list[Sums]] = field(default_factory=dict)  # flow id -> per bucket
+
+
+async def over_time(
+    conn: aiosqlite.Connection,
+    filters: Filters,
+    flows: Mapping[str, Flow],
+    tz: ZoneInfo,
+    *,
+    size: str | None = None,
+) -> TimeSeries:
+    """Surveys sent, answered, completed and satisfaction per local day, week or month.
+
+    Without `size`: days for up to 31 days of data, weeks (from Monday) up to 26 weeks,
+    months beyond. Buckets run from the first to the last one with a survey."""
+    scope = scope_of(filters.report_filter(tz), "c", "created_at")
+    where, params = scope.where, scope.params
+    counts = await fetch_rows(
+        conn,
+        f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
+                SUM(c.first_reply_at IS NOT NULL) AS answered,
+                SUM(c.status = 'completed') AS completed
+            FROM conversations c WHERE 1 = 1 {where} GROUP BY hour""",
+        params,
+    )
+    hours = {_hour(row["hour"], tz): row for row in counts}
+    if not hours:
+        return TimeSeries(size or "week", [], [], [], [])
+    chosen = size or _size(min(hours), max(hours))
+    starts = _starts(min(hours), max(hours), chosen)
+    index = {start: i for i, start in enumerate(starts)}
+    sent, answered, completed = [0] * len(starts), [0] * len(starts), [0] * len(starts)
+    for day, row in _by_day(counts, tz):
+        i = index[_start_of(day, chosen)]
+        sent[i] += int(row["sent"])
+        answered[i] += int(row["answered"])
+        completed[i] += int(row["completed"])
+    satisfaction = {}
+    for flow in flows_in_scope(filters.report_filter(tz), flows):
+        q = satisfaction_question(flow)
+        if q is not None:
+            rows = await _satisfaction_hours(conn, flow.id, q.id, where, params)
+            satisfaction[flow.id] = _add_up(rows, tz, chosen, index)
+    return TimeSeries(chosen, starts, sent, answered, completed, satisfaction)
+
+
+async def _satisfaction_hours(
+    conn: aiosqlite.Connection,
+    flow_id: str,
+    question_id: str,
+    where: str,
+    params: Mapping[str, object],
+) -> list[aiosqlite.Row]:
+    return await fetch_rows(
+        conn,
+        f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n, SUM(s.value_num) AS total
+            FROM conversations c CROSS JOIN answers s ON s.conversation_id = c.id
+            WHERE s.flow_id = :sat_flow AND s.question_id = :sat AND s.problem IS NULL
+                AND s.value_num IS NOT NULL {where}
+            GROUP BY hour""",
+        {**params, "sat_flow": flow_id, "sat": question_id},
+    )
+
+
+def _add_up(
+    rows: Sequence[aiosqlite.Row], tz: ZoneInfo, size: str, index: Mapping[date, int]
+) -> list[Sums]:
+    n, total = [0] * len(index), [0.0] * len(index)
+    for day, row in _by_day(rows, tz):
+        i = index[_start_of(day, size)]
+        n[i] += int(row["n"])
+        total[i] += float(row["total"])
+    return [Sums(count, value) for count, value in zip(n, total, strict=True)]
+
+
+def _hour(text: str, tz: ZoneInfo) -> date:
+    return datetime.fromisoformat(text + ":00+00:00").astimezone(tz).date()
+
+
+def _by_day(rows: Sequence[aiosqlite.Row], tz: ZoneInfo) -> list[tuple[date, aiosqlite.Row]]:
+    return [(_hour(row["hour"], tz), row) for row in rows]
+
+
+def _size(first: date, last: date) -> str:
+    days = (last - first).days + 1
+    return "day" if days <= 31 else "week" if days <= 26 * 7 else "month"
+
+
+def _start_of(day: date, size: str) -> date:
+    if size == "day":
+        return day
+    if size == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _starts(first: date, last: date, size: str) -> list[date]:
+    starts, at = [], _start_of(first, size)
+    while at <= last:
+        starts.append(at)
+        if size == "month":
+            at = (at + timedelta(days=32)).replace(day=1)
+        else:
+            at += timedelta(days=1 if size == "day" else 7)
+    return starts
+
+
+# --- measures: what units are compared on -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Good:
+    """What makes a figure good in itself, whatever other units score: `level` or more (above
+    it, when `strictly`), said in `words`."""
+
+    level: float
+    words: str
+    strictly: bool = False
+
+    def holds(self, value: float) -> bool:
+        return value > self.level if self.strictly else value >= self.level
+
+
+GOOD_RESPONSE = Good(15.0, "response rate 15 % or more (about 10 % is usual for SMS surveys)")
+GOOD_COMPLETION = Good(10.0, "completion rate 10 % or more")
+GOOD_CSAT = Good(75.0, "CSAT 75 % or more")
+GOOD_NPS = Good(0.0, "NPS above 0", strictly=True)
+
+
+def good_mean(name: str, low: float, high: float) -> Good:
+    """A mean is good two thirds or more up its scale: CES 5 on 1-7, 3.67 on 1-5."""
+    level = round(low + 2 * (high - low) / 3, 2)
+    if name == "CES":
+        return Good(level, f"CES {_plain(level)} or more")
+    return Good(level, f"a mean of {_plain(level)} or more on {_plain(low)}-{_plain(high)}")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure of a group, with the range it lives in (for comparing across figures)."""
+
+    key: str  # "response", "completion" or "flow/question"
+    label: str
+    n: int
+    value: float | None  # None: suppressed, or nothing to compute
+    suppressed: bool
+    low: float
+    high: float
+    text: str  # the value as shown: "56.1 %", "NPS +4.3", "CES 5.12"
+    good: Good | None = None  # None: never called a strength
+
+    @property
+    def is_good(self) -> bool:
+        return self.good is not None and self.value is not None and self.good.holds(self.value)
+
+
+def measures(
+    funnel_group: Group, questions_group: Group, flows: Mapping[str, Flow], lang: str = "en"
+) -> list[Measure]:
+    """Response and completion rate (n: surveys sent) and one score per scale question (n: its
+    understood answers), labelled in `lang`. Yes/no and choice questions are not measures: more
+    "yes" is not always better."""
+    figures = funnel_group.figures
+    found = [
+        _rate("response", "Response rate", funnel_group, figures.get("response_rate_pct")),
+        _rate("completion", "Completion rate", funnel_group, figures.get("completion_rate_pct")),
+    ]
+    for cell in _figures(questions_group).get("questions", []):
+        flow = flows.get(cell["flow"])
+        if flow is None or cell["kind"] != Kind.SCALE.value:
+            continue
+        found.append(_score(flow, flow.question(cell["question"]), cell, questions_group, lang))
+    return found
+
+
+def _rate(key: str, label: str, group: Group, value: object) -> Measure:
+    number = float(value) if isinstance(value, int | float) else None
+    text = charts.TOO_FEW if group.suppressed else _pct(number)
+    good = GOOD_RESPONSE if key == "response" else GOOD_COMPLETION
+    return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text, good)
+
+
+def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang: str) -> Measure:
+    score = _score_of(q, cell["figures"])
+    suppressed = bool(cell["suppressed"]) or group.suppressed
+    label = f"{_title(flow, lang)}: {_name(q, flow, lang)}"
+    kind = f"{score.name}{'' if q.preset else f', {q.min}-{q.max}'}"
+    label += f" ({kind})" if kind != _name(q, flow, lang) else ""
+    value = score.value
+    number = float(value) if isinstance(value, int | float) and not suppressed else None
+    return Measure(
+        f"{flow.id}/{q.id}",
+        label,
+        int(cell["n"]),
+        number,
+        suppressed,
+        score.low,
+        score.high,
+        charts.TOO_FEW if suppressed else score.text,
+        score.good,
+    )
+
+
+@dataclass(frozen=True)
+class _Score:
+    name: str  # "CSAT", "NPS", "CES" or "mean"
+    value: object
+    text: str
+    low: float
+    high: float
+    good: Good
+
+
+def _score_of(q: Question, figures: Mapping[str, Any]) -> _Score:
+    """A scale question's score: CSAT %, NPS, CES or the mean, on its range."""
+    if q.preset == "csat":
+        value = figures.get("csat_pct")
+        return _Score("CSAT", value, f"CSAT {_pct(value)}", 0.0, 100.0, GOOD_CSAT)
+    if q.preset == "nps":
+        value = figures.get("nps")
+        return _Score("NPS", value, f"NPS {_signed(value)}", -100.0, 100.0, GOOD_NPS)
+    name = "CES" if q.preset == "ces" else "mean"
+    value = figures.get("ces" if q.preset == "ces" else "mean")
+    low, high = float(q.min or 0), float(q.max or 0)
+    return _Score(name, value, f"{name} {_two(value)}", low, high, good_mean(name, low, high))
+
+
+@dataclass(frozen=True)
+class Difference:
+    measure: Measure
+    reference: Measure
+    points: float | None  # (unit - all) / range * 100; None when either is hidden
+
+    @property
+    def words(self) -> str:
+        return f"{self.measure.label}: {self.measure.text} (all units {self.reference.text})"
+
+
+@dataclass(frozen=True)
+class Profile:
+    unit: str
+    differences: list[Difference]
+    strengths: list[Difference]
+    improvements: list[Difference]
+
+
+def profile(unit: str, own: Sequence[Measure], everyone: Sequence[Measure]) -> Profile:
+    """A unit against all units: a strength is a measure at least STRENGTH_POINTS points of its
+    range above the all-units figure and good in itself (`Measure.good`: NPS -25 is never a
+    strength, however far below the others are); an improvement is one at least as far below
+    (however good it is). Up to three of each, largest first. Points: the difference as a share
+    of the range (0-100 % -> 100 points; NPS -100 to +100 -> 200; a mean on 1-5 -> 4), times
+    100."""
+    reference = {m.key: m for m in everyone}
+    differences = []
+    for measure in own:
+        other = reference.get(measure.key)
+        if other is None:
+            continue
+        points = None
+        if measure.value is not None and other.value is not None and measure.high > measure.low:
+            points = round((measure.value - other.value) / (measure.high - measure.low) * 100, 1)
+        differences.append(Difference(measure, other, points))
+    ranked = sorted((d for d in differences if d.points is not None), key=_points)
+    better = [d for d in reversed(ranked) if _points(d) >= STRENGTH_POINTS]
+    strengths = [d for d in better if d.measure.is_good][:_MOST]
+    improvements = [d for d in ranked if _points(d) <= -STRENGTH_POINTS][:_MOST]
+    return Profile(unit, differences, strengths, improvements)
+
+
+def _points(difference: Difference) -> float:
+    return difference.points if difference.points is not None else 0.0
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def _pct(value: object) -> str:
+    return f"{value:.1f} %" if isinstance(value, int | float) else "-"
+
+
+def _two(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) else "-"
+
+
+def _plain(value: float) -> str:
+    """Up to two decimals, without trailing zeros: 5, 3.67, 6.5."""
+    return _two(value).rstrip("0").rstrip(".")
+
+
+def _signed(value: object) -> str:
+    return f"{value:+.1f}" if isinstance(value, int | float) else "-"
+
+
+def _count(value: object) -> str:
+    return f"{value:,}".replace(",", " ") if isinstance(value, int) else "-"
+
+
+def _title(flow: Flow, lang: str) -> str:
+    return flow.title.get(lang, flow.default_language)
+
+
+def _name(q: Question, flow: Flow, lang: str) -> str:
+    return q.name(lang, flow.default_language)
+
+
+# Why events were not surveyed (the policy's reasons), in words.
+SKIP_REASONS = {
+    "opted_out": "had opted out (sent STOP)",
+    "busy": "already in a survey",
+    "fatigue": "surveyed recently (the fatigue rule)",
+    "too_old": "too old to send (past the flow's maximum age)",
+}
+
+
+def _reason(reason: str) -> str:
+    return SKIP_REASONS.get(reason, reason.replace("_", " "))
+
+
+def _day(day: date, with_year: bool) -> str:
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if with_year else text
+
+
+# --- what the page shows ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    numeric: tuple[bool, ...] = ()  # per column: right-aligned figures
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    caption: str  # what the chart shows, in words; the table holds every figure
+    svg: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class UnitView:
+    profile: Profile
+    chart: Chart
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    min_group: int
+    tiles: list[Tile]
+    funnel: Chart
+    skipped: list[tuple[str, int]]  # events not surveyed, by reason
+    questions: list[Chart]
+    over_time: list[Chart]
+    comparisons: list[Chart]
+    units: list[UnitView]
+    drivers: list[Chart]
+    size: str  # of the time buckets
+    good: list[str] = field(default_factory=list)  # what is good in itself, per measure shown
+
+
+async def build(
+    conn: aiosqlite.Connection,
+    flows: Mapping[str, Flow],
+    filters: Filters,
+    *,
+    tz: ZoneInfo,
+    min_group: int,
+    lang: str = "en",
+) -> Dashboard:
+    """Every chart of the page for these filters (one pass over the reports); the flows' own
+    words (titles, question labels, options) in `lang` where a flow has it."""
+    f = filters.report_filter(tz)
+    [funnel_group] = await funnel(conn, f, min_group=min_group)
+    [questions_group] = await questions(conn, f, flows, min_group=min_group)
+    [timing_group] = await timing(conn, f, min_group=min_group)
+    driver_groups = await drivers(conn, f, flows, min_group=min_group)
+    series = await over_time(conn, filters, flows, tz)
+    units = await _unit_groups(
+        conn, filters, flows, tz, min_group, (funnel_group, questions_group), lang
+    )
+    return Dashboard(
+        filters=filters,
+        min_group=min_group,
+        tiles=_tiles(funnel_group, timing_group),
+        funnel=_funnel_chart(funnel_group),
+        skipped=_skipped(funnel_group),
+        questions=[_question_chart(flows, cell, lang) for cell in _cells(questions_group)],
+        over_time=_time_charts(series, flows, min_group, lang),
+        comparisons=_comparison_charts(units, filters.unit),
+        units=_unit_views(units, filters.unit),
+        drivers=[_driver_chart(flows, g, filters.flow, lang) for g in driver_groups],
+        size=series.size,
+        good=list(dict.fromkeys(m.good.words for m in units.everyone if m.good is not None)),
+    )
+
+
+# --- tiles and the funnel ---------------------------------------------------------------------
+
+
+def _tiles(funnel_group: Group, timing_group: Group) -> list[Tile]:
+    figures, hidden = funnel_group.figures, funnel_group.suppressed
+    sent = funnel_group.n
+
+    def shown(text: str) -> str:
+        return charts.TOO_FEW if hidden else text
+
+    median = timing_group.figures.get("median_seconds")
+    return [
+        Tile("Surveys sent", _count(sent)),
+        Tile(
+            "Response rate",
+            shown(_pct(figures.get("response_rate_pct"))),
+            shown(f"{_count(figures.get('answered'))} answered at least once"),
+        ),
+        Tile(
+            "Completed",
+            shown(_pct(figures.get("completion_rate_pct"))),
+            shown(f"{_count(figures.get('completed'))} surveys answered to the end"),
+        ),
+        Tile(
+            "Median time to first answer",
+            charts.TOO_FEW if timing_group.suppressed else _duration(median),
+            f"of {_count(timing_group.n)} answered surveys",
+        ),
+    ]
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int | float):
+        return "-"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+_STEPS = (
+    ("Surveys sent", "surveys_sent"),
+    ("Delivered", "delivered"),
+    ("Answered at least once", "answered"),
+    ("Completed", "completed"),
+)
+
+
+def _funnel_chart(group: Group) -> Chart:
+    figures = _figures(group)
+    received = int(figures.get("events_received", 0))
+    steps = [
+        Bar("Service events received", received, _count(received), suppressed=group.suppressed)
+    ]
+    sent = group.n
+    for label, name in _STEPS:
+        value = figures.get(name)
+        if group.suppressed or not isinstance(value, int):
+            steps.append(Bar(label, None, suppressed=group.suppressed, text="-"))
+            continue
+        share = f" ({_pct(100 * value / sent)})" if sent else ""
+        steps.append(Bar(label, value, f"{_count(value)}{share}"))
+    desc = "From service events to completed surveys; percentages of surveys sent"
+    rows = [(s.label, charts.TOO_FEW if s.suppressed else s.text) for s in steps]
+    return Chart(
+        "funnel",
+        "From events to completed surveys",
+        desc + ".",
+        charts.funnel_chart("chart-funnel", "From events to completed surveys", desc, steps),
+        Table(("step", "surveys (share of sent)"), rows, (False, True)),
+    )
+
+
+# --- answer distributions ---------------------------------------------------------------------
+
+
+def _figures(group: Group) -> Mapping[str, Any]:
+    """A group's figures typed as what they are: the reports' plain JSON-like values."""
+    return group.figures
+
+
+def _skipped(funnel_group: Group) -> list[tuple[str, int]]:
+    """Events not surveyed, per reason in words."""
+    reasons: Mapping[str, int] = _figures(funnel_group).get("skipped_by_reason", {})
+    return sorted((_reason(reason), n) for reason, n in reasons.items())
+
+
+def _cells(group: Group) -> list[dict[str, Any]]:
+    return [c for c in _figures(group).get("questions", []) if c["kind"] != Kind.TEXT.value]
+
+
+def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any], lang: str) -> Chart:
+    flow = flows[cell["flow"]]
+    q = flow.question(cell["question"])
+    figures: Mapping[str, Any] = cell["figures"]
+    counts: Mapping[str, int] = figures.get("distribution", {})
+    n = sum(counts.values())
+    bars = tuple(
+        Bar(_value_label(q, value, flow, lang), count, f"{count} ({_pct(100 * count / n)})")
+        for value, count in counts.items()
+    )
+    name = _name(q, flow, lang)
+    title = f"{_title(flow, lang)}: {name}"
+    score = "" if cell["suppressed"] else _question_score(q, figures)
+    caption = q.text.get(lang, flow.default_language)
+    desc = f"Answers to {name}, {n} in all{score}" if not cell["suppressed"] else "Answers"
+    chart_id = f"q-{flow.id}-{q.id}"
+    svg = charts.bar_chart(chart_id, title, desc, [BarGroup("", bars)])
+    rows = [(b.label, str(b.value), b.text.partition(" ")[2].strip("()")) for b in bars]
+    if cell["suppressed"]:
+        rows = [(charts.TOO_FEW, "-", "-")]
+    table = Table(("answer", "answers", "share"), rows, (False, True, True))
+    summary = f"{caption} ({score.removeprefix(', ')})" if score else caption
+    return Chart(chart_id, title, summary, svg, table)
+
+
+def _value_label(q: Question, value: str, flow: Flow, lang: str) -> str:
+    default = flow.default_language
+    if q.kind is Kind.CHOICE:
+        for option in q.options:
+            if option.id == value:
+                return option.label.get(lang, default)
+    if q.kind is Kind.SCALE:
+        if q.min_label is not None and value == str(q.min):
+            return f"{value} {q.min_label.get(lang, default)}"
+        if q.max_label is not None and value == str(q.max):
+            return f"{value} {q.max_label.get(lang, default)}"
+    return value
+
+
+def _question_score(q: Question, figures: Mapping[str, Any]) -> str:
+    parts = []
+    if q.preset == "csat":
+        parts.append(f"CSAT {_pct(figures.get('csat_pct'))}")
+    elif q.preset == "nps":
+        parts.append(f"NPS {_signed(figures.get('nps'))}")
+    if q.kind is Kind.SCALE:
+        parts.append(f"mean {_two(figures.get('mean'))}")
+    if q.kind is Kind.YESNO:
+        parts.append(f"yes {_pct(figures.get('shares_pct', {}).get('yes'))}")
+    return "".join(f", {part}" for part in parts)
+
+
+# --- over time --------------------------------------------------------------------------------
+
+
+def _state(n: int, min_group: int) -> str:
+    return "none" if n == 0 else "few" if n < min_group else "ok"
+
+
+def _rate_of(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _time_charts(
+    series: TimeSeries, flows: Mapping[str, Flow], min_group: int, lang: str
+) -> list[Chart]:
+    if not series.starts:
+        return []
+    with_year = len({d.year for d in series.starts}) > 1
+    labels = [
+        f"{_MONTHS[d.month - 1]} {d.year}" if series.size == "month" else _day(d, with_year)
+        for d in series.starts
+    ]
+    charts_ = [_rate_chart(series, labels, min_group)]
+    for flow_id, sums in series.satisfaction.items():
+        chart = _satisfaction_chart(flows[flow_id], sums, series, (labels, lang), min_group)
+        charts_.append(chart)
+    return charts_
+
+
+def _rate_chart(series: TimeSeries, labels: Sequence[str], min_group: int) -> Chart:
+    states = [_state(n, min_group) for n in series.sent]
+    response = [
+        _rate_of(a, s) if st == "ok" else None
+        for a, s, st in zip(series.answered, series.sent, states, strict=True)
+    ]
+    completion = [
+        _rate_of(c, s) if st == "ok" else None
+        for c, s, st in zip(series.completed, series.sent, states, strict=True)
+    ]
+    buckets = [Bucket(label, state) for label, state in zip(labels, states, strict=True)]
+    title = f"Response rate per {series.size}"
+    desc = f"Share of surveys answered at least once, and completed, per {series.size}"
+    svg = charts.line_chart(
+        "chart-response-time",
+        title,
+        desc,
+        buckets,
+        [
+            Series("answered at least once", tuple(response)),
+            Series("completed", tuple(completion)),
+        ],
+        low=0,
+        high=100,
+        suffix=" %",
+    )
+    rows = [
+        (
+            start.isoformat(),
+            _count(sent),
+            _hidden_or(_pct(r), state),
+            _hidden_or(_pct(c), state),
+        )
+        for start, sent, r, c, state in zip(
+            series.starts, series.sent, response, completion, states, strict=True
+        )
+    ]
+    table = Table(
+        (f"{series.size} from", "surveys sent", "response rate", "completed"),
+        rows,
+        (False, True, True, True),
+    )
+    return Chart("response-time", title, desc + ".", svg, table)
+
+
+def _hidden_or(text: str, state: str) -> str:
+    return text if state == "ok" else charts.TOO_FEW if state == "few" else "-"
+
+
+def _satisfaction_chart(
+    flow: Flow,
+    sums: Sequence[Sums],
+    series: TimeSeries,
+    labelled: tuple[Sequence[str], str],
+    min_group: int,
+) -> Chart:
+    """`labelled`: the buckets' labels, and the language of the flow's words."""
+    labels, lang = labelled
+    q = satisfaction_question(flow)
+    assert q is not None  # only flows with one have a series
+    name = _name(q, flow, lang)
+    states = [_state(s.n, min_group) for s in sums]
+    means = [
+        round(s.total / s.n, 2) if state == "ok" else None
+        for s, state in zip(sums, states, strict=True)
+    ]
+    texts = tuple(
+        f"{m:.2f} ({s.n})" if m is not None else "" for m, s in zip(means, sums, strict=True)
+    )
+    buckets = [Bucket(label, state) for label, state in zip(labels, states, strict=True)]
+    title = f"{_title(flow, lang)}: {name}, mean per {series.size}"
+    desc = f"Mean answer to {name} ({q.min}-{q.max}, higher is better) per {series.size}"
+    chart_id = f"sat-time-{flow.id}"
+    svg = charts.line_chart(
+        chart_id,
+        title,
+        desc,
+        buckets,
+        [Series(f"mean ({q.min}-{q.max})", tuple(means), texts)],
+        low=float(q.min or 0),
+        high=float(q.max or 0),
+    )
+    rows = [
+        (start.isoformat(), _count(s.n), _hidden_or(_two(m), state))
+        for start, s, m, state in zip(series.starts, sums, means, states, strict=True)
+    ]
+    table = Table((f"{series.size} from", "answers", "mean"), rows, (False, True, True))
+    return Chart(chart_id, title, desc + ".", svg, table)
+
+
+# --- units side by side -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Units:
+    everyone: list[Measure]  # all units together (the other filters apply)
+    per_unit: dict[str, list[Measure]]
+
+
+async def _unit_groups(
+    conn: aiosqlite.Connection,
+    filters: Filters,
+    flows: Mapping[str, Flow],
+    tz: ZoneInfo,
+    min_group: int,
+    page: tuple[Group, Group],
+    lang: str,
+) -> _Units:
+    """Each unit's measures and all units' together, labelled in `lang`. Without a unit filter,
+    all units are the page's own scope, so its funnel and questions (`page`, the costliest
+    report) are not run again."""
+    f = replace(filters, unit=None).report_filter(tz)
+    all_funnel, all_questions = page
+    if filters.unit is not None:
+        [all_funnel] = await funnel(conn, f, min_group=min_group)
+        [all_questions] = await questions(conn, f, flows, min_group=min_group)
+    by_unit = replace(f, group_by="unit")
+    funnels = {g.key: g for g in await funnel(conn, by_unit, min_group=min_group)}
+    answers = {g.key: g for g in await questions(conn, by_unit, flows, min_group=min_group)}
+    per_unit = {
+        key: measures(funnels[key], answers[key], flows, lang)
+        for key in funnels
+        if key is not None and key in answers
+    }
+    return _Units(measures(all_funnel, all_questions, flows, lang), per_unit)
+
+
+def _headline_keys(everyone: Sequence[Measure]) -> list[str]:
+    """Response rate, and per flow its satisfaction measure (the first scale measure)."""
+    keys, flows_seen = ["response"], set()
+    for m in everyone:
+        flow_id = m.key.partition("/")[0]
+        if "/" in m.key and flow_id not in flows_seen:
+            flows_seen.add(flow_id)
+            keys.append(m.key)
+    return keys
+
+
+def _comparison_charts(units: _Units, selected: str | None) -> list[Chart]:
+    if not units.per_unit:
+        return []
+    return [
+        _comparison_chart(units, key, selected)
+        for key in _headline_keys(units.everyone)
+        if not all(m.suppressed for m in units.everyone if m.key == key)
+    ]
+
+
+def _comparison_chart(units: _Units, key: str, selected: str | None) -> Chart:
+    reference = next(m for m in units.everyone if m.key == key)
+    bars, rows = [], []
+    for unit, found in sorted(units.per_unit.items()):
+        m = next((m for m in found if m.key == key), None)
+        if m is None:
+            continue
+        bars.append(Bar(unit, m.value, f"{m.text} ({m.n})", m.suppressed, unit == selected))
+        rows.append((unit, _count(m.n), m.text))
+    rows.append(("all units", _count(reference.n), reference.text))
+    chart_id = f"units-{key.replace('/', '-')}"
+    title = f"{reference.label} per unit"
+    desc = f"{reference.label} per unit (n in brackets); the dashed line is all units together"
+    svg = charts.bar_chart(
+        chart_id,
+        title,
+        desc,
+        [BarGroup("", tuple(bars))],
+        low=min(reference.low, 0.0),
+        high=reference.high,
+        reference=reference.value,
+        reference_label=f"all units: {reference.text}",
+    )
+    table = Table(("unit", "n", reference.label), rows, (False, True, True))
+    return Chart(chart_id, title, desc + ".", svg, table)
+
+
+def _unit_views(units: _Units, selected: str | None) -> list[UnitView]:
+    views = []
+    for unit, found in sorted(units.per_unit.items()):
+        if selected is not None and unit != selected:
+            continue
+        one = profile(unit, found, units.everyone)
+        views.append(UnitView(one, _profile_chart(one), unit == selected))
+    return views
+
+
+def _profile_chart(one: Profile) -> Chart:
+    rows = [
+        Bar(
+            d.words,
+            d.points,
+            f"{d.points:+.1f}" if d.points is not None else "",
+            suppressed=d.measure.suppressed or d.reference.suppressed,
+        )
+        for d in one.differences
+    ]
+    chart_id = f"unit-{_slug(one.unit)}"
+    title = f"{one.unit} against all units"
+    desc = f"Points above or below all units, per figure, for {one.unit}"
+    svg = charts.diverging_chart(
+        chart_id, title, desc, rows, below="below all units", above="above all units"
+    )
+    table_rows = [
+        (
+            d.measure.label,
+            d.measure.text,
+            d.reference.text,
+            f"{d.points:+.1f}" if d.points is not None else "-",
+        )
+        for d in one.differences
+    ]
+    table = Table(
+        ("figure", one.unit, "all units", "points"), table_rows, (False, True, True, True)
+    )
+    return Chart(chart_id, title, desc + ".", svg, table)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-") or "unit"
+
+
+# --- the drivers of satisfaction --------------------------------------------------------------
+
+
+def _driver_chart(
+    flows: Mapping[str, Flow], group: Group, flow_filter: str | None, lang: str
+) -> Chart:
+    flow_id = flow_filter or str(group.key).partition("/")[0]
+    flow = flows[flow_id]
+    figures = _figures(group)
+    q = flow.question(figures["satisfaction"]) if figures else satisfaction_question(flow)
+    name = _name(q, flow, lang) if q else "satisfaction"
+    title = f"{_title(flow, lang)}: what goes with a higher {name}"
+    chart_id = f"drivers-{flow.id}"
+    if group.suppressed or q is None:
+        svg = charts.bar_chart(chart_id, title, "Mean satisfaction", [])
+        return Chart(chart_id, title, charts.TOO_FEW, svg, Table(("", ""), [(charts.TOO_FEW, "")]))
+    groups = _driver_groups(flow, figures, lang)
+    correlation = figures["correlation"]
+    r_text = charts.TOO_FEW if correlation["suppressed"] else _r(correlation["figures"]["r"])
+    by = " and ".join(g.heading for g in groups) or "nothing"
+    desc = (
+        f"Mean {name} ({q.min}-{q.max}) by {by.lower()}, answers in brackets;"
+        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of waiting time and"
+        f" {name}: {r_text}"
+    )
+    svg = charts.bar_chart(
+        chart_id,
+        title,
+        desc,
+        groups,
+        low=float(q.min or 0),
+        high=float(q.max or 0),
+        reference=float(figures["mean"]),
+        reference_label=f"overall mean {_two(figures['mean'])}",
+    )
+    rows = [(g.heading, b.label, _driver_cell(b)) for g in groups for b in g.bars]
+    rows.append(("all answers", "", f"{_two(figures['mean'])} ({group.n})"))
+    rows.append(("correlation with waiting time", "", f"r = {r_text}"))
+    table = Table(("split", "group", "mean (answers)"), rows, (False, False, True))
+    return Chart(chart_id, title, desc + ".", svg, table)
+
+
+def _driver_groups(flow: Flow, figures: Mapping[str, Any], lang: str) -> list[BarGroup]:
+    """Satisfaction by the answer to the question the flow declares `means: resolution` (none
+    without one), and by waiting time when the events carry it."""
+    groups = []
+    resolved = figures["resolved"]
+    if resolved is not None:
+        heading = _name(flow.question(resolved), flow, lang)
+        groups.append(_driver_bars(heading, figures["by_resolved"]))
+    bands: list[dict[str, Any]] = figures["by_band"]
+    if any(cell["n"] for cell in bands):
+        groups.append(_driver_bars("Waiting time", bands))
+    return [g for g in groups if g.bars]
+
+
+def _driver_bars(heading: str, cells: Sequence[Mapping[str, Any]]) -> BarGroup:
+    bars = tuple(
+        Bar(
+            str(cell["key"]),
+            None if cell["suppressed"] else cell["figures"].get("mean"),
+            "" if cell["suppressed"] else f"{_two(cell['figures'].get('mean'))} ({cell['n']})",
+            suppressed=bool(cell["suppressed"]),
+        )
+        for cell in cells
+    )
+    return BarGroup(heading, bars)
+
+
+def _driver_cell(bar: Bar) -> str:
+    return charts.TOO_FEW if bar.suppressed else bar.text
+
+
+def _r(value: object) -> str:
+    return f"{value:+.2f}" if isinstance(value, int | float) else "not enough variation"

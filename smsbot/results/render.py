@@ -1,0 +1,383 @@
+"""Reports as text: fixed-width terminal tables, JSON, or flat CSV (section, group, figure, value).
+
+Input is what `smsbot.results.reports.full_report` returns: {filter, min_group, sections:
+{name: [group]}} with each group {key, n, suppressed, <figures>}. A suppressed group or cell is
+shown as `—`, and the table ends with a footnote saying why. The report holds no phone number,
+so none is printed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from smsbot.results import csvsafe
+
+__all__ = ["SUPPRESSED", "render_csv", "render_json", "render_table"]
+
+SUPPRESSED = "—"
+_NONE = "-"
+
+Report = Mapping[str, Any]
+Row = list[str]
+
+
+# --- small formatters ------------------------------------------------------------------------
+
+
+def _int(value: object) -> str:
+    return _NONE if value is None else str(value)
+
+
+def _pct(value: object) -> str:
+    return _NONE if value is None else f"{value} %"
+
+
+def _mean(value: object) -> str:
+    """A mean: two decimals."""
+    return f"{value:.2f}" if isinstance(value, int | float) else _NONE
+
+
+def _median(value: object) -> str:
+    """A median of whole answers: whole, or .5 between two of them."""
+    if not isinstance(value, int | float):
+        return _NONE
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _signed(value: object) -> str:
+    return _NONE if not isinstance(value, int | float) else f"{value:+}"
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int | float):
+        return _NONE
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _corr(value: object) -> str:
+    return f"{value:+.2f}" if isinstance(value, int | float) else _NONE
+
+
+def _money(prices: object) -> str:
+    if not isinstance(prices, Mapping) or not prices:
+        return _NONE
+    return ", ".join(
+        f"{value:.2f} {currency}" if isinstance(value, int | float) else f"- {currency}"
+        for currency, value in prices.items()
+    )
+
+
+def _mean_n(cell: Mapping[str, Any]) -> str:
+    if cell["suppressed"]:
+        return SUPPRESSED
+    return f"{_mean(cell['figures'].get('mean'))} ({cell['n']})"
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+class _Writer:
+    """Collects tables; remembers whether anything was suppressed (for the footnote)."""
+
+    def __init__(self, group_by: str | None) -> None:
+        self.group_by = group_by
+        self.parts: list[str] = []
+        self.suppressed = False
+
+    def label(self, group: Mapping[str, Any]) -> str:
+        key = group.get("key")
+        if key is None:
+            return "all" if self.group_by is None else "(none)"
+        return str(key)
+
+    def hidden(self, width: int) -> Row:
+        self.suppressed = True
+        return [SUPPRESSED] * width
+
+    def table(
+        self, title: str, headers: Sequence[str], rows: Sequence[Row], left: Sequence[int] = (0,)
+    ) -> None:
+        """Columns in `left` are text (left-aligned); the others numbers (right-aligned)."""
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+        def line(cells: Sequence[str]) -> str:
+            padded = [
+                c.ljust(w) if i in left else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ]
+            return "  ".join(padded).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        body = [line(r) for r in rows] or ["(no data)"]
+        self.parts.append("\n".join([title, "=" * len(title), line(headers), rule, *body]))
+
+
+# --- sections --------------------------------------------------------------------------------
+
+_FUNNEL = (
+    ("events", "events_received", _int),
+    ("skipped", "events_skipped", _int),
+    ("pending", "events_scheduled", _int),
+    ("sent", "surveys_sent", _int),
+    ("delivered", "delivered", _int),
+    ("answered", "answered", _int),
+    ("response", "response_rate_pct", _pct),
+    ("completed", "completed", _int),
+    ("compl.", "completion_rate_pct", _pct),
+    ("stopped", "opted_out", _int),
+    ("undeliv.", "undeliverable", _int),
+    ("expired", "expired", _int),
+)
+
+
+def _funnel(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows = []
+    for g in groups:
+        cells = (
+            w.hidden(len(_FUNNEL))
+            if g["suppressed"]
+            else [fmt(g.get(name)) for _, name, fmt in _FUNNEL]
+        )
+        rows.append([w.label(g), *cells])
+    headers = [w.group_by or "group", *(title for title, _, _ in _FUNNEL)]
+    w.table("Funnel: from service events to completed surveys", headers, rows)
+    reasons = sorted({r for g in groups for r in g.get("skipped_by_reason", {})})
+    if reasons:
+        rows = [
+            [w.label(g), *(str(g["skipped_by_reason"].get(r, 0)) for r in reasons)]
+            for g in groups
+            if not g["suppressed"]
+        ]
+        w.table("Events not surveyed, by reason", [w.group_by or "group", *reasons], rows)
+
+
+def _score(cell: Mapping[str, Any]) -> str:
+    figures = cell["figures"]
+    if "csat_pct" in figures:
+        return f"CSAT {_pct(figures['csat_pct'])}"
+    if "nps" in figures:
+        return f"NPS {_signed(figures['nps'])}"
+    if "ces" in figures:
+        return f"CES {_mean(figures['ces'])}"
+    if cell.get("kind") == "yesno":
+        return f"yes {_pct(figures['shares_pct'].get('yes'))}"
+    return ""
+
+
+def _question_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
+    if cell["suppressed"]:
+        return [label, cell["key"], *w.hidden(5)]
+    figures = cell["figures"]
+    distribution = " ".join(f"{v}:{c}" for v, c in figures.get("distribution", {}).items())
+    return [
+        label,
+        cell["key"],
+        str(cell["n"]),
+        _mean(figures.get("mean")) if "mean" in figures else "",
+        _median(figures.get("median")) if "median" in figures else "",
+        _score(cell),
+        distribution,
+    ]
+
+
+def _questions(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows: list[Row] = []
+    drops: list[Row] = []
+    for g in groups:
+        if g["suppressed"]:
+            rows.append([w.label(g), SUPPRESSED, *w.hidden(5)])
+            drops.append([w.label(g), SUPPRESSED, *w.hidden(3)])
+            continue
+        rows += [_question_row(w, w.label(g), cell) for cell in g["questions"]]
+        drops += [_dropoff_row(w, w.label(g), cell) for cell in g["dropoff"]]
+    group = w.group_by or "group"
+    headers = [group, "question", "n", "mean", "median", "score", "distribution"]
+    w.table("Answers per question", headers, rows, left=(0, 1, 5, 6))
+    headers = [group, "question", "asked", "ended there", "drop-off"]
+    w.table("Drop-off: where people stop answering", headers, drops, left=(0, 1))
+
+
+def _dropoff_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
+    if cell["suppressed"]:
+        return [label, cell["key"], *w.hidden(3)]
+    figures = cell["figures"]
+    return [
+        label,
+        cell["key"],
+        str(figures["asked"]),
+        str(figures["dropped"]),
+        _pct(figures["dropoff_pct"]),
+    ]
+
+
+def _timing(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows = []
+    for g in groups:
+        if g["suppressed"]:
+            rows.append([w.label(g), *w.hidden(5)])
+            continue
+        rows.append(
+            [
+                w.label(g),
+                str(g["answered"]),
+                _duration(g.get("median_seconds")),
+                _duration(g.get("p90_seconds")),
+                _pct(g.get("within_1h_pct")),
+                _pct(g.get("within_24h_pct")),
+            ]
+        )
+    headers = [w.group_by or "group", "answered", "median", "90th pct", "within 1 h", "within 24 h"]
+    w.table("Time to first answer", headers, rows)
+
+
+def _drivers(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows, bands = [], []
+    band_names: list[str] = []
+    for g in groups:
+        if g["suppressed"]:
+            rows.append([w.label(g), *w.hidden(6)])
+            continue
+        by_resolved = {cell["key"]: cell for cell in g["by_resolved"]}
+        corr = g["correlation"]
+        r = SUPPRESSED if corr["suppressed"] else _corr(corr["figures"]["r"])
+        w.suppressed |= bool(corr["suppressed"])
+        rows.append(
+            [
+                w.label(g),
+                f"{g['satisfaction']} {g['scale'][0]}-{g['scale'][1]}",
+                str(g["n"]),
+                _mean(g["mean"]),
+                *(_mean_n(by_resolved[k]) if k in by_resolved else _NONE for k in ("yes", "no")),
+                r,
+            ]
+        )
+        band_names = [cell["key"] for cell in g["by_band"]]
+        bands.append([w.label(g), *(_mean_n(cell) for cell in g["by_band"])])
+        w.suppressed |= any(c["suppressed"] for c in (*g["by_band"], *g["by_resolved"]))
+    group = w.group_by or "group"
+    headers = [group, "satisfaction", "n", "mean", "resolved: yes", "resolved: no", "r (wait)"]
+    w.table("What drives satisfaction: mean (answers)", headers, rows, left=(0, 1))
+    if band_names:
+        w.table("Satisfaction by wait: mean (answers)", [group, *band_names], bands)
+
+
+def _cost(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows = []
+    for g in groups:
+        if g["suppressed"]:
+            rows.append([w.label(g), *w.hidden(7)])
+            continue
+        rows.append(
+            [
+                w.label(g),
+                str(g["n"]),
+                str(g["completed"]),
+                str(g["sms_sent"]),
+                str(g["segments"]),
+                str(g["unpriced_sms"]),
+                _money(g["price"]),
+                _money(g["cost_per_completed"]),
+            ]
+        )
+    headers = [w.group_by or "group", "surveys", "completed", "SMS", "segments", "no price"]
+    w.table("Cost", [*headers, "price", "per completed"], rows)
+
+
+_SECTIONS: dict[str, Callable[[_Writer, Sequence[Mapping[str, Any]]], None]] = {
+    "funnel": _funnel,
+    "questions": _questions,
+    "timing": _timing,
+    "drivers": _drivers,
+    "cost": _cost,
+}
+
+
+def _scope_line(report: Report) -> str:
+    f = report.get("filter", {})
+    shown = [
+        f"{name}={value}"
+        for name, value in f.items()
+        if value not in (None, {}, False) and name != "attributes"
+    ]
+    shown += [f"{name}={value}" for name, value in f.get("attributes", {}).items()]
+    return "Report" + (": " + ", ".join(shown) if shown else ": everything")
+
+
+def render_table(report: Report) -> str:
+    """Every section of the report as titled fixed-width tables, one row per group."""
+    w = _Writer(report.get("filter", {}).get("group_by"))
+    for name, groups in report["sections"].items():
+        _SECTIONS[name](w, groups)
+    text = "\n\n".join([_scope_line(report), *w.parts])
+    if w.suppressed:
+        k = report["min_group"]
+        text += (
+            f"\n\n{SUPPRESSED} fewer than {k} answers (or surveys) in the group or cell: "
+            "hidden so that no one can be identified."
+        )
+    return text + "\n"
+
+
+# --- JSON and CSV ----------------------------------------------------------------------------
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+def _flat(prefix: str, value: object) -> Iterator[tuple[str, object]]:
+    if isinstance(value, Mapping):
+        if "key" in value and "figures" in value:  # a cell: its fields and its figures
+            cell = {k: v for k, v in value.items() if k not in ("key", "figures")}
+            yield from _flat(prefix, {**cell, **value["figures"]})
+            return
+        for name, item in value.items():
+            yield from _flat(f"{prefix}.{name}" if prefix else str(name), item)
+    elif isinstance(value, list) and all(isinstance(v, Mapping) and "key" in v for v in value):
+        for item in value:
+            yield from _flat(f"{prefix}.{item['key']}", item)
+    elif isinstance(value, list):
+        yield prefix, " ".join(_text(v) for v in value)
+    else:
+        yield prefix, value
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _csv_value(value: object) -> object:
+    """A figure as its CSV cell: numbers stay numbers (-25.0 is ours, not a formula)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _text(value)
+
+
+def render_csv(report: Report) -> str:
+    """One row per group and figure: section, group, figure, value (nested figures dotted).
+    Text cells that a spreadsheet would run as a formula are quoted (`smsbot.results.csvsafe`)."""
+    out = io.StringIO()
+    writer = csvsafe.writer(out)  # rows end in CRLF (RFC 4180), so a CR in a cell is quoted
+    writer.writerow(["section", "group", "figure", "value"])
+    for name, groups in report["sections"].items():
+        for group in groups:
+            key = _text(group.get("key"))
+            figures = {k: v for k, v in group.items() if k != "key"}
+            for figure, value in _flat("", figures):
+                writer.writerow([name, key, figure, _csv_value(value)])
+    return out.getvalue()

@@ -1,0 +1,256 @@
+"""The database connection: WAL, durable commits, migrations, one writer at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from smsbot.storage.sqlite.schema import MIGRATIONS
+
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "DatabaseOpenError",
+    "from_ts",
+    "open_database",
+    "prepare_database_file",
+    "ts",
+]
+
+
+def ts(moment: datetime) -> str:
+    """A UTC timestamp as stored: ISO 8601, milliseconds, sortable as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def from_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class DatabaseError(Exception):
+    """A write could not be made durable (its batch failed to commit); nothing was kept."""
+
+
+class DatabaseOpenError(Exception):
+    """The database cannot be opened or made ready: one line naming the path and the reason."""
+
+
+@dataclass
+class _Batch:
+    """Units of work sharing one physical transaction, made durable by one COMMIT."""
+
+    committed: asyncio.Future[None]
+    units: int = 0
+    flusher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class Database:
+    """One aiosqlite connection. Writes go through `transaction()`, serialised by a lock.
+
+    Group commit: each `transaction()` block is a SAVEPOINT inside a shared BEGIN IMMEDIATE.
+    The first block of a batch starts a flusher task that queues for the lock; every block
+    already waiting for the lock at that moment joins the batch, then the flusher COMMITs
+    once (one fsync for all of them). A block returns only after that COMMIT, so a caller
+    that answers 2xx after `transaction()` still answers after its writes are durable. A
+    failing block rolls back to its savepoint and leaves the others in the batch intact; an
+    error that aborts the whole transaction fails every block of the batch (DatabaseError).
+    Reads outside `transaction()` may see a batch's writes a few milliseconds before COMMIT.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, *, max_batch: int = 256) -> None:
+        self.conn = conn
+        self.path = path
+        self.max_batch = max_batch
+        self.commits = 0  # physical COMMITs, for the benchmark and tests
+        self._write_lock = asyncio.Lock()
+        self._batch: _Batch | None = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A unit of writes; when the block returns, its writes are durable."""
+        async with self._write_lock:
+            batch = await self._join_batch()
+            await self.conn.execute("SAVEPOINT unit")
+            try:
+                yield self.conn
+            except BaseException:
+                await self._undo_unit(batch)
+                raise
+            await self.conn.execute("RELEASE unit")
+            batch.units += 1
+        await asyncio.shield(batch.committed)
+
+    async def _join_batch(self) -> _Batch:
+        batch = self._batch
+        if batch is not None and batch.units < self.max_batch:
+            return batch
+        if batch is not None:  # full: commit it now, under the lock we hold
+            await self._commit(batch)
+        await self.conn.execute("BEGIN IMMEDIATE")
+        batch = _Batch(asyncio.get_running_loop().create_future())
+        batch.flusher = asyncio.create_task(self._flush(batch))
+        self._batch = batch
+        return batch
+
+    async def _undo_unit(self, batch: _Batch) -> None:
+        try:
+            await self.conn.execute("ROLLBACK TO unit")
+            await self.conn.execute("RELEASE unit")
+        except Exception as error:  # the savepoint is gone: give the whole batch up
+            self._fail(batch, error)
+            await self._abandon()
+            return
+        if not self.conn.in_transaction:  # SQLite aborted the whole transaction itself
+            self._fail(batch, None)
+
+    async def _flush(self, batch: _Batch) -> None:
+        async with self._write_lock:
+            if self._batch is batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: _Batch) -> None:
+        self._batch = None
+        try:
+            await self.conn.commit()
+        except Exception as error:  # every unit of the batch hears of it
+            self._fail(batch, error)
+            await self._abandon()
+            return
+        self.commits += 1
+        if not batch.committed.done():
+            batch.committed.set_result(None)
+
+    def _fail(self, batch: _Batch, error: BaseException | None) -> None:
+        if self._batch is batch:
+            self._batch = None
+        if batch.committed.done():
+            return
+        failure = DatabaseError(f"{self.path}: a batch of {batch.units} write(s) was rolled back")
+        failure.__cause__ = error
+        batch.committed.set_exception(failure)
+        batch.committed.exception()  # retrieved: a batch nobody else waits on logs nothing
+
+    async def _abandon(self) -> None:
+        if self.conn.in_transaction:
+            await self.conn.rollback()
+
+    async def flush(self) -> None:
+        """Wait until every write so far is committed."""
+        batch = self._batch
+        if batch is not None:
+            await asyncio.shield(batch.committed)
+
+    async def schema_version(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        batch = self._batch
+        if batch is not None and batch.flusher is not None:
+            await batch.flusher
+        await self.conn.close()
+
+
+async def open_database(path: Path | str) -> Database:
+    """Open (creating if needed) and migrate the database at `path`.
+
+    Raises DatabaseOpenError (one line, with the path) when the folder or the file cannot be
+    created or written, the file is not an SQLite database, or its schema is newer than this
+    smsbot; nothing is left open then.
+    """
+    db_path = Path(path)
+    if str(db_path) != ":memory:":
+        prepare_database_file(db_path)
+    try:
+        conn = await aiosqlite.connect(db_path, isolation_level=None)
+    except sqlite3.Error as error:
+        raise DatabaseOpenError(_explain(db_path, error)) from error
+    try:
+        return await _ready(conn, db_path)
+    except BaseException as error:
+        await conn.close()
+        if isinstance(error, sqlite3.Error):
+            raise DatabaseOpenError(_explain(db_path, error)) from error
+        raise
+
+
+async def _ready(conn: aiosqlite.Connection, path: Path) -> Database:
+    conn.row_factory = aiosqlite.Row
+    for pragma in (
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = FULL",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA busy_timeout = 5000",
+        "PRAGMA secure_delete = ON",
+    ):
+        await conn.execute(pragma)
+    db = Database(conn, path)
+    await _migrate(db)
+    return db
+
+
+def prepare_database_file(path: Path) -> None:
+    """Create the database's folder and file if missing, and check that both can be written
+    (SQLite keeps its -wal and -shm files beside the database), so that a problem is named
+    here, with its path, instead of SQLite's "unable to open database file"."""
+    path = path.absolute()
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        message = f"cannot create the database folder {folder}: {_why(error)}"
+        raise DatabaseOpenError(message) from None
+    if path.is_dir():
+        raise DatabaseOpenError(f"the database path {path} is a folder, not a file")
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+        with tempfile.TemporaryFile(dir=folder, prefix=".smsbot-probe-"):
+            pass
+    except OSError as error:
+        raise DatabaseOpenError(f"cannot write the database {path}: {_why(error)}") from None
+
+
+def _why(error: OSError) -> str:
+    """An OS error in words: which path is in the way, or the system's reason."""
+    if isinstance(error, FileExistsError | NotADirectoryError) and error.filename:
+        return f"{error.filename} is a file, not a folder"
+    return (error.strerror or str(error)).lower()
+
+
+def _explain(path: Path, error: sqlite3.Error) -> str:
+    text = str(error)
+    if "file is not a database" in text:
+        return f"{path} is not an SQLite database (is the path right?)"
+    if "malformed" in text:
+        return f"{path} is damaged ({text}); restore it from a backup"
+    return f"the database {path} cannot be opened: {text}"
+
+
+async def _migrate(db: Database) -> None:
+    current = await db.schema_version()
+    if current > len(MIGRATIONS):
+        raise DatabaseOpenError(
+            f"the database {db.path} has schema {current}, newer than this smsbot's "
+            f"({len(MIGRATIONS)}): run a newer smsbot, or use another database"
+        )
+    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        async with db.transaction() as conn:
+            for statement in _statements(script):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {number}")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (the schema has no semicolons inside strings)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,220 @@
+"""The outbox: messages written with the state change that caused them, sent afterwards.
+
+A message goes queued -> sending -> sent -> delivered (or failed). `sending` is committed before
+the provider is called; a crash in between leaves it `uncertain`, resolved by a receipt or,
+after a grace period, by sending it again with the same client reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from smsbot.storage.sqlite.conversations import PRIORITIES
+from smsbot.storage.sqlite.db import ts
+
+__all__ = [
+    "Outgoing",
+    "claim_due",
+    "count_queued",
+    "mark_failed",
+    "mark_refused",
+    "mark_retry",
+    "mark_sent",
+    "mark_uncertain",
+    "message_id_from_client_ref",
+    "queued_for_phone",
+    "recent_same_text",
+    "recover_after_crash",
+]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    conversation_id: str | None
+    phone: str
+    body: str
+    purpose: str
+    encoding: str
+    segments: int
+    attempts: int  # when claimed: the attempt now being made (1 for the first)
+
+    @property
+    def client_ref(self) -> str:
+        """Our reference for the provider: the same on every attempt at this message."""
+        return f"smsbot-{self.id}"
+
+
+_COLUMNS = "id, conversation_id, phone, body, purpose, encoding, segments, attempts"
+
+
+def _outgoing(row: aiosqlite.Row) -> Outgoing:
+    return Outgoing(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        phone=row["phone"],
+        body=row["body"],
+        purpose=row["purpose"],
+        encoding=row["encoding"],
+        segments=row["segments"],
+        attempts=row["attempts"],
+    )
+
+
+def message_id_from_client_ref(client_ref: str | None) -> int | None:
+    if client_ref and client_ref.startswith("smsbot-") and client_ref[7:].isdigit():
+        return int(client_ref[7:])
+    return None
+
+
+async def queued_for_phone(conn: aiosqlite.Connection, phone: str) -> list[Outgoing]:
+    sql = (
+        f"SELECT {_COLUMNS} FROM messages"
+        " WHERE direction = 'out' AND status = 'queued' AND phone = ? ORDER BY id"
+    )
+    async with conn.execute(sql, (phone,)) as cur:
+        return [_outgoing(row) for row in await cur.fetchall()]
+
+
+# The outbox's partial indexes (schema.py), and the WHERE terms that select them. SQLite uses
+# a partial index only for a query that repeats its terms as the index writes them, so the
+# queries below are built from these. Their rows are the messages not yet sent: the backlog,
+# never the history.
+_WAITING = "direction = 'out' AND status IN ('queued', 'uncertain')"  # messages_due
+_SENDING = "direction = 'out' AND status = 'sending'"  # messages_sending
+
+# Due messages, replies first. The priorities are listed so that the claim searches
+# messages_due (priority, due_at, id) for each priority in turn, in the index's order, and
+# stops at the LIMIT: no message not yet due and no ended conversation is read.
+_DUE = f"""
+SELECT {_COLUMNS} FROM messages AS m
+WHERE {_WAITING}
+  AND m.priority IN ({", ".join(str(p) for p in sorted(PRIORITIES))}) AND m.due_at <= ?
+  AND NOT EXISTS (
+    SELECT 1 FROM messages AS e
+    WHERE e.phone = m.phone AND e.direction = 'out' AND e.id < m.id
+      AND e.status IN ('queued', 'sending', 'uncertain'))
+ORDER BY m.priority, m.due_at, m.id
+LIMIT ?
+"""
+
+
+async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Outgoing]:
+    """Due messages, replies first, at most one per phone at a time (order per person kept).
+
+    They are marked `sending`; the caller commits before it calls the provider.
+    """
+    async with conn.execute(_DUE, (ts(now), limit)) as cur:
+        claimed = [
+            replace(_outgoing(row), attempts=row["attempts"] + 1) for row in await cur.fetchall()
+        ]
+    for message in claimed:
+        await conn.execute(
+            "UPDATE messages SET status = 'sending', attempts = attempts + 1, client_ref = ?,"
+            " updated_at = ? WHERE id = ?",
+            (message.client_ref, ts(now), message.id),
+        )
+    return claimed
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection,
+    message_id: int,
+    provider_ref: str | None,
+    now: datetime,
+    *,
+    price: float | None = None,
+    currency: str | None = None,
+) -> None:
+    await conn.execute(
+        "UPDATE messages SET status = 'sent', provider_ref = ?, client_ref = ?, price = ?,"
+        " currency = ?, error = NULL, updated_at = ?"
+        " WHERE id = ? AND status IN ('queued', 'sending', 'uncertain')",
+        (provider_ref, f"smsbot-{message_id}", price, currency, ts(now), message_id),
+    )
+
+
+async def mark_retry(
+    conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
+) -> None:
+    await _send_later(conn, message_id, "queued", reason, due_at, now)
+
+
+async def mark_uncertain(
+    conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
+) -> None:
+    """The provider may have taken it: a receipt settles it, else it goes again at `due_at`."""
+    await _send_later(conn, message_id, "uncertain", reason, due_at, now)
+
+
+async def _send_later(
+    conn: aiosqlite.Connection,
+    message_id: int,
+    status: str,
+    reason: str,
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    """Back from `sending` (unless a receipt came first) to wait until `due_at`."""
+    await conn.execute(
+        "UPDATE messages SET status = ?, error = ?, due_at = ?, updated_at = ?"
+        " WHERE id = ? AND status = 'sending'",
+        (status, reason, ts(due_at), ts(now), message_id),
+    )
+
+
+async def mark_failed(
+    conn: aiosqlite.Connection, message_id: int, reason: str, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+        (reason, ts(now), message_id),
+    )
+
+
+async def mark_refused(
+    conn: aiosqlite.Connection, message_id: int, reason: str, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE messages SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
+        (reason, ts(now), message_id),
+    )
+
+
+async def recent_same_text(conn: aiosqlite.Connection, message: Outgoing, since: datetime) -> int:
+    """How many times this text went to this number since `since` (the loop guard)."""
+    sql = (
+        "SELECT COUNT(*) FROM messages WHERE phone = ? AND direction = 'out' AND body = ?"
+        " AND created_at >= ? AND status IN ('sent', 'delivered', 'sending') AND id != ?"
+    )
+    async with conn.execute(sql, (message.phone, message.body, ts(since), message.id)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def recover_after_crash(conn: aiosqlite.Connection, now: datetime, grace: timedelta) -> int:
+    """Messages caught `sending` by a crash: wait for a receipt, then send again.
+
+    Messages already `uncertain` get the whole grace again from now: while the process was
+    down no receipt could arrive, so their wait did not count. Returns how many were caught
+    `sending`.
+    """
+    await conn.execute(
+        f"UPDATE messages SET due_at = ? WHERE {_WAITING} AND status = 'uncertain' AND due_at < ?",
+        (ts(now + grace), ts(now + grace)),
+    )
+    cur = await conn.execute(
+        f"UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ? WHERE {_SENDING}",
+        (ts(now + grace), ts(now)),
+    )
+    return cur.rowcount
+
+
+async def count_queued(conn: aiosqlite.Connection) -> int:
+    sql = f"SELECT COUNT(*) FROM messages WHERE {_WAITING} AND status = 'queued'"
+    async with conn.execute(sql) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
