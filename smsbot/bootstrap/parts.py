@@ -15,6 +15,7 @@ from smsbot.logs import get_logger
 from smsbot.ports import Clock, SystemClock, random_id
 from smsbot.privacy.pseudonyms import Pseudonymizer, load_or_create_key
 from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.tx import SqliteStore
 
 __all__ = ["Parts", "load_catalog", "log_findings", "open_parts", "service_texts"]
 
@@ -98,4 +99,4 @@ async def open_parts(
         default_language=default_language(config.survey.default_region),
         reminder_after=_reminder_after(config),
     )
-    return Parts(config, db, catalog, surveys, findings)
+    return Parts(config, db, catalog, surveys, findings, SqliteStore(db))

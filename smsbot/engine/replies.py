@@ -1,6 +1,6 @@
 """Understanding a citizen's messy SMS reply: numbers, number words, yes/no, options, free text.
 
-Pure (no I/O, stdlib only) and table-tested in tests/test_replies.py. Only a *leading* value
+Pure (no I/O, stdlib only) and table-tested in tests/engine/test_replies.py. Only a *leading* value
 counts: "2 long queue" is 2 with the comment "long queue", while "I give it 4" is not
 understood, so the person gets the retry text. Comments are cut from the original text, so they
 keep their casing and characters, whatever their length.

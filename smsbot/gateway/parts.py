@@ -8,6 +8,7 @@ from smsbot.config import Config
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.flows.files import Finding
 from smsbot.gateway.surveys import Surveys
+from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import Database
 
 __all__ = ["Parts"]
@@ -20,6 +21,7 @@ class Parts:
     catalog: FlowCatalog
     surveys: Surveys
     findings: list[Finding]
+    store: Store  # the storage boundary: units of work (see smsbot.storage.ports)
 
     async def close(self) -> None:
         await self.db.close()

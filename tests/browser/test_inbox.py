@@ -6,7 +6,7 @@ from playwright.async_api import Page, expect
 
 from smsbot.feedback.tagging import suggest_new
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
-from tests.test_tagging import FEEDBACK, seed
+from tests.feedback.test_tagging import FEEDBACK, seed
 
 KAJAANI = "Kajaanin terveysasema"
 

@@ -1,7 +1,7 @@
 """Request and answer examples: OpenAPI Example Objects ({"summary", "value"}) as JSON files.
 
-They are the bodies `tests/test_api_examples.py` posts to a real gateway and the answers it gets
-back there, so they stay true: an example that no longer matches fails that test.
+They are the bodies `tests/http/test_api_examples.py` posts to a real gateway and the answers it
+gets back there, so they stay true: an example that no longer matches fails that test.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 (simulator transport, real SQLite, loopback) and checks that its answers are the answer examples.
 
 When an answer changes on purpose, record the new answers into smsbot/openapi/examples/ with
-`SMSBOT_RECORD_EXAMPLES=1 .venv/bin/pytest tests/test_api_examples.py` and review the diff.
+`SMSBOT_RECORD_EXAMPLES=1 .venv/bin/pytest tests/http/test_api_examples.py` and review the diff.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ RECORD = os.environ.get("SMSBOT_RECORD_EXAMPLES") == "1"
 NOW = datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
 # Values that differ on every run (random ids) or with every flow edit (content hashes).
 VOLATILE = ("conversation_id", "version")
-# Which example holds the first payload of which fixture of tests/payloads/.
+# Which example holds the first payload of which fixture of tests/providers/payloads/.
 VONAGE_FIXTURES = {
     "vonage_sms_inbound": "sms_inbound_text_sv",
     "vonage_sms_receipt": "sms_receipt_delivered",
@@ -121,7 +121,8 @@ async def test_the_answer_examples_are_what_the_gateway_answers(gateway: Running
 
 @pytest.mark.parametrize(("name", "fixture"), sorted(VONAGE_FIXTURES.items()))
 def test_webhook_examples_are_the_replayed_vonage_payloads(name: str, fixture: str) -> None:
-    payloads = json.loads((ROOT / "tests" / "payloads" / f"{fixture}.json").read_text("utf-8"))
+    path = ROOT / "tests" / "providers" / "payloads" / f"{fixture}.json"
+    payloads = json.loads(path.read_text("utf-8"))
     assert example(name)["value"] == payloads["payloads"][0]
 
 

@@ -8,7 +8,7 @@ else is `make run`'s: its environment (the `demo` token, `demo-admin`), the ship
 config.toml, the shipped flows and the simulator transport. The real clock runs, so at night
 this is also the test that the quick start's trial event is not held by quiet hours; the same
 at a fixed 23:30 is `test_at_2330_a_trial_starts_at_once_and_the_same_real_event_waits` in
-tests/test_trials.py.
+tests/gateway/test_trials.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README_PORT = "localhost:8080"
 
 

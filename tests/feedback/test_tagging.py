@@ -33,7 +33,7 @@ from smsbot.feedback.tagging import (
 from smsbot.http.feedback import OPERATIONS, FeedbackContext, add_feedback_routes
 from smsbot.storage.sqlite.db import Database, open_database, ts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TAGS = ROOT / "flows" / "tags.yaml"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PHONE = "+358401234567"

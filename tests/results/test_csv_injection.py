@@ -124,7 +124,7 @@ def test_numbers_in_an_export_stay_numbers(config: Config, clock: ManualClock) -
 
 def test_every_csv_writer_uses_the_helper() -> None:
     """`csv.writer` is called in one place only: smsbot/results/csvsafe.py."""
-    root = Path(__file__).resolve().parent.parent / "smsbot"
+    root = Path(__file__).resolve().parents[2] / "smsbot"
     callers = sorted(
         str(path.relative_to(root))
         for path in root.rglob("*.py")

@@ -20,7 +20,7 @@ from smsbot.config import Config
 from smsbot.results.export import EXPORTS, export, parse_since, write_export
 from smsbot.storage.sqlite.db import Database, open_database, ts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 # The test data's numbers, and every form they could leak in.

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from smsbot.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(str(p) for p in (ROOT / "flows").glob("*.yaml") if p.name != "tags.yaml")
 
 

@@ -31,8 +31,8 @@ from smsbot.storage.sqlite import outbox
 from smsbot.storage.sqlite.db import Database, open_database, ts
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage
+from tests.feedback.test_tagging import FEEDBACK, T0, TAGS, seed
 from tests.harness import OUR_NUMBER, ROOT, Running, gateway_env, wait_for
-from tests.test_tagging import FEEDBACK, T0, TAGS, seed
 
 # Partial indexes that hold only messages not yet sent: their size is the backlog, never the
 # history, so a statement whose job is to visit every such message (the queue depth, the

@@ -15,7 +15,7 @@ from smsbot.flows.files import Finding, check_files, flow_files, load_flow_dir, 
 HERE = Path(__file__).parent
 BROKEN = HERE / "flows_broken"
 VALID = HERE / "flows_valid"
-SHIPPED = HERE.parent / "flows"
+SHIPPED = HERE.parents[1] / "flows"
 
 # file -> every finding it gives, as (line, message)
 EXPECTED: list[tuple[str, list[tuple[int, str]]]] = [

@@ -34,10 +34,10 @@ from smsbot.webui.inbox_view import (
     summary,
 )
 from tests.conftest import ManualClock
+from tests.feedback.test_tagging import FEEDBACK, T0, seed
 from tests.harness import Running, gateway_env, running_gateway, signed_in
-from tests.test_tagging import FEEDBACK, T0, seed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TZ = "Europe/Helsinki"
 
 

@@ -32,8 +32,8 @@ from smsbot.metrics import Metrics
 from smsbot.storage.sqlite import schema
 from smsbot.storage.sqlite.db import open_database
 from tests.conftest import ROOT, ManualClock
+from tests.gateway.test_policy import RULES, flow
 from tests.harness import gateway_env, running_gateway, signed_in
-from tests.test_policy import RULES, flow
 
 CITIZEN = "+46701740642"
 # 23:30 in Stockholm on a November evening (CET, UTC+1): inside every shipped flow's quiet hours.

@@ -21,7 +21,7 @@ from smsbot.privacy.retention import PurgeCounts, PurgeTask, parse_retention, pu
 from smsbot.storage.sqlite.db import Database, open_database, ts
 from tests.conftest import ManualClock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 

@@ -48,7 +48,7 @@ async def messages_gw(
     tmp_path: Path, clock: ManualClock, fake: FakeVonage
 ) -> AsyncIterator[Running]:
     """A gateway sending through the Messages API."""
-    from tests.test_transport import private_key
+    from tests.providers.test_transport import private_key
 
     env = gateway_env(
         tmp_path,

@@ -9,7 +9,7 @@ from smsbot.engine.model import Flow
 from smsbot.flows.files import Finding, load_flow_file
 from smsbot.webui.flow_view import Edge, edges, flow_view
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
