@@ -1,51 +1,132 @@
 """What smsbot needs from storage, in the domain's words: the one storage boundary.
 
-Callers never see SQL, a connection or a driver. They hand a *unit of work* to the `Store`:
-a plain synchronous function of a `Tx`, which runs where the data is (for SQLite: in the
-database thread, inside the group commit) and comes back once:
+Callers never see SQL, a connection or a driver. They open a unit of work on the `Store`
+and talk to one small repository per area through the `Tx` it yields:
 
-    decision = await store.write(lambda tx: intake.decide(tx, event))
+    async with store.write() as tx:          # a unit of writes (group commit)
+        await tx.conversations.record_opt_out(respondent, now)
+    # here the unit's writes are durable: answering 2xx now is safe
 
-`write` returns only after the unit's writes are durable (2xx-after-commit rests on this);
-a unit that raises leaves nothing behind. `read` runs on a snapshot and never waits for
-writers. `stream` yields a long read in chunks, in constant memory (exports).
+    async with store.read() as tx:           # reads, no writes
+        rows = await tx.results.counts(filters)
 
-A `Tx` offers one small repository per area, each a Protocol below, named for what it holds.
-Adapters implement them: `smsbot.storage.sqlite` today, a PostgreSQL one beside it. Only the
-composition root (`smsbot.bootstrap`) knows which adapter runs.
+`write()` returns from its block only after the unit's writes are durable (the group commit
+shares one COMMIT between the units waiting at that moment); a block that raises leaves
+nothing behind. Each area's Protocol below is defined by the code that uses it, in its words.
 
-Areas (each section below is owned by the code that uses it; add yours in the same style):
-conversations and flow versions, the outbox, inbound messages and receipts, service events,
-timers, results, exports, feedback and tags, retention, web sessions.
+Adapters implement these: `smsbot.storage.sqlite` today, a PostgreSQL one beside it later.
+Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Protocol, TypeVar
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
-__all__ = ["Store", "Tx"]
+__all__ = [
+    "Conversations",
+    "Exports",
+    "FeedbackReview",
+    "Inbound",
+    "Outbox",
+    "Results",
+    "Retention",
+    "ServiceEvents",
+    "Store",
+    "Timers",
+    "Tx",
+]
 
-T = TypeVar("T")
+
+# --- gateway: conversations, outbox, inbound messages and receipts, service events, timers -
+
+
+class Conversations(Protocol):
+    """Conversations, their state and answers, opt-outs and flow versions."""
+
+
+class Outbox(Protocol):
+    """Messages waiting to be sent, being sent, and what became of them."""
+
+
+class Inbound(Protocol):
+    """Inbound parts and receipts, as providers delivered them (idempotent on their refs)."""
+
+
+class ServiceEvents(Protocol):
+    """Service events received, decided and scheduled."""
+
+
+class Timers(Protocol):
+    """Reminders and expiries that fall due."""
+
+
+# --- results and exports ---------------------------------------------------------------
+
+
+class Results(Protocol):
+    """Figures per group for reports and the dashboard."""
+
+
+class Exports(Protocol):
+    """Answers and feedback as rows, in chunks, for exports."""
+
+
+# --- feedback, retention, pseudonym key, simulator ---------------------------------------
+
+
+class FeedbackReview(Protocol):
+    """Free-text feedback, its tags and their history."""
+
+
+class Retention(Protocol):
+    """What is past its retention, and removing it."""
+
+
+# --- the unit of work ---------------------------------------------------------------------
 
 
 class Tx(Protocol):
-    """One unit of work's view of storage: a repository per area (see the sections below)."""
+    """One unit of work's view of storage: a repository per area."""
+
+    # gateway
+    @property
+    def conversations(self) -> Conversations: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def inbound(self) -> Inbound: ...
+    @property
+    def service_events(self) -> ServiceEvents: ...
+    @property
+    def timers(self) -> Timers: ...
+
+    # results and exports
+    @property
+    def results(self) -> Results: ...
+    @property
+    def exports(self) -> Exports: ...
+
+    # feedback, retention, pseudonym key, simulator
+    @property
+    def feedback(self) -> FeedbackReview: ...
+    @property
+    def retention(self) -> Retention: ...
 
 
 class Store(Protocol):
-    async def write(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` as one unit of writes; returns once they are durable."""
+    """The storage an smsbot process runs on."""
+
+    def write(self) -> AbstractAsyncContextManager[Tx]:
+        """A unit of writes; when its block ends, the writes are durable."""
         ...
 
-    async def read(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` on one consistent snapshot, without waiting for writers."""
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """Reads only."""
         ...
 
-    def stream(
-        self, rows: Callable[[Tx], Iterator[T]], *, chunk: int = 1000
-    ) -> AsyncIterator[list[T]]:
-        """A long read in chunks of rows."""
+    async def flush(self) -> None:
+        """Wait until every write so far is durable."""
         ...
 
     async def close(self) -> None: ...

@@ -21,6 +21,7 @@ from smsbot.engine.runtime import (
 )
 from smsbot.engine.sms_text import measure
 from smsbot.storage.sqlite.db import ts
+from smsbot.storage.sqlite.repository import Repository
 
 __all__ = [
     "PRIORITIES",
@@ -388,3 +389,7 @@ async def is_opted_out(conn: aiosqlite.Connection, respondent: str) -> bool:
     sql = "SELECT 1 FROM opt_outs WHERE respondent = ?"
     async with conn.execute(sql, (respondent,)) as cur:
         return await cur.fetchone() is not None
+
+
+class SqliteConversations(Repository):
+    """The `Conversations` port (smsbot.storage.ports) on SQLite."""

@@ -10,6 +10,7 @@ import aiosqlite
 
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, ServiceEvent
 from smsbot.storage.sqlite.db import from_ts, ts
+from smsbot.storage.sqlite.repository import Repository
 
 __all__ = [
     "DueTimer",
@@ -329,3 +330,15 @@ async def _close(conn: aiosqlite.Connection, part: InboundPart, whole_ref: str) 
     sql = f"UPDATE inbound_parts SET whole_ref = ?, phone = NULL, text = NULL WHERE {_OPEN}"
     cur = await conn.execute(sql, (whole_ref, *_group(part)[1:]))
     return cur.rowcount
+
+
+class SqliteInbound(Repository):
+    """The `Inbound` port (smsbot.storage.ports) on SQLite."""
+
+
+class SqliteServiceEvents(Repository):
+    """The `ServiceEvents` port (smsbot.storage.ports) on SQLite."""
+
+
+class SqliteTimers(Repository):
+    """The `Timers` port (smsbot.storage.ports) on SQLite."""

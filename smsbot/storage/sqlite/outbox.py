@@ -14,6 +14,7 @@ import aiosqlite
 
 from smsbot.storage.sqlite.conversations import PRIORITIES
 from smsbot.storage.sqlite.db import ts
+from smsbot.storage.sqlite.repository import Repository
 
 __all__ = [
     "Outgoing",
@@ -218,3 +219,7 @@ async def count_queued(conn: aiosqlite.Connection) -> int:
     async with conn.execute(sql) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+class SqliteOutbox(Repository):
+    """The `Outbox` port (smsbot.storage.ports) on SQLite."""

@@ -1,45 +1,88 @@
-"""The SQLite adapter of the storage ports: a `Tx` over one connection, and the `Store`."""
+"""The SQLite adapter of the storage ports: the `Store`, and the `Tx` of one unit of work."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TypeVar
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cached_property
 
-from smsbot.storage.ports import Tx
+import aiosqlite
+
+from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
+from smsbot.storage.sqlite.events import SqliteInbound, SqliteServiceEvents, SqliteTimers
+from smsbot.storage.sqlite.feedback import SqliteFeedback
+from smsbot.storage.sqlite.outbox import SqliteOutbox
+from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
+from smsbot.storage.sqlite.retention import SqliteRetention
 
 __all__ = ["SqliteStore", "SqliteTx"]
 
-T = TypeVar("T")
-
 
 class SqliteTx:
-    """Every repository of the ports, on the connection of one unit of work.
+    """Every repository of the ports, on the connection of one unit of work (made lazily)."""
 
-    Add an area's repository as an attribute made from `conn` (cheap: made per unit).
-    """
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
         self.conn = conn
+        self.db = db
+
+    # gateway
+    @cached_property
+    def conversations(self) -> SqliteConversations:
+        return SqliteConversations(self.conn, self.db)
+
+    @cached_property
+    def outbox(self) -> SqliteOutbox:
+        return SqliteOutbox(self.conn, self.db)
+
+    @cached_property
+    def inbound(self) -> SqliteInbound:
+        return SqliteInbound(self.conn, self.db)
+
+    @cached_property
+    def service_events(self) -> SqliteServiceEvents:
+        return SqliteServiceEvents(self.conn, self.db)
+
+    @cached_property
+    def timers(self) -> SqliteTimers:
+        return SqliteTimers(self.conn, self.db)
+
+    # results and exports
+    @cached_property
+    def results(self) -> SqliteResults:
+        return SqliteResults(self.conn, self.db)
+
+    @cached_property
+    def exports(self) -> SqliteExports:
+        return SqliteExports(self.conn, self.db)
+
+    # feedback, retention, pseudonym key, simulator
+    @cached_property
+    def feedback(self) -> SqliteFeedback:
+        return SqliteFeedback(self.conn, self.db)
+
+    @cached_property
+    def retention(self) -> SqliteRetention:
+        return SqliteRetention(self.conn, self.db)
 
 
 class SqliteStore:
-    """The `Store` port on one SQLite file."""
+    """The `Store` port on one SQLite file (group commit: see `Database.transaction`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def write(self, work: Callable[[Tx], T]) -> T:
-        return await self.db.write(lambda conn: work(SqliteTx(conn)))
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[SqliteTx]:
+        async with self.db.transaction() as conn:
+            yield SqliteTx(conn, self.db)
 
-    async def read(self, work: Callable[[Tx], T]) -> T:
-        return await self.db.read(lambda conn: work(SqliteTx(conn)))
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqliteTx]:
+        yield SqliteTx(self.db.conn, self.db)
 
-    def stream(
-        self, rows: Callable[[Tx], Iterator[T]], *, chunk: int = 1000
-    ) -> AsyncIterator[list[T]]:
-        return self.db.stream(lambda conn: rows(SqliteTx(conn)), chunk=chunk)
+    async def flush(self) -> None:
+        await self.db.flush()
 
     async def close(self) -> None:
         await self.db.close()
