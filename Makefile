@@ -34,6 +34,7 @@ test: lint types unit
 lint: $(STAMP)
 	$(BIN)/ruff check smsbot tests bench
 	$(BIN)/ruff format --check smsbot tests bench
+	$(BIN)/lint-imports
 
 types: $(STAMP)
 	$(BIN)/mypy
