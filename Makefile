@@ -34,7 +34,7 @@ test: lint types unit
 lint: $(STAMP)
 	$(BIN)/ruff check smsbot tests bench
 	$(BIN)/ruff format --check smsbot tests bench
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -14,6 +14,16 @@ from smsbot.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.suite_summary"]  # the fault and bad-input suite's summary lines
+# Markers by folder, so that no test of these folders goes without one (see pyproject's markers).
+MARKERS_BY_FOLDER = {"faults": "slow", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if folder in MARKERS_BY_FOLDER:
+            item.add_marker(MARKERS_BY_FOLDER[folder])
 
 
 @dataclass
