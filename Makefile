@@ -64,14 +64,15 @@ bench: $(STAMP)
 
 # A fresh virtual environment gets the newest versions pyproject.toml allows; its `pip freeze`
 # becomes constraints.txt. Run the tests after it, and commit the file with them.
+LOCK_VENV := $(VENV)/lock
 lock:
-	rm -rf $(VENV)-lock
-	$(PYTHON) -m venv $(VENV)-lock
-	$(VENV)-lock/bin/pip install --quiet --upgrade pip
-	$(VENV)-lock/bin/pip install --quiet -e '.[dev]'
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -e '.[dev]'
 	echo "# Written by \`make lock\` (pip freeze of a fresh '.[dev]' install); edit pyproject.toml, not this." > $(CONSTRAINTS)
-	$(VENV)-lock/bin/pip freeze --exclude-editable >> $(CONSTRAINTS)
-	rm -rf $(VENV)-lock
+	$(LOCK_VENV)/bin/pip freeze --exclude-editable >> $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
