@@ -204,6 +204,9 @@ class VonageConfig:
     from_number: str = "smsbot"
     signature_method: SignatureMethod = "sha256"
     signature_secret: str | None = _secret()
+    # A real transport without a signature secret refuses to start: anyone could post a forged
+    # STOP or answers. This lets it start anyway, named in the logs, /readyz and the flows page.
+    allow_unsigned_webhooks: bool = False
     application_id: str = ""
     private_key: str | None = _secret()
     rest_host: str = "rest.nexmo.com"
@@ -302,6 +305,14 @@ class Config:
     sources: Mapping[str, SourceConfig] = field(default_factory=_empty)
     source_tokens: Mapping[str, str] = field(default_factory=_empty, repr=False)
     path: Path | None = None
+
+    @property
+    def webhook_signing(self) -> str:
+        """How provider webhooks are checked: "simulator" (none come), "signed", or
+        "unsigned_allowed" (a real transport without a secret, allowed by the operator)."""
+        if self.transport.kind == "simulator":
+            return "simulator"
+        return "signed" if self.vonage.signature_secret else "unsigned_allowed"
 
 
 def _sections() -> dict[str, type[Any]]:

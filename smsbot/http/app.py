@@ -183,11 +183,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    checks = await _gateway(request).readiness()
+    gateway = _gateway(request)
+    checks = await gateway.readiness()
     ready = all(checks.values())
-    return _json(
-        {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
-    )
+    answer = {"status": "ready" if ready else "not_ready", "checks": checks}
+    answer["webhooks"] = gateway.config.webhook_signing
+    return _json(answer, 200 if ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -551,6 +551,13 @@ _HEALTH: dict[str, Schema] = {
         {
             "status": {"type": "string", "enum": ["ready", "not_ready"]},
             "checks": _map({"type": "boolean"}, "each check: database, transport"),
+            "webhooks": {
+                "type": "string",
+                "enum": ["simulator", "signed", "unsigned_allowed"],
+                "description": "How provider webhooks are checked. `unsigned_allowed`: a real "
+                "transport without a signature secret, started only because the operator set "
+                "`[vonage] allow_unsigned_webhooks = true`; forged webhooks are accepted.",
+            },
         },
     ),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document (this one)."},
