@@ -284,6 +284,9 @@ class SourceConfig:
     """An event source, `[sources.<name>]`; its token is `SMSBOT_TOKEN_<NAME>`."""
 
     description: str = ""
+    # Events a second on average, and at once, before 429 Too Many Requests (each source its own).
+    rate_per_second: float = field(default=20.0, metadata={"check": _positive})
+    burst: int = field(default=1000, metadata={"min": 1, "max": 100000})
 
 
 def _empty() -> Mapping[str, Any]:

@@ -20,6 +20,7 @@ from aiohttp.typedefs import Middleware
 
 from smsbot import __version__
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
+from smsbot.gateway.limits import Limit, SourceLimits, retry_after
 from smsbot.gateway.runner import GATEWAY, Gateway
 from smsbot.gateway.service_events import EventError, needs_by_type, parse_event, parse_events_body
 from smsbot.http.feedback import FeedbackContext, add_feedback_routes
@@ -31,6 +32,7 @@ from smsbot.providers.vonage import webhooks as vw
 __all__ = ["PAGES", "add_api_routes", "api_middlewares", "is_page"]
 
 log = get_logger("smsbot.http.app")
+LIMITS = web.AppKey("source_limits", SourceLimits)  # each event source's token bucket
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -47,6 +49,9 @@ def is_page(path: str) -> bool:
 def add_api_routes(app: web.Application, gateway: Gateway) -> None:
     """The JSON API, the webhooks and the simulator's endpoints, on an app built by bootstrap."""
     app[GATEWAY] = gateway
+    app[LIMITS] = SourceLimits(
+        {name: Limit(s.rate_per_second, s.burst) for name, s in gateway.config.sources.items()}
+    )
     _routes(app)
     flows = {flow.id: flow for flow in gateway.catalog.flows()}
     reports = ReportContext(
@@ -229,6 +234,9 @@ async def post_events(request: web.Request) -> web.Response:
             headers={"WWW-Authenticate": 'Bearer realm="smsbot"'},
         )
     structlog.contextvars.bind_contextvars(source=source)
+    wait = request.app[LIMITS].empty(source)
+    if wait:
+        return _limited(request, gateway, source, wait)
     try:
         data = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
@@ -237,8 +245,32 @@ async def post_events(request: web.Request) -> web.Response:
     if errors:
         log.info("events_rejected", errors=len(errors))
         return _bad_request(errors)
+    wait = request.app[LIMITS].take(source, len(events))
+    if wait:
+        return _limited(request, gateway, source, wait)
+    gateway.metrics.source_requests.labels(source=source, answer="accepted").inc()
     results = await gateway.intake.submit(events)
     return _json({"results": results}, 202)
+
+
+def _limited(request: web.Request, gateway: Gateway, source: str, wait: float) -> web.Response:
+    """429 with Retry-After: the source posted beyond its rate and burst; nothing was kept."""
+    limits = request.app[LIMITS]
+    gateway.metrics.source_requests.labels(source=source, answer="limited").inc()
+    refused = limits.refusals_to_log(source)
+    if refused:
+        limit = limits.limits[source]
+        log.warning(
+            "events_limited",
+            refused_requests=refused,
+            rate_per_second=limit.rate_per_second,
+            burst=limit.burst,
+            hint=f"raise [sources.{source}] rate_per_second or burst, or slow the source",
+        )
+    message = f"source {source!r} is over its limit; nothing was kept, post again later"
+    answer = _json({"error": "rate_limited", "message": message, "retry_after": wait}, 429)
+    answer.headers["Retry-After"] = retry_after(wait)
+    return answer
 
 
 def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any], list[Any]]:

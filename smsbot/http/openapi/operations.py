@@ -187,7 +187,8 @@ _EVENTS = (
         " (held for quiet hours or the flow's delay; `due_at` says until when) or `skipped`"
         " (with a reason: opted_out, busy, fatigue, too_old). Posting an event id again gives"
         " the same decision and no second survey, so retry freely. A list with a bad event"
-        " is refused whole, with every problem per field and index; nothing of it is stored.",
+        " is refused whole, with every problem per field and index; nothing of it is stored."
+        " Each source is held to its own rate and burst (429 with `Retry-After` beyond them).",
         body=Body(
             one_of(ref("ServiceEvent"), list_of("ServiceEvent", maxItems=MAX_EVENTS)),
             "one event, or a list",
@@ -202,6 +203,11 @@ _EVENTS = (
             400: problem("what is wrong, per field (and per index in a list)", "problems"),
             401: UNAUTHORIZED,
             413: _TOO_LARGE,
+            429: problem(
+                "the source posted beyond its limit (`[sources.<name>] rate_per_second` events a"
+                " second, `burst` at once); nothing was stored: post again after `Retry-After`"
+                " seconds"
+            ),
         },
         security=("sourceToken",),
     ),

@@ -50,6 +50,12 @@ _PROBLEMS: dict[str, Schema] = {
             "error": {**_TEXT, "examples": ["invalid", "unauthorized", "not_found"]},
             "message": _TEXT,
             "errors": list_of("FieldProblem"),
+            "retry_after": {
+                "type": "number",
+                "minimum": 0,
+                "description": "with 429: the seconds until the source may post again (the "
+                "`Retry-After` header rounds them up)",
+            },
         },
     ),
     "FieldProblem": _closed(
