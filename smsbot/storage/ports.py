@@ -20,6 +20,7 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -32,10 +33,22 @@ __all__ = [
     "Results",
     "Retention",
     "ServiceEvents",
+    "StorageUnavailable",
     "Store",
     "Timers",
     "Tx",
 ]
+
+
+class StorageUnavailable(Exception):
+    """Storage cannot take writes now: the disk is full, the file is read-only, an I/O error,
+    or another program holds the lock. Nothing of the unit was kept; the same work may be
+    tried again later (HTTP answers 503 with Retry-After, so callers do)."""
+
+    def __init__(self, cause: str, detail: str) -> None:
+        super().__init__(f"storage unavailable ({cause}): {detail}")
+        self.cause = cause  # disk_full, read_only, io_error, locked, cannot_open
+        self.detail = detail
 
 
 # --- gateway: conversations, outbox, inbound messages and receipts, service events, timers -
@@ -89,6 +102,11 @@ class Retention(Protocol):
 class Tx(Protocol):
     """One unit of work's view of storage: a repository per area."""
 
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run `effect` once the unit's writes are durable, and never if they are not: a log
+        line that says something happened, a metric, a wake-up of the sender."""
+        ...
+
     # gateway
     @property
     def conversations(self) -> Conversations: ...
@@ -127,6 +145,11 @@ class Store(Protocol):
 
     async def flush(self) -> None:
         """Wait until every write so far is durable."""
+        ...
+
+    def write_failure(self) -> str | None:
+        """Why writes are failing (a `StorageUnavailable` cause), if one failed in the last
+        few seconds and none has succeeded since; None when writes go through."""
         ...
 
     async def close(self) -> None: ...
