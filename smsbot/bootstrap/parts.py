@@ -87,8 +87,9 @@ async def open_parts(
             "pseudonym_key_generated",
             hint="set SMSBOT_PRIVACY__PSEUDONYM_KEY in production; a key was kept in the database",
         )
+    store = SqliteStore(db)
     surveys = Surveys(
-        db,
+        store,
         catalog,
         Pseudonymizer(key),
         clock=clock or SystemClock(),
@@ -99,4 +100,4 @@ async def open_parts(
         default_language=default_language(config.survey.default_region),
         reminder_after=_reminder_after(config),
     )
-    return Parts(config, db, catalog, surveys, findings, SqliteStore(db))
+    return Parts(config, db, catalog, surveys, findings, store)

@@ -281,7 +281,7 @@ async def test_retention_zero_leaves_no_number_of_a_long_sms(
             (started.conversation_id, f"concat:{RECENT}:17", ts(NOW), ts(NOW)),
         )
         await conn.execute("UPDATE messages SET status = 'sent' WHERE direction = 'out'")
-    step = (await parts.surveys.db.conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
+    step = (await parts.db.conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
     assert await parts.surveys.expire(started.conversation_id, int(step))
     assert present(await everything_as_text(parts.db.conn), OLD)
 

@@ -10,11 +10,13 @@ import aiosqlite
 
 from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
-from smsbot.storage.sqlite.events import SqliteInbound, SqliteServiceEvents, SqliteTimers
 from smsbot.storage.sqlite.feedback import SqliteFeedback
+from smsbot.storage.sqlite.inbound import SqliteInbound
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
 from smsbot.storage.sqlite.retention import SqliteRetention
+from smsbot.storage.sqlite.service_events import SqliteServiceEvents
+from smsbot.storage.sqlite.timers import SqliteTimers
 
 __all__ = ["SqliteStore", "SqliteTx"]
 
