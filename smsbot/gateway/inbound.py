@@ -131,4 +131,6 @@ class Inbound:
 
     async def _undeliverable(self, tx: Tx, conversation_id: str | None) -> None:
         if conversation_id and await self.surveys.undeliverable_in(tx, conversation_id):
-            log.warning("conversation_undeliverable", conversation_id=conversation_id)
+            tx.after_commit(
+                lambda: log.warning("conversation_undeliverable", conversation_id=conversation_id)
+            )

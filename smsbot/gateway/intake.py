@@ -49,10 +49,7 @@ class Intake:
     async def _one(self, tx: Tx, event: ServiceEvent) -> dict[str, object]:
         known = await tx.service_events.answer_for(event.source, event.source_id)
         if known is not None:
-            log.info(
-                "event_repeated", source=event.source, event_id=event.source_id, **_trial(event)
-            )
-            self.metrics.events.labels(decision="repeated", reason="same_id").inc()
+            tx.after_commit(lambda: self._log_repeated(event))
             return {**known, "repeated": True}
         flow = self.surveys.catalog.for_trigger(event.type)
         assert flow is not None, "event types are validated against the flows before this"
@@ -73,8 +70,12 @@ class Intake:
             answer=answer,
             now=now,
         )
-        self._log(event, flow, answer)
+        tx.after_commit(lambda: self._log(event, flow, answer))  # never before it is stored
         return answer
+
+    def _log_repeated(self, event: ServiceEvent) -> None:
+        self.metrics.events.labels(decision="repeated", reason="same_id").inc()
+        log.info("event_repeated", source=event.source, event_id=event.source_id, **_trial(event))
 
     async def _history(self, tx: Tx, event: ServiceEvent) -> History:
         respondent = self.surveys.pseudonyms.respondent(event.phone)
@@ -139,13 +140,18 @@ class Intake:
             conversation_id=conversation_id,
             due_at=decision.due_at if decision.action == "schedule" else None,
         )
-        self.metrics.events.labels(decision=action, reason=decision.reason).inc()
+        tx.after_commit(lambda: self._log_due(stored, action, decision.reason, conversation_id))
+
+    def _log_due(
+        self, stored: StoredEvent, action: str, reason: str, conversation_id: str | None
+    ) -> None:
+        self.metrics.events.labels(decision=action, reason=reason).inc()
         log.info(
             "scheduled_survey_" + action,
             source=stored.event.source,
             event_id=stored.event.source_id,
             conversation_id=conversation_id,
-            reason=decision.reason,
+            reason=reason,
             phone=stored.event.phone,
         )
 

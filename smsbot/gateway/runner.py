@@ -165,7 +165,8 @@ class Gateway:
                 database = await tx.conversations.reachable()
         except Exception:
             database = False
-        return {"database": database, "transport": self.transport is not None}
+        writes = self.parts.store.write_failure() is None  # not ready while writes fail
+        return {"database": database, "writes": writes, "transport": self.transport is not None}
 
     async def render_metrics(self) -> bytes:
         async with self.parts.store.read() as tx:

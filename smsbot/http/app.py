@@ -28,6 +28,7 @@ from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.logs import get_logger
 from smsbot.providers.vonage import webhooks as vw
+from smsbot.storage.ports import StorageUnavailable
 
 __all__ = ["PAGES", "add_api_routes", "api_middlewares", "is_page"]
 
@@ -121,9 +122,29 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             if name in error.headers:
                 answer.headers[name] = error.headers[name]
         return answer
+    except StorageUnavailable as error:
+        return _storage_unavailable(request, error)
     except Exception:
         log.exception("request_failed", path=request.path, method=request.method)
         return _json({"error": "internal", "message": "we failed; please retry"}, 500)
+
+
+STORAGE_RETRY_AFTER = 5  # seconds: long enough for an operator's alert, short for a retry
+
+
+def _storage_unavailable(request: web.Request, error: StorageUnavailable) -> web.Response:
+    """503 with Retry-After: nothing of the request was kept; the sender may try again."""
+    log.error(
+        "storage_unavailable",
+        cause=error.cause,
+        detail=error.detail,
+        path=request.path,
+        hint="nothing of the request was kept; it is answered 503 and can be retried",
+    )
+    message = f"storage cannot take writes now ({error.cause}); nothing was kept, retry later"
+    answer = _json({"error": "storage_unavailable", "message": message}, 503)
+    answer.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return answer
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

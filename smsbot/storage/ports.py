@@ -20,7 +20,7 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +47,7 @@ __all__ = [
     "Results",
     "Retention",
     "ServiceEvents",
+    "StorageUnavailable",
     "Store",
     "StoredEvent",
     "StoredPart",
@@ -54,6 +55,17 @@ __all__ = [
     "Tx",
     "message_id_from_client_ref",
 ]
+
+
+class StorageUnavailable(Exception):
+    """Storage cannot take writes now: the disk is full, the file is read-only, an I/O error,
+    or another program holds the lock. Nothing of the unit was kept; the same work may be
+    tried again later (HTTP answers 503 with Retry-After, so callers do)."""
+
+    def __init__(self, cause: str, detail: str) -> None:
+        super().__init__(f"storage unavailable ({cause}): {detail}")
+        self.cause = cause  # disk_full, read_only, io_error, locked, cannot_open
+        self.detail = detail
 
 
 # --- gateway: conversations, outbox, inbound messages and receipts, service events, timers -
@@ -375,6 +387,11 @@ class Retention(Protocol):
 class Tx(Protocol):
     """One unit of work's view of storage: a repository per area."""
 
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run `effect` once the unit's writes are durable, and never if they are not: a log
+        line that says something happened, a metric, a wake-up of the sender."""
+        ...
+
     # gateway
     @property
     def conversations(self) -> Conversations: ...
@@ -413,6 +430,11 @@ class Store(Protocol):
 
     async def flush(self) -> None:
         """Wait until every write so far is durable."""
+        ...
+
+    def write_failure(self) -> str | None:
+        """Why writes are failing (a `StorageUnavailable` cause), if one failed in the last
+        few seconds and none has succeeded since; None when writes go through."""
         ...
 
     async def close(self) -> None: ...

@@ -556,7 +556,11 @@ _HEALTH: dict[str, Schema] = {
         ["status", "checks"],
         {
             "status": {"type": "string", "enum": ["ready", "not_ready"]},
-            "checks": _map({"type": "boolean"}, "each check: database, transport"),
+            "checks": _map(
+                {"type": "boolean"},
+                "each check: database (answers), writes (none failed in the last seconds, e.g."
+                " a full disk), transport",
+            ),
             "webhooks": {
                 "type": "string",
                 "enum": ["simulator", "signed", "unsigned_allowed"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
 
@@ -27,6 +27,10 @@ class SqliteTx:
     def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
         self.conn = conn
         self.db = db
+        self.effects: list[Callable[[], None]] = []
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        self.effects.append(effect)
 
     # gateway
     @cached_property
@@ -77,7 +81,10 @@ class SqliteStore:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqliteTx]:
         async with self.db.transaction() as conn:
-            yield SqliteTx(conn, self.db)
+            tx = SqliteTx(conn, self.db)
+            yield tx
+        for effect in tx.effects:  # the unit is durable now
+            effect()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTx]:
@@ -85,6 +92,9 @@ class SqliteStore:
 
     async def flush(self) -> None:
         await self.db.flush()
+
+    def write_failure(self) -> str | None:
+        return self.db.write_failure()
 
     async def close(self) -> None:
         await self.db.close()
