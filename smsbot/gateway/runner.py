@@ -14,7 +14,8 @@ from aiohttp import web
 from smsbot.config import Config, parse_duration
 from smsbot.domain import DeliveryReceipt, InboundSms
 from smsbot.engine import runtime
-from smsbot.feedback.tagging import Taxonomy, suggest_new
+from smsbot.feedback.review import suggest_new
+from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.intake import Intake
@@ -117,7 +118,7 @@ class Gateway:
         if recovered:
             log.warning("outbox_uncertain_after_restart", messages=recovered)
         retention = parse_retention(self.config.privacy.retention)
-        purger = PurgeTask(self.parts.db, retention, self.clock)
+        purger = PurgeTask(self.parts.store, retention, self.clock)
         self._tasks = [
             asyncio.create_task(self.sender.run(self._stopping), name="sender"),
             asyncio.create_task(self.timers.run(self._stopping), name="timers"),
@@ -137,8 +138,7 @@ class Gateway:
         """New feedback gets tags suggested by the taxonomy's rules, a minute at the latest."""
         while self.taxonomy is not None and not stopping.is_set():
             try:
-                async with self.parts.db.transaction() as conn:
-                    added = await suggest_new(conn, self.taxonomy, now=self.clock.now())
+                added = await suggest_new(self.parts.store, self.taxonomy, now=self.clock.now())
                 if added:
                     log.info("tags_suggested", count=added)
             except Exception:

@@ -14,7 +14,8 @@ from smsbot.storage.sqlite.events import SqliteInbound, SqliteServiceEvents, Sql
 from smsbot.storage.sqlite.feedback import SqliteFeedback
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
-from smsbot.storage.sqlite.retention import SqliteRetention
+from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
+from smsbot.storage.sqlite.trials import SqliteTrials
 
 __all__ = ["SqliteStore", "SqliteTx"]
 
@@ -64,6 +65,14 @@ class SqliteTx:
     @cached_property
     def retention(self) -> SqliteRetention:
         return SqliteRetention(self.conn, self.db)
+
+    @cached_property
+    def keys(self) -> SqlitePseudonymKeys:
+        return SqlitePseudonymKeys(self.conn, self.db)
+
+    @cached_property
+    def trials(self) -> SqliteTrials:
+        return SqliteTrials(self.conn, self.db)
 
 
 class SqliteStore:
