@@ -14,7 +14,7 @@ recorded in the tags' history with who and when. Each function is one unit of wo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -135,18 +135,7 @@ async def tag(
 
     A tag already confirmed is left as it is.
     """
-    wanted, by = _checked(taxonomy, tags, who)
-    async with store.write() as tx:
-        states = await _states(tx.feedback, feedback_id)
-        changes = []
-        for tag_id in wanted:
-            before = states.get(tag_id)
-            if before == "confirmed":
-                continue
-            action = "confirm" if before == "suggested" else "add"
-            await _decide(tx.feedback, feedback_id, TagChange(tag_id, action), by, now)
-            changes.append(TagChange(tag_id, action))
-        return Tagged(changes, await _get(tx.feedback, feedback_id))
+    return await _decide(store, taxonomy, feedback_id, tags, who, now, _confirming)
 
 
 async def untag(
@@ -159,27 +148,47 @@ async def untag(
     now: datetime,
 ) -> Tagged:
     """Reject tags (state 'rejected', action 'remove'): rules will not suggest them again."""
-    wanted, by = _checked(taxonomy, tags, who)
-    async with store.write() as tx:
-        states = await _states(tx.feedback, feedback_id)
-        changes = []
-        for tag_id in wanted:
-            if states.get(tag_id) == "rejected":
-                continue
-            await _decide(tx.feedback, feedback_id, TagChange(tag_id, "remove"), by, now)
-            changes.append(TagChange(tag_id, "remove"))
-        return Tagged(changes, await _get(tx.feedback, feedback_id))
+    return await _decide(store, taxonomy, feedback_id, tags, who, now, _rejecting)
+
+
+def _confirming(before: str | None) -> str | None:
+    """The action that confirms a tag in state `before` (None: it is confirmed already)."""
+    if before == "confirmed":
+        return None
+    return "confirm" if before == "suggested" else "add"
+
+
+def _rejecting(before: str | None) -> str | None:
+    """The action that rejects a tag in state `before` (None: it is rejected already)."""
+    return None if before == "rejected" else "remove"
 
 
 _STATE_AFTER = {"confirm": "confirmed", "add": "confirmed", "remove": "rejected"}
 
 
 async def _decide(
-    feedback: FeedbackReview, feedback_id: int, change: TagChange, by: str, now: datetime
-) -> None:
-    state = _STATE_AFTER[change.action]
-    await feedback.set_tag(feedback_id, change.tag, state, by=by, at=now)
-    await feedback.record_change(feedback_id, change.tag, change.action, by=by, at=now)
+    store: Store,
+    taxonomy: Taxonomy,
+    feedback_id: int,
+    tags: Iterable[str],
+    who: str,
+    now: datetime,
+    action_from: Callable[[str | None], str | None],
+) -> Tagged:
+    """A person's decision on tags of one item: one unit of work, each change in the history."""
+    wanted, by = _checked(taxonomy, tags, who)
+    async with store.write() as tx:
+        states = await _states(tx.feedback, feedback_id)
+        changes = []
+        for tag_id in wanted:
+            action = action_from(states.get(tag_id))
+            if action is None:
+                continue
+            state = _STATE_AFTER[action]
+            await tx.feedback.set_tag(feedback_id, tag_id, state, by=by, at=now)
+            await tx.feedback.record_change(feedback_id, tag_id, action, by=by, at=now)
+            changes.append(TagChange(tag_id, action))
+        return Tagged(changes, await _get(tx.feedback, feedback_id))
 
 
 def _checked(taxonomy: Taxonomy, tags: Iterable[str], who: str) -> tuple[list[str], str]:

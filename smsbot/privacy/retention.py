@@ -17,7 +17,7 @@ The pseudonymous `respondent` (a keyed hash) stays: survey fatigue and opt-outs 
 
 Deleted text must not survive on disk: the store makes sure deleted content is overwritten,
 and after clearing, scrubs it off the disk (for SQLite: secure_delete, a WAL checkpoint, and a
-VACUUM when something was cleared; see `smsbot.storage.sqlite.retention` for the cost).
+VACUUM when something was cleared; the SQLite store's retention repository says what it costs).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from smsbot.logs import get_logger
 from smsbot.ports import Clock, SystemClock
 from smsbot.storage.ports import PurgeCounts, PurgeCutoffs, Store
 
-__all__ = ["PurgeCounts", "PurgeTask", "parse_retention", "purge"]
+__all__ = ["PurgeCounts", "PurgeTask", "cutoffs", "parse_retention", "purge"]
 
 log = get_logger("smsbot.privacy.retention")
 
