@@ -96,7 +96,7 @@ async def list_feedback(
     untagged: only feedback no person has decided on yet (no confirmed and no rejected tag;
     rule suggestions alone do not count). tag: feedback with that tag suggested or confirmed.
     """
-    wanted = FeedbackFilter(untagged, unit, tag, limit, offset)
+    wanted = FeedbackFilter(untagged=untagged, unit=unit, tag=tag, limit=limit, offset=offset)
     async with store.read() as tx:
         return await tx.feedback.find(wanted)
 

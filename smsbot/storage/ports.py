@@ -20,11 +20,10 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 
 from __future__ import annotations
 
-import dataclasses
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "Conversations",
@@ -235,7 +234,7 @@ class PurgeCounts:
         return sum(self.as_dict().values())
 
     def as_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -277,7 +276,7 @@ class PseudonymKeys(Protocol):
 class TrialChat(NamedTuple):
     """A simulator trial's chat so far: its messages (oldest first) and conversation status."""
 
-    messages: list[dict[str, Any]]
+    messages: list[dict[str, object]]
     status: str | None
 
 
