@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import click
 
@@ -25,7 +25,6 @@ from smsbot.bootstrap.store import opened_store
 from smsbot.config import Config
 from smsbot.feedback.review import (
     FeedbackNotFound,
-    TagChange,
     Tagged,
     Theme,
     UnknownTags,
@@ -142,16 +141,43 @@ def _login() -> str:
         return "cli"
 
 
-def _echo_changes(feedback_id: int, changes: list[TagChange]) -> None:
+_BY = click.option(
+    "--by", callback=_by, default=None, help="Who decides (default: your login name)."
+)
+
+
+class _Decide(Protocol):
+    """review.tag or review.untag."""
+
+    async def __call__(
+        self,
+        store: Store,
+        taxonomy: Taxonomy,
+        feedback_id: int,
+        tags: Iterable[str],
+        *,
+        who: str,
+        now: datetime,
+    ) -> Tagged: ...
+
+
+def _decide(
+    ctx: click.Context, decide: _Decide, feedback_id: int, tags: tuple[str, ...], by: str
+) -> None:
+    """Check the tags, make the decision in one unit of work, print what changed."""
+    config = _config(ctx)
+    taxonomy = _taxonomy(config)
+    _known(taxonomy, tags)
+    now = datetime.now(UTC)
+
+    async def work(store: Store) -> Tagged:
+        return await decide(store, taxonomy, feedback_id, tags, who=by, now=now)
+
+    changes = _run(config, work).changes
     if not changes:
         click.echo(f"#{feedback_id}: nothing to change")
     for change in changes:
         click.echo(f"#{feedback_id}: {change.action} {change.tag}")
-
-
-_BY = click.option(
-    "--by", callback=_by, default=None, help="Who decides (default: your login name)."
-)
 
 
 @feedback.command("tag")
@@ -161,15 +187,7 @@ _BY = click.option(
 @click.pass_context
 def tag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by: str) -> None:
     """Confirm suggested tags or add tags to feedback ID."""
-    config = _config(ctx)
-    taxonomy = _taxonomy(config)
-    _known(taxonomy, tags)
-    now = datetime.now(UTC)
-
-    async def work(store: Store) -> Tagged:
-        return await tag(store, taxonomy, feedback_id, tags, who=by, now=now)
-
-    _echo_changes(feedback_id, _run(config, work).changes)
+    _decide(ctx, tag, feedback_id, tags, by)
 
 
 @feedback.command("untag")
@@ -179,15 +197,7 @@ def tag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by:
 @click.pass_context
 def untag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by: str) -> None:
     """Reject tags on feedback ID (the rules will not suggest them again)."""
-    config = _config(ctx)
-    taxonomy = _taxonomy(config)
-    _known(taxonomy, tags)
-    now = datetime.now(UTC)
-
-    async def work(store: Store) -> Tagged:
-        return await untag(store, taxonomy, feedback_id, tags, who=by, now=now)
-
-    _echo_changes(feedback_id, _run(config, work).changes)
+    _decide(ctx, untag, feedback_id, tags, by)
 
 
 @feedback.command("suggest")
