@@ -81,7 +81,7 @@ async def open_parts(
         catalog, findings = load_catalog(_flows_dir(config))
         log_findings(findings)
     db = await open_database(config.database.path)
-    key, created = await load_or_create_key(db.conn, config.privacy.pseudonym_key)
+    key, created = await load_or_create_key(SqliteStore(db), config.privacy.pseudonym_key)
     if created:
         log.warning(
             "pseudonym_key_generated",

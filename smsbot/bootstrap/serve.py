@@ -16,7 +16,7 @@ from smsbot.bootstrap.startup import check_settings, hold_database, listen
 from smsbot.bootstrap.web import build_app
 from smsbot.config import Config
 from smsbot.domain import DeliveryReceipt
-from smsbot.feedback.tagging import Taxonomy, TaxonomyError, load_taxonomy
+from smsbot.feedback.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from smsbot.gateway.pacing import WireGate
 from smsbot.gateway.runner import Gateway
 from smsbot.logs import get_logger

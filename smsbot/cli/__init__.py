@@ -272,8 +272,8 @@ async def _import(config: Config, file: Path, source: str) -> Any:
 def _add_commands() -> None:
     from smsbot.cli.backup import backup_command
     from smsbot.cli.feedback import feedback
+    from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
-    from smsbot.privacy.retention import purge_command
     from smsbot.results.export import export
 
     for command in (backup_command, feedback, export, purge_command, report):

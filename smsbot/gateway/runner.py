@@ -14,7 +14,8 @@ from aiohttp import web
 from smsbot.config import Config, parse_duration
 from smsbot.domain import DeliveryReceipt, InboundSms
 from smsbot.engine import runtime
-from smsbot.feedback.tagging import Taxonomy, suggest_new
+from smsbot.feedback.review import suggest_new
+from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.intake import Intake
@@ -135,7 +136,7 @@ class Gateway:
         """Every background job of a running gateway, by task name; all end on `_stopping`."""
         stopping = self._stopping
         retention = parse_retention(self.config.privacy.retention)
-        purger = PurgeTask(self.parts.db, retention, self.clock)
+        purger = PurgeTask(self.parts.store, retention, self.clock)
         jobs = {
             "sender": self.sender.run(stopping),
             "timers": every(
@@ -152,8 +153,7 @@ class Gateway:
     async def _suggest_tags(self) -> None:
         """New feedback gets tags suggested by the taxonomy's rules."""
         assert self.taxonomy is not None
-        async with self.parts.db.transaction() as conn:
-            added = await suggest_new(conn, self.taxonomy, now=self.clock.now())
+        added = await suggest_new(self.parts.store, self.taxonomy, now=self.clock.now())
         if added:
             log.info("tags_suggested", count=added)
 

@@ -64,7 +64,7 @@ def add_api_routes(app: web.Application, gateway: Gateway) -> None:
     add_report_routes(app, lambda request: reports)
     if gateway.taxonomy is not None:
         taxonomy = gateway.taxonomy
-        context = FeedbackContext(gateway.parts.db, taxonomy, gateway.clock.now)
+        context = FeedbackContext(gateway.parts.store, taxonomy, gateway.clock.now)
         add_feedback_routes(app, lambda request: context)
 
 

@@ -26,7 +26,8 @@ from aiohttp.test_utils import TestServer
 from smsbot.bootstrap.serve import build_gateway
 from smsbot.bootstrap.web import build_app
 from smsbot.config import load_config
-from smsbot.feedback.tagging import Tag, Taxonomy, load_taxonomy, suggest_new
+from smsbot.feedback.review import suggest_new
+from smsbot.feedback.taxonomy import Tag, Taxonomy, load_taxonomy
 from smsbot.storage.sqlite.db import Database, open_database, ts
 from smsbot.storage.sqlite.tx import SqliteStore
 from tests.conftest import ManualClock
@@ -264,8 +265,7 @@ class AskedRules(Taxonomy):
 
 async def asked_in_one_pass(db: Database, taxonomy: AskedRules) -> list[str]:
     taxonomy.asked.clear()
-    async with db.transaction() as conn:
-        await suggest_new(conn, taxonomy, now=T0)
+    await suggest_new(SqliteStore(db), taxonomy, now=T0)
     return list(taxonomy.asked)
 
 

@@ -14,9 +14,10 @@ from smsbot.storage.sqlite.feedback import SqliteFeedback
 from smsbot.storage.sqlite.inbound import SqliteInbound
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
-from smsbot.storage.sqlite.retention import SqliteRetention
+from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
 from smsbot.storage.sqlite.service_events import SqliteServiceEvents
 from smsbot.storage.sqlite.timers import SqliteTimers
+from smsbot.storage.sqlite.trials import SqliteTrials
 
 __all__ = ["SqliteStore", "SqliteTx"]
 
@@ -70,6 +71,14 @@ class SqliteTx:
     @cached_property
     def retention(self) -> SqliteRetention:
         return SqliteRetention(self.conn, self.db)
+
+    @cached_property
+    def keys(self) -> SqlitePseudonymKeys:
+        return SqlitePseudonymKeys(self.conn, self.db)
+
+    @cached_property
+    def trials(self) -> SqliteTrials:
+        return SqliteTrials(self.conn, self.db)
 
 
 class SqliteStore:
