@@ -13,7 +13,7 @@ import click
 from smsbot.config import Config, ConfigError, StartupError, env_name, load_config
 from smsbot.flows.files import check_files, load_flow_file
 from smsbot.logs import configure_logging, get_logger
-from smsbot.storage.sqlite.db import DatabaseOpenError
+from smsbot.storage.ports import DatabaseOpenError
 
 __all__ = ["main"]
 

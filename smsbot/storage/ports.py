@@ -26,7 +26,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, ServiceEvent
+from smsbot.domain import (
+    DeliveryReceipt,
+    IgnoredInbound,
+    InboundPart,
+    Outgoing,
+    ServiceEvent,
+    message_id_from_client_ref,
+)
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import Outcome, Send, State
 
@@ -36,6 +43,7 @@ __all__ = [
     "PRIORITY_REPLY",
     "Conversation",
     "Conversations",
+    "DatabaseOpenError",
     "DueTimer",
     "Exports",
     "FeedbackFilter",
@@ -65,6 +73,10 @@ __all__ = [
     "Tx",
     "message_id_from_client_ref",
 ]
+
+
+class DatabaseOpenError(Exception):
+    """The database cannot be opened or made ready: one line naming it and the reason."""
 
 
 class StorageUnavailable(Exception):
@@ -110,30 +122,6 @@ class Conversation:
     state: State
     unit: str | None
     service: str | None
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    id: int
-    conversation_id: str | None
-    phone: str
-    body: str
-    purpose: str
-    encoding: str
-    segments: int
-    attempts: int  # when claimed: the attempt now being made (1 for the first)
-
-    @property
-    def client_ref(self) -> str:
-        """Our reference for the provider: the same on every attempt at this message."""
-        return f"smsbot-{self.id}"
-
-
-def message_id_from_client_ref(client_ref: str | None) -> int | None:
-    """The outbox message an `Outgoing.client_ref` names; None for any other reference."""
-    if client_ref and client_ref.startswith("smsbot-") and client_ref[7:].isdigit():
-        return int(client_ref[7:])
-    return None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from smsbot.storage.ports import StorageUnavailable
+from smsbot.storage.ports import DatabaseOpenError, StorageUnavailable
 from smsbot.storage.sqlite import threads
 from smsbot.storage.sqlite.schema import MIGRATIONS
 
@@ -85,10 +85,6 @@ def from_ts(text: str) -> datetime:
 
 class DatabaseError(Exception):
     """A write could not be made durable (its batch failed to commit); nothing was kept."""
-
-
-class DatabaseOpenError(Exception):
-    """The database cannot be opened or made ready: one line naming the path and the reason."""
 
 
 @dataclass
