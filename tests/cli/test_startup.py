@@ -330,6 +330,9 @@ def test_unsigned_webhooks_start_only_when_allowed_and_every_start_says_so(tmp_p
         _wait_ready(url)
         with urllib.request.urlopen(url, timeout=5) as answer:
             assert json.load(answer)["webhooks"] == "unsigned_allowed"
+        deadline = time.monotonic() + 30  # /readyz answers a moment before the start is logged
+        while '"gateway_started"' not in logged.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         process.terminate()
         process.wait(15)
