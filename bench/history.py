@@ -32,10 +32,12 @@ from typing import Any
 from bench import seed
 from bench.procs import ROOT
 from smsbot.config import Config
-from smsbot.feedback.tagging import load_taxonomy, seen_all
+from smsbot.feedback.review import seen_all
+from smsbot.feedback.taxonomy import load_taxonomy
 from smsbot.privacy.retention import parse_retention, purge
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.schema import MIGRATIONS
+from smsbot.storage.sqlite.tx import SqliteStore
 
 # What the template is made of (with the schema and `_settle` below): a change to any of
 # these makes a new one.
@@ -109,15 +111,14 @@ async def _settle(config: Config, db_path: Path) -> None:
     """What a gateway running all along would have done: numbers purged after retention
     (then VACUUM), the tag rules' pass up to date (the clones carry their templates'
     suggestions); the WAL checkpointed into the file."""
-    db = await open_database(db_path)
+    store = SqliteStore(await open_database(db_path))
     try:
         retention = parse_retention(config.privacy.retention)
-        await purge(db, retention_seconds=retention, now=datetime.now(UTC))
+        await purge(store, retention_seconds=retention, now=datetime.now(UTC))
         taxonomy = load_taxonomy(Path(config.flows.dir) / "tags.yaml")
-        async with db.transaction() as conn:
-            await seen_all(conn, taxonomy)
+        await seen_all(store, taxonomy)
     finally:
-        await db.close()
+        await store.close()
 
 
 def spread(db: Path) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from pathlib import Path
 from bench.citizens import OUR_NUMBER, Citizen, event, make_citizens
 from smsbot.bootstrap.parts import Parts, open_parts
 from smsbot.config import Config
-from smsbot.feedback.tagging import load_taxonomy, suggest_new
+from smsbot.feedback.review import suggest_new
+from smsbot.feedback.taxonomy import load_taxonomy
 from smsbot.gateway.intake import Intake
 from smsbot.gateway.runner import sending_rules
 from smsbot.gateway.service_events import parse_event
@@ -93,8 +94,7 @@ class Maker:
     async def suggest_tags(self) -> None:
         """What the gateway's tag task does within a minute of new feedback."""
         taxonomy = load_taxonomy(Path(self.parts.config.flows.dir) / "tags.yaml")
-        async with self.parts.db.transaction() as conn:
-            await suggest_new(conn, taxonomy, now=self.clock.at)
+        await suggest_new(self.parts.store, taxonomy, now=self.clock.at)
 
     async def expire(self, citizen: Citizen) -> None:
         """No more answers: a day later the expiry timer ends the conversation."""

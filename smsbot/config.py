@@ -191,6 +191,9 @@ class VonageConfig:
     from_number: str = "smsbot"
     signature_method: SignatureMethod = "sha256"
     signature_secret: str | None = _secret()
+    # A real transport without a signature secret refuses to start: anyone could post a forged
+    # STOP or answers. This lets it start anyway, named in the logs, /readyz and the flows page.
+    allow_unsigned_webhooks: bool = False
     application_id: str = ""
     private_key: str | None = _secret()
     rest_host: str = "rest.nexmo.com"
@@ -268,6 +271,9 @@ class SourceConfig:
     """An event source, `[sources.<name>]`; its token is `SMSBOT_TOKEN_<NAME>`."""
 
     description: str = ""
+    # Events a second on average, and at once, before 429 Too Many Requests (each source its own).
+    rate_per_second: float = field(default=20.0, metadata={"check": _positive})
+    burst: int = field(default=1000, metadata={"min": 1, "max": 100000})
 
 
 def _empty() -> Mapping[str, Any]:
@@ -289,6 +295,14 @@ class Config:
     sources: Mapping[str, SourceConfig] = field(default_factory=_empty)
     source_tokens: Mapping[str, str] = field(default_factory=_empty, repr=False)
     path: Path | None = None
+
+    @property
+    def webhook_signing(self) -> str:
+        """How provider webhooks are checked: "simulator" (none come), "signed", or
+        "unsigned_allowed" (a real transport without a secret, allowed by the operator)."""
+        if self.transport.kind == "simulator":
+            return "simulator"
+        return "signed" if self.vonage.signature_secret else "unsigned_allowed"
 
 
 def _sections() -> dict[str, type[Any]]:

@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["DeliveryReceipt", "IgnoredInbound", "InboundPart", "InboundSms", "ServiceEvent"]
+__all__ = [
+    "DeliveryReceipt",
+    "IgnoredInbound",
+    "InboundPart",
+    "InboundSms",
+    "Outgoing",
+    "ServiceEvent",
+    "message_id_from_client_ref",
+]
 
 
 @dataclass(frozen=True)
@@ -95,3 +103,28 @@ class ServiceEvent:
     journey_id: str | None = None
     journey_step: str | None = None
     trial: bool = False  # trying a flow: starts at once, left out of results (see policy)
+
+
+# An SMS in the outbox as the sender hands it to a provider.
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    conversation_id: str | None
+    phone: str
+    body: str
+    purpose: str
+    encoding: str
+    segments: int
+    attempts: int  # when claimed: the attempt now being made (1 for the first)
+
+    @property
+    def client_ref(self) -> str:
+        """Our reference for the provider: the same on every attempt at this message."""
+        return f"smsbot-{self.id}"
+
+
+def message_id_from_client_ref(client_ref: str | None) -> int | None:
+    """The outbox message an `Outgoing.client_ref` names; None for any other reference."""
+    if client_ref and client_ref.startswith("smsbot-") and client_ref[7:].isdigit():
+        return int(client_ref[7:])
+    return None

@@ -17,6 +17,12 @@ class Metrics:
             ["decision", "reason"],
             registry=r,
         )
+        self.source_requests = Counter(
+            "smsbot_source_requests",
+            "Requests to post service events, by source and answer (accepted, limited)",
+            ["source", "answer"],
+            registry=r,
+        )
         self.messages_in = Counter(
             "smsbot_messages_in", "SMS received, by outcome", ["outcome"], registry=r
         )

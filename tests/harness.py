@@ -142,8 +142,10 @@ async def wait_for(check: Callable[[], Any], *, what: str, seconds: float = 10.0
 
 
 @asynccontextmanager
-async def running_gateway(env: dict[str, str], clock: ManualClock) -> AsyncIterator[Running]:
-    config = load_config(ROOT / "config.toml", environ=env)
+async def running_gateway(
+    env: dict[str, str], clock: ManualClock, config_file: Path = ROOT / "config.toml"
+) -> AsyncIterator[Running]:
+    config = load_config(config_file, environ=env)
     gateway = await build_gateway(config, clock=clock)
     server = TestServer(build_app(gateway), host="127.0.0.1")
     await server.start_server()

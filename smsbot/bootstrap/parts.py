@@ -81,14 +81,15 @@ async def open_parts(
         catalog, findings = load_catalog(_flows_dir(config))
         log_findings(findings)
     db = await open_database(config.database.path)
-    key, created = await load_or_create_key(db.conn, config.privacy.pseudonym_key)
+    key, created = await load_or_create_key(SqliteStore(db), config.privacy.pseudonym_key)
     if created:
         log.warning(
             "pseudonym_key_generated",
             hint="set SMSBOT_PRIVACY__PSEUDONYM_KEY in production; a key was kept in the database",
         )
+    store = SqliteStore(db)
     surveys = Surveys(
-        db,
+        store,
         catalog,
         Pseudonymizer(key),
         clock=clock or SystemClock(),
@@ -99,4 +100,4 @@ async def open_parts(
         default_language=default_language(config.survey.default_region),
         reminder_after=_reminder_after(config),
     )
-    return Parts(config, db, catalog, surveys, findings, SqliteStore(db))
+    return Parts(config, db, catalog, surveys, findings, store)

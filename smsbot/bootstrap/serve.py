@@ -16,7 +16,7 @@ from smsbot.bootstrap.startup import check_settings, hold_database, listen
 from smsbot.bootstrap.web import build_app
 from smsbot.config import Config
 from smsbot.domain import DeliveryReceipt
-from smsbot.feedback.tagging import Taxonomy, TaxonomyError, load_taxonomy
+from smsbot.feedback.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from smsbot.gateway.pacing import WireGate
 from smsbot.gateway.runner import Gateway
 from smsbot.logs import get_logger
@@ -133,9 +133,13 @@ def _log_started(gateway: Gateway) -> None:
         database=str(config.database.path),
         flows=[flow.id for flow in gateway.parts.catalog.flows()],
         sources=sorted(config.source_tokens),
-        webhooks_verified=bool(config.vonage.signature_secret),
+        webhooks=config.webhook_signing,
     )
-    if not config.vonage.signature_secret and config.transport.kind != "simulator":
-        log.warning("webhooks_not_verified", hint="set SMSBOT_VONAGE__SIGNATURE_SECRET")
+    if config.webhook_signing == "unsigned_allowed":
+        log.warning(
+            "webhooks_unsigned_allowed",
+            setting="vonage.allow_unsigned_webhooks",
+            hint="anyone can post a forged STOP or answers; set SMSBOT_VONAGE__SIGNATURE_SECRET",
+        )
     if not config.source_tokens:
         log.warning("no_event_sources", hint="set SMSBOT_TOKEN_DEMO to post events as 'demo'")

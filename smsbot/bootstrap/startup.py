@@ -40,6 +40,7 @@ def check_settings(config: Config, environ: Mapping[str, str]) -> None:
     for name in CA_BUNDLE_VARIABLES:
         if environ.get(name):
             _check_ca_bundle(name, Path(environ[name]))
+    _check_webhook_signatures(config)
 
 
 def _check_credentials(config: Config) -> None:
@@ -47,6 +48,18 @@ def _check_credentials(config: Config) -> None:
     missing = [env_name("vonage", key) for key in keys if not getattr(config.vonage, key)]
     if missing:
         raise StartupError(f"the Vonage {api} needs {' and '.join(missing)}: set them")
+
+
+def _check_webhook_signatures(config: Config) -> None:
+    if config.vonage.signature_secret or config.vonage.allow_unsigned_webhooks:
+        return
+    secret = env_name("vonage", "signature_secret")
+    allow = env_name("vonage", "allow_unsigned_webhooks")
+    raise StartupError(
+        f"transport {config.transport.kind} would accept unsigned webhooks, so anyone could post "
+        f"a forged STOP or forged answers: set {secret} (Vonage dashboard, API settings), or "
+        f"set {allow}=true to accept them knowingly"
+    )
 
 
 def _check_private_key(key: str) -> None:

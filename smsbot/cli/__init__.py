@@ -13,7 +13,7 @@ import click
 from smsbot.config import Config, ConfigError, StartupError, env_name, load_config
 from smsbot.flows.files import check_files, load_flow_file
 from smsbot.logs import configure_logging, get_logger
-from smsbot.storage.sqlite.db import DatabaseOpenError
+from smsbot.storage.ports import DatabaseOpenError
 
 __all__ = ["main"]
 
@@ -71,7 +71,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 
 # Commands that read or change what a gateway stored: a missing database is a wrong path (run
 # elsewhere, or a wrong setting), never a reason to make a new, empty one.
-_NEED_STORED_DATA = ("report", "export", "feedback", "purge")
+_NEED_STORED_DATA = ("report", "export", "feedback", "purge", "backup")
 
 
 def _check_database_exists(config: Config, command: str) -> None:
@@ -270,12 +270,13 @@ async def _import(config: Config, file: Path, source: str) -> Any:
 
 
 def _add_commands() -> None:
+    from smsbot.cli.backup import backup_command
     from smsbot.cli.feedback import feedback
+    from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
-    from smsbot.privacy.retention import purge_command
     from smsbot.results.export import export
 
-    for command in (feedback, export, purge_command, report):
+    for command in (backup_command, feedback, export, purge_command, report):
         main.add_command(command)
 
 

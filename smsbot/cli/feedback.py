@@ -14,30 +14,29 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-import aiosqlite
 import click
 
+from smsbot.bootstrap.store import opened_store
 from smsbot.config import Config
-from smsbot.feedback.tagging import (
-    FeedbackItem,
+from smsbot.feedback.review import (
     FeedbackNotFound,
-    TagChange,
-    Taxonomy,
-    TaxonomyError,
+    Tagged,
     Theme,
+    UnknownTags,
+    check_tags,
     list_feedback,
-    load_taxonomy,
     suggest_new,
     tag,
     top_themes,
     untag,
 )
-from smsbot.storage.sqlite.db import open_database
+from smsbot.feedback.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from smsbot.storage.ports import FeedbackItem, Store
 
 __all__ = ["feedback", "format_item", "taxonomy_path"]
 
@@ -64,24 +63,19 @@ def _taxonomy(config: Config) -> Taxonomy:
 
 
 def _known(taxonomy: Taxonomy, tags: tuple[str, ...]) -> None:
-    problems = taxonomy.unknown(tags)
-    if problems:
+    try:
+        check_tags(taxonomy, tags)
+    except UnknownTags as error:
         known = ", ".join(taxonomy.ids)
-        raise click.UsageError("; ".join(problems) + f"\nknown tags: {known}")
+        raise click.UsageError(f"{error}\nknown tags: {known}") from error
 
 
-def _run(config: Config, work: Callable[[aiosqlite.Connection], Awaitable[_T]], write: bool) -> _T:
-    """Open the database, run `work` (in a transaction when it writes), close."""
+def _run(config: Config, work: Callable[[Store], Awaitable[_T]]) -> _T:
+    """Open the store, run `work` on it (each use case is its own unit of work), close."""
 
     async def main() -> _T:
-        db = await open_database(config.database.path)
-        try:
-            if not write:
-                return await work(db.conn)
-            async with db.transaction() as conn:
-                return await work(conn)
-        finally:
-            await db.close()
+        async with opened_store(config) as store:
+            return await work(store)
 
     try:
         return asyncio.run(main())
@@ -124,12 +118,12 @@ def list_command(
     if tag_id is not None:
         _known(_taxonomy(config), (tag_id,))
 
-    async def work(conn: aiosqlite.Connection) -> list[FeedbackItem]:
+    async def work(store: Store) -> list[FeedbackItem]:
         return await list_feedback(
-            conn, untagged=untagged, unit=unit, tag=tag_id, limit=limit, offset=offset
+            store, untagged=untagged, unit=unit, tag=tag_id, limit=limit, offset=offset
         )
 
-    items = _run(config, work, write=False)
+    items = _run(config, work)
     for item in items:
         click.echo(format_item(item))
     click.echo(f"{len(items)} item(s); tag? = suggested by rules, not yet confirmed", err=True)
@@ -147,16 +141,43 @@ def _login() -> str:
         return "cli"
 
 
-def _echo_changes(feedback_id: int, changes: list[TagChange]) -> None:
+_BY = click.option(
+    "--by", callback=_by, default=None, help="Who decides (default: your login name)."
+)
+
+
+class _Decide(Protocol):
+    """review.tag or review.untag."""
+
+    async def __call__(
+        self,
+        store: Store,
+        taxonomy: Taxonomy,
+        feedback_id: int,
+        tags: Iterable[str],
+        *,
+        who: str,
+        now: datetime,
+    ) -> Tagged: ...
+
+
+def _decide(
+    ctx: click.Context, decide: _Decide, feedback_id: int, tags: tuple[str, ...], by: str
+) -> None:
+    """Check the tags, make the decision in one unit of work, print what changed."""
+    config = _config(ctx)
+    taxonomy = _taxonomy(config)
+    _known(taxonomy, tags)
+    now = datetime.now(UTC)
+
+    async def work(store: Store) -> Tagged:
+        return await decide(store, taxonomy, feedback_id, tags, who=by, now=now)
+
+    changes = _run(config, work).changes
     if not changes:
         click.echo(f"#{feedback_id}: nothing to change")
     for change in changes:
         click.echo(f"#{feedback_id}: {change.action} {change.tag}")
-
-
-_BY = click.option(
-    "--by", callback=_by, default=None, help="Who decides (default: your login name)."
-)
 
 
 @feedback.command("tag")
@@ -166,14 +187,7 @@ _BY = click.option(
 @click.pass_context
 def tag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by: str) -> None:
     """Confirm suggested tags or add tags to feedback ID."""
-    config = _config(ctx)
-    _known(_taxonomy(config), tags)
-    now = datetime.now(UTC)
-
-    async def work(conn: aiosqlite.Connection) -> list[TagChange]:
-        return await tag(conn, feedback_id, tags, who=by, now=now)
-
-    _echo_changes(feedback_id, _run(config, work, write=True))
+    _decide(ctx, tag, feedback_id, tags, by)
 
 
 @feedback.command("untag")
@@ -183,14 +197,7 @@ def tag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by:
 @click.pass_context
 def untag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], by: str) -> None:
     """Reject tags on feedback ID (the rules will not suggest them again)."""
-    config = _config(ctx)
-    _known(_taxonomy(config), tags)
-    now = datetime.now(UTC)
-
-    async def work(conn: aiosqlite.Connection) -> list[TagChange]:
-        return await untag(conn, feedback_id, tags, who=by, now=now)
-
-    _echo_changes(feedback_id, _run(config, work, write=True))
+    _decide(ctx, untag, feedback_id, tags, by)
 
 
 @feedback.command("suggest")
@@ -200,10 +207,10 @@ def suggest_command(ctx: click.Context) -> None:
     config = _config(ctx)
     taxonomy = _taxonomy(config)
 
-    async def work(conn: aiosqlite.Connection) -> int:
-        return await suggest_new(conn, taxonomy)
+    async def work(store: Store) -> int:
+        return await suggest_new(store, taxonomy)
 
-    added = _run(config, work, write=True)
+    added = _run(config, work)
     click.echo(f"{added} tag suggestion(s) added")
 
 
@@ -216,10 +223,10 @@ def themes_command(ctx: click.Context, unit: str | None, count: int) -> None:
     config = _config(ctx)
     taxonomy = _taxonomy(config)
 
-    async def work(conn: aiosqlite.Connection) -> dict[str, list[Theme]]:
-        return await top_themes(conn, taxonomy, unit=unit, n=count)
+    async def work(store: Store) -> dict[str, list[Theme]]:
+        return await top_themes(store, taxonomy, unit=unit, n=count)
 
-    themes = _run(config, work, write=False)
+    themes = _run(config, work)
     for heading, key in (("Strengths", "strengths"), ("Improvements", "improvements")):
         click.echo(f"{heading}:")
         for theme in themes[key]:

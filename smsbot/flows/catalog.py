@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
-
 from smsbot.engine.definition import flow_from_source
 from smsbot.engine.model import Flow
-from smsbot.storage.sqlite.conversations import load_flow_definition
+from smsbot.storage.ports import Tx
 
 __all__ = ["FlowCatalog", "UnknownFlowError"]
 
@@ -34,12 +32,12 @@ class FlowCatalog:
                 return flow
         return None
 
-    async def resolve(self, conn: aiosqlite.Connection, flow_id: str, version: str) -> Flow:
+    async def resolve(self, tx: Tx, flow_id: str, version: str) -> Flow:
         """The exact version a conversation started with, even if the file changed since."""
         cached = self._versions.get((flow_id, version))
         if cached is not None:
             return cached
-        source = await load_flow_definition(conn, flow_id, version)
+        source = await tx.conversations.flow_definition(flow_id, version)
         if source is None:
             raise UnknownFlowError(f"flow {flow_id!r} version {version!r} is not stored")
         flow = flow_from_source(source)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TextIO
-
-import aiosqlite
 
 from smsbot.engine.model import Flow
 from smsbot.gateway.parts import Parts
 from smsbot.gateway.surveys import StartRequest
-from smsbot.storage.sqlite.conversations import get_conversation
-from smsbot.storage.sqlite.outbox import mark_sent, queued_for_phone
+from smsbot.storage.ports import Tx
 
 __all__ = ["fictional_phone", "run_chat"]
 
@@ -46,38 +44,40 @@ async def run_chat(
         attributes=fields,
         trial=True,
     )
-    async with parts.db.transaction() as conn:
-        started = await parts.surveys.start_in(conn, request)
+    async with parts.store.write() as tx:
+        started = await parts.surveys.start_in(tx, request)
         if started.conversation_id is None:
             echo(f"smsbot: not started: {_why_not(started.reason, phone)}")
             return 1
         echo(f"conversation {started.conversation_id} with {phone} (flow {flow.id} {flow.version})")
-        await _deliver(conn, parts, phone, echo)
+        await _deliver(tx, parts, phone, echo)
     for line in lines:
         reply = line.rstrip("\r\n")
         if echo_replies:
             echo(f"you › {reply}")
-        async with parts.db.transaction() as conn:
-            result = await parts.surveys.receive_in(conn, phone, reply)
-            await _deliver(conn, parts, phone, echo)
+        async with parts.store.write() as tx:
+            result = await parts.surveys.receive_in(tx, phone, reply)
+            await _deliver(tx, parts, phone, echo)
         if result.outcome in ("completed", "opted_out"):
-            echo(f"-- conversation {result.outcome.replace('_', ' ')}; stored in {parts.db.path}")
+            where = Path(parts.config.database.path)
+            echo(f"-- conversation {result.outcome.replace('_', ' ')}; stored in {where}")
             return 0
     return await _expire(parts, started.conversation_id, echo)
 
 
-async def _deliver(conn: aiosqlite.Connection, parts: Parts, phone: str, echo: Echo) -> None:
+async def _deliver(tx: Tx, parts: Parts, phone: str, echo: Echo) -> None:
     """The terminal is the transport: print what is queued for the phone and mark it sent, in
     the transaction that queued it, so that a gateway running on the same database never sees
     it queued (and never texts the number)."""
-    for message in await queued_for_phone(conn, phone):
+    for message in await tx.outbox.queued_for_phone(phone):
         cost = f"{message.segments} SMS, {message.encoding}, {len(message.body)} chars"
         echo(f"bot › {message.body}   [{cost}]")
-        await mark_sent(conn, message.id, None, parts.surveys.clock.now())
+        await tx.outbox.mark_sent(message.id, None, parts.surveys.clock.now())
 
 
 async def _expire(parts: Parts, conversation_id: str, echo: Echo) -> int:
-    conversation = await get_conversation(parts.db.conn, conversation_id)
+    async with parts.store.read() as tx:
+        conversation = await tx.conversations.get(conversation_id)
     if conversation is not None and conversation.state.active:
         await parts.surveys.expire(conversation_id, conversation.state.step)
         echo("-- no more replies: the conversation expired, as it would with no reply in time")

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import aiosqlite
-
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.gateway.surveys import ReceiveResult, Surveys
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
-from smsbot.storage.sqlite import conversations as repo
-from smsbot.storage.sqlite import events as store
-from smsbot.storage.sqlite.events import StoredPart
-from smsbot.storage.sqlite.outbox import message_id_from_client_ref
+from smsbot.storage.ports import StoredPart, Tx, message_id_from_client_ref
 
 __all__ = ["Inbound"]
 
@@ -44,12 +39,12 @@ class Inbound:
         so a crash leaves either that part unstored (the provider retries it) or the message
         taken. Committed when this returns.
         """
-        async with self.surveys.db.transaction() as conn:
-            stored = await store.store_part(conn, part, self.surveys.clock.now())
+        async with self.surveys.store.write() as tx:
+            stored = await tx.inbound.store_part(part, self.surveys.clock.now())
             result = None
             if stored.outcome == "whole":
                 result = await self.surveys.receive_in(
-                    conn, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
+                    tx, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
                 )
         self._part_logged(part, stored)
         if result is None:
@@ -93,14 +88,14 @@ class Inbound:
     async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
         """A message we cannot use: kept with its reason (beside the sender's running survey,
         if any) and logged; nothing else happens. Committed when this returns."""
-        async with self.surveys.db.transaction() as conn:
+        async with self.surveys.store.write() as tx:
             active = (
-                await repo.find_active(conn, message.phone, message.to) if message.phone else None
+                await tx.conversations.find_active(message.phone, message.to)
+                if message.phone
+                else None
             )
             conversation_id = active.id if active else None
-            new = await store.insert_ignored(
-                conn, message, conversation_id, self.surveys.clock.now()
-            )
+            new = await tx.inbound.add_ignored(message, conversation_id, self.surveys.clock.now())
         outcome = "ignored" if new else "duplicate"
         self.metrics.messages_in.labels(outcome=outcome).inc()
         log.info(
@@ -116,12 +111,12 @@ class Inbound:
     async def receipt(self, receipt: DeliveryReceipt) -> str:
         """A delivery receipt: update the message; a first message that never arrived ends it."""
         message_id = message_id_from_client_ref(receipt.client_ref)
-        async with self.surveys.db.transaction() as conn:
+        async with self.surveys.store.write() as tx:
             now = self.surveys.clock.now()
-            new, message = await store.apply_receipt(conn, receipt, message_id, now)
+            new, message = await tx.inbound.apply_receipt(receipt, message_id, now)
             outcome = "duplicate" if not new else "unknown_message" if message is None else "ok"
-            if new and message is not None and receipt.failed and message["purpose"] == "opening":
-                await self._undeliverable(conn, message["conversation_id"])
+            if new and message is not None and receipt.failed and message.purpose == "opening":
+                await self._undeliverable(tx, message.conversation_id)
         self.metrics.receipts.labels(status=receipt.status).inc()
         log.info(
             "receipt_received",
@@ -134,6 +129,8 @@ class Inbound:
         )
         return outcome
 
-    async def _undeliverable(self, conn: aiosqlite.Connection, conversation_id: str | None) -> None:
-        if conversation_id and await self.surveys.undeliverable_in(conn, conversation_id):
-            log.warning("conversation_undeliverable", conversation_id=conversation_id)
+    async def _undeliverable(self, tx: Tx, conversation_id: str | None) -> None:
+        if conversation_id and await self.surveys.undeliverable_in(tx, conversation_id):
+            tx.after_commit(
+                lambda: log.warning("conversation_undeliverable", conversation_id=conversation_id)
+            )

@@ -7,9 +7,7 @@ caused are committed. A repeated (source, id) gets the answer it got the first t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
-
-import aiosqlite
+from datetime import UTC, datetime
 
 from smsbot.domain import ServiceEvent
 from smsbot.engine.model import Flow
@@ -18,9 +16,7 @@ from smsbot.gateway.policy import Decision, History, SendingRules, decide
 from smsbot.gateway.surveys import StartRequest, Surveys
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
-from smsbot.storage.sqlite import conversations as repo
-from smsbot.storage.sqlite import events as store
-from smsbot.storage.sqlite.db import ts
+from smsbot.storage.ports import StoredEvent, Tx
 
 __all__ = ["Intake"]
 
@@ -45,29 +41,25 @@ class Intake:
 
     async def submit(self, events: Sequence[ServiceEvent]) -> list[dict[str, object]]:
         """Decide on each event; returns one answer per event, in order."""
-        async with self.surveys.db.transaction() as conn:
-            answers = [await self._one(conn, event) for event in events]
+        async with self.surveys.store.write() as tx:
+            answers = [await self._one(tx, event) for event in events]
         self.notify()
         return answers
 
-    async def _one(self, conn: aiosqlite.Connection, event: ServiceEvent) -> dict[str, object]:
-        known = await store.find_event_answer(conn, event.source, event.source_id)
+    async def _one(self, tx: Tx, event: ServiceEvent) -> dict[str, object]:
+        known = await tx.service_events.answer_for(event.source, event.source_id)
         if known is not None:
-            log.info(
-                "event_repeated", source=event.source, event_id=event.source_id, **_trial(event)
-            )
-            self.metrics.events.labels(decision="repeated", reason="same_id").inc()
+            tx.after_commit(lambda: self._log_repeated(event))
             return {**known, "repeated": True}
         flow = self.surveys.catalog.for_trigger(event.type)
         assert flow is not None, "event types are validated against the flows before this"
         now = self.surveys.clock.now()
-        decision = decide(event, flow, self.rules, await self._history(conn, event), now)
+        decision = decide(event, flow, self.rules, await self._history(tx, event), now)
         conversation_id = None
         if decision.action == "start":
-            decision, conversation_id = await self._start(conn, event, flow, None)
+            decision, conversation_id = await self._start(tx, event, flow, None)
         answer = _answer(event, decision, conversation_id)
-        await store.insert_event(
-            conn,
+        await tx.service_events.record(
             event,
             respondent=self.surveys.pseudonyms.respondent(event.phone),
             flow_id=flow.id,
@@ -78,20 +70,24 @@ class Intake:
             answer=answer,
             now=now,
         )
-        self._log(event, flow, answer)
+        tx.after_commit(lambda: self._log(event, flow, answer))  # never before it is stored
         return answer
 
-    async def _history(self, conn: aiosqlite.Connection, event: ServiceEvent) -> History:
+    def _log_repeated(self, event: ServiceEvent) -> None:
+        self.metrics.events.labels(decision="repeated", reason="same_id").inc()
+        log.info("event_repeated", source=event.source, event_id=event.source_id, **_trial(event))
+
+    async def _history(self, tx: Tx, event: ServiceEvent) -> History:
         respondent = self.surveys.pseudonyms.respondent(event.phone)
         return History(
-            opted_out=await repo.is_opted_out(conn, respondent),
-            active_conversation=await repo.find_active(conn, event.phone, self.sender_number)
+            opted_out=await tx.conversations.is_opted_out(respondent),
+            active_conversation=await tx.conversations.find_active(event.phone, self.sender_number)
             is not None,
-            last_surveyed_at=await store.last_surveyed_at(conn, respondent),
+            last_surveyed_at=await tx.conversations.last_surveyed_at(respondent),
         )
 
     async def _start(
-        self, conn: aiosqlite.Connection, event: ServiceEvent, flow: Flow, event_id: int | None
+        self, tx: Tx, event: ServiceEvent, flow: Flow, event_id: int | None
     ) -> tuple[Decision, str | None]:
         request = StartRequest(
             flow=flow,
@@ -107,25 +103,23 @@ class Intake:
             event_id=event_id,
             trial=event.trial,
         )
-        started = await self.surveys.start_in(conn, request)
+        started = await self.surveys.start_in(tx, request)
         if started.conversation_id is None:
             return Decision("skip", started.reason, None), None
         return Decision("start", "trial" if event.trial else "now", None), started.conversation_id
 
     async def start_scheduled(self, limit: int = 100) -> int:
         """Start the surveys whose time has come (delays, quiet hours); decide again first."""
-        async with self.surveys.db.transaction() as conn:
+        async with self.surveys.store.write() as tx:
             now = self.surveys.clock.now()
-            due = await store.due_scheduled_events(conn, now, limit)
+            due = await tx.service_events.due_scheduled(now, limit)
             for stored in due:
-                await self._start_due(conn, stored, now)
+                await self._start_due(tx, stored, now)
         if due:
             self.notify()
         return len(due)
 
-    async def _start_due(
-        self, conn: aiosqlite.Connection, stored: store.StoredEvent, now: datetime
-    ) -> None:
+    async def _start_due(self, tx: Tx, stored: StoredEvent, now: datetime) -> None:
         flow = self.surveys.catalog.get(stored.flow_id)
         decision: Decision
         conversation_id = None
@@ -134,26 +128,30 @@ class Intake:
         elif _lacks_fields(flow, stored.event):  # the flow changed since: never a hole in a text
             decision = Decision("skip", "missing_field", None)
         else:
-            history = await self._history(conn, stored.event)
+            history = await self._history(tx, stored.event)
             decision = decide(stored.event, flow, self.rules, history, now)
             if decision.action == "start":
-                decision, conversation_id = await self._start(conn, stored.event, flow, stored.id)
+                decision, conversation_id = await self._start(tx, stored.event, flow, stored.id)
         action = {"start": "started", "schedule": "scheduled", "skip": "skipped"}[decision.action]
-        await store.settle_event(
-            conn,
+        await tx.service_events.settle(
             stored.id,
             decision=action,
             reason=decision.reason,
             conversation_id=conversation_id,
             due_at=decision.due_at if decision.action == "schedule" else None,
         )
-        self.metrics.events.labels(decision=action, reason=decision.reason).inc()
+        tx.after_commit(lambda: self._log_due(stored, action, decision.reason, conversation_id))
+
+    def _log_due(
+        self, stored: StoredEvent, action: str, reason: str, conversation_id: str | None
+    ) -> None:
+        self.metrics.events.labels(decision=action, reason=reason).inc()
         log.info(
             "scheduled_survey_" + action,
             source=stored.event.source,
             event_id=stored.event.source_id,
             conversation_id=conversation_id,
-            reason=decision.reason,
+            reason=reason,
             phone=stored.event.phone,
         )
 
@@ -191,8 +189,13 @@ def _answer(
     if conversation_id is not None:
         answer["conversation_id"] = conversation_id
     if decision.action == "schedule" and decision.due_at is not None:
-        answer["due_at"] = ts(decision.due_at)
+        answer["due_at"] = _utc_text(decision.due_at)
     return answer | _trial(event)
+
+
+def _utc_text(moment: datetime) -> str:
+    """A moment in an answer: UTC, ISO 8601 with milliseconds (as storage writes them)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _trial(event: ServiceEvent) -> dict[str, object]:

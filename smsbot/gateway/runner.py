@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
 from smsbot.config import Config, parse_duration
 from smsbot.domain import DeliveryReceipt, InboundSms
 from smsbot.engine import runtime
-from smsbot.feedback.tagging import Taxonomy, suggest_new
+from smsbot.feedback.review import suggest_new
+from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.intake import Intake
+from smsbot.gateway.loops import every
 from smsbot.gateway.parts import Parts
 from smsbot.gateway.policy import SendingRules
 from smsbot.gateway.sender import Sender, SenderSettings
@@ -28,12 +30,13 @@ from smsbot.phones import parse_phone
 from smsbot.ports import Clock
 from smsbot.privacy.retention import PurgeTask, parse_retention
 from smsbot.providers.base import Transport
-from smsbot.storage.sqlite import outbox
-from smsbot.storage.sqlite.outbox import Outgoing
+from smsbot.storage.ports import Outgoing
 
 __all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules"]
 
 log = get_logger("smsbot.gateway.runner")
+
+TAG_SUGGESTION_SECONDS = 60.0  # new feedback gets its suggested tags within a minute
 
 
 def sending_rules(config: Config) -> SendingRules:
@@ -73,7 +76,7 @@ class Gateway:
     def __post_init__(self) -> None:
         surveys = self.parts.surveys
         self.sender = Sender(
-            self.parts.db,
+            self.parts.store,
             self.transport,
             sender_settings(self.config),
             clock=surveys.clock,
@@ -111,18 +114,14 @@ class Gateway:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        async with self.parts.db.transaction() as conn:
-            grace = timedelta(seconds=parse_duration(self.config.sending.uncertain_grace))
-            recovered = await outbox.recover_after_crash(conn, self.clock.now(), grace)
+        """Make the outbox safe after a crash, then start the periodic jobs."""
+        grace = timedelta(seconds=parse_duration(self.config.sending.uncertain_grace))
+        async with self.parts.store.write() as tx:
+            recovered = await tx.outbox.recover_after_crash(self.clock.now(), grace)
         if recovered:
             log.warning("outbox_uncertain_after_restart", messages=recovered)
-        retention = parse_retention(self.config.privacy.retention)
-        purger = PurgeTask(self.parts.db, retention, self.clock)
         self._tasks = [
-            asyncio.create_task(self.sender.run(self._stopping), name="sender"),
-            asyncio.create_task(self.timers.run(self._stopping), name="timers"),
-            asyncio.create_task(purger.run(self._stopping), name="purge"),
-            asyncio.create_task(self._suggest_tags(self._stopping), name="tags"),
+            asyncio.create_task(job, name=name) for name, job in self._periodic_jobs().items()
         ]
 
     async def stop(self) -> None:
@@ -133,38 +132,49 @@ class Gateway:
         await self.transport.close()
         await self.parts.close()
 
-    async def _suggest_tags(self, stopping: asyncio.Event, every: float = 60.0) -> None:
-        """New feedback gets tags suggested by the taxonomy's rules, a minute at the latest."""
-        while self.taxonomy is not None and not stopping.is_set():
-            try:
-                async with self.parts.db.transaction() as conn:
-                    added = await suggest_new(conn, self.taxonomy, now=self.clock.now())
-                if added:
-                    log.info("tags_suggested", count=added)
-            except Exception:
-                log.exception("tag_suggestion_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), every)
+    def _periodic_jobs(self) -> dict[str, Coroutine[Any, Any, None]]:
+        """Every background job of a running gateway, by task name; all end on `_stopping`."""
+        stopping = self._stopping
+        retention = parse_retention(self.config.privacy.retention)
+        purger = PurgeTask(self.parts.store, retention, self.clock)
+        jobs = {
+            "sender": self.sender.run(stopping),
+            "timers": every(
+                self.timers.poll_seconds, self.timers.fire_due, stopping, name="timers"
+            ),
+            "purge": purger.run(stopping),
+        }
+        if self.taxonomy is not None:
+            jobs["tags"] = every(
+                TAG_SUGGESTION_SECONDS, self._suggest_tags, stopping, name="tag_suggestion"
+            )
+        return jobs
+
+    async def _suggest_tags(self) -> None:
+        """New feedback gets tags suggested by the taxonomy's rules."""
+        assert self.taxonomy is not None
+        added = await suggest_new(self.parts.store, self.taxonomy, now=self.clock.now())
+        if added:
+            log.info("tags_suggested", count=added)
 
     # --- health and metrics ---------------------------------------------------------------
 
     async def readiness(self) -> dict[str, bool]:
         try:
-            async with self.parts.db.conn.execute("SELECT 1") as cur:
-                database = await cur.fetchone() is not None
+            async with self.parts.store.read() as tx:
+                database = await tx.conversations.reachable()
         except Exception:
             database = False
-        return {"database": database, "transport": self.transport is not None}
+        writes = self.parts.store.write_failure() is None  # not ready while writes fail
+        return {"database": database, "writes": writes, "transport": self.transport is not None}
 
     async def render_metrics(self) -> bytes:
-        conn = self.parts.db.conn
-        async with conn.execute(
-            "SELECT status, COUNT(*) FROM conversations GROUP BY status"
-        ) as cur:
-            counts = {row[0]: row[1] for row in await cur.fetchall()}
+        async with self.parts.store.read() as tx:
+            counts = await tx.conversations.count_by_status()
+            queued = await tx.outbox.count_queued()
         for status in runtime.Status:
             self.metrics.conversations.labels(state=status.value).set(counts.get(status.value, 0))
-        self.metrics.queue_depth.set(await outbox.count_queued(conn))
+        self.metrics.queue_depth.set(queued)
         return self.metrics.render()
 
     # --- the simulator --------------------------------------------------------------------
@@ -181,14 +191,8 @@ class Gateway:
 
     async def sent_to(self, phone: str) -> list[dict[str, object]]:
         number = parse_phone(phone, self.config.survey.default_region, mobile_only=False)
-        sql = (
-            "SELECT id, conversation_id, body, purpose, status, encoding, segments, created_at"
-            " FROM messages WHERE direction = 'out' AND phone = ?"
-            " AND status IN ('sent', 'delivered') ORDER BY id"
-        )
-        async with self.parts.db.conn.execute(sql, (number,)) as cur:
-            rows = await cur.fetchall()
-        return [dict(row) for row in rows]
+        async with self.parts.store.read() as tx:
+            return await tx.outbox.sent_to(number)
 
     async def simulated_receipt(self, receipt: DeliveryReceipt) -> None:
         await self.inbound.receipt(receipt)
@@ -199,8 +203,8 @@ class Gateway:
         """A first message that could not be sent at all: the conversation is undeliverable."""
         if message.purpose != "opening" or message.conversation_id is None:
             return
-        async with self.parts.db.transaction() as conn:
-            ended = await self.parts.surveys.undeliverable_in(conn, message.conversation_id)
+        async with self.parts.store.write() as tx:
+            ended = await self.parts.surveys.undeliverable_in(tx, message.conversation_id)
         if ended:
             log.warning(
                 "conversation_undeliverable", conversation_id=message.conversation_id, code=code

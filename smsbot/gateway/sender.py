@@ -13,14 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from smsbot.gateway.loops import every
 from smsbot.gateway.pacing import Pacer
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.ports import Clock
 from smsbot.providers.base import SendError, SendResult, Transport
-from smsbot.storage.sqlite import outbox
-from smsbot.storage.sqlite.db import Database
-from smsbot.storage.sqlite.outbox import Outgoing
+from smsbot.storage.ports import Outgoing, Store
 
 __all__ = ["Sender", "SenderSettings"]
 
@@ -46,7 +45,7 @@ class SenderSettings:
 class Sender:
     def __init__(
         self,
-        db: Database,
+        store: Store,
         transport: Transport,
         settings: SenderSettings,
         *,
@@ -54,7 +53,7 @@ class Sender:
         metrics: Metrics,
         on_final_failure: FinalFailure,
     ) -> None:
-        self.db = db
+        self.store = store
         self.transport = transport
         self.settings = settings
         self.clock = clock
@@ -66,10 +65,8 @@ class Sender:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Send until `stopping` is set, then let what is in flight finish."""
-        while not stopping.is_set():
-            claimed = await self.send_due()
-            if not claimed:
-                await self._idle(stopping)
+        poll = self.settings.idle_poll_seconds
+        await every(poll, self.send_due, stopping, name="sender", wake=self.wake)
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
@@ -79,8 +76,8 @@ class Sender:
         if free == 0:
             await self._wait_for_slot()
             return 1
-        async with self.db.transaction() as conn:
-            claimed = await outbox.claim_due(conn, self.clock.now(), free)
+        async with self.store.write() as tx:
+            claimed = await tx.outbox.claim_due(self.clock.now(), free)
         for message in claimed:
             task = asyncio.create_task(self._send_one(message))
             self._in_flight.add(task)
@@ -92,13 +89,6 @@ class Sender:
 
     async def _wait_for_slot(self) -> None:
         await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
-
-    async def _idle(self, stopping: asyncio.Event) -> None:
-        self.wake.clear()
-        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stopping.wait())]
-        await asyncio.wait(waiters, timeout=self.settings.idle_poll_seconds)
-        for waiter in waiters:
-            waiter.cancel()
 
     async def _send_one(self, message: Outgoing) -> None:
         if await self._loop_guard_hit(message):
@@ -118,11 +108,11 @@ class Sender:
 
     async def _loop_guard_hit(self, message: Outgoing) -> bool:
         since = self.clock.now() - self.settings.loop_guard_window
-        async with self.db.transaction() as conn:
-            repeats = await outbox.recent_same_text(conn, message, since)
+        async with self.store.write() as tx:
+            repeats = await tx.outbox.recent_same_text(message, since)
             if repeats < self.settings.loop_guard_count:
                 return False
-            await outbox.mark_refused(conn, message.id, "loop_guard", self.clock.now())
+            await tx.outbox.mark_refused(message.id, "loop_guard", self.clock.now())
         log.warning(
             "send_refused_loop_guard",
             message_id=message.id,
@@ -134,9 +124,8 @@ class Sender:
         return True
 
     async def _sent(self, message: Outgoing, result: SendResult, seconds: float) -> None:
-        async with self.db.transaction() as conn:
-            await outbox.mark_sent(
-                conn,
+        async with self.store.write() as tx:
+            await tx.outbox.mark_sent(
                 message.id,
                 result.provider_ref,
                 self.clock.now(),
@@ -160,15 +149,15 @@ class Sender:
     async def _failed(self, message: Outgoing, error: SendError) -> None:
         now = self.clock.now()
         final = not error.retryable or message.attempts >= self.settings.max_attempts
-        async with self.db.transaction() as conn:
+        async with self.store.write() as tx:
             if final:
-                await outbox.mark_failed(conn, message.id, f"{error.code}: {error}", now)
+                await tx.outbox.mark_failed(message.id, f"{error.code}: {error}", now)
             elif error.maybe_sent:
                 due = now + self.settings.uncertain_grace
-                await outbox.mark_uncertain(conn, message.id, error.code, due, now)
+                await tx.outbox.mark_uncertain(message.id, error.code, due, now)
             else:
                 due = now + timedelta(seconds=self._backoff(message.attempts))
-                await outbox.mark_retry(conn, message.id, error.code, due, now)
+                await tx.outbox.mark_retry(message.id, error.code, due, now)
         # uncertain: it may have gone; it waits for a receipt before it is sent again
         outcome = "failed" if final else "uncertain" if error.maybe_sent else "retry"
         self.metrics.messages_out.labels(status="failed" if final else "retry").inc()

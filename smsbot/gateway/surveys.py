@@ -9,16 +9,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from smsbot.engine import replies, runtime
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import Send
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.ports import Clock, IdMaker
 from smsbot.privacy.pseudonyms import Pseudonymizer
-from smsbot.storage.sqlite import conversations as repo
-from smsbot.storage.sqlite.db import Database
+from smsbot.storage.ports import (
+    PRIORITY_NEW,
+    PRIORITY_REPLY,
+    Conversation,
+    NewConversation,
+    Store,
+    Tx,
+)
 
 __all__ = [
     "Keywords",
@@ -86,7 +90,7 @@ class ReceiveResult:
 class Surveys:
     def __init__(
         self,
-        db: Database,
+        store: Store,
         catalog: FlowCatalog,
         pseudonyms: Pseudonymizer,
         *,
@@ -98,7 +102,7 @@ class Surveys:
         default_language: str = "sv",
         reminder_after: timedelta | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.catalog = catalog
         self.pseudonyms = pseudonyms
         self.clock = clock
@@ -112,21 +116,21 @@ class Surveys:
     # --- starting -----------------------------------------------------------------------
 
     async def start(self, request: StartRequest) -> StartResult:
-        async with self.db.transaction() as conn:
-            return await self.start_in(conn, request)
+        async with self.store.write() as tx:
+            return await self.start_in(tx, request)
 
-    async def start_in(self, conn: aiosqlite.Connection, request: StartRequest) -> StartResult:
+    async def start_in(self, tx: Tx, request: StartRequest) -> StartResult:
         """Start a survey inside the caller's transaction (the event intake batches them)."""
         now = self.clock.now()
         respondent = self.pseudonyms.respondent(request.phone)
-        if await repo.is_opted_out(conn, respondent):
+        if await tx.conversations.is_opted_out(respondent):
             return StartResult(None, "opted_out")
-        if await repo.find_active(conn, request.phone, request.sender) is not None:
+        if await tx.conversations.find_active(request.phone, request.sender) is not None:
             return StartResult(None, "busy")
         outcome = runtime.start(
             request.flow, language=request.language, fields=request.fields(), now=now
         )
-        conversation = repo.NewConversation(
+        conversation = NewConversation(
             id=self.new_id(),
             phone=request.phone,
             respondent=respondent,
@@ -140,13 +144,13 @@ class Surveys:
             event_id=request.event_id,
             trial=request.trial,
         )
-        await repo.save_flow_version(conn, request.flow, now)
-        await repo.insert_conversation(conn, conversation, outcome.state, now)
+        await tx.conversations.save_flow_version(request.flow, now)
+        await tx.conversations.create(conversation, outcome.state, now)
         stored = _as_stored(conversation, outcome.state)
-        await repo.apply_outcome(
-            conn, stored, outcome, now=now, priority=repo.PRIORITY_NEW, due_at=request.due_at
+        await tx.conversations.apply_outcome(
+            stored, outcome, now=now, priority=PRIORITY_NEW, due_at=request.due_at
         )
-        await self._maybe_remind(conn, conversation.id, outcome.state, request.due_at or now)
+        await self._maybe_remind(tx, conversation.id, outcome.state, request.due_at or now)
         return StartResult(conversation.id, "started")
 
     # --- replies ------------------------------------------------------------------------
@@ -155,14 +159,12 @@ class Surveys:
         self, phone: str, text: str, *, sender: str = "", provider_ref: str | None = None
     ) -> ReceiveResult:
         """Take one inbound SMS (already reassembled); a repeated provider_ref does nothing."""
-        async with self.db.transaction() as conn:
-            return await self.receive_in(
-                conn, phone, text, sender=sender, provider_ref=provider_ref
-            )
+        async with self.store.write() as tx:
+            return await self.receive_in(tx, phone, text, sender=sender, provider_ref=provider_ref)
 
     async def receive_in(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         phone: str,
         text: str,
         *,
@@ -171,10 +173,9 @@ class Surveys:
     ) -> ReceiveResult:
         """`receive` inside the caller's transaction (a long SMS's last part; `smsbot chat`)."""
         now = self.clock.now()
-        conversation = await repo.find_active(conn, phone, sender)
+        conversation = await tx.conversations.find_active(phone, sender)
         conversation_id = conversation.id if conversation else None
-        message_id = await repo.insert_inbound(
-            conn,
+        message_id = await tx.inbound.add_reply(
             phone=phone,
             body=text,
             provider_ref=provider_ref,
@@ -183,132 +184,131 @@ class Surveys:
         )
         if message_id is None:
             return ReceiveResult("duplicate", conversation_id)
-        return await self._dispatch(conn, phone, text, conversation, message_id, now)
+        return await self._dispatch(tx, phone, text, conversation, message_id, now)
 
     async def _dispatch(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         phone: str,
         text: str,
-        conversation: repo.Conversation | None,
+        conversation: Conversation | None,
         message_id: int,
         now: datetime,
     ) -> ReceiveResult:
         if replies.match_keyword(text, self.keywords.stop):
-            return await self._stop(conn, phone, conversation, now)
+            return await self._stop(tx, phone, conversation, now)
         if replies.match_keyword(text, self.keywords.help):
-            await self._help(conn, phone, conversation, now)
+            await self._help(tx, phone, conversation, now)
             return ReceiveResult("help", conversation.id if conversation else None)
         if conversation is None:
             if self.answer_unknown:
-                await self._reply(conn, phone, None, self.texts.unknown, "unknown", now)
+                await self._reply(tx, phone, None, self.texts.unknown, "unknown", now)
             return ReceiveResult("unknown")
-        return await self._answer(conn, conversation, text, message_id, now)
+        return await self._answer(tx, conversation, text, message_id, now)
 
     async def _answer(
         self,
-        conn: aiosqlite.Connection,
-        conversation: repo.Conversation,
+        tx: Tx,
+        conversation: Conversation,
         text: str,
         message_id: int,
         now: datetime,
     ) -> ReceiveResult:
         state = conversation.state
-        flow = await self.catalog.resolve(conn, state.flow_id, state.flow_version)
+        flow = await self.catalog.resolve(tx, state.flow_id, state.flow_version)
         outcome = runtime.receive(flow, state, text, now)
-        await repo.apply_outcome(conn, conversation, outcome, now=now, message_id=message_id)
-        await self._maybe_remind(conn, conversation.id, outcome.state, now)
+        await tx.conversations.apply_outcome(conversation, outcome, now=now, message_id=message_id)
+        await self._maybe_remind(tx, conversation.id, outcome.state, now)
         return ReceiveResult(_describe(outcome), conversation.id)
 
     async def _maybe_remind(
-        self, conn: aiosqlite.Connection, conversation_id: str, state: runtime.State, now: datetime
+        self, tx: Tx, conversation_id: str, state: runtime.State, now: datetime
     ) -> None:
         """At most one reminder per conversation, if configured and before it expires."""
         if self.reminder_after is None or not state.active or state.expires_at is None:
             return
         due = now + self.reminder_after
         if due < state.expires_at:
-            await repo.schedule_reminder(conn, conversation_id, state.step, due)
+            await tx.conversations.schedule_reminder(conversation_id, state.step, due)
 
     async def _stop(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         phone: str,
-        conversation: repo.Conversation | None,
+        conversation: Conversation | None,
         now: datetime,
     ) -> ReceiveResult:
         respondent = self.pseudonyms.respondent(phone)
-        if conversation is None and await repo.is_opted_out(conn, respondent):
+        if conversation is None and await tx.conversations.is_opted_out(respondent):
             return ReceiveResult("opted_out")  # confirmed the first time; never texted again
-        await repo.record_opt_out(conn, respondent, now)
+        await tx.conversations.record_opt_out(respondent, now)
         if conversation is not None:
             outcome = runtime.opt_out(conversation.state)
-            await repo.cancel_queued(conn, conversation.id, now)
-            await repo.apply_outcome(conn, conversation, outcome, now=now)
-        await self._reply(conn, phone, conversation, self.texts.stopped, "stopped", now)
+            await tx.conversations.cancel_queued(conversation.id, now)
+            await tx.conversations.apply_outcome(conversation, outcome, now=now)
+        await self._reply(tx, phone, conversation, self.texts.stopped, "stopped", now)
         return ReceiveResult("opted_out", conversation.id if conversation else None)
 
     async def _help(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         phone: str,
-        conversation: repo.Conversation | None,
+        conversation: Conversation | None,
         now: datetime,
     ) -> None:
         """The help text, then the question waiting for an answer (if any), both in the
         conversation's language; the conversation does not move."""
-        await self._reply(conn, phone, conversation, self.texts.help, "help", now)
+        await self._reply(tx, phone, conversation, self.texts.help, "help", now)
         if conversation is None:
             return
         state = conversation.state
-        flow = await self.catalog.resolve(conn, state.flow_id, state.flow_version)
+        flow = await self.catalog.resolve(tx, state.flow_id, state.flow_version)
         question = runtime.pending(flow, state)
         if question is not None:
-            await self._queue_reply(conn, phone, conversation, question, now)
+            await self._queue_reply(tx, phone, conversation, question, now)
 
     async def _reply(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         phone: str,
-        conversation: repo.Conversation | None,
+        conversation: Conversation | None,
         texts: Mapping[str, str],
         purpose: str,
         now: datetime,
     ) -> None:
         language = conversation.state.language if conversation else self.default_language
         text = texts.get(language) or texts.get(self.default_language, "")
-        await self._queue_reply(conn, phone, conversation, Send(text, purpose), now)
+        await self._queue_reply(tx, phone, conversation, Send(text, purpose), now)
 
     async def _queue_reply(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         phone: str,
-        conversation: repo.Conversation | None,
+        conversation: Conversation | None,
         send: Send,
         now: datetime,
     ) -> None:
-        await repo.queue_message(
-            conn,
+        await tx.outbox.queue(
             conversation_id=conversation.id if conversation else None,
             phone=phone,
             send=send,
             step=conversation.state.step if conversation else 0,
-            priority=repo.PRIORITY_REPLY,
+            priority=PRIORITY_REPLY,
             due_at=now,
             now=now,
         )
 
     # --- delivery -----------------------------------------------------------------------
 
-    async def undeliverable_in(self, conn: aiosqlite.Connection, conversation_id: str) -> bool:
+    async def undeliverable_in(self, tx: Tx, conversation_id: str) -> bool:
         """The first message never reached the person: end the conversation, send nothing more."""
-        conversation = await repo.get_conversation(conn, conversation_id)
+        conversation = await tx.conversations.get(conversation_id)
         if conversation is None or not conversation.state.active:
             return False
         now = self.clock.now()
-        await repo.cancel_queued(conn, conversation_id, now)
+        await tx.conversations.cancel_queued(conversation_id, now)
         outcome = runtime.undeliverable(conversation.state)
-        await repo.apply_outcome(conn, conversation, outcome, now=now)
+        await tx.conversations.apply_outcome(conversation, outcome, now=now)
         return True
 
     # --- timers -------------------------------------------------------------------------
@@ -327,20 +327,20 @@ class Surveys:
         step: int,
         action: Callable[[Flow, runtime.State, datetime], runtime.Outcome],
     ) -> bool:
-        async with self.db.transaction() as conn:
-            conversation = await repo.get_conversation(conn, conversation_id)
+        async with self.store.write() as tx:
+            conversation = await tx.conversations.get(conversation_id)
             if conversation is None or conversation.state.step != step:
                 return False
             state = conversation.state
             now = self.clock.now()
-            flow = await self.catalog.resolve(conn, state.flow_id, state.flow_version)
+            flow = await self.catalog.resolve(tx, state.flow_id, state.flow_version)
             outcome = action(flow, state, now)
-            await repo.apply_outcome(conn, conversation, outcome, now=now)
+            await tx.conversations.apply_outcome(conversation, outcome, now=now)
             return bool(outcome.events)
 
 
-def _as_stored(new: repo.NewConversation, state: runtime.State) -> repo.Conversation:
-    return repo.Conversation(
+def _as_stored(new: NewConversation, state: runtime.State) -> Conversation:
+    return Conversation(
         id=new.id,
         phone=new.phone,
         respondent=new.respondent,

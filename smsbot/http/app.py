@@ -20,6 +20,7 @@ from aiohttp.typedefs import Middleware
 
 from smsbot import __version__
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
+from smsbot.gateway.limits import Limit, SourceLimits, retry_after
 from smsbot.gateway.runner import GATEWAY, Gateway
 from smsbot.gateway.service_events import EventError, needs_by_type, parse_event, parse_events_body
 from smsbot.http.feedback import FeedbackContext, add_feedback_routes
@@ -27,10 +28,12 @@ from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.logs import get_logger
 from smsbot.providers.vonage import webhooks as vw
+from smsbot.storage.ports import StorageUnavailable
 
 __all__ = ["PAGES", "add_api_routes", "api_middlewares", "is_page"]
 
 log = get_logger("smsbot.http.app")
+LIMITS = web.AppKey("source_limits", SourceLimits)  # each event source's token bucket
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -47,6 +50,9 @@ def is_page(path: str) -> bool:
 def add_api_routes(app: web.Application, gateway: Gateway) -> None:
     """The JSON API, the webhooks and the simulator's endpoints, on an app built by bootstrap."""
     app[GATEWAY] = gateway
+    app[LIMITS] = SourceLimits(
+        {name: Limit(s.rate_per_second, s.burst) for name, s in gateway.config.sources.items()}
+    )
     _routes(app)
     flows = {flow.id: flow for flow in gateway.catalog.flows()}
     reports = ReportContext(
@@ -58,7 +64,7 @@ def add_api_routes(app: web.Application, gateway: Gateway) -> None:
     add_report_routes(app, lambda request: reports)
     if gateway.taxonomy is not None:
         taxonomy = gateway.taxonomy
-        context = FeedbackContext(gateway.parts.db, taxonomy, gateway.clock.now)
+        context = FeedbackContext(gateway.parts.store, taxonomy, gateway.clock.now)
         add_feedback_routes(app, lambda request: context)
 
 
@@ -116,9 +122,29 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             if name in error.headers:
                 answer.headers[name] = error.headers[name]
         return answer
+    except StorageUnavailable as error:
+        return _storage_unavailable(request, error)
     except Exception:
         log.exception("request_failed", path=request.path, method=request.method)
         return _json({"error": "internal", "message": "we failed; please retry"}, 500)
+
+
+STORAGE_RETRY_AFTER = 5  # seconds: long enough for an operator's alert, short for a retry
+
+
+def _storage_unavailable(request: web.Request, error: StorageUnavailable) -> web.Response:
+    """503 with Retry-After: nothing of the request was kept; the sender may try again."""
+    log.error(
+        "storage_unavailable",
+        cause=error.cause,
+        detail=error.detail,
+        path=request.path,
+        hint="nothing of the request was kept; it is answered 503 and can be retried",
+    )
+    message = f"storage cannot take writes now ({error.cause}); nothing was kept, retry later"
+    answer = _json({"error": "storage_unavailable", "message": message}, 503)
+    answer.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return answer
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -183,11 +209,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    checks = await _gateway(request).readiness()
+    gateway = _gateway(request)
+    checks = await gateway.readiness()
     ready = all(checks.values())
-    return _json(
-        {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
-    )
+    answer = {"status": "ready" if ready else "not_ready", "checks": checks}
+    answer["webhooks"] = gateway.config.webhook_signing
+    return _json(answer, 200 if ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -228,6 +255,9 @@ async def post_events(request: web.Request) -> web.Response:
             headers={"WWW-Authenticate": 'Bearer realm="smsbot"'},
         )
     structlog.contextvars.bind_contextvars(source=source)
+    wait = request.app[LIMITS].empty(source)
+    if wait:
+        return _limited(request, gateway, source, wait)
     try:
         data = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
@@ -236,8 +266,32 @@ async def post_events(request: web.Request) -> web.Response:
     if errors:
         log.info("events_rejected", errors=len(errors))
         return _bad_request(errors)
+    wait = request.app[LIMITS].take(source, len(events))
+    if wait:
+        return _limited(request, gateway, source, wait)
+    gateway.metrics.source_requests.labels(source=source, answer="accepted").inc()
     results = await gateway.intake.submit(events)
     return _json({"results": results}, 202)
+
+
+def _limited(request: web.Request, gateway: Gateway, source: str, wait: float) -> web.Response:
+    """429 with Retry-After: the source posted beyond its rate and burst; nothing was kept."""
+    limits = request.app[LIMITS]
+    gateway.metrics.source_requests.labels(source=source, answer="limited").inc()
+    refused = limits.refusals_to_log(source)
+    if refused:
+        limit = limits.limits[source]
+        log.warning(
+            "events_limited",
+            refused_requests=refused,
+            rate_per_second=limit.rate_per_second,
+            burst=limit.burst,
+            hint=f"raise [sources.{source}] rate_per_second or burst, or slow the source",
+        )
+    message = f"source {source!r} is over its limit; nothing was kept, post again later"
+    answer = _json({"error": "rate_limited", "message": message, "retry_after": wait}, 429)
+    answer.headers["Retry-After"] = retry_after(wait)
+    return answer
 
 
 def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any], list[Any]]:

@@ -18,17 +18,18 @@ from typing import Any
 
 from aiohttp import web
 
-from smsbot.feedback.tagging import (
+from smsbot.feedback.review import (
     FeedbackNotFound,
     TagChange,
-    Taxonomy,
-    get_feedback,
+    UnknownTags,
+    check_tags,
     list_feedback,
     tag,
     untag,
 )
+from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Body, Operation, Param, problem, ref
-from smsbot.storage.sqlite.db import Database
+from smsbot.storage.ports import Store
 
 __all__ = ["OPERATIONS", "FeedbackContext", "add_feedback_routes"]
 
@@ -38,7 +39,7 @@ MAX_TAGS = 20
 
 @dataclass(frozen=True)
 class FeedbackContext:
-    db: Database
+    store: Store
     taxonomy: Taxonomy
     clock: Callable[[], datetime]
 
@@ -57,7 +58,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def add_feedback_routes(app: web.Application, get_context: GetContext) -> None:
-    """Add the three routes; `get_context` gives the database, taxonomy and clock per request."""
+    """Add the three routes; `get_context` gives the store, taxonomy and clock per request."""
     handlers = _Handlers(get_context)
     app.router.add_get("/v1/feedback", handlers.list_items)
     app.router.add_post(r"/v1/feedback/{id:\d+}/tags", handlers.add_tags)
@@ -74,7 +75,7 @@ class _Handlers:
             query = _list_query(request, context.taxonomy)
         except _BadRequest as error:
             return _error(error)
-        items = await list_feedback(context.db.conn, **query)
+        items = await list_feedback(context.store, **query)
         return _json(
             {
                 "feedback": [item.to_dict() for item in items],
@@ -110,12 +111,14 @@ async def _change(
         raise _BadRequest("not_found", f"no feedback item {feedback_id}", 404)
     change = untag if remove else tag
     try:
-        async with context.db.transaction() as conn:
-            changes = await change(conn, feedback_id, tags, who=who, now=context.clock())
-            item = await get_feedback(conn, feedback_id)
+        done = await change(
+            context.store, context.taxonomy, feedback_id, tags, who=who, now=context.clock()
+        )
     except FeedbackNotFound as error:
         raise _BadRequest("not_found", str(error), 404) from error
-    return _json({"feedback": item.to_dict(), "changes": _changes(changes)})
+    except UnknownTags as error:
+        raise _BadRequest("unknown_tag", str(error)) from error
+    return _json({"feedback": done.item.to_dict(), "changes": _changes(done.changes)})
 
 
 MAX_ID = 2**63 - 1
@@ -159,9 +162,10 @@ def _int(text: str | None, name: str, *, default: int, low: int, high: int) -> i
 
 
 def _known(taxonomy: Taxonomy, tags: list[str]) -> None:
-    problems = taxonomy.unknown(tags)
-    if problems:
-        raise _BadRequest("unknown_tag", "; ".join(problems))
+    try:
+        check_tags(taxonomy, tags)
+    except UnknownTags as error:
+        raise _BadRequest("unknown_tag", str(error)) from error
 
 
 async def _body(request: web.Request) -> Any:

@@ -6,11 +6,9 @@ import hashlib
 import hmac
 import secrets
 
-import aiosqlite
+from smsbot.storage.ports import Store
 
 __all__ = ["Pseudonymizer", "load_or_create_key"]
-
-_META_KEY = "pseudonym_key"
 
 
 class Pseudonymizer:
@@ -22,17 +20,15 @@ class Pseudonymizer:
         return hmac.new(self._key, phone.encode(), hashlib.sha256).hexdigest()
 
 
-async def load_or_create_key(
-    conn: aiosqlite.Connection, configured: str | None
-) -> tuple[bytes, bool]:
+async def load_or_create_key(store: Store, configured: str | None) -> tuple[bytes, bool]:
     """The configured key, or one generated once and kept in the database (returns created?)."""
     if configured:
         return configured.encode(), False
-    async with conn.execute("SELECT value FROM meta WHERE key = ?", (_META_KEY,)) as cur:
-        row = await cur.fetchone()
-    if row is not None:
-        return str(row[0]).encode(), False
+    async with store.read() as tx:
+        kept = await tx.keys.pseudonym_key()
+    if kept is not None:
+        return kept.encode(), False
     key = secrets.token_hex(32)
-    await conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (_META_KEY, key))
-    await conn.commit()
+    async with store.write() as tx:
+        await tx.keys.keep_pseudonym_key(key)
     return key.encode(), True

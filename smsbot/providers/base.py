@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from smsbot.storage.sqlite.outbox import Outgoing
+from smsbot.domain import Outgoing
 
 __all__ = ["SendError", "SendResult", "Transport", "VonageSettings"]
 

@@ -6,10 +6,9 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 
-from smsbot.domain import DeliveryReceipt
+from smsbot.domain import DeliveryReceipt, Outgoing
 from smsbot.logs import get_logger
 from smsbot.providers.base import SendResult
-from smsbot.storage.sqlite.outbox import Outgoing
 
 __all__ = ["ReceiptSink", "SimulatorTransport"]
 

@@ -1,5 +1,1 @@
-"""SQLite storage (aiosqlite): schema, migrations and the queries the service needs."""
-
-from smsbot.storage.sqlite.db import Database, open_database
-
-__all__ = ["Database", "open_database"]
+"""Storage: the ports the rest of smsbot sees (`ports`), and their adapters (`sqlite`)."""

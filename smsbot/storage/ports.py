@@ -20,45 +20,341 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
+
+from smsbot.domain import (
+    DeliveryReceipt,
+    IgnoredInbound,
+    InboundPart,
+    Outgoing,
+    ServiceEvent,
+    message_id_from_client_ref,
+)
+from smsbot.engine.model import Flow
+from smsbot.engine.runtime import Outcome, Send, State
 
 __all__ = [
+    "PRIORITIES",
+    "PRIORITY_NEW",
+    "PRIORITY_REPLY",
+    "Conversation",
     "Conversations",
+    "DatabaseOpenError",
+    "DueTimer",
     "Exports",
+    "FeedbackFilter",
+    "FeedbackItem",
     "FeedbackReview",
+    "FeedbackText",
     "Inbound",
+    "NewConversation",
     "Outbox",
+    "Outgoing",
+    "PseudonymKeys",
+    "PurgeCounts",
+    "PurgeCutoffs",
+    "ReceiptTarget",
     "Results",
     "Retention",
     "ServiceEvents",
+    "StorageUnavailable",
     "Store",
+    "StoredEvent",
+    "StoredPart",
+    "TagState",
+    "TagTotal",
     "Timers",
+    "TrialChat",
+    "Trials",
     "Tx",
+    "message_id_from_client_ref",
 ]
 
 
+class DatabaseOpenError(Exception):
+    """The database cannot be opened or made ready: one line naming it and the reason."""
+
+
+class StorageUnavailable(Exception):
+    """Storage cannot take writes now: the disk is full, the file is read-only, an I/O error,
+    or another program holds the lock. Nothing of the unit was kept; the same work may be
+    tried again later (HTTP answers 503 with Retry-After, so callers do)."""
+
+    def __init__(self, cause: str, detail: str) -> None:
+        super().__init__(f"storage unavailable ({cause}): {detail}")
+        self.cause = cause  # disk_full, read_only, io_error, locked, cannot_open
+        self.detail = detail
+
+
 # --- gateway: conversations, outbox, inbound messages and receipts, service events, timers -
+
+PRIORITY_REPLY = 0  # a citizen mid-conversation waits for this one
+PRIORITY_NEW = 1  # the first messages of a new survey
+PRIORITIES = (PRIORITY_REPLY, PRIORITY_NEW)  # every priority: the sender claims only these
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    id: str
+    phone: str
+    respondent: str
+    sender: str = ""
+    unit: str | None = None
+    service: str | None = None
+    channel: str | None = None
+    attributes: Mapping[str, object] = field(default_factory=dict)
+    journey_id: str | None = None
+    journey_step: str | None = None
+    event_id: int | None = None
+    trial: bool = False
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    phone: str | None
+    respondent: str | None
+    sender: str
+    state: State
+    unit: str | None
+    service: str | None
+
+
+@dataclass(frozen=True)
+class ReceiptTarget:
+    """The outbound message a receipt is about."""
+
+    id: int
+    conversation_id: str | None
+    purpose: str
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """What one part of a long SMS came to: a duplicate, stored (more to come) or whole."""
+
+    outcome: str  # duplicate | stored | whole
+    text: str = ""  # whole: the message's text
+    whole_ref: str = ""  # whole: its provider reference, concat:<the provider's id of part 1>
+    abandoned: int = 0  # parts of an older incomplete message given up for this one
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    event: ServiceEvent
+    flow_id: str
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    id: int
+    conversation_id: str
+    kind: str
+    step: int
 
 
 class Conversations(Protocol):
     """Conversations, their state and answers, opt-outs and flow versions."""
 
+    async def save_flow_version(self, flow: Flow, now: datetime) -> None:
+        """Keep the flow's definition under its version (once)."""
+        ...
+
+    async def flow_definition(self, flow_id: str, version: str) -> object | None:
+        """The source a stored flow version was built from; None if it was never stored."""
+        ...
+
+    async def create(self, new: NewConversation, state: State, now: datetime) -> None: ...
+
+    async def find_active(self, phone: str, sender: str) -> Conversation | None:
+        """The person's active conversation on this sender number, else on any of ours."""
+        ...
+
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def apply_outcome(
+        self,
+        conversation: Conversation,
+        outcome: Outcome,
+        *,
+        now: datetime,
+        message_id: int | None = None,
+        priority: int = PRIORITY_REPLY,
+        due_at: datetime | None = None,
+    ) -> None:
+        """Store the new state and everything the engine said happened (messages are queued
+        at `priority`, due at `due_at` or now; answers point at the inbound `message_id`)."""
+        ...
+
+    async def schedule_reminder(self, conversation_id: str, step: int, due_at: datetime) -> None:
+        """A reminder, unless the conversation ever had one (at most one reminder)."""
+        ...
+
+    async def cancel_queued(self, conversation_id: str, now: datetime) -> int:
+        """A conversation ended early: what it still had queued is not sent. Returns how many."""
+        ...
+
+    async def record_opt_out(self, respondent: str, now: datetime) -> None: ...
+
+    async def is_opted_out(self, respondent: str) -> bool: ...
+
+    async def last_surveyed_at(self, respondent: str) -> datetime | None:
+        """When the person's last real survey started (trials do not count towards fatigue)."""
+        ...
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many conversations there are in each status (for the metrics)."""
+        ...
+
+    async def reachable(self) -> bool:
+        """Whether storage answers at all (for the readiness check)."""
+        ...
+
 
 class Outbox(Protocol):
     """Messages waiting to be sent, being sent, and what became of them."""
+
+    async def queue(
+        self,
+        *,
+        conversation_id: str | None,
+        phone: str,
+        send: Send,
+        step: int,
+        priority: int,
+        due_at: datetime,
+        now: datetime,
+    ) -> int:
+        """Queue one message (`priority` is one of PRIORITIES); returns its id."""
+        ...
+
+    async def queued_for_phone(self, phone: str) -> list[Outgoing]: ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Outgoing]:
+        """Due messages, replies first, at most one per phone at a time (order per person
+        kept). They are marked `sending`; the caller's unit commits before the provider is
+        called."""
+        ...
+
+    async def mark_sent(
+        self,
+        message_id: int,
+        provider_ref: str | None,
+        now: datetime,
+        *,
+        price: float | None = None,
+        currency: str | None = None,
+    ) -> None: ...
+
+    async def mark_retry(
+        self, message_id: int, reason: str, due_at: datetime, now: datetime
+    ) -> None: ...
+
+    async def mark_uncertain(
+        self, message_id: int, reason: str, due_at: datetime, now: datetime
+    ) -> None:
+        """The provider may have taken it: a receipt settles it, else it goes again at `due_at`."""
+        ...
+
+    async def mark_failed(self, message_id: int, reason: str, now: datetime) -> None: ...
+
+    async def mark_refused(self, message_id: int, reason: str, now: datetime) -> None: ...
+
+    async def recent_same_text(self, message: Outgoing, since: datetime) -> int:
+        """How many times this text went to this number since `since` (the loop guard)."""
+        ...
+
+    async def recover_after_crash(self, now: datetime, grace: timedelta) -> int:
+        """Messages caught `sending` by a crash wait `grace` for a receipt, then go again;
+        those already uncertain get the whole grace again. Returns how many were caught."""
+        ...
+
+    async def count_queued(self) -> int: ...
+
+    async def sent_to(self, phone: str) -> list[dict[str, object]]:
+        """What went out to the number (sent or delivered), oldest first (the simulator)."""
+        ...
 
 
 class Inbound(Protocol):
     """Inbound parts and receipts, as providers delivered them (idempotent on their refs)."""
 
+    async def add_reply(
+        self,
+        *,
+        phone: str,
+        body: str,
+        provider_ref: str | None,
+        conversation_id: str | None,
+        now: datetime,
+    ) -> int | None:
+        """Store a received SMS; None when this provider reference was stored before."""
+        ...
+
+    async def add_ignored(
+        self, message: IgnoredInbound, conversation_id: str | None, now: datetime
+    ) -> bool:
+        """Keep an inbound message we cannot use, with why; False for a repeat."""
+        ...
+
+    async def store_part(self, part: InboundPart, now: datetime) -> StoredPart:
+        """Keep one part of a long SMS; close its message when this part completes it."""
+        ...
+
+    async def apply_receipt(
+        self, receipt: DeliveryReceipt, message_id: int | None, now: datetime
+    ) -> tuple[bool, ReceiptTarget | None]:
+        """Record a receipt once; returns (new?, the message it is about, if known)."""
+        ...
+
 
 class ServiceEvents(Protocol):
     """Service events received, decided and scheduled."""
 
+    async def answer_for(self, source: str, source_id: str) -> dict[str, object] | None:
+        """What the source was answered when it sent this event before; None if it is new."""
+        ...
+
+    async def record(
+        self,
+        event: ServiceEvent,
+        *,
+        respondent: str,
+        flow_id: str | None,
+        decision: str,
+        reason: str,
+        conversation_id: str | None,
+        due_at: datetime | None,
+        answer: dict[str, object],
+        now: datetime,
+    ) -> int: ...
+
+    async def due_scheduled(self, now: datetime, limit: int) -> list[StoredEvent]: ...
+
+    async def settle(
+        self,
+        event_id: int,
+        *,
+        decision: str,
+        reason: str,
+        conversation_id: str | None,
+        due_at: datetime | None,
+    ) -> None:
+        """A scheduled event's final decision (its stored answer stays what the source was told)."""
+        ...
+
 
 class Timers(Protocol):
     """Reminders and expiries that fall due."""
+
+    async def due(self, now: datetime, limit: int) -> list[DueTimer]: ...
+
+    async def mark_done(self, timer_id: int, now: datetime) -> None: ...
 
 
 # --- results and exports ---------------------------------------------------------------
@@ -75,12 +371,209 @@ class Exports(Protocol):
 # --- feedback, retention, pseudonym key, simulator ---------------------------------------
 
 
+@dataclass(frozen=True)
+class TagState:
+    """A tag on one feedback item: suggested (by the rules), confirmed or rejected (by people)."""
+
+    tag: str
+    state: str  # suggested | confirmed | rejected
+    changed_by: str
+    changed_at: str
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One free-text answer as reviewers see it: no phone number here (feedback has none)."""
+
+    id: int
+    flow: str
+    question: str
+    unit: str | None
+    service: str | None
+    language: str
+    text: str
+    created_at: str
+    tags: tuple[TagState, ...] = ()
+
+    def tags_in(self, *states: str) -> list[str]:
+        return [t.tag for t in self.tags if t.state in states]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "flow": self.flow,
+            "question": self.question,
+            "unit": self.unit,
+            "service": self.service,
+            "language": self.language,
+            "text": self.text,
+            "created_at": self.created_at,
+            "tags": [
+                {"tag": t.tag, "state": t.state, "by": t.changed_by, "at": t.changed_at}
+                for t in self.tags
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class FeedbackFilter:
+    """Which feedback to list, newest first.
+
+    untagged: only feedback no person has decided on yet (no confirmed and no rejected tag;
+    rule suggestions alone do not count). tag: feedback with that tag suggested or confirmed.
+    """
+
+    untagged: bool = False
+    unit: str | None = None
+    tag: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class FeedbackText(NamedTuple):
+    """What the rules read of a feedback item."""
+
+    id: int
+    language: str
+    text: str
+
+
+class TagTotal(NamedTuple):
+    """How many feedback items of a unit have a tag confirmed, and only suggested."""
+
+    unit: str | None
+    tag: str
+    confirmed: int
+    suggested: int
+
+
 class FeedbackReview(Protocol):
-    """Free-text feedback, its tags and their history."""
+    """Free-text feedback, its tags and their history (`tag_changes`: who, what, when)."""
+
+    async def find(self, wanted: FeedbackFilter) -> list[FeedbackItem]:
+        """Feedback, newest first, with every tag (rejected ones too)."""
+        ...
+
+    async def get(self, feedback_id: int) -> FeedbackItem | None: ...
+
+    async def units(self) -> list[str]:
+        """The units that have feedback, sorted."""
+        ...
+
+    async def tag_states(self, feedback_id: int) -> dict[str, str] | None:
+        """Tag -> state of one item; None when there is no such item."""
+        ...
+
+    async def set_tag(
+        self, feedback_id: int, tag: str, state: str, *, by: str, at: datetime
+    ) -> None:
+        """Give the item this tag in this state (added, or changed from another state)."""
+        ...
+
+    async def add_suggestion(self, feedback_id: int, tag: str, *, by: str, at: datetime) -> bool:
+        """Suggest the tag unless the item has it in any state; True when it was added."""
+        ...
+
+    async def record_change(
+        self, feedback_id: int, tag: str, action: str, *, by: str, at: datetime
+    ) -> None:
+        """One row of the tags' history (action: suggest | confirm | add | remove)."""
+        ...
+
+    async def without_tags(self, after_id: int, limit: int) -> list[FeedbackText]:
+        """Feedback after this id that has no tag in any state, by id."""
+        ...
+
+    async def last_id(self) -> int:
+        """The id of the newest feedback (0: none)."""
+        ...
+
+    async def rules_seen_through(self, rules_digest: str) -> int:
+        """The last feedback id the rules with this digest saw (0: none, or other rules)."""
+        ...
+
+    async def save_rules_seen(self, rules_digest: str, feedback_id: int) -> None: ...
+
+    async def tag_totals(self, unit: str | None) -> list[TagTotal]:
+        """Per unit and tag, items with it confirmed and suggested (`unit` None: every unit)."""
+        ...
+
+    async def examples(self, tag: str, unit: str | None, limit: int) -> tuple[str, ...]:
+        """Texts with the tag confirmed or suggested: confirmed first, then newest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """Rows changed per table (messages: of conversations; unknown_messages: without one)."""
+
+    conversations: int = 0
+    messages: int = 0
+    unknown_messages: int = 0
+    events: int = 0
+    inbound_parts: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.as_dict().values())
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PurgeCutoffs:
+    """What a purge removes: numbers of what ended (or was received) before `ended_before`,
+    parts of a long SMS still missing others received before `parts_before`, and every part
+    received before `closed_parts_before`."""
+
+    ended_before: datetime
+    parts_before: datetime
+    closed_parts_before: datetime
 
 
 class Retention(Protocol):
-    """What is past its retention, and removing it."""
+    """What is past its retention, and removing it so that no byte on disk keeps it."""
+
+    async def secure_delete(self) -> bool:
+        """Make sure deleted content is overwritten; False when it was not (now it is)."""
+        ...
+
+    async def clear_numbers(self, cutoffs: PurgeCutoffs) -> PurgeCounts:
+        """Clear the numbers (and our message bodies) past the cutoffs; rows changed."""
+        ...
+
+    async def scrub(self, *, vacuum: bool) -> bool:
+        """Outside any unit of writes: leave no cleared content in the log or free space.
+        False when a reader kept the log from being emptied (the next purge retries)."""
+        ...
+
+
+class PseudonymKeys(Protocol):
+    """The key of the pseudonymous respondent ids, when the database keeps it."""
+
+    async def pseudonym_key(self) -> str | None: ...
+
+    async def keep_pseudonym_key(self, key: str) -> None: ...
+
+
+class TrialChat(NamedTuple):
+    """A simulator trial's chat so far: its messages (oldest first) and conversation status."""
+
+    messages: list[dict[str, object]]
+    status: str | None
+
+
+class Trials(Protocol):
+    """Trial conversations on fictitious numbers, as the web simulator shows them."""
+
+    async def chat(self, phone: str, conversation_id: str) -> TrialChat:
+        """The messages to and from `phone` since the conversation began, and its status."""
+        ...
+
+    async def sending_to(self, phone: str) -> bool:
+        """Whether a message to `phone` is still queued or being sent."""
+        ...
 
 
 # --- the unit of work ---------------------------------------------------------------------
@@ -88,6 +581,11 @@ class Retention(Protocol):
 
 class Tx(Protocol):
     """One unit of work's view of storage: a repository per area."""
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run `effect` once the unit's writes are durable, and never if they are not: a log
+        line that says something happened, a metric, a wake-up of the sender."""
+        ...
 
     # gateway
     @property
@@ -112,6 +610,10 @@ class Tx(Protocol):
     def feedback(self) -> FeedbackReview: ...
     @property
     def retention(self) -> Retention: ...
+    @property
+    def keys(self) -> PseudonymKeys: ...
+    @property
+    def trials(self) -> Trials: ...
 
 
 class Store(Protocol):
@@ -127,6 +629,11 @@ class Store(Protocol):
 
     async def flush(self) -> None:
         """Wait until every write so far is durable."""
+        ...
+
+    def write_failure(self) -> str | None:
+        """Why writes are failing (a `StorageUnavailable` cause), if one failed in the last
+        few seconds and none has succeeded since; None when writes go through."""
         ...
 
     async def close(self) -> None: ...

@@ -53,7 +53,12 @@ class _Flows:
         by_flow, broken = await asyncio.to_thread(self._files)
         views = [flow_view(f, by_flow.get(f.id, [])) for f in self.gateway.catalog.flows()]
         return await render(
-            request, "flows.html", flows=views, broken=broken, directory=str(self.directory)
+            request,
+            "flows.html",
+            flows=views,
+            broken=broken,
+            directory=str(self.directory),
+            unsigned_webhooks=self.gateway.config.webhook_signing == "unsigned_allowed",
         )
 
     async def one(self, request: web.Request) -> web.Response:

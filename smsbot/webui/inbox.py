@@ -3,10 +3,11 @@
     GET  /ui/feedback?unit=..&tag=..&untagged=1&lang=sv&page=2     the list, 50 a page
     POST /ui/feedback/{id}/confirm|remove|add?<the same filters>   form field `tag`
 
-Every change goes through `tagging.tag` / `tagging.untag`, so `tag_changes` records the signed-in
-user and the time. A change answers 303 back to the same filtered page at the item (`#f-12`)
-with `done=12.confirm.waiting`, which the page turns into a status line; so the page works
-without JavaScript. `static/inbox.js` adds keyboard shortcuts on top.
+Every change goes through `review.tag` / `review.untag` (as the JSON API and the CLI do), so
+the tags' history records the signed-in user and the time. A change answers 303 back to the
+same filtered page at the item (`#f-12`) with `done=12.confirm.waiting`, which the page turns
+into a status line; so the page works without JavaScript. `static/inbox.js` adds keyboard
+shortcuts on top.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from typing import Any
 
 from aiohttp import web
 
-from smsbot.feedback.tagging import (
+from smsbot.feedback.review import (
     FeedbackNotFound,
-    Taxonomy,
+    UnknownTags,
+    check_tags,
     feedback_units,
     list_feedback,
     tag,
     untag,
 )
+from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.gateway.runner import Gateway
 from smsbot.webui import inbox_view as view
 from smsbot.webui.render import render
@@ -64,10 +67,14 @@ class _Inbox:
             return await self._page(request, filters, problems, status=400)
         change = untag if action == "remove" else tag
         try:
-            async with self.gateway.parts.db.transaction() as conn:
-                await change(
-                    conn, feedback_id, [tag_id], who=_user(request), now=self.gateway.clock.now()
-                )
+            await change(
+                self.gateway.parts.store,
+                self.taxonomy,
+                feedback_id,
+                [tag_id],
+                who=_user(request),
+                now=self.gateway.clock.now(),
+            )
         except FeedbackNotFound as error:
             return await self._page(request, filters, [str(error)], status=404)
         done = view.Done(feedback_id, action, tag_id)
@@ -76,7 +83,11 @@ class _Inbox:
     def _check(self, tag_id: str) -> list[str]:
         if not tag_id:
             return ["Choose a tag first."]
-        return [f"{problem}." for problem in self.taxonomy.unknown([tag_id])]
+        try:
+            check_tags(self.taxonomy, [tag_id])
+        except UnknownTags as error:
+            return [f"{problem}." for problem in error.problems]
+        return []
 
     async def _page(
         self,
@@ -99,9 +110,9 @@ class _Inbox:
         )
 
     async def _context(self, filters: view.Filters, done: view.Done | None) -> dict[str, Any]:
-        conn = self.gateway.parts.db.conn
+        store = self.gateway.parts.store
         items = await list_feedback(
-            conn,
+            store,
             untagged=filters.untagged,
             unit=filters.unit,
             tag=filters.tag,
@@ -119,7 +130,7 @@ class _Inbox:
             "filters": filters,
             "back": filters.query(),
             "clear_url": view.Filters(lang=filters.lang).url(),
-            "units": await feedback_units(conn),
+            "units": await feedback_units(store),
             "tag_groups": view.add_options(self.taxonomy, filters.lang),
             "languages": list(view.LANGUAGE_NAMES.items()),
             "rows": rows,

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from smsbot.engine.model import Flow, id_in_words
-from smsbot.feedback.tagging import POLARITIES, FeedbackItem, Polarity, TagState, Taxonomy
+from smsbot.feedback.taxonomy import POLARITIES, Polarity, Taxonomy
+from smsbot.storage.ports import FeedbackItem, TagState
 from smsbot.webui.render import LANGUAGE_NAMES as ALL_NAMES
 
 __all__ = [

@@ -163,37 +163,23 @@ class _Simulator:
         return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     async def _chat(self, trial: Trial) -> dict[str, Any]:
-        rows, status = await self._messages(trial)
-        shown: list[Bubble] = bubbles(rows)
+        async with self.gateway.parts.store.read() as tx:
+            found = await tx.trials.chat(trial.phone, trial.conversation_id)
+        shown: list[Bubble] = bubbles(found.messages)
         return {
             "phone": trial.phone,
-            "status": status,
+            "status": found.status,
             "messages": [b.to_dict() for b in shown],
         }
-
-    async def _messages(self, trial: Trial) -> tuple[list[dict[str, Any]], str | None]:
-        conn = self.gateway.parts.db.conn
-        sql = """SELECT id, direction, body, status, segments, encoding FROM messages
-            WHERE phone = ? AND id >= (SELECT COALESCE(MIN(id), 0) FROM messages
-                WHERE conversation_id = ?) ORDER BY id"""
-        async with conn.execute(sql, (trial.phone, trial.conversation_id)) as cur:
-            rows = [dict(row) for row in await cur.fetchall()]
-        async with conn.execute(
-            "SELECT status FROM conversations WHERE id = ?", (trial.conversation_id,)
-        ) as cur:
-            found = await cur.fetchone()
-        return rows, str(found[0]) if found else None
 
     async def _settle(self, trial: Trial) -> None:
         """Wait (briefly) until nothing is queued for the phone: the page then shows the
         bot's answer without a second request."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_SECONDS
-        sql = """SELECT 1 FROM messages WHERE direction = 'out' AND phone = ?
-            AND status IN ('queued', 'sending') LIMIT 1"""
         while loop.time() < deadline:
-            async with self.gateway.parts.db.conn.execute(sql, (trial.phone,)) as cur:
-                if await cur.fetchone() is None:
+            async with self.gateway.parts.store.read() as tx:
+                if not await tx.trials.sending_to(trial.phone):
                     return
             await asyncio.sleep(0.05)
 

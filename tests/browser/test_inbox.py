@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from smsbot.feedback.tagging import suggest_new
+from smsbot.feedback.review import suggest_new
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
 from tests.feedback.test_tagging import FEEDBACK, seed
 
@@ -16,8 +16,7 @@ async def seeded(ui: UI) -> list[int]:
     gateway = ui.gateway.gateway
     ids = await seed(gateway.parts.db)
     assert gateway.taxonomy is not None
-    async with gateway.parts.db.transaction() as conn:
-        await suggest_new(conn, gateway.taxonomy, now=gateway.clock.now())
+    await suggest_new(gateway.parts.store, gateway.taxonomy, now=gateway.clock.now())
     return ids
 
 

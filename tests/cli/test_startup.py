@@ -199,6 +199,29 @@ FAILURES: list[tuple[str, Setup, list[str]]] = [
         },
         ["REQUESTS_CA_BUNDLE", "ca.pem", "not a PEM file of CA certificates"],
     ),
+    (
+        "real transport without a webhook signature secret",
+        lambda tmp: {
+            "SMSBOT_TRANSPORT__KIND": "vonage-sms",
+            "SMSBOT_VONAGE__API_KEY": "key",
+            "SMSBOT_VONAGE__API_SECRET": "secret",
+        },
+        [
+            "transport vonage-sms would accept unsigned webhooks",
+            "forged STOP",
+            "set SMSBOT_VONAGE__SIGNATURE_SECRET",
+            "SMSBOT_VONAGE__ALLOW_UNSIGNED_WEBHOOKS=true",
+        ],
+    ),
+    (
+        "Messages API without a webhook signature secret",
+        lambda tmp: {
+            "SMSBOT_TRANSPORT__KIND": "vonage-messages",
+            "SMSBOT_VONAGE__APPLICATION_ID": "app",
+            "SMSBOT_VONAGE__PRIVATE_KEY": private_key_pem(),
+        },
+        ["transport vonage-messages would accept unsigned webhooks"],
+    ),
 ]
 
 
@@ -283,6 +306,42 @@ def _wait_ready(url: str, seconds: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer 200 in {seconds} s")
+
+
+def test_unsigned_webhooks_start_only_when_allowed_and_every_start_says_so(tmp_path: Path) -> None:
+    env = base_env(
+        tmp_path,
+        SMSBOT_TRANSPORT__KIND="vonage-sms",
+        SMSBOT_VONAGE__API_KEY="key",
+        SMSBOT_VONAGE__API_SECRET="secret",
+        SMSBOT_VONAGE__ALLOW_UNSIGNED_WEBHOOKS="true",
+    )
+    logged = tmp_path / "serve.log"
+    with logged.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from smsbot.cli import main; main()", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        url = f"http://127.0.0.1:{env['SMSBOT_SERVER__PORT']}/readyz"
+        _wait_ready(url)
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            assert json.load(answer)["webhooks"] == "unsigned_allowed"
+        deadline = time.monotonic() + 30  # /readyz answers a moment before the start is logged
+        while '"gateway_started"' not in logged.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(15)
+    events = [json.loads(line) for line in logged.read_text().splitlines() if _is_log(line)]
+    [warning] = [e for e in events if e["event"] == "webhooks_unsigned_allowed"]
+    assert warning["level"] == "warning"
+    assert warning["setting"] == "vonage.allow_unsigned_webhooks"
+    [started] = [e for e in events if e["event"] == "gateway_started"]
+    assert started["webhooks"] == "unsigned_allowed"
 
 
 def test_a_second_gateway_on_the_same_database_refuses_naming_the_first(running: Running) -> None:

@@ -14,24 +14,29 @@ from click.testing import CliRunner
 
 from smsbot.cli.feedback import feedback, format_item
 from smsbot.config import Config
-from smsbot.feedback.tagging import (
-    LANGUAGES,
-    POLARITIES,
+from smsbot.feedback.review import (
     FeedbackNotFound,
     TagChange,
-    Taxonomy,
-    TaxonomyError,
+    UnknownTags,
     list_feedback,
-    load_taxonomy,
-    parse_rule,
     suggest_new,
     tag,
     tag_counts,
     top_themes,
     untag,
 )
+from smsbot.feedback.taxonomy import (
+    LANGUAGES,
+    POLARITIES,
+    Taxonomy,
+    TaxonomyError,
+    load_taxonomy,
+    parse_rule,
+)
 from smsbot.http.feedback import OPERATIONS, FeedbackContext, add_feedback_routes
+from smsbot.storage.ports import FeedbackItem, Store, TagState
 from smsbot.storage.sqlite.db import Database, open_database, ts
+from smsbot.storage.sqlite.tx import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGS = ROOT / "flows" / "tags.yaml"
@@ -299,18 +304,24 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await opened.close()
 
 
+@pytest.fixture
+def store(db: Database) -> Store:
+    return SqliteStore(db)
+
+
 async def changes(db: Database) -> list[tuple[int, str, str, str, str]]:
     sql = "SELECT feedback_id, tag, action, changed_by, changed_at FROM tag_changes ORDER BY id"
     async with db.conn.execute(sql) as cur:
         return [tuple(r) for r in await cur.fetchall()]
 
 
-async def test_suggest_new_adds_rule_suggestions_once(db: Database, taxonomy: Taxonomy) -> None:
+async def test_suggest_new_adds_rule_suggestions_once(
+    db: Database, store: Store, taxonomy: Taxonomy
+) -> None:
     ids = await seed(db)
-    async with db.transaction() as conn:
-        added = await suggest_new(conn, taxonomy, now=T0)
+    added = await suggest_new(store, taxonomy, now=T0)
     assert added == 7
-    items = {i.id: i for i in await list_feedback(db.conn, limit=100)}
+    items = {i.id: i for i in await list_feedback(store, limit=100)}
     assert items[ids[0]].tags_in("suggested") == ["waiting"]
     assert items[ids[1]].tags_in("suggested") == ["friendliness", "waiting"]
     assert items[ids[2]].tags_in("suggested") == ["greeting-missing"]
@@ -319,29 +330,30 @@ async def test_suggest_new_adds_rule_suggestions_once(db: Database, taxonomy: Ta
     recorded = await changes(db)
     assert len(recorded) == 7
     assert {(r[2], r[3], r[4]) for r in recorded} == {("suggest", "rules", ts(T0))}
-    async with db.transaction() as conn:
-        assert await suggest_new(conn, taxonomy, now=T0) == 0
+    assert await suggest_new(store, taxonomy, now=T0) == 0
 
 
-async def test_tag_and_untag_record_who_and_when(db: Database, taxonomy: Taxonomy) -> None:
+async def test_tag_and_untag_record_who_and_when(
+    db: Database, store: Store, taxonomy: Taxonomy
+) -> None:
     ids = await seed(db)
-    async with db.transaction() as conn:
-        await suggest_new(conn, taxonomy, now=T0)
+    await suggest_new(store, taxonomy, now=T0)
     later = T0 + timedelta(hours=2)
-    async with db.transaction() as conn:
-        made = await tag(conn, ids[1], ["waiting", "competence", "waiting"], who="Anna", now=later)
-        again = await tag(conn, ids[1], ["waiting"], who="Anna", now=later)
-        removed = await untag(conn, ids[1], ["friendliness"], who="Ville", now=later)
-    assert made == [TagChange("waiting", "confirm"), TagChange("competence", "add")]
-    assert again == []
-    assert removed == [TagChange("friendliness", "remove")]
+    wanted = ["waiting", "competence", "waiting"]
+    made = await tag(store, taxonomy, ids[1], wanted, who="Anna", now=later)
+    again = await tag(store, taxonomy, ids[1], ["waiting"], who="Anna", now=later)
+    removed = await untag(store, taxonomy, ids[1], ["friendliness"], who="Ville", now=later)
+    assert made.changes == [TagChange("waiting", "confirm"), TagChange("competence", "add")]
+    assert again.changes == []
+    assert removed.changes == [TagChange("friendliness", "remove")]
+    assert removed.item.tags_in("confirmed") == ["competence", "waiting"]  # as it is now
     recorded = [r for r in await changes(db) if r[0] == ids[1] and r[2] != "suggest"]
     assert recorded == [
         (ids[1], "waiting", "confirm", "Anna", ts(later)),
         (ids[1], "competence", "add", "Anna", ts(later)),
         (ids[1], "friendliness", "remove", "Ville", ts(later)),
     ]
-    (item,) = [i for i in await list_feedback(db.conn) if i.id == ids[1]]
+    (item,) = [i for i in await list_feedback(store) if i.id == ids[1]]
     states = {t.tag: (t.state, t.changed_by) for t in item.tags}
     assert states == {
         "waiting": ("confirmed", "Anna"),
@@ -350,45 +362,48 @@ async def test_tag_and_untag_record_who_and_when(db: Database, taxonomy: Taxonom
     }
 
 
-async def test_tagging_missing_feedback_or_without_a_name_fails(db: Database) -> None:
+async def test_tagging_missing_feedback_unknown_tags_or_without_a_name_fails(
+    db: Database, store: Store, taxonomy: Taxonomy
+) -> None:
     await seed(db)
-    async with db.transaction() as conn:
-        with pytest.raises(FeedbackNotFound):
-            await tag(conn, 999, ["waiting"], who="Anna", now=T0)
-        with pytest.raises(ValueError):
-            await untag(conn, 1, ["waiting"], who="  ", now=T0)
+    with pytest.raises(FeedbackNotFound):
+        await tag(store, taxonomy, 999, ["waiting"], who="Anna", now=T0)
+    with pytest.raises(ValueError):
+        await untag(store, taxonomy, 1, ["waiting"], who="  ", now=T0)
+    with pytest.raises(UnknownTags) as unknown:
+        await tag(store, taxonomy, 1, ["wating", "waiting"], who="Anna", now=T0)
+    assert unknown.value.problems == ["'wating' is not a tag (did you mean 'waiting'?)"]
+    assert await changes(db) == []  # nothing recorded for a refused change
 
 
-async def test_list_filters(db: Database, taxonomy: Taxonomy) -> None:
+async def test_list_filters(db: Database, store: Store, taxonomy: Taxonomy) -> None:
     ids = await seed(db)
-    async with db.transaction() as conn:
-        await suggest_new(conn, taxonomy, now=T0)
-        await tag(conn, ids[0], ["waiting"], who="Anna", now=T0)
-        await untag(conn, ids[2], ["greeting-missing"], who="Anna", now=T0)
-    everything = await list_feedback(db.conn)
+    await suggest_new(store, taxonomy, now=T0)
+    await tag(store, taxonomy, ids[0], ["waiting"], who="Anna", now=T0)
+    await untag(store, taxonomy, ids[2], ["greeting-missing"], who="Anna", now=T0)
+    everything = await list_feedback(store)
     assert [i.id for i in everything] == list(reversed(ids))  # newest first
-    untagged = await list_feedback(db.conn, untagged=True)
+    untagged = await list_feedback(store, untagged=True)
     assert {i.id for i in untagged} == set(ids) - {ids[0], ids[2]}
-    kajaani = await list_feedback(db.conn, unit="Kajaanin terveysasema")
+    kajaani = await list_feedback(store, unit="Kajaanin terveysasema")
     assert {i.id for i in kajaani} == set(ids[:4])
-    waiting = await list_feedback(db.conn, tag="waiting")
+    waiting = await list_feedback(store, tag="waiting")
     assert {i.id for i in waiting} == {ids[0], ids[1], ids[5]}
-    greeting = await list_feedback(db.conn, tag="greeting-missing")
+    greeting = await list_feedback(store, tag="greeting-missing")
     assert greeting == []  # rejected tags do not count
-    page = await list_feedback(db.conn, limit=2, offset=1)
+    page = await list_feedback(store, limit=2, offset=1)
     assert [i.id for i in page] == [ids[4], ids[3]]
     assert "phone" not in json.dumps([i.to_dict() for i in everything])
     assert PHONE not in json.dumps([i.to_dict() for i in everything])
 
 
-async def test_counts_and_top_themes(db: Database, taxonomy: Taxonomy) -> None:
+async def test_counts_and_top_themes(db: Database, store: Store, taxonomy: Taxonomy) -> None:
     ids = await seed(db)
-    async with db.transaction() as conn:
-        await suggest_new(conn, taxonomy, now=T0)
-        await tag(conn, ids[2], ["greeting-missing"], who="Anna", now=T0)
-        await untag(conn, ids[0], ["waiting"], who="Anna", now=T0)  # not about queues after all
-        await tag(conn, ids[3], ["premises"], who="Anna", now=T0)  # neutral: in neither list
-    counts = await tag_counts(db.conn, taxonomy, unit="Kajaanin terveysasema")
+    await suggest_new(store, taxonomy, now=T0)
+    await tag(store, taxonomy, ids[2], ["greeting-missing"], who="Anna", now=T0)
+    await untag(store, taxonomy, ids[0], ["waiting"], who="Anna", now=T0)  # not about queues
+    await tag(store, taxonomy, ids[3], ["premises"], who="Anna", now=T0)  # neutral: in neither
+    counts = await tag_counts(store, taxonomy, unit="Kajaanin terveysasema")
     summary = {(c.tag, c.polarity, c.confirmed, c.suggested) for c in counts}
     assert summary == {
         ("friendliness", "strength", 0, 1),
@@ -396,14 +411,14 @@ async def test_counts_and_top_themes(db: Database, taxonomy: Taxonomy) -> None:
         ("greeting-missing", "improvement", 1, 0),
         ("premises", "neutral", 1, 0),
     }
-    themes = await top_themes(db.conn, taxonomy, unit="Kajaanin terveysasema")
+    themes = await top_themes(store, taxonomy, unit="Kajaanin terveysasema")
     assert themes["strengths"] == [
         ("friendliness", 1, ("Hoitaja oli ystävällinen, mutta jonot olivat pitkät.",))
     ]
     improvements = themes["improvements"]
     assert [(t.tag, t.total) for t in improvements] == [("greeting-missing", 1), ("waiting", 1)]
     assert improvements[0].examples == ("Henkilökunta ei tervehtinyt.",)
-    everywhere = await top_themes(db.conn, taxonomy, unit=None, n=1)
+    everywhere = await top_themes(store, taxonomy, unit=None, n=1)
     assert everywhere["strengths"][0].tag == "friendliness"
     assert everywhere["strengths"][0].total == 3
     assert len(everywhere["strengths"][0].examples) == 2
@@ -469,8 +484,6 @@ def test_cli_refuses_unknown_tags_and_feedback(config: Config, seeded: list[int]
 
 
 def test_format_item_shortens_long_text(taxonomy: Taxonomy) -> None:
-    from smsbot.feedback.tagging import FeedbackItem, TagState
-
     item = FeedbackItem(
         1, "f", "q", None, None, "sv", "a\nb " * 80, "t", (TagState("x", "confirmed", "A", "t"),)
     )
@@ -483,21 +496,23 @@ def test_format_item_shortens_long_text(taxonomy: Taxonomy) -> None:
 
 @pytest.fixture
 async def client(
-    db: Database, taxonomy: Taxonomy
+    store: Store, taxonomy: Taxonomy
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     app = web.Application()
-    context = FeedbackContext(db, taxonomy, clock=lambda: T0)
+    context = FeedbackContext(store, taxonomy, clock=lambda: T0)
     add_feedback_routes(app, lambda request: context)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
 
 async def test_api_list_tag_and_untag(
-    db: Database, taxonomy: Taxonomy, client: TestClient[web.Request, web.Application]
+    db: Database,
+    store: Store,
+    taxonomy: Taxonomy,
+    client: TestClient[web.Request, web.Application],
 ) -> None:
     ids = await seed(db)
-    async with db.transaction() as conn:
-        await suggest_new(conn, taxonomy, now=T0)
+    await suggest_new(store, taxonomy, now=T0)
     response = await client.get("/v1/feedback", params={"unit": "Sotkamon terveysasema"})
     assert response.status == 200
     body = await response.json()

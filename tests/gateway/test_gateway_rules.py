@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 from smsbot.cli import main
-from smsbot.storage.sqlite.outbox import claim_due
 from tests.conftest import ManualClock
 from tests.harness import ROOT, Running, gateway_env, running_gateway
 
@@ -54,8 +53,8 @@ async def test_a_reply_mid_conversation_goes_ahead_of_a_batch_of_new_surveys(
     batch = [event(paused.clock, f"b{n}", f"+467017406{n:02d}") for n in range(10, 40)]
     assert (await paused.post_events(batch))[0] == 202
     await simulate(paused, "5")  # the first citizen answers: the next question is due
-    async with paused.gateway.parts.db.transaction() as conn:
-        claimed = await claim_due(conn, paused.clock.now(), 1)
+    async with paused.gateway.parts.store.write() as tx:
+        claimed = await tx.outbox.claim_due(paused.clock.now(), 1)
     assert claimed[0].phone == CITIZEN and claimed[0].purpose == "question"
 
 

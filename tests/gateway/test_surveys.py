@@ -17,7 +17,6 @@ from smsbot.metrics import Metrics
 from smsbot.storage.sqlite import db as db_module
 from smsbot.storage.sqlite import schema
 from smsbot.storage.sqlite.db import open_database
-from smsbot.storage.sqlite.outbox import mark_sent, queued_for_phone
 from smsbot.storage.sqlite.schema import MIGRATIONS
 from tests.conftest import ManualClock
 
@@ -31,10 +30,10 @@ async def rows(parts: Parts, sql: str, *args: Any) -> list[dict[str, Any]]:
 
 async def outgoing(parts: Parts, phone: str = PHONE) -> list[str]:
     """What is queued for the phone, marked sent as a transport would."""
-    async with parts.db.transaction() as conn:
-        queued = await queued_for_phone(conn, phone)
+    async with parts.store.write() as tx:
+        queued = await tx.outbox.queued_for_phone(phone)
         for message in queued:
-            await mark_sent(conn, message.id, f"ref-{message.id}", parts.surveys.clock.now())
+            await tx.outbox.mark_sent(message.id, f"ref-{message.id}", parts.surveys.clock.now())
     return [m.body for m in queued]
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from smsbot.feedback.tagging import suggest_new
+from smsbot.feedback.review import suggest_new
 from smsbot.http.openapi.examples import example
 from smsbot.http.openapi.schemas import SCHEMAS
 from tests.conftest import ManualClock
@@ -145,8 +145,9 @@ async def _answer_as_the_citizen(client: Any, gateway: Running) -> None:
     answer = await simulate_reply.asyncio(client=client, body=sms)
     assert isinstance(answer, models.SimulatorAnswer) and answer.status == "answered"
     assert gateway.gateway.taxonomy is not None  # the rules suggest tags, as the gateway's job
-    async with gateway.gateway.parts.db.transaction() as conn:
-        await suggest_new(conn, gateway.gateway.taxonomy, now=gateway.clock.now())
+    await suggest_new(
+        gateway.gateway.parts.store, gateway.gateway.taxonomy, now=gateway.clock.now()
+    )
 
 
 async def _read_reports(client: Any) -> None:

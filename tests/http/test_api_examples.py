@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from smsbot.feedback.tagging import suggest_new
+from smsbot.feedback.review import suggest_new
 from smsbot.http.openapi.document import openapi_document
 from smsbot.http.openapi.examples import EXAMPLES, example, example_names
 from tests.conftest import ManualClock
@@ -83,8 +83,7 @@ async def _answers(gw: Running) -> dict[str, tuple[int, Any]]:
 async def _suggest_tags(gw: Running) -> None:
     """What the gateway's minutely job does, now (the job ran at start, before any feedback)."""
     assert gw.gateway.taxonomy is not None
-    async with gw.gateway.parts.db.transaction() as conn:
-        assert await suggest_new(conn, gw.gateway.taxonomy, now=gw.clock.now()) > 0
+    assert await suggest_new(gw.gateway.parts.store, gw.gateway.taxonomy, now=gw.clock.now()) > 0
 
 
 def _steady(value: Any) -> Any:

@@ -12,13 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from smsbot.bootstrap.parts import Parts
+from smsbot.cli.purge import purge_command
 from smsbot.config import Config, load_config
 from smsbot.domain import InboundPart
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.surveys import StartRequest
 from smsbot.metrics import Metrics
-from smsbot.privacy.retention import PurgeCounts, PurgeTask, parse_retention, purge, purge_command
+from smsbot.privacy.retention import PurgeCounts, PurgeTask, parse_retention, purge
 from smsbot.storage.sqlite.db import Database, open_database, ts
+from smsbot.storage.sqlite.tx import SqliteStore
 from tests.conftest import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +150,7 @@ async def test_retention_zero_removes_every_ended_number_from_tables_and_disk(
     before = file_bytes(db)
     assert OLD[1:].encode() in before and RECENT[1:].encode() in before
 
-    counts = await purge(db, retention_seconds=0, now=NOW)
+    counts = await purge(SqliteStore(db), retention_seconds=0, now=NOW)
 
     assert counts == PurgeCounts(
         conversations=2, messages=4, unknown_messages=2, events=3, inbound_parts=1
@@ -168,7 +170,7 @@ async def test_retention_zero_removes_every_ended_number_from_tables_and_disk(
 
 
 async def test_what_stays_after_a_purge(db: Database) -> None:
-    await purge(db, retention_seconds=0, now=NOW)
+    await purge(SqliteStore(db), retention_seconds=0, now=NOW)
     async with db.conn.execute(
         "SELECT conversation_id, direction, body FROM messages ORDER BY id"
     ) as cur:
@@ -189,7 +191,7 @@ async def test_what_stays_after_a_purge(db: Database) -> None:
 
 
 async def test_a_week_of_retention_keeps_recent_numbers(db: Database) -> None:
-    counts = await purge(db, retention_seconds=7 * 86400, now=NOW)
+    counts = await purge(SqliteStore(db), retention_seconds=7 * 86400, now=NOW)
     assert (counts.conversations, counts.messages, counts.events) == (1, 2, 1)
     assert counts.unknown_messages == 0  # two days old: not yet
     assert counts.inbound_parts == 1  # parts older than a day go whatever the retention
@@ -197,7 +199,7 @@ async def test_a_week_of_retention_keeps_recent_numbers(db: Database) -> None:
     assert not present(text, OLD)
     for kept in (RECENT, ACTIVE, UNKNOWN, SKIPPED, SCHEDULED):
         assert present(text, kept), kept
-    again = await purge(db, retention_seconds=7 * 86400, now=NOW)
+    again = await purge(SqliteStore(db), retention_seconds=7 * 86400, now=NOW)
     assert again.total == 0
 
 
@@ -208,13 +210,13 @@ async def test_a_message_still_on_its_way_keeps_its_number(db: Database) -> None
             " updated_at) VALUES ('recent', 'out', ?, 'Kiitos!', 'queued', ?, ?)",
             (RECENT, ts(NOW), ts(NOW)),
         )
-    await purge(db, retention_seconds=0, now=NOW)
+    await purge(SqliteStore(db), retention_seconds=0, now=NOW)
     sql = "SELECT phone, body FROM messages WHERE status = 'queued'"
     async with db.conn.execute(sql) as cur:
         assert [tuple(r) for r in await cur.fetchall()] == [(RECENT, "Kiitos!")]
     async with db.transaction() as conn:
         await conn.execute("UPDATE messages SET status = 'sent' WHERE status = 'queued'")
-    assert (await purge(db, retention_seconds=0, now=NOW)).messages == 1
+    assert (await purge(SqliteStore(db), retention_seconds=0, now=NOW)).messages == 1
 
 
 async def test_secure_delete_is_on(db: Database) -> None:
@@ -236,7 +238,7 @@ async def test_the_periodic_task_purges_until_stopped(db: Database) -> None:
             return NOW
 
     stopping = asyncio.Event()
-    task = PurgeTask(db, retention_seconds=0, clock=Clock(), every_seconds=0.01)
+    task = PurgeTask(SqliteStore(db), retention_seconds=0, clock=Clock(), every_seconds=0.01)
     running = asyncio.create_task(task.run(stopping))
     await asyncio.sleep(0.2)
     stopping.set()
@@ -281,12 +283,12 @@ async def test_retention_zero_leaves_no_number_of_a_long_sms(
             (started.conversation_id, f"concat:{RECENT}:17", ts(NOW), ts(NOW)),
         )
         await conn.execute("UPDATE messages SET status = 'sent' WHERE direction = 'out'")
-    step = (await parts.surveys.db.conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
+    step = (await parts.db.conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
     assert await parts.surveys.expire(started.conversation_id, int(step))
     assert present(await everything_as_text(parts.db.conn), OLD)
 
     clock.advance(seconds=1)
-    await purge(parts.db, retention_seconds=0, now=clock.now())
+    await purge(parts.store, retention_seconds=0, now=clock.now())
 
     text = await everything_as_text(parts.db.conn)
     on_disk = file_bytes(parts.db)
@@ -306,11 +308,11 @@ async def test_the_parts_of_a_whole_message_stay_three_days_for_late_retries(
     assert [await inbound.part(part) for part in sent][-1] is not None
     week = 7 * 86400
     at = clock.now() + 3 * DAY
-    almost = await purge(parts.db, retention_seconds=week, now=at - timedelta(seconds=1))
+    almost = await purge(parts.store, retention_seconds=week, now=at - timedelta(seconds=1))
     assert almost.inbound_parts == 0
     late = await inbound.part(sent[0])  # Vonage retries for up to 72 hours
     assert late is not None and late.outcome == "duplicate"
-    gone = await purge(parts.db, retention_seconds=week, now=at)
+    gone = await purge(parts.store, retention_seconds=week, now=at)
     assert gone.inbound_parts == len(sent)
 
 

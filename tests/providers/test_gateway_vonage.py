@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import structlog
 
-from smsbot.storage.sqlite import outbox
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage, Sent
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway, wait_for
@@ -324,8 +323,8 @@ async def test_a_restart_gives_an_uncertain_send_the_whole_grace_again(
 ) -> None:
     await late_send(gw, fake)  # uncertain, due again in five minutes
     gw.clock.advance(minutes=4)
-    async with gw.gateway.parts.db.transaction() as conn:  # what start() does after a crash
-        caught = await outbox.recover_after_crash(conn, gw.clock.now(), timedelta(minutes=5))
+    async with gw.gateway.parts.store.write() as tx:  # what start() does after a crash
+        caught = await tx.outbox.recover_after_crash(gw.clock.now(), timedelta(minutes=5))
     assert caught == 0  # nothing was caught mid-send this time
     gw.clock.advance(minutes=2)  # past the first grace, but no receipt could come while down
     await gw.settle()

@@ -15,12 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from vonage_sms import SmsError, SmsMessage
 
-from smsbot.domain import DeliveryReceipt
+from smsbot.domain import DeliveryReceipt, Outgoing
 from smsbot.providers import SendError, SendResult, VonageSettings, build_transport
 from smsbot.providers.simulator import SimulatorTransport
 from smsbot.providers.vonage.messages_api import VonageMessagesTransport
 from smsbot.providers.vonage.sms_api import VonageSmsTransport
-from smsbot.storage.sqlite.outbox import Outgoing
 from tests.fakevonage import FakeVonage, segments
 
 API_KEY, API_SECRET, APP_ID = "abcd1234", "secret", "app-id"

@@ -26,9 +26,10 @@ from aiohttp.test_utils import TestServer
 from smsbot.bootstrap.serve import build_gateway
 from smsbot.bootstrap.web import build_app
 from smsbot.config import load_config
-from smsbot.feedback.tagging import Tag, Taxonomy, load_taxonomy, suggest_new
-from smsbot.storage.sqlite import outbox
+from smsbot.feedback.review import suggest_new
+from smsbot.feedback.taxonomy import Tag, Taxonomy, load_taxonomy
 from smsbot.storage.sqlite.db import Database, open_database, ts
+from smsbot.storage.sqlite.tx import SqliteStore
 from tests.conftest import ManualClock
 from tests.fakevonage import FakeVonage
 from tests.feedback.test_tagging import FEEDBACK, T0, TAGS, seed
@@ -83,8 +84,8 @@ async def test_the_senders_claim_searches_an_index_in_order(
     statements: list[str] = []
     await db.conn.set_trace_callback(statements.append)
     try:
-        async with db.transaction() as conn:
-            await outbox.claim_due(conn, clock.now(), 4)
+        async with SqliteStore(db).write() as tx:
+            await tx.outbox.claim_due(clock.now(), 4)
         (claim,) = [s for s in statements if s.lstrip().startswith("SELECT")]
         steps = await plan(db.conn, claim)
     finally:
@@ -231,8 +232,8 @@ async def test_no_statement_of_webhooks_sends_or_timers_reads_the_history(
         SMSBOT_SURVEY__QUIET_END="08:00",
     )
     async with traced_gateway(env, clock) as (gw, statements):
-        async with gw.gateway.parts.db.transaction() as conn:  # what start() does first
-            await outbox.recover_after_crash(conn, clock.now(), timedelta(minutes=5))
+        async with gw.gateway.parts.store.write() as tx:  # what start() does first
+            await tx.outbox.recover_after_crash(clock.now(), timedelta(minutes=5))
         events = [event(clock, "46701740001", "one"), event(clock, "46701740002", "two")]
         assert (await gw.post_events(events))[0] == 202
         await settle(gw)
@@ -264,8 +265,7 @@ class AskedRules(Taxonomy):
 
 async def asked_in_one_pass(db: Database, taxonomy: AskedRules) -> list[str]:
     taxonomy.asked.clear()
-    async with db.transaction() as conn:
-        await suggest_new(conn, taxonomy, now=T0)
+    await suggest_new(SqliteStore(db), taxonomy, now=T0)
     return list(taxonomy.asked)
 
 

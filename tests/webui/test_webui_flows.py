@@ -47,3 +47,28 @@ async def test_a_file_clashing_with_a_loaded_flow_is_reported_under_that_flow(
     page, index = await pages(flows, clock, "/ui/flows/contact-centre", "/ui/flows")
     assert f"{flows / 'b.yaml'}:4: flow id &#39;contact-centre&#39; is already used" in page
     assert "Files that could not be loaded" not in index
+
+
+async def test_unsigned_webhooks_are_named_on_the_flows_page_and_in_readyz(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    unsigned = {
+        "SMSBOT_TRANSPORT__KIND": "vonage-sms",
+        "SMSBOT_VONAGE__SIGNATURE_SECRET": "",
+        "SMSBOT_VONAGE__ALLOW_UNSIGNED_WEBHOOKS": "true",
+    }
+    signed = {"SMSBOT_TRANSPORT__KIND": "vonage-sms"}
+    cases = [
+        ({}, False, "simulator"),
+        (signed, False, "signed"),
+        (unsigned, True, "unsigned_allowed"),
+    ]
+    for overrides, banner, said in cases:
+        env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, **overrides)
+        async with running_gateway(env, clock) as gw, signed_in(gw.url, TOKEN) as (browser, _):
+            async with browser.get(gw.url + "/ui/flows") as answer:
+                page = await answer.text()
+            async with browser.get(gw.url + "/readyz") as answer:
+                ready = await answer.json()
+        assert ("Webhooks are not verified" in page) is banner
+        assert ready["webhooks"] == said

@@ -11,16 +11,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from smsbot.feedback.tagging import (
-    FeedbackItem,
-    TagState,
-    Taxonomy,
-    feedback_units,
-    load_taxonomy,
-    suggest_new,
-    tag,
-)
+from smsbot.feedback.review import feedback_units, suggest_new, tag
+from smsbot.feedback.taxonomy import Taxonomy, load_taxonomy
 from smsbot.flows.files import load_flow_dir
+from smsbot.storage.ports import FeedbackItem, TagState
 from smsbot.storage.sqlite.db import ts
 from smsbot.webui.inbox_view import (
     Done,
@@ -252,8 +246,7 @@ async def browser(gw: Running) -> AsyncIterator[Browser]:
 async def suggest(gw: Running) -> None:
     """What the gateway's background task does every minute, now."""
     assert gw.gateway.taxonomy is not None
-    async with gw.gateway.parts.db.transaction() as conn:
-        await suggest_new(conn, gw.gateway.taxonomy, now=gw.clock.now())
+    await suggest_new(gw.gateway.parts.store, gw.gateway.taxonomy, now=gw.clock.now())
 
 
 async def seeded(gw: Running, rows: list[tuple[str, str, str]] = FEEDBACK) -> list[int]:
@@ -339,8 +332,9 @@ async def test_replies_to_a_survey_show_up_with_suggested_tags(
 
 async def test_filter_by_unit_tag_and_untagged(gw: Running, browser: Browser) -> None:
     ids = await seeded(gw)
-    async with gw.gateway.parts.db.transaction() as conn:
-        await tag(conn, ids[0], ["waiting"], who="Anna", now=gw.clock.now())
+    assert gw.gateway.taxonomy is not None
+    parts = gw.gateway.parts
+    await tag(parts.store, gw.gateway.taxonomy, ids[0], ["waiting"], who="Anna", now=gw.clock.now())
     _, page = await browser.get("/ui/feedback?" + urlencode({"unit": KAJAANI}))
     assert list(articles(page)) == [ids[3], ids[2], ids[1], ids[0]]
     assert f'<option value="{KAJAANI}" selected>' in page
@@ -481,5 +475,5 @@ async def test_feedback_text_is_escaped(gw: Running, browser: Browser) -> None:
 
 async def test_units_with_feedback_are_the_unit_choices(gw: Running) -> None:
     await seeded(gw)
-    units = await feedback_units(gw.gateway.parts.db.conn)
+    units = await feedback_units(gw.gateway.parts.store)
     assert units == [KAJAANI, "Kontaktcenter Örebro", "Sotkamon terveysasema"]

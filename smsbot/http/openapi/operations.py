@@ -28,10 +28,15 @@ _TOO_LARGE = problem("the body is over `[server] max_body_bytes`")
 _WEBHOOK_TAKEN = Answer(
     "taken, or a duplicate with no second effect (Vonage then stops retrying)", ref("WebhookAnswer")
 )
+_STORAGE_UNAVAILABLE = problem(
+    "storage cannot take writes now (disk full, read-only, I/O error, locked): nothing was"
+    " kept; send it again after `Retry-After` seconds"
+)
 _WEBHOOK_ANSWERS = {
     200: _WEBHOOK_TAKEN,
     400: problem("a payload smsbot will never accept (Vonage should not retry it)"),
     401: UNAUTHORIZED,
+    503: _STORAGE_UNAVAILABLE,
 }
 
 
@@ -187,7 +192,8 @@ _EVENTS = (
         " (held for quiet hours or the flow's delay; `due_at` says until when) or `skipped`"
         " (with a reason: opted_out, busy, fatigue, too_old). Posting an event id again gives"
         " the same decision and no second survey, so retry freely. A list with a bad event"
-        " is refused whole, with every problem per field and index; nothing of it is stored.",
+        " is refused whole, with every problem per field and index; nothing of it is stored."
+        " Each source is held to its own rate and burst (429 with `Retry-After` beyond them).",
         body=Body(
             one_of(ref("ServiceEvent"), list_of("ServiceEvent", maxItems=MAX_EVENTS)),
             "one event, or a list",
@@ -202,6 +208,12 @@ _EVENTS = (
             400: problem("what is wrong, per field (and per index in a list)", "problems"),
             401: UNAUTHORIZED,
             413: _TOO_LARGE,
+            503: _STORAGE_UNAVAILABLE,
+            429: problem(
+                "the source posted beyond its limit (`[sources.<name>] rate_per_second` events a"
+                " second, `burst` at once); nothing was stored: post again after `Retry-After`"
+                " seconds"
+            ),
         },
         security=("sourceToken",),
     ),

@@ -50,6 +50,12 @@ _PROBLEMS: dict[str, Schema] = {
             "error": {**_TEXT, "examples": ["invalid", "unauthorized", "not_found"]},
             "message": _TEXT,
             "errors": list_of("FieldProblem"),
+            "retry_after": {
+                "type": "number",
+                "minimum": 0,
+                "description": "with 429: the seconds until the source may post again (the "
+                "`Retry-After` header rounds them up)",
+            },
         },
     ),
     "FieldProblem": _closed(
@@ -550,7 +556,18 @@ _HEALTH: dict[str, Schema] = {
         ["status", "checks"],
         {
             "status": {"type": "string", "enum": ["ready", "not_ready"]},
-            "checks": _map({"type": "boolean"}, "each check: database, transport"),
+            "checks": _map(
+                {"type": "boolean"},
+                "each check: database (answers), writes (none failed in the last seconds, e.g."
+                " a full disk), transport",
+            ),
+            "webhooks": {
+                "type": "string",
+                "enum": ["simulator", "signed", "unsigned_allowed"],
+                "description": "How provider webhooks are checked. `unsigned_allowed`: a real "
+                "transport without a signature secret, started only because the operator set "
+                "`[vonage] allow_unsigned_webhooks = true`; forged webhooks are accepted.",
+            },
         },
     ),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document (this one)."},

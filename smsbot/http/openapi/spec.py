@@ -72,8 +72,8 @@ SECURITY_SCHEMES: dict[str, Schema] = {
         "`nonce` come with the others (in the query for GET, in the body for POST). `sig` is "
         "the HMAC (SHA-256 by default, `[vonage] signature_method`) of the other fields, keyed "
         "with the signature secret (`SMSBOT_VONAGE__SIGNATURE_SECRET`); a `timestamp` more "
-        "than 5 minutes away is refused. Without a secret configured, webhooks are accepted "
-        "unsigned.",
+        "than 5 minutes away is refused. A real transport without a secret refuses to start "
+        "unless the operator sets `[vonage] allow_unsigned_webhooks = true`.",
     },
     "vonageMessagesJwt": {
         "type": "http",
@@ -81,8 +81,9 @@ SECURITY_SCHEMES: dict[str, Schema] = {
         "bearerFormat": "JWT",
         "description": "Vonage's signed Messages API webhooks: `Authorization: Bearer <JWT>`, "
         "an HS256 token signed with the signature secret (`SMSBOT_VONAGE__SIGNATURE_SECRET`) "
-        "whose `payload_hash` is the SHA-256 of the body and whose `iat` is recent. Without a "
-        "secret configured, webhooks are accepted unsigned.",
+        "whose `payload_hash` is the SHA-256 of the body and whose `iat` is recent. A real "
+        "transport without a secret refuses to start unless the operator sets "
+        "`[vonage] allow_unsigned_webhooks = true`.",
     },
 }
 

@@ -16,9 +16,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from vonage_messages import Sms
 
+from smsbot.domain import Outgoing
 from smsbot.providers.base import SendResult, VonageSettings
 from smsbot.providers.vonage.common import SDK_ERRORS, ThreadedClient, digits, map_error
-from smsbot.storage.sqlite.outbox import Outgoing
 
 __all__ = ["VonageMessagesTransport", "pkcs8_pem"]
 

@@ -20,9 +20,9 @@ from typing import Any
 import vonage
 from vonage_sms import PartialFailureError, SmsError, SmsMessage
 
+from smsbot.domain import Outgoing
 from smsbot.providers.base import SendError, SendResult, VonageSettings
 from smsbot.providers.vonage.common import SDK_ERRORS, ThreadedClient, digits, map_error
-from smsbot.storage.sqlite.outbox import Outgoing
 
 __all__ = ["VonageSmsTransport", "status_error"]
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TypeVar
 
 import aiosqlite
 
+from smsbot.storage.ports import DatabaseOpenError, StorageUnavailable
 from smsbot.storage.sqlite import threads
 from smsbot.storage.sqlite.schema import MIGRATIONS
 
@@ -40,6 +42,29 @@ __all__ = [
 ]
 
 
+# SQLite's primary result codes that mean "storage cannot take writes now", not "this write is
+# wrong": the work can be tried again once the operator has freed space, fixed permissions or
+# stopped the other program.
+UNAVAILABLE = {
+    sqlite3.SQLITE_FULL: "disk_full",
+    sqlite3.SQLITE_READONLY: "read_only",
+    sqlite3.SQLITE_IOERR: "io_error",
+    sqlite3.SQLITE_BUSY: "locked",
+    sqlite3.SQLITE_LOCKED: "locked",
+    sqlite3.SQLITE_CANTOPEN: "cannot_open",
+}
+FAILURE_MEMORY = 5.0  # seconds a failed write keeps the store "failing" without a success
+
+
+def unavailable_cause(error: BaseException) -> str | None:
+    """The `StorageUnavailable` cause an SQLite error (or a failed batch's) stands for."""
+    found: BaseException | None = error
+    while found is not None and not isinstance(found, sqlite3.Error):
+        found = found.__cause__
+    code = getattr(found, "sqlite_errorcode", None)
+    return None if code is None else UNAVAILABLE.get(code & 0xFF)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A plain connection as smsbot uses one: rows by name, its pragmas, autocommit."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -60,10 +85,6 @@ def from_ts(text: str) -> datetime:
 
 class DatabaseError(Exception):
     """A write could not be made durable (its batch failed to commit); nothing was kept."""
-
-
-class DatabaseOpenError(Exception):
-    """The database cannot be opened or made ready: one line naming the path and the reason."""
 
 
 @dataclass
@@ -96,10 +117,35 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._batch: _Batch | None = None
         self._reader_pool: threads.Readers | None = None
+        self._failure: tuple[float, str] | None = None  # (monotonic time, cause)
+
+    def write_failure(self) -> str | None:
+        """The cause of the last failed write, if within FAILURE_MEMORY and none succeeded
+        since (readiness: not ready while writes fail)."""
+        if self._failure is None:
+            return None
+        at, cause = self._failure
+        return cause if time.monotonic() - at < FAILURE_MEMORY else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A unit of writes; when the block returns, its writes are durable."""
+        """A unit of writes; when the block returns, its writes are durable.
+
+        Raises StorageUnavailable when storage cannot take writes (disk full, read-only, I/O
+        error, locked by another program); nothing of the unit is kept then."""
+        try:
+            async with self._unit() as conn:
+                yield conn
+        except (sqlite3.Error, DatabaseError) as error:
+            cause = unavailable_cause(error)
+            if cause is None:
+                raise
+            self._failure = (time.monotonic(), cause)
+            raise StorageUnavailable(cause, f"{self.path}: {error}") from error
+        self._failure = None
+
+    @asynccontextmanager
+    async def _unit(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._write_lock:
             batch = await self._join_batch()
             await self.conn.execute("SAVEPOINT unit")

@@ -7,47 +7,18 @@ after a grace period, by sending it again with the same client reference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import aiosqlite
 
-from smsbot.storage.sqlite.conversations import PRIORITIES
+from smsbot.engine.runtime import Send
+from smsbot.engine.sms_text import measure
+from smsbot.storage.ports import PRIORITIES, Outgoing
 from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
 
-__all__ = [
-    "Outgoing",
-    "claim_due",
-    "count_queued",
-    "mark_failed",
-    "mark_refused",
-    "mark_retry",
-    "mark_sent",
-    "mark_uncertain",
-    "message_id_from_client_ref",
-    "queued_for_phone",
-    "recent_same_text",
-    "recover_after_crash",
-]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    id: int
-    conversation_id: str | None
-    phone: str
-    body: str
-    purpose: str
-    encoding: str
-    segments: int
-    attempts: int  # when claimed: the attempt now being made (1 for the first)
-
-    @property
-    def client_ref(self) -> str:
-        """Our reference for the provider: the same on every attempt at this message."""
-        return f"smsbot-{self.id}"
-
+__all__ = ["Outgoing", "SqliteOutbox"]  # Outgoing: where providers imported it from before
 
 _COLUMNS = "id, conversation_id, phone, body, purpose, encoding, segments, attempts"
 
@@ -63,21 +34,6 @@ def _outgoing(row: aiosqlite.Row) -> Outgoing:
         segments=row["segments"],
         attempts=row["attempts"],
     )
-
-
-def message_id_from_client_ref(client_ref: str | None) -> int | None:
-    if client_ref and client_ref.startswith("smsbot-") and client_ref[7:].isdigit():
-        return int(client_ref[7:])
-    return None
-
-
-async def queued_for_phone(conn: aiosqlite.Connection, phone: str) -> list[Outgoing]:
-    sql = (
-        f"SELECT {_COLUMNS} FROM messages"
-        " WHERE direction = 'out' AND status = 'queued' AND phone = ? ORDER BY id"
-    )
-    async with conn.execute(sql, (phone,)) as cur:
-        return [_outgoing(row) for row in await cur.fetchall()]
 
 
 # The outbox's partial indexes (schema.py), and the WHERE terms that select them. SQLite uses
@@ -103,123 +59,163 @@ LIMIT ?
 """
 
 
-async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Outgoing]:
-    """Due messages, replies first, at most one per phone at a time (order per person kept).
-
-    They are marked `sending`; the caller commits before it calls the provider.
-    """
-    async with conn.execute(_DUE, (ts(now), limit)) as cur:
-        claimed = [
-            replace(_outgoing(row), attempts=row["attempts"] + 1) for row in await cur.fetchall()
-        ]
-    for message in claimed:
-        await conn.execute(
-            "UPDATE messages SET status = 'sending', attempts = attempts + 1, client_ref = ?,"
-            " updated_at = ? WHERE id = ?",
-            (message.client_ref, ts(now), message.id),
-        )
-    return claimed
-
-
-async def mark_sent(
-    conn: aiosqlite.Connection,
-    message_id: int,
-    provider_ref: str | None,
-    now: datetime,
-    *,
-    price: float | None = None,
-    currency: str | None = None,
-) -> None:
-    await conn.execute(
-        "UPDATE messages SET status = 'sent', provider_ref = ?, client_ref = ?, price = ?,"
-        " currency = ?, error = NULL, updated_at = ?"
-        " WHERE id = ? AND status IN ('queued', 'sending', 'uncertain')",
-        (provider_ref, f"smsbot-{message_id}", price, currency, ts(now), message_id),
-    )
-
-
-async def mark_retry(
-    conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
-) -> None:
-    await _send_later(conn, message_id, "queued", reason, due_at, now)
-
-
-async def mark_uncertain(
-    conn: aiosqlite.Connection, message_id: int, reason: str, due_at: datetime, now: datetime
-) -> None:
-    """The provider may have taken it: a receipt settles it, else it goes again at `due_at`."""
-    await _send_later(conn, message_id, "uncertain", reason, due_at, now)
-
-
-async def _send_later(
-    conn: aiosqlite.Connection,
-    message_id: int,
-    status: str,
-    reason: str,
-    due_at: datetime,
-    now: datetime,
-) -> None:
-    """Back from `sending` (unless a receipt came first) to wait until `due_at`."""
-    await conn.execute(
-        "UPDATE messages SET status = ?, error = ?, due_at = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'sending'",
-        (status, reason, ts(due_at), ts(now), message_id),
-    )
-
-
-async def mark_failed(
-    conn: aiosqlite.Connection, message_id: int, reason: str, now: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-        (reason, ts(now), message_id),
-    )
-
-
-async def mark_refused(
-    conn: aiosqlite.Connection, message_id: int, reason: str, now: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE messages SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
-        (reason, ts(now), message_id),
-    )
-
-
-async def recent_same_text(conn: aiosqlite.Connection, message: Outgoing, since: datetime) -> int:
-    """How many times this text went to this number since `since` (the loop guard)."""
-    sql = (
-        "SELECT COUNT(*) FROM messages WHERE phone = ? AND direction = 'out' AND body = ?"
-        " AND created_at >= ? AND status IN ('sent', 'delivered', 'sending') AND id != ?"
-    )
-    async with conn.execute(sql, (message.phone, message.body, ts(since), message.id)) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def recover_after_crash(conn: aiosqlite.Connection, now: datetime, grace: timedelta) -> int:
-    """Messages caught `sending` by a crash: wait for a receipt, then send again.
-
-    Messages already `uncertain` get the whole grace again from now: while the process was
-    down no receipt could arrive, so their wait did not count. Returns how many were caught
-    `sending`.
-    """
-    await conn.execute(
-        f"UPDATE messages SET due_at = ? WHERE {_WAITING} AND status = 'uncertain' AND due_at < ?",
-        (ts(now + grace), ts(now + grace)),
-    )
-    cur = await conn.execute(
-        f"UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ? WHERE {_SENDING}",
-        (ts(now + grace), ts(now)),
-    )
-    return cur.rowcount
-
-
-async def count_queued(conn: aiosqlite.Connection) -> int:
-    sql = f"SELECT COUNT(*) FROM messages WHERE {_WAITING} AND status = 'queued'"
-    async with conn.execute(sql) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
 class SqliteOutbox(Repository):
     """The `Outbox` port (smsbot.storage.ports) on SQLite."""
+
+    async def queue(
+        self,
+        *,
+        conversation_id: str | None,
+        phone: str,
+        send: Send,
+        step: int,
+        priority: int,
+        due_at: datetime,
+        now: datetime,
+    ) -> int:
+        if priority not in PRIORITIES:
+            raise ValueError(
+                f"priority {priority} is not one of {PRIORITIES}: it would never be sent"
+            )
+        cost = measure(send.text)
+        cur = await self.conn.execute(
+            "INSERT INTO messages (conversation_id, direction, phone, body, purpose, question_id,"
+            " step, encoding, segments, status, priority, due_at, created_at, updated_at)"
+            " VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+            (
+                conversation_id,
+                phone,
+                send.text,
+                send.purpose,
+                send.question_id,
+                step,
+                cost.encoding.value,
+                cost.segments,
+                priority,
+                ts(due_at),
+                ts(now),
+                ts(now),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def queued_for_phone(self, phone: str) -> list[Outgoing]:
+        sql = (
+            f"SELECT {_COLUMNS} FROM messages"
+            " WHERE direction = 'out' AND status = 'queued' AND phone = ? ORDER BY id"
+        )
+        async with self.conn.execute(sql, (phone,)) as cur:
+            return [_outgoing(row) for row in await cur.fetchall()]
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Outgoing]:
+        """Due messages, replies first, at most one per phone at a time (order per person kept).
+
+        They are marked `sending`; the caller commits before it calls the provider.
+        """
+        async with self.conn.execute(_DUE, (ts(now), limit)) as cur:
+            claimed = [
+                replace(_outgoing(row), attempts=row["attempts"] + 1)
+                for row in await cur.fetchall()
+            ]
+        for message in claimed:
+            await self.conn.execute(
+                "UPDATE messages SET status = 'sending', attempts = attempts + 1, client_ref = ?,"
+                " updated_at = ? WHERE id = ?",
+                (message.client_ref, ts(now), message.id),
+            )
+        return claimed
+
+    async def mark_sent(
+        self,
+        message_id: int,
+        provider_ref: str | None,
+        now: datetime,
+        *,
+        price: float | None = None,
+        currency: str | None = None,
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE messages SET status = 'sent', provider_ref = ?, client_ref = ?, price = ?,"
+            " currency = ?, error = NULL, updated_at = ?"
+            " WHERE id = ? AND status IN ('queued', 'sending', 'uncertain')",
+            (provider_ref, f"smsbot-{message_id}", price, currency, ts(now), message_id),
+        )
+
+    async def mark_retry(
+        self, message_id: int, reason: str, due_at: datetime, now: datetime
+    ) -> None:
+        await self._send_later(message_id, "queued", reason, due_at, now)
+
+    async def mark_uncertain(
+        self, message_id: int, reason: str, due_at: datetime, now: datetime
+    ) -> None:
+        """The provider may have taken it: a receipt settles it, else it goes again at `due_at`."""
+        await self._send_later(message_id, "uncertain", reason, due_at, now)
+
+    async def _send_later(
+        self, message_id: int, status: str, reason: str, due_at: datetime, now: datetime
+    ) -> None:
+        """Back from `sending` (unless a receipt came first) to wait until `due_at`."""
+        await self.conn.execute(
+            "UPDATE messages SET status = ?, error = ?, due_at = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'sending'",
+            (status, reason, ts(due_at), ts(now), message_id),
+        )
+
+    async def mark_failed(self, message_id: int, reason: str, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+            (reason, ts(now), message_id),
+        )
+
+    async def mark_refused(self, message_id: int, reason: str, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE messages SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
+            (reason, ts(now), message_id),
+        )
+
+    async def recent_same_text(self, message: Outgoing, since: datetime) -> int:
+        """How many times this text went to this number since `since` (the loop guard)."""
+        sql = (
+            "SELECT COUNT(*) FROM messages WHERE phone = ? AND direction = 'out' AND body = ?"
+            " AND created_at >= ? AND status IN ('sent', 'delivered', 'sending') AND id != ?"
+        )
+        args = (message.phone, message.body, ts(since), message.id)
+        async with self.conn.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def recover_after_crash(self, now: datetime, grace: timedelta) -> int:
+        """Messages caught `sending` by a crash: wait for a receipt, then send again.
+
+        Messages already `uncertain` get the whole grace again from now: while the process was
+        down no receipt could arrive, so their wait did not count. Returns how many were caught
+        `sending`.
+        """
+        await self.conn.execute(
+            f"UPDATE messages SET due_at = ? WHERE {_WAITING} AND status = 'uncertain'"
+            " AND due_at < ?",
+            (ts(now + grace), ts(now + grace)),
+        )
+        cur = await self.conn.execute(
+            f"UPDATE messages SET status = 'uncertain', due_at = ?, updated_at = ?"
+            f" WHERE {_SENDING}",
+            (ts(now + grace), ts(now)),
+        )
+        return cur.rowcount
+
+    async def count_queued(self) -> int:
+        sql = f"SELECT COUNT(*) FROM messages WHERE {_WAITING} AND status = 'queued'"
+        async with self.conn.execute(sql) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def sent_to(self, phone: str) -> list[dict[str, object]]:
+        sql = (
+            "SELECT id, conversation_id, body, purpose, status, encoding, segments, created_at"
+            " FROM messages WHERE direction = 'out' AND phone = ?"
+            " AND status IN ('sent', 'delivered') ORDER BY id"
+        )
+        async with self.conn.execute(sql, (phone,)) as cur:
+            return [dict(row) for row in await cur.fetchall()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
 
@@ -10,11 +10,14 @@ import aiosqlite
 
 from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
-from smsbot.storage.sqlite.events import SqliteInbound, SqliteServiceEvents, SqliteTimers
 from smsbot.storage.sqlite.feedback import SqliteFeedback
+from smsbot.storage.sqlite.inbound import SqliteInbound
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
-from smsbot.storage.sqlite.retention import SqliteRetention
+from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
+from smsbot.storage.sqlite.service_events import SqliteServiceEvents
+from smsbot.storage.sqlite.timers import SqliteTimers
+from smsbot.storage.sqlite.trials import SqliteTrials
 
 __all__ = ["SqliteStore", "SqliteTx"]
 
@@ -25,6 +28,10 @@ class SqliteTx:
     def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
         self.conn = conn
         self.db = db
+        self.effects: list[Callable[[], None]] = []
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        self.effects.append(effect)
 
     # gateway
     @cached_property
@@ -65,6 +72,14 @@ class SqliteTx:
     def retention(self) -> SqliteRetention:
         return SqliteRetention(self.conn, self.db)
 
+    @cached_property
+    def keys(self) -> SqlitePseudonymKeys:
+        return SqlitePseudonymKeys(self.conn, self.db)
+
+    @cached_property
+    def trials(self) -> SqliteTrials:
+        return SqliteTrials(self.conn, self.db)
+
 
 class SqliteStore:
     """The `Store` port on one SQLite file (group commit: see `Database.transaction`)."""
@@ -75,7 +90,10 @@ class SqliteStore:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqliteTx]:
         async with self.db.transaction() as conn:
-            yield SqliteTx(conn, self.db)
+            tx = SqliteTx(conn, self.db)
+            yield tx
+        for effect in tx.effects:  # the unit is durable now
+            effect()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTx]:
@@ -83,6 +101,9 @@ class SqliteStore:
 
     async def flush(self) -> None:
         await self.db.flush()
+
+    def write_failure(self) -> str | None:
+        return self.db.write_failure()
 
     async def close(self) -> None:
         await self.db.close()
