@@ -51,7 +51,7 @@ unit: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 fast: $(STAMP)
-	$(BIN)/pytest -q -n 2 -m "not slow and not browser"
+	$(BIN)/pytest -q -n auto -m "not slow and not browser"
 
 # The browser tests drive Debian's Chromium; installed once (as root, or with sudo).
 $(CHROMIUM):

@@ -7,7 +7,7 @@ undeliverable). A case names a flow (tests/engine/cases/flows/NAME.yaml), the co
 
 After a deliberate change to the engine, `SMSBOT_REWRITE_CASES=1 pytest tests/engine` writes
 the returned events and states into the files; read the diff before committing it. (Run it on
-one process, as that command does: not under `-n 2`, where two workers could write one file.)
+one process, as that command does: not under `-n auto`, where two workers could write one file.)
 """
 
 from __future__ import annotations
