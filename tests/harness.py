@@ -108,6 +108,9 @@ class Running:
         await wait_for(self._outbox_idle, what="the outbox to empty")
 
     async def _outbox_idle(self) -> bool:
+        sender = self.gateway.sender
+        if sender.circuit.allowance(self.gateway.clock.now()) == 0 and not sender._in_flight:
+            return True  # the provider is down and no probe is due: nothing can go now
         now = ts(self.gateway.clock.now())
         rows = await self.query(
             "SELECT COUNT(*) AS n FROM messages WHERE direction = 'out'"

@@ -214,6 +214,7 @@ async def readyz(request: web.Request) -> web.Response:
     ready = all(checks.values())
     answer = {"status": "ready" if ready else "not_ready", "checks": checks}
     answer["webhooks"] = gateway.config.webhook_signing
+    answer["provider"] = "down" if gateway.sender.circuit.is_open else "up"
     return _json(answer, 200 if ready else 503)
 
 

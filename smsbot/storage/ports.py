@@ -50,6 +50,7 @@ __all__ = [
     "FeedbackItem",
     "FeedbackReview",
     "FeedbackText",
+    "HeldOpening",
     "Inbound",
     "NewConversation",
     "Outbox",
@@ -216,6 +217,14 @@ class Conversations(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class HeldOpening:
+    message_id: int
+    conversation_id: str
+    flow_id: str
+    queued_at: datetime
+
+
 class Outbox(Protocol):
     """Messages waiting to be sent, being sent, and what became of them."""
 
@@ -262,6 +271,18 @@ class Outbox(Protocol):
         ...
 
     async def mark_failed(self, message_id: int, reason: str, now: datetime) -> None: ...
+
+    async def hold(self, message_id: int, reason: str, now: datetime) -> None:
+        """The provider is down: back to the queue where it was, its attempt given back."""
+        ...
+
+    async def held_openings(self) -> list[HeldOpening]:
+        """The survey openings waiting to be sent, with their flow and when they were queued."""
+        ...
+
+    async def cancel(self, message_id: int, reason: str, now: datetime) -> bool:
+        """Cancel a message still waiting; False if it is no longer waiting."""
+        ...
 
     async def mark_refused(self, message_id: int, reason: str, now: datetime) -> None: ...
 
