@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from smsbot.cli.common import config_of
 from smsbot.config import Config
 from smsbot.flows.files import load_flow_dir
 from smsbot.results.render import render_csv, render_json, render_table
@@ -37,13 +38,6 @@ from smsbot.storage.sqlite.db import open_database
 __all__ = ["report"]
 
 _RENDER = {"table": render_table, "json": render_json, "csv": render_csv}
-
-
-def _config(ctx: click.Context) -> Config:
-    obj = ctx.find_root().obj
-    if not isinstance(obj, Config):
-        raise click.ClickException("no configuration loaded")
-    return obj
 
 
 class _BadFilter(click.ClickException):
@@ -112,7 +106,7 @@ def report(
     attribute: str,
 ) -> None:
     """Survey figures per group, small groups suppressed; never a phone number."""
-    config = _config(ctx)
+    config = config_of(ctx)
     tz = ZoneInfo(config.survey.timezone)
     try:
         f = ReportFilter(

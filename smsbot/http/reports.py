@@ -12,7 +12,6 @@ these routes by the app (`add_report_routes` adds only the route).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from multidict import MultiMapping
 
 from smsbot.engine.model import Flow
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
+from smsbot.http.responses import json_answer
 from smsbot.results.reports import (
     GROUP_BY,
     SECTIONS,
@@ -64,12 +64,8 @@ _SINGLE = (
 _KNOWN = (*_SINGLE, "attr")
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
-
-
 def _error(error: str, message: str, status: int) -> web.Response:
-    return _json({"error": error, "message": message}, status)
+    return json_answer({"error": error, "message": message}, status)
 
 
 def add_report_routes(app: web.Application, get_context: GetContext) -> None:
@@ -93,7 +89,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
             )
         except ReportFilterError as error:
             return _error("invalid_query", str(error), 400)
-        return _json(data)
+        return json_answer(data)
 
     app.router.add_get("/v1/reports/{section}", handle)
 
