@@ -265,10 +265,10 @@ async def _import(config: Config, file: Path, source: str) -> Any:
 
 
 def _add_commands() -> None:
+    from smsbot.cli.export import export
     from smsbot.cli.feedback import feedback
     from smsbot.cli.report import report
     from smsbot.privacy.retention import purge_command
-    from smsbot.results.export import export
 
     for command in (feedback, export, purge_command, report):
         main.add_command(command)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from smsbot.bootstrap.store import opened_store
 from smsbot.cli.common import config_of
 from smsbot.config import Config
 from smsbot.flows.files import load_flow_dir
@@ -33,7 +34,6 @@ from smsbot.results.reports import (
     parse_attribute,
     parse_moment,
 )
-from smsbot.storage.sqlite.db import open_database
 
 __all__ = ["report"]
 
@@ -133,10 +133,9 @@ def report(
 
 async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[str, object]:
     flows, _findings = load_flow_dir(Path(config.flows.dir))
-    db = await open_database(config.database.path)
-    try:
+    async with opened_store(config.database.path) as store:
         data = await full_report(
-            db.conn,
+            store,
             f,
             flows,
             min_group=config.privacy.min_group_size,
@@ -145,8 +144,6 @@ async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[st
             resolved=options.resolved,
             attribute=options.attribute,
         )
-    finally:
-        await db.close()
     _warn_unknown_flow(f.flow, list(flows), options.sections)
     return data
 

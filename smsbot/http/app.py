@@ -51,7 +51,7 @@ def add_api_routes(app: web.Application, gateway: Gateway) -> None:
     _routes(app)
     flows = {flow.id: flow for flow in gateway.catalog.flows()}
     reports = ReportContext(
-        gateway.parts.db.conn,
+        gateway.parts.store,
         flows,
         gateway.config.privacy.min_group_size,
         gateway.config.survey.timezone,

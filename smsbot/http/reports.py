@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from aiohttp import web
 from multidict import MultiMapping
 
@@ -34,13 +33,14 @@ from smsbot.results.reports import (
     parse_flag,
     parse_moment,
 )
+from smsbot.storage.ports import Store
 
 __all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
 
 
 @dataclass(frozen=True)
 class ReportContext:
-    conn: aiosqlite.Connection
+    store: Store
     flows: Mapping[str, Flow]
     min_group: int
     timezone: str = "UTC"  # for dates and times given without an offset
@@ -69,7 +69,7 @@ def _error(error: str, message: str, status: int) -> web.Response:
 
 
 def add_report_routes(app: web.Application, get_context: GetContext) -> None:
-    """Add `GET /v1/reports/{section}`; `get_context` gives connection, flows and k per request."""
+    """Add `GET /v1/reports/{section}`; `get_context` gives the store, flows and k per request."""
 
     async def handle(request: web.Request) -> web.Response:
         section = request.match_info["section"]
@@ -80,7 +80,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         try:
             f, options = _query(request.query, ZoneInfo(context.timezone))
             data = await full_report(
-                context.conn,
+                context.store,
                 f,
                 context.flows,
                 min_group=context.min_group,

@@ -27,24 +27,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
-
-import aiosqlite
 
 from smsbot.engine.model import Flow, Kind, Question
 from smsbot.results.reports import (
     Group,
     ReportFilter,
     drivers,
-    fetch_rows,
     flows_in_scope,
     funnel,
     questions,
     satisfaction_question,
-    scope_of,
     timing,
 )
+from smsbot.storage.figures import HourCounts, HourSums
+from smsbot.storage.ports import Store
 from smsbot.suggest import did_you_mean
 from smsbot.webui import charts
 from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
@@ -177,14 +175,12 @@ class Options:
     services: list[str]
 
 
-async def filter_options(conn: aiosqlite.Connection) -> Options:
+async def filter_options(store: Store) -> Options:
     """The units and services surveys were sent for (names only, for the filter form)."""
-    found = {}
-    for column in ("unit", "service"):
-        sql = f"SELECT DISTINCT {column} AS v FROM conversations WHERE {column} IS NOT NULL"
-        async with conn.execute(sql) as cur:
-            found[column] = sorted(str(row["v"]) for row in await cur.fetchall())
-    return Options(found["unit"], found["service"])
+    async with store.read() as tx:
+        units = await tx.results.surveyed_names("unit")
+        services = await tx.results.surveyed_names("service")
+    return Options(units, services)
 
 
 # --- over time --------------------------------------------------------------------------------
@@ -209,7 +205,7 @@ class TimeSeries:
 
 
 async def over_time(
-    conn: aiosqlite.Connection,
+    store: Store,
     filters: Filters,
     flows: Mapping[str, Flow],
     tz: ZoneInfo,
@@ -220,17 +216,10 @@ async def over_time(
 
     Without `size`: days for up to 31 days of data, weeks (from Monday) up to 26 weeks,
     months beyond. Buckets run from the first to the last one with a survey."""
-    scope = scope_of(filters.report_filter(tz), "c", "created_at")
-    where, params = scope.where, scope.params
-    counts = await fetch_rows(
-        conn,
-        f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
-                SUM(c.first_reply_at IS NOT NULL) AS answered,
-                SUM(c.status = 'completed') AS completed
-            FROM conversations c WHERE 1 = 1 {where} GROUP BY hour""",
-        params,
-    )
-    hours = {_hour(row["hour"], tz): row for row in counts}
+    f = filters.report_filter(tz)
+    async with store.read() as tx:
+        counts = await tx.results.surveys_per_hour(f)
+    hours = {_hour(row.hour, tz): row for row in counts}
     if not hours:
         return TimeSeries(size or "week", [], [], [], [])
     chosen = size or _size(min(hours), max(hours))
@@ -239,44 +228,27 @@ async def over_time(
     sent, answered, completed = [0] * len(starts), [0] * len(starts), [0] * len(starts)
     for day, row in _by_day(counts, tz):
         i = index[_start_of(day, chosen)]
-        sent[i] += int(row["sent"])
-        answered[i] += int(row["answered"])
-        completed[i] += int(row["completed"])
+        sent[i] += row.sent
+        answered[i] += row.answered
+        completed[i] += row.completed
     satisfaction = {}
-    for flow in flows_in_scope(filters.report_filter(tz), flows):
+    for flow in flows_in_scope(f, flows):
         q = satisfaction_question(flow)
         if q is not None:
-            rows = await _satisfaction_hours(conn, flow.id, q.id, where, params)
+            async with store.read() as tx:
+                rows = await tx.results.satisfaction_per_hour(f, flow.id, q.id)
             satisfaction[flow.id] = _add_up(rows, tz, chosen, index)
     return TimeSeries(chosen, starts, sent, answered, completed, satisfaction)
 
 
-async def _satisfaction_hours(
-    conn: aiosqlite.Connection,
-    flow_id: str,
-    question_id: str,
-    where: str,
-    params: Mapping[str, object],
-) -> list[aiosqlite.Row]:
-    return await fetch_rows(
-        conn,
-        f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n, SUM(s.value_num) AS total
-            FROM conversations c CROSS JOIN answers s ON s.conversation_id = c.id
-            WHERE s.flow_id = :sat_flow AND s.question_id = :sat AND s.problem IS NULL
-                AND s.value_num IS NOT NULL {where}
-            GROUP BY hour""",
-        {**params, "sat_flow": flow_id, "sat": question_id},
-    )
-
-
 def _add_up(
-    rows: Sequence[aiosqlite.Row], tz: ZoneInfo, size: str, index: Mapping[date, int]
+    rows: Sequence[HourSums], tz: ZoneInfo, size: str, index: Mapping[date, int]
 ) -> list[Sums]:
     n, total = [0] * len(index), [0.0] * len(index)
     for day, row in _by_day(rows, tz):
         i = index[_start_of(day, size)]
-        n[i] += int(row["n"])
-        total[i] += float(row["total"])
+        n[i] += row.n
+        total[i] += row.total
     return [Sums(count, value) for count, value in zip(n, total, strict=True)]
 
 
@@ -284,8 +256,11 @@ def _hour(text: str, tz: ZoneInfo) -> date:
     return datetime.fromisoformat(text + ":00+00:00").astimezone(tz).date()
 
 
-def _by_day(rows: Sequence[aiosqlite.Row], tz: ZoneInfo) -> list[tuple[date, aiosqlite.Row]]:
-    return [(_hour(row["hour"], tz), row) for row in rows]
+Hourly = TypeVar("Hourly", HourCounts, HourSums)
+
+
+def _by_day(rows: Sequence[Hourly], tz: ZoneInfo) -> list[tuple[date, Hourly]]:
+    return [(_hour(row.hour, tz), row) for row in rows]
 
 
 def _size(first: date, last: date) -> str:
@@ -579,7 +554,7 @@ class Dashboard:
 
 
 async def build(
-    conn: aiosqlite.Connection,
+    store: Store,
     flows: Mapping[str, Flow],
     filters: Filters,
     *,
@@ -590,13 +565,13 @@ async def build(
     """Every chart of the page for these filters (one pass over the reports); the flows' own
     words (titles, question labels, options) in `lang` where a flow has it."""
     f = filters.report_filter(tz)
-    [funnel_group] = await funnel(conn, f, min_group=min_group)
-    [questions_group] = await questions(conn, f, flows, min_group=min_group)
-    [timing_group] = await timing(conn, f, min_group=min_group)
-    driver_groups = await drivers(conn, f, flows, min_group=min_group)
-    series = await over_time(conn, filters, flows, tz)
+    [funnel_group] = await funnel(store, f, min_group=min_group)
+    [questions_group] = await questions(store, f, flows, min_group=min_group)
+    [timing_group] = await timing(store, f, min_group=min_group)
+    driver_groups = await drivers(store, f, flows, min_group=min_group)
+    series = await over_time(store, filters, flows, tz)
     units = await _unit_groups(
-        conn, filters, flows, tz, min_group, (funnel_group, questions_group), lang
+        store, filters, flows, tz, min_group, (funnel_group, questions_group), lang
     )
     return Dashboard(
         filters=filters,
@@ -886,7 +861,7 @@ class _Units:
 
 
 async def _unit_groups(
-    conn: aiosqlite.Connection,
+    store: Store,
     filters: Filters,
     flows: Mapping[str, Flow],
     tz: ZoneInfo,
@@ -900,11 +875,11 @@ async def _unit_groups(
     f = replace(filters, unit=None).report_filter(tz)
     all_funnel, all_questions = page
     if filters.unit is not None:
-        [all_funnel] = await funnel(conn, f, min_group=min_group)
-        [all_questions] = await questions(conn, f, flows, min_group=min_group)
+        [all_funnel] = await funnel(store, f, min_group=min_group)
+        [all_questions] = await questions(store, f, flows, min_group=min_group)
     by_unit = replace(f, group_by="unit")
-    funnels = {g.key: g for g in await funnel(conn, by_unit, min_group=min_group)}
-    answers = {g.key: g for g in await questions(conn, by_unit, flows, min_group=min_group)}
+    funnels = {g.key: g for g in await funnel(store, by_unit, min_group=min_group)}
+    answers = {g.key: g for g in await questions(store, by_unit, flows, min_group=min_group)}
     per_unit = {
         key: measures(funnels[key], answers[key], flows, lang)
         for key in funnels

@@ -25,12 +25,12 @@ __all__ = ["routes"]
 def routes(gateway: Gateway) -> list[web.RouteDef]:
     async def page(request: web.Request) -> web.Response:
         flows = {flow.id: flow for flow in gateway.catalog.flows()}
-        conn = gateway.parts.db.conn
-        options = await data.filter_options(conn)
+        store = gateway.parts.store
+        options = await data.filter_options(store)
         filters, problems = data.parse_filters(request.query, list(flows), options)
         lang = page_language(request.headers.get("Accept-Language", ""))
         dashboard = await data.build(
-            conn,
+            store,
             flows,
             filters,
             tz=ZoneInfo(gateway.config.survey.timezone),
