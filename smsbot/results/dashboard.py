@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from smsbot.engine.model import Flow, Kind, Question
+from smsbot.results import numbers
 from smsbot.results.reports import (
     Group,
     ReportFilter,
@@ -313,8 +314,9 @@ def good_mean(name: str, low: float, high: float) -> Good:
     """A mean is good two thirds or more up its scale: CES 5 on 1-7, 3.67 on 1-5."""
     level = round(low + 2 * (high - low) / 3, 2)
     if name == "CES":
-        return Good(level, f"CES {_plain(level)} or more")
-    return Good(level, f"a mean of {_plain(level)} or more on {_plain(low)}-{_plain(high)}")
+        return Good(level, f"CES {numbers.plain(level)} or more")
+    scale = f"{numbers.plain(low)}-{numbers.plain(high)}"
+    return Good(level, f"a mean of {numbers.plain(level)} or more on {scale}")
 
 
 @dataclass(frozen=True)
@@ -357,7 +359,7 @@ def measures(
 
 def _rate(key: str, label: str, group: Group, value: object) -> Measure:
     number = float(value) if isinstance(value, int | float) else None
-    text = charts.TOO_FEW if group.suppressed else _pct(number)
+    text = charts.TOO_FEW if group.suppressed else numbers.pct(number)
     good = GOOD_RESPONSE if key == "response" else GOOD_COMPLETION
     return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text, good)
 
@@ -397,14 +399,16 @@ def _score_of(q: Question, figures: Mapping[str, Any]) -> _Score:
     """A scale question's score: CSAT %, NPS, CES or the mean, on its range."""
     if q.preset == "csat":
         value = figures.get("csat_pct")
-        return _Score("CSAT", value, f"CSAT {_pct(value)}", 0.0, 100.0, GOOD_CSAT)
+        return _Score("CSAT", value, f"CSAT {numbers.pct(value)}", 0.0, 100.0, GOOD_CSAT)
     if q.preset == "nps":
         value = figures.get("nps")
-        return _Score("NPS", value, f"NPS {_signed(value)}", -100.0, 100.0, GOOD_NPS)
+        return _Score("NPS", value, f"NPS {numbers.signed(value)}", -100.0, 100.0, GOOD_NPS)
     name = "CES" if q.preset == "ces" else "mean"
     value = figures.get("ces" if q.preset == "ces" else "mean")
     low, high = float(q.min or 0), float(q.max or 0)
-    return _Score(name, value, f"{name} {_two(value)}", low, high, good_mean(name, low, high))
+    return _Score(
+        name, value, f"{name} {numbers.mean(value)}", low, high, good_mean(name, low, high)
+    )
 
 
 @dataclass(frozen=True)
@@ -455,27 +459,6 @@ def _points(difference: Difference) -> float:
 
 
 # --- formatting -------------------------------------------------------------------------------
-
-
-def _pct(value: object) -> str:
-    return f"{value:.1f} %" if isinstance(value, int | float) else "-"
-
-
-def _two(value: object) -> str:
-    return f"{value:.2f}" if isinstance(value, int | float) else "-"
-
-
-def _plain(value: float) -> str:
-    """Up to two decimals, without trailing zeros: 5, 3.67, 6.5."""
-    return _two(value).rstrip("0").rstrip(".")
-
-
-def _signed(value: object) -> str:
-    return f"{value:+.1f}" if isinstance(value, int | float) else "-"
-
-
-def _count(value: object) -> str:
-    return f"{value:,}".replace(",", " ") if isinstance(value, int) else "-"
 
 
 def _title(flow: Flow, lang: str) -> str:
@@ -601,33 +584,23 @@ def _tiles(funnel_group: Group, timing_group: Group) -> list[Tile]:
 
     median = timing_group.figures.get("median_seconds")
     return [
-        Tile("Surveys sent", _count(sent)),
+        Tile("Surveys sent", numbers.count(sent)),
         Tile(
             "Response rate",
-            shown(_pct(figures.get("response_rate_pct"))),
-            shown(f"{_count(figures.get('answered'))} answered at least once"),
+            shown(numbers.pct(figures.get("response_rate_pct"))),
+            shown(f"{numbers.count(figures.get('answered'))} answered at least once"),
         ),
         Tile(
             "Completed",
-            shown(_pct(figures.get("completion_rate_pct"))),
-            shown(f"{_count(figures.get('completed'))} surveys answered to the end"),
+            shown(numbers.pct(figures.get("completion_rate_pct"))),
+            shown(f"{numbers.count(figures.get('completed'))} surveys answered to the end"),
         ),
         Tile(
             "Median time to first answer",
-            charts.TOO_FEW if timing_group.suppressed else _duration(median),
-            f"of {_count(timing_group.n)} answered surveys",
+            charts.TOO_FEW if timing_group.suppressed else numbers.minutes(median),
+            f"of {numbers.count(timing_group.n)} answered surveys",
         ),
     ]
-
-
-def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
-        return "-"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 _STEPS = (
@@ -642,7 +615,12 @@ def _funnel_chart(group: Group) -> Chart:
     figures = _figures(group)
     received = int(figures.get("events_received", 0))
     steps = [
-        Bar("Service events received", received, _count(received), suppressed=group.suppressed)
+        Bar(
+            "Service events received",
+            received,
+            numbers.count(received),
+            suppressed=group.suppressed,
+        )
     ]
     sent = group.n
     for label, name in _STEPS:
@@ -650,8 +628,8 @@ def _funnel_chart(group: Group) -> Chart:
         if group.suppressed or not isinstance(value, int):
             steps.append(Bar(label, None, suppressed=group.suppressed, text="-"))
             continue
-        share = f" ({_pct(100 * value / sent)})" if sent else ""
-        steps.append(Bar(label, value, f"{_count(value)}{share}"))
+        share = f" ({numbers.pct(100 * value / sent)})" if sent else ""
+        steps.append(Bar(label, value, f"{numbers.count(value)}{share}"))
     desc = "From service events to completed surveys; percentages of surveys sent"
     rows = [(s.label, charts.TOO_FEW if s.suppressed else s.text) for s in steps]
     return Chart(
@@ -688,7 +666,7 @@ def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any], lang: st
     counts: Mapping[str, int] = figures.get("distribution", {})
     n = sum(counts.values())
     bars = tuple(
-        Bar(_value_label(q, value, flow, lang), count, f"{count} ({_pct(100 * count / n)})")
+        Bar(_value_label(q, value, flow, lang), count, f"{count} ({numbers.pct(100 * count / n)})")
         for value, count in counts.items()
     )
     name = _name(q, flow, lang)
@@ -723,13 +701,13 @@ def _value_label(q: Question, value: str, flow: Flow, lang: str) -> str:
 def _question_score(q: Question, figures: Mapping[str, Any]) -> str:
     parts = []
     if q.preset == "csat":
-        parts.append(f"CSAT {_pct(figures.get('csat_pct'))}")
+        parts.append(f"CSAT {numbers.pct(figures.get('csat_pct'))}")
     elif q.preset == "nps":
-        parts.append(f"NPS {_signed(figures.get('nps'))}")
+        parts.append(f"NPS {numbers.signed(figures.get('nps'))}")
     if q.kind is Kind.SCALE:
-        parts.append(f"mean {_two(figures.get('mean'))}")
+        parts.append(f"mean {numbers.mean(figures.get('mean'))}")
     if q.kind is Kind.YESNO:
-        parts.append(f"yes {_pct(figures.get('shares_pct', {}).get('yes'))}")
+        parts.append(f"yes {numbers.pct(figures.get('shares_pct', {}).get('yes'))}")
     return "".join(f", {part}" for part in parts)
 
 
@@ -790,9 +768,9 @@ def _rate_chart(series: TimeSeries, labels: Sequence[str], min_group: int) -> Ch
     rows = [
         (
             start.isoformat(),
-            _count(sent),
-            _hidden_or(_pct(r), state),
-            _hidden_or(_pct(c), state),
+            numbers.count(sent),
+            _hidden_or(numbers.pct(r), state),
+            _hidden_or(numbers.pct(c), state),
         )
         for start, sent, r, c, state in zip(
             series.starts, series.sent, response, completion, states, strict=True
@@ -844,7 +822,7 @@ def _satisfaction_chart(
         high=float(q.max or 0),
     )
     rows = [
-        (start.isoformat(), _count(s.n), _hidden_or(_two(m), state))
+        (start.isoformat(), numbers.count(s.n), _hidden_or(numbers.mean(m), state))
         for start, s, m, state in zip(series.starts, sums, means, states, strict=True)
     ]
     table = Table((f"{series.size} from", "answers", "mean"), rows, (False, True, True))
@@ -917,8 +895,8 @@ def _comparison_chart(units: _Units, key: str, selected: str | None) -> Chart:
         if m is None:
             continue
         bars.append(Bar(unit, m.value, f"{m.text} ({m.n})", m.suppressed, unit == selected))
-        rows.append((unit, _count(m.n), m.text))
-    rows.append(("all units", _count(reference.n), reference.text))
+        rows.append((unit, numbers.count(m.n), m.text))
+    rows.append(("all units", numbers.count(reference.n), reference.text))
     chart_id = f"units-{key.replace('/', '-')}"
     title = f"{reference.label} per unit"
     desc = f"{reference.label} per unit (n in brackets); the dashed line is all units together"
@@ -1003,8 +981,8 @@ def _driver_chart(
     by = " and ".join(g.heading for g in groups) or "nothing"
     desc = (
         f"Mean {name} ({q.min}-{q.max}) by {by.lower()}, answers in brackets;"
-        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of waiting time and"
-        f" {name}: {r_text}"
+        f" overall mean {numbers.mean(figures['mean'])} ({group.n}); correlation of waiting time"
+        f" and {name}: {r_text}"
     )
     svg = charts.bar_chart(
         chart_id,
@@ -1014,10 +992,10 @@ def _driver_chart(
         low=float(q.min or 0),
         high=float(q.max or 0),
         reference=float(figures["mean"]),
-        reference_label=f"overall mean {_two(figures['mean'])}",
+        reference_label=f"overall mean {numbers.mean(figures['mean'])}",
     )
     rows = [(g.heading, b.label, _driver_cell(b)) for g in groups for b in g.bars]
-    rows.append(("all answers", "", f"{_two(figures['mean'])} ({group.n})"))
+    rows.append(("all answers", "", f"{numbers.mean(figures['mean'])} ({group.n})"))
     rows.append(("correlation with waiting time", "", f"r = {r_text}"))
     table = Table(("split", "group", "mean (answers)"), rows, (False, False, True))
     return Chart(chart_id, title, desc + ".", svg, table)
@@ -1042,7 +1020,9 @@ def _driver_bars(heading: str, cells: Sequence[Mapping[str, Any]]) -> BarGroup:
         Bar(
             str(cell["key"]),
             None if cell["suppressed"] else cell["figures"].get("mean"),
-            "" if cell["suppressed"] else f"{_two(cell['figures'].get('mean'))} ({cell['n']})",
+            ""
+            if cell["suppressed"]
+            else f"{numbers.mean(cell['figures'].get('mean'))} ({cell['n']})",
             suppressed=bool(cell["suppressed"]),
         )
         for cell in cells
