@@ -24,6 +24,7 @@ from smsbot.results import dashboard as dashboard_data
 from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.tx import SqliteStore
+from smsbot.webui import dashboard_view
 
 # What the report aggregates, when `full_report` is not available: answers per question and
 # value, per unit, over the conversations they belong to.
@@ -121,7 +122,7 @@ async def _timed_full(
 async def _timed_dashboard(store: Store, flows: Any) -> float:
     """One view of /ui/dashboard without filters: every chart's figures."""
     started = time.perf_counter()
-    await dashboard_data.build(
+    await dashboard_view.build(
         store, flows, dashboard_data.Filters(), tz=ZoneInfo("Europe/Stockholm"), min_group=5
     )
     return round(time.perf_counter() - started, 3)

@@ -2,7 +2,7 @@
 (smsbot.results.render), the dashboard (smsbot.results.dashboard) and the web pages' charts.
 
 A figure that is missing (None, or not a number) is written `NONE`. A suppressed figure is
-the caller's business (the table writes `—`, the pages "too few answers").
+the caller's business (the table writes `—`, the pages `TOO_FEW`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "NONE",
+    "TOO_FEW",
     "correlation",
     "count",
     "duration",
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 NONE = "-"
+TOO_FEW = "too few answers"  # a suppressed figure on a page
 
 
 def whole(value: object) -> str:

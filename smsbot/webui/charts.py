@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from smsbot.results.numbers import short
+from smsbot.results.numbers import TOO_FEW, short
 
 __all__ = [
     "NO_DATA",
@@ -49,7 +49,6 @@ __all__ = [
     "line_chart",
 ]
 
-TOO_FEW = "too few answers"
 NO_DATA = "no surveys"
 
 # Colours, with their contrast against the white chart background.

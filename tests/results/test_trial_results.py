@@ -24,13 +24,13 @@ from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
-from smsbot.results import dashboard as dashboard_data
-from smsbot.results.dashboard import Filters, build, parse_filters
+from smsbot.results.dashboard import Filters, parse_filters
 from smsbot.results.export import EXPORTS, write_export
 from smsbot.results.reports import ReportFilter, full_report
 from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.tx import SqliteStore
+from smsbot.webui.dashboard_view import Dashboard, build
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 from tests.reportdata import Dataset, generate, write
@@ -181,7 +181,7 @@ def test_the_api_parameter_is_documented() -> None:
 async def test_the_dashboard_leaves_trials_out_unless_asked(
     stores: dict[str, Store],
 ) -> None:
-    async def view(name: str, filters: Filters) -> dashboard_data.Dashboard:
+    async def view(name: str, filters: Filters) -> Dashboard:
         return await build(stores[name], FLOWS, filters, tz=TZ, min_group=K)
 
     assert await view("mixed", Filters()) == await view("real", Filters())
