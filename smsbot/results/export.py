@@ -21,7 +21,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from smsbot.config import parse_duration
 from smsbot.results import csvsafe
@@ -34,10 +34,18 @@ FORMATS = ("csv", "jsonl")
 CHUNK = 1000
 
 
+class _Rows(Protocol):
+    """One of the store's exports (smsbot.storage.ports.Exports)."""
+
+    def __call__(
+        self, scope: ExportScope, *, chunk: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+
+
 @dataclass(frozen=True)
 class _Export:
     columns: tuple[str, ...]
-    rows: Callable[[Exports], Callable[..., AsyncIterator[list[tuple[Any, ...]]]]]
+    rows: Callable[[Exports], _Rows]  # which of the store's exports
     json_columns: tuple[str, ...] = ()
     list_columns: tuple[str, ...] = ()
 
