@@ -74,7 +74,7 @@ def _run(config: Config, work: Callable[[Store], Awaitable[_T]]) -> _T:
     """Open the store, run `work` on it (each use case is its own unit of work), close."""
 
     async def main() -> _T:
-        async with opened_store(config) as store:
+        async with opened_store(config.database.path) as store:
             return await work(store)
 
     try:

@@ -28,9 +28,9 @@ async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock
     data = generate(surveys=1500)
     directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
-        conn = ui.gateway.gateway.parts.db.conn
+        store = ui.gateway.gateway.parts.store
         await write_through(ui.gateway.gateway.parts.db, data)
-        [expected] = await funnel(conn, ReportFilter(unit=UNIT), min_group=5)
+        [expected] = await funnel(store, ReportFilter(unit=UNIT), min_group=5)
         page = ui.page
         await ui.open("/ui/dashboard")
         await page.get_by_label("Unit", exact=True).select_option(UNIT)
