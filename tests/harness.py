@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp.test_utils import TestServer
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.bootstrap.serve import build_gateway
 from smsbot.bootstrap.web import build_app
 from smsbot.config import load_config
@@ -97,7 +98,7 @@ class Running:
             return r.status, await _body(r)
 
     async def query(self, sql: str, *args: object) -> list[dict[str, Any]]:
-        async with self.gateway.parts.db.conn.execute(sql, args) as cur:
+        async with database_of(self.gateway.parts).conn.execute(sql, args) as cur:
             return [dict(row) for row in await cur.fetchall()]
 
     async def settle(self) -> None:
