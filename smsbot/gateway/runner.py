@@ -149,7 +149,7 @@ class Gateway:
             "timers": every(
                 self.timers.poll_seconds, self.timers.fire_due, stopping, name="timers"
             ),
-            "purge": purger.run(stopping),
+            "purge": every(purger.every_seconds, purger.due, stopping, name="purge"),
         }
         if self.taxonomy is not None:
             jobs["tags"] = every(

@@ -16,6 +16,7 @@ from smsbot.cli.purge import purge_command
 from smsbot.config import Config, load_config
 from smsbot.domain import InboundPart
 from smsbot.gateway.inbound import Inbound
+from smsbot.gateway.loops import every
 from smsbot.gateway.surveys import StartRequest
 from smsbot.metrics import Metrics
 from smsbot.privacy.retention import PurgeCounts, PurgeTask, parse_retention, purge
@@ -239,7 +240,7 @@ async def test_the_periodic_task_purges_until_stopped(db: Database) -> None:
 
     stopping = asyncio.Event()
     task = PurgeTask(SqliteStore(db), retention_seconds=0, clock=Clock(), every_seconds=0.01)
-    running = asyncio.create_task(task.run(stopping))
+    running = asyncio.create_task(every(task.every_seconds, task.due, stopping, name="purge"))
     await asyncio.sleep(0.2)
     stopping.set()
     await asyncio.wait_for(running, timeout=5)
