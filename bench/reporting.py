@@ -21,7 +21,10 @@ from bench.phases import Sizes
 from bench.procs import spawn
 from smsbot.flows.files import load_flow_dir
 from smsbot.results import dashboard as dashboard_data
+from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.tx import SqliteStore
+from smsbot.webui import dashboard_view
 
 # What the report aggregates, when `full_report` is not available: answers per question and
 # value, per unit, over the conversations they belong to.
@@ -86,13 +89,14 @@ async def time_report(db: Path, flows_dir: Path) -> dict[str, Any]:
             seconds = await _timed_sql(database.conn)
             return {"kind": "aggregate SQL (smsbot/reports.py not found)", "seconds": seconds}
         figures: dict[str, Any] = {"kind": "smsbot.results.reports.full_report"}
-        figures["seconds"] = await _timed_full(module, database.conn, flows)
+        store = SqliteStore(database)
+        figures["seconds"] = await _timed_full(module, store, flows)
         figures["sections_s"] = {
-            name: await _timed_full(module, database.conn, flows, sections=(name,))
+            name: await _timed_full(module, store, flows, sections=(name,))
             for name in module.SECTIONS
         }
-        figures["group_by_unit_s"] = await _timed_full(module, database.conn, flows, "unit")
-        figures["dashboard_s"] = await _timed_dashboard(database.conn, flows)
+        figures["group_by_unit_s"] = await _timed_full(module, store, flows, "unit")
+        figures["dashboard_s"] = await _timed_dashboard(store, flows)
         return figures
     finally:
         await database.close()
@@ -107,19 +111,19 @@ def _reports() -> Any:
 
 
 async def _timed_full(
-    module: Any, conn: Any, flows: Any, group_by: str | None = None, **options: Any
+    module: Any, store: Any, flows: Any, group_by: str | None = None, **options: Any
 ) -> float:
     started = time.perf_counter()
     report_filter = module.ReportFilter(group_by=group_by)
-    await module.full_report(conn, report_filter, flows, min_group=5, **options)
+    await module.full_report(store, report_filter, flows, min_group=5, **options)
     return round(time.perf_counter() - started, 3)
 
 
-async def _timed_dashboard(conn: Any, flows: Any) -> float:
+async def _timed_dashboard(store: Store, flows: Any) -> float:
     """One view of /ui/dashboard without filters: every chart's figures."""
     started = time.perf_counter()
-    await dashboard_data.build(
-        conn, flows, dashboard_data.Filters(), tz=ZoneInfo("Europe/Stockholm"), min_group=5
+    await dashboard_view.build(
+        store, flows, dashboard_data.Filters(), tz=ZoneInfo("Europe/Stockholm"), min_group=5
     )
     return round(time.perf_counter() - started, 3)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.citizens import OUR_NUMBER, Citizen, event, make_citizens
-from smsbot.bootstrap.parts import Parts, open_parts
+from smsbot.bootstrap.parts import Parts, database_of, open_parts
 from smsbot.config import Config
 from smsbot.feedback.review import suggest_new
 from smsbot.feedback.taxonomy import load_taxonomy
@@ -88,7 +88,7 @@ class Maker:
         return result.outcome
 
     async def deliver_all(self) -> None:
-        async with self.parts.db.transaction() as conn:
+        async with database_of(self.parts).transaction() as conn:
             await conn.execute(DELIVERED)
 
     async def suggest_tags(self) -> None:
@@ -100,7 +100,7 @@ class Maker:
         """No more answers: a day later the expiry timer ends the conversation."""
         self.clock.at += timedelta(hours=25)
         sql = "SELECT id, step FROM conversations WHERE phone = ? AND status = 'active'"
-        async with self.parts.db.conn.execute(sql, (citizen.phone,)) as cur:
+        async with database_of(self.parts).conn.execute(sql, (citizen.phone,)) as cur:
             row = await cur.fetchone()
         if row is not None:
             await self.parts.surveys.expire(row["id"], row["step"])
@@ -108,7 +108,7 @@ class Maker:
 
 
 async def _close_timer(parts: Parts, conversation_id: str, now: datetime) -> None:
-    async with parts.db.transaction() as conn:
+    async with database_of(parts).transaction() as conn:
         await conn.execute(
             "UPDATE timers SET done_at = ? WHERE conversation_id = ? AND done_at IS NULL",
             (now.isoformat(timespec="milliseconds"), conversation_id),

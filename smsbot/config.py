@@ -211,6 +211,9 @@ class SendingConfig:
     loop_guard_count: int = field(default=3, metadata={"min": 1})
     loop_guard_window: str = field(default="10m", metadata=DURATION)
     uncertain_grace: str = field(default="5m", metadata=DURATION)
+    provider_down_after: int = field(default=3, metadata={"min": 1, "max": 1000})
+    probe_first: str = field(default="5s", metadata=DURATION)
+    probe_max: str = field(default="5m", metadata=DURATION)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,12 @@ class Metrics:
         self.conversations = Gauge(
             "smsbot_conversations", "Conversations by state", ["state"], registry=r
         )
+        self.provider_up = Gauge(
+            "smsbot_provider_up",
+            "1 while the SMS provider answers, 0 while it is down (the sender probes it)",
+            registry=r,
+        )
+        self.provider_up.set(1)
         self.queue_depth = Gauge(
             "smsbot_outbox_queued", "Messages waiting in the outbox", registry=r
         )

@@ -14,10 +14,17 @@ from smsbot.gateway.surveys import Keywords, ServiceTexts, Surveys
 from smsbot.logs import get_logger
 from smsbot.ports import Clock, SystemClock, random_id
 from smsbot.privacy.pseudonyms import Pseudonymizer, load_or_create_key
-from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.db import Database, open_database
 from smsbot.storage.sqlite.tx import SqliteStore
 
-__all__ = ["Parts", "load_catalog", "log_findings", "open_parts", "service_texts"]
+__all__ = [
+    "Parts",
+    "database_of",
+    "load_catalog",
+    "log_findings",
+    "open_parts",
+    "service_texts",
+]
 
 log = get_logger("smsbot.bootstrap.parts")
 
@@ -81,13 +88,13 @@ async def open_parts(
         catalog, findings = load_catalog(_flows_dir(config))
         log_findings(findings)
     db = await open_database(config.database.path)
-    key, created = await load_or_create_key(SqliteStore(db), config.privacy.pseudonym_key)
+    store = SqliteStore(db)
+    key, created = await load_or_create_key(store, config.privacy.pseudonym_key)
     if created:
         log.warning(
             "pseudonym_key_generated",
             hint="set SMSBOT_PRIVACY__PSEUDONYM_KEY in production; a key was kept in the database",
         )
-    store = SqliteStore(db)
     surveys = Surveys(
         store,
         catalog,
@@ -100,4 +107,11 @@ async def open_parts(
         default_language=default_language(config.survey.default_region),
         reminder_after=_reminder_after(config),
     )
-    return Parts(config, db, catalog, surveys, findings, store)
+    return Parts(config, catalog, surveys, findings, store)
+
+
+def database_of(parts: Parts) -> Database:
+    """The SQLite database under the parts' store: for tests and the benchmark, which look
+    at the file itself; the service never needs it."""
+    assert isinstance(parts.store, SqliteStore), "the store is not the SQLite one"
+    return parts.store.db

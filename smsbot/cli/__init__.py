@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from smsbot.cli.common import config_of
 from smsbot.config import Config, ConfigError, StartupError, env_name, load_config
 from smsbot.flows.files import check_files, load_flow_file
 from smsbot.logs import configure_logging, get_logger
@@ -19,12 +20,6 @@ __all__ = ["main"]
 
 log = get_logger("smsbot.cli")
 _HELP_ASKED = "smsbot.help_asked"
-
-
-def _config(ctx: click.Context) -> Config:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Config)
-    return obj
 
 
 class _Commands(click.Group):
@@ -112,7 +107,7 @@ def flows() -> None:
 @click.pass_context
 def flows_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Validate flow files; print `file:line: problem` for each; exit 1 on errors."""
-    paths = list(files) or sorted(Path(_config(ctx).flows.dir).glob("*.y*ml"))
+    paths = list(files) or sorted(Path(config_of(ctx).flows.dir).glob("*.y*ml"))
     paths = [p for p in paths if p.name not in ("tags.yaml", "tags.yml")] if not files else paths
     findings = check_files(paths)
     for finding in findings:
@@ -146,7 +141,7 @@ def chat(
     from smsbot.gateway.chat import fictional_phone
     from smsbot.phones import PhoneError, parse_phone
 
-    config = _config(ctx)
+    config = config_of(ctx)
     loaded, findings = load_flow_file(flow)
     for finding in findings:
         click.echo(str(finding), err=True)
@@ -218,7 +213,7 @@ def serve(ctx: click.Context) -> None:
     """Run the gateway (HTTP API, webhooks, sender) until SIGTERM or Ctrl-C."""
     from smsbot.bootstrap.serve import serve as run_gateway
 
-    asyncio.run(run_gateway(_config(ctx)))
+    asyncio.run(run_gateway(config_of(ctx)))
 
 
 @main.group()
@@ -232,7 +227,7 @@ def events() -> None:
 @click.pass_context
 def events_import(ctx: click.Context, file: Path, source: str) -> None:
     """Import events from FILE.csv or FILE.jsonl (a nightly export), as POST /v1/events would."""
-    summary = asyncio.run(_import(_config(ctx), file, source))
+    summary = asyncio.run(_import(config_of(ctx), file, source))
     for line in summary.lines():
         click.echo(line)
     sys.exit(1 if summary.errors else 0)
@@ -271,10 +266,10 @@ async def _import(config: Config, file: Path, source: str) -> Any:
 
 def _add_commands() -> None:
     from smsbot.cli.backup import backup_command
+    from smsbot.cli.export import export
     from smsbot.cli.feedback import feedback
     from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
-    from smsbot.results.export import export
 
     for command in (backup_command, feedback, export, purge_command, report):
         main.add_command(command)
@@ -295,7 +290,7 @@ def simulate() -> None:
 @click.pass_context
 def simulate_reply(ctx: click.Context, phone: str, text: str, url: str | None) -> None:
     """Send TEXT from PHONE to the running gateway, as a real inbound SMS would come."""
-    config = _config(ctx)
+    config = config_of(ctx)
     base = url or f"http://{config.server.host}:{config.server.port}"
     status, body = asyncio.run(_post_simulated(base, phone, text))
     click.echo(body)

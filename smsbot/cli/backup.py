@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from smsbot.bootstrap.backup import BackupError, backup
-from smsbot.config import Config
+from smsbot.cli.common import config_of
 
 __all__ = ["backup_command"]
 
@@ -22,8 +22,7 @@ def backup_command(ctx: click.Context, file: Path) -> None:
     that are not yet past retention: keep it as safe as the database, and delete it on the
     same schedule. The README says how to restore one.
     """
-    config = ctx.find_root().obj
-    assert isinstance(config, Config)
+    config = config_of(ctx)
     try:
         made = backup(config, file)
     except BackupError as error:

@@ -22,6 +22,7 @@ from typing import Protocol, TypeVar
 import click
 
 from smsbot.bootstrap.store import opened_store
+from smsbot.cli.common import config_of
 from smsbot.config import Config
 from smsbot.feedback.review import (
     FeedbackNotFound,
@@ -42,13 +43,6 @@ __all__ = ["feedback", "format_item", "taxonomy_path"]
 
 _T = TypeVar("_T")
 TEXT_WIDTH = 100
-
-
-def _config(ctx: click.Context) -> Config:
-    obj = ctx.find_root().obj
-    if not isinstance(obj, Config):
-        raise click.ClickException("no configuration loaded")
-    return obj
 
 
 def taxonomy_path(config: Config) -> Path:
@@ -74,7 +68,7 @@ def _run(config: Config, work: Callable[[Store], Awaitable[_T]]) -> _T:
     """Open the store, run `work` on it (each use case is its own unit of work), close."""
 
     async def main() -> _T:
-        async with opened_store(config) as store:
+        async with opened_store(config.database.path) as store:
             return await work(store)
 
     try:
@@ -114,7 +108,7 @@ def list_command(
     offset: int,
 ) -> None:
     """List feedback, newest first: id, unit, language, tags (tag? = suggested), text."""
-    config = _config(ctx)
+    config = config_of(ctx)
     if tag_id is not None:
         _known(_taxonomy(config), (tag_id,))
 
@@ -165,7 +159,7 @@ def _decide(
     ctx: click.Context, decide: _Decide, feedback_id: int, tags: tuple[str, ...], by: str
 ) -> None:
     """Check the tags, make the decision in one unit of work, print what changed."""
-    config = _config(ctx)
+    config = config_of(ctx)
     taxonomy = _taxonomy(config)
     _known(taxonomy, tags)
     now = datetime.now(UTC)
@@ -204,7 +198,7 @@ def untag_command(ctx: click.Context, feedback_id: int, tags: tuple[str, ...], b
 @click.pass_context
 def suggest_command(ctx: click.Context) -> None:
     """Let the rules suggest tags for feedback that has none yet."""
-    config = _config(ctx)
+    config = config_of(ctx)
     taxonomy = _taxonomy(config)
 
     async def work(store: Store) -> int:
@@ -220,7 +214,7 @@ def suggest_command(ctx: click.Context) -> None:
 @click.pass_context
 def themes_command(ctx: click.Context, unit: str | None, count: int) -> None:
     """The top strengths and improvements, with example quotes."""
-    config = _config(ctx)
+    config = config_of(ctx)
     taxonomy = _taxonomy(config)
 
     async def work(store: Store) -> dict[str, list[Theme]]:

@@ -42,5 +42,5 @@ def purge_command(ctx: click.Context, retention: str | None) -> None:
 
 
 async def _purge(config: Config, seconds: int) -> PurgeCounts:
-    async with opened_store(config) as store:
+    async with opened_store(config.database.path) as store:
         return await purge(store, retention_seconds=seconds, now=SystemClock().now())

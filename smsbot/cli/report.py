@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from smsbot.bootstrap.store import opened_store
+from smsbot.cli.common import config_of
 from smsbot.config import Config
 from smsbot.flows.files import load_flow_dir
 from smsbot.results.render import render_csv, render_json, render_table
@@ -32,18 +34,10 @@ from smsbot.results.reports import (
     parse_attribute,
     parse_moment,
 )
-from smsbot.storage.sqlite.db import open_database
 
 __all__ = ["report"]
 
 _RENDER = {"table": render_table, "json": render_json, "csv": render_csv}
-
-
-def _config(ctx: click.Context) -> Config:
-    obj = ctx.find_root().obj
-    if not isinstance(obj, Config):
-        raise click.ClickException("no configuration loaded")
-    return obj
 
 
 class _BadFilter(click.ClickException):
@@ -112,7 +106,7 @@ def report(
     attribute: str,
 ) -> None:
     """Survey figures per group, small groups suppressed; never a phone number."""
-    config = _config(ctx)
+    config = config_of(ctx)
     tz = ZoneInfo(config.survey.timezone)
     try:
         f = ReportFilter(
@@ -139,10 +133,9 @@ def report(
 
 async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[str, object]:
     flows, _findings = load_flow_dir(Path(config.flows.dir))
-    db = await open_database(config.database.path)
-    try:
+    async with opened_store(config.database.path) as store:
         data = await full_report(
-            db.conn,
+            store,
             f,
             flows,
             min_group=config.privacy.min_group_size,
@@ -151,8 +144,6 @@ async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[st
             resolved=options.resolved,
             attribute=options.attribute,
         )
-    finally:
-        await db.close()
     _warn_unknown_flow(f.flow, list(flows), options.sections)
     return data
 

@@ -9,7 +9,6 @@ from smsbot.flows.catalog import FlowCatalog
 from smsbot.flows.files import Finding
 from smsbot.gateway.surveys import Surveys
 from smsbot.storage.ports import Store
-from smsbot.storage.sqlite.db import Database
 
 __all__ = ["Parts"]
 
@@ -17,11 +16,10 @@ __all__ = ["Parts"]
 @dataclass
 class Parts:
     config: Config
-    db: Database
     catalog: FlowCatalog
     surveys: Surveys
     findings: list[Finding]
     store: Store  # the storage boundary: units of work (see smsbot.storage.ports)
 
     async def close(self) -> None:
-        await self.db.close()
+        await self.store.close()

@@ -23,7 +23,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smsbot.domain import ServiceEvent
 from smsbot.engine.model import Flow
 
-__all__ = ["Action", "Decision", "History", "SendingRules", "decide", "next_allowed"]
+__all__ = [
+    "Action",
+    "Decision",
+    "History",
+    "SendingRules",
+    "decide",
+    "max_age_seconds",
+    "next_allowed",
+]
 
 Action = Literal["start", "schedule", "skip"]
 
@@ -79,7 +87,7 @@ def decide(
     occurred = event.occurred_at.astimezone(UTC)
     due = max(occurred + timedelta(seconds=flow.schedule.delay_seconds), now)
     allowed = _out_of_quiet_hours(due, flow, rules)
-    if allowed - occurred > timedelta(seconds=_max_age(flow, rules)):
+    if allowed - occurred > timedelta(seconds=max_age_seconds(flow, rules)):
         return Decision("skip", "too_old", None)
     if allowed <= now:
         return Decision("start", "now", None)
@@ -129,7 +137,8 @@ def _out_of_quiet_hours(due: datetime, flow: Flow, rules: SendingRules) -> datet
     )
 
 
-def _max_age(flow: Flow, rules: SendingRules) -> int:
+def max_age_seconds(flow: Flow, rules: SendingRules) -> int:
+    """How old a survey may be when it is due: the flow's max_age, else the configured one."""
     if flow.schedule.max_age_seconds is not None:
         return flow.schedule.max_age_seconds
     return rules.max_age_seconds

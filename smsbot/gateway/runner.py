@@ -17,11 +17,12 @@ from smsbot.engine import runtime
 from smsbot.feedback.review import suggest_new
 from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.flows.catalog import FlowCatalog
+from smsbot.gateway.circuit import CircuitSettings
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.intake import Intake
 from smsbot.gateway.loops import every
 from smsbot.gateway.parts import Parts
-from smsbot.gateway.policy import SendingRules
+from smsbot.gateway.policy import SendingRules, max_age_seconds
 from smsbot.gateway.sender import Sender, SenderSettings
 from smsbot.gateway.timers import Timers
 from smsbot.logs import get_logger
@@ -61,6 +62,11 @@ def sender_settings(config: Config) -> SenderSettings:
         loop_guard_count=sending.loop_guard_count,
         loop_guard_window=timedelta(seconds=parse_duration(sending.loop_guard_window)),
         uncertain_grace=timedelta(seconds=parse_duration(sending.uncertain_grace)),
+        circuit=CircuitSettings(
+            opens_after=sending.provider_down_after,
+            first_probe=timedelta(seconds=parse_duration(sending.probe_first)),
+            max_probe=timedelta(seconds=parse_duration(sending.probe_max)),
+        ),
     )
 
 
@@ -82,6 +88,7 @@ class Gateway:
             clock=surveys.clock,
             metrics=self.metrics,
             on_final_failure=self._final_failure,
+            max_age=self._max_age,
         )
         wake = self.sender.wake.set
         self.intake = Intake(
@@ -142,7 +149,7 @@ class Gateway:
             "timers": every(
                 self.timers.poll_seconds, self.timers.fire_due, stopping, name="timers"
             ),
-            "purge": purger.run(stopping),
+            "purge": every(purger.every_seconds, purger.due, stopping, name="purge"),
         }
         if self.taxonomy is not None:
             jobs["tags"] = every(
@@ -198,6 +205,12 @@ class Gateway:
         await self.inbound.receipt(receipt)
 
     # --- failures -------------------------------------------------------------------------
+
+    def _max_age(self, flow_id: str) -> timedelta | None:
+        flow = self.parts.catalog.get(flow_id)
+        if flow is None:
+            return None
+        return timedelta(seconds=max_age_seconds(flow, sending_rules(self.config)))
 
     async def _final_failure(self, message: Outgoing, code: str) -> None:
         """A first message that could not be sent at all: the conversation is undeliverable."""

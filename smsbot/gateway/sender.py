@@ -10,22 +10,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from smsbot.gateway.circuit import CircuitSettings, ProviderCircuit, about_the_provider
 from smsbot.gateway.loops import every
 from smsbot.gateway.pacing import Pacer
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.ports import Clock
 from smsbot.providers.base import SendError, SendResult, Transport
-from smsbot.storage.ports import Outgoing, Store
+from smsbot.storage.ports import HeldOpening, Outgoing, Store
 
 __all__ = ["Sender", "SenderSettings"]
 
 log = get_logger("smsbot.gateway.sender")
 
 FinalFailure = Callable[[Outgoing, str], Awaitable[None]]
+MaxAge = Callable[[str], timedelta | None]  # a flow's max_age (None: no such flow, no limit)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class SenderSettings:
     loop_guard_window: timedelta = timedelta(minutes=10)
     uncertain_grace: timedelta = timedelta(minutes=5)
     idle_poll_seconds: float = 0.5
+    circuit: CircuitSettings = field(default_factory=CircuitSettings)
 
 
 class Sender:
@@ -52,6 +55,7 @@ class Sender:
         clock: Clock,
         metrics: Metrics,
         on_final_failure: FinalFailure,
+        max_age: MaxAge = lambda flow_id: None,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -59,6 +63,8 @@ class Sender:
         self.clock = clock
         self.metrics = metrics
         self.on_final_failure = on_final_failure
+        self.max_age = max_age
+        self.circuit = ProviderCircuit(settings.circuit)
         self.wake = asyncio.Event()
         self._pacer = Pacer(settings.rate_per_second, settings.window_margin_seconds)
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -71,13 +77,22 @@ class Sender:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def send_due(self) -> int:
-        """Claim what is due (as many as there are free slots) and start sending it."""
+        """Claim what is due (as many as there are free slots) and start sending it; while
+        the provider is down, only a probe now and then."""
+        now = self.clock.now()
+        allowed = self.circuit.allowance(now)
+        if allowed == 0:
+            return 0
         free = self._free_slots()
         if free == 0:
             await self._wait_for_slot()
             return 1
+        if allowed is not None:  # a probe: what has waited too long goes first
+            await self.cancel_stale_openings()
         async with self.store.write() as tx:
-            claimed = await tx.outbox.claim_due(self.clock.now(), free)
+            claimed = await tx.outbox.claim_due(now, min(free, allowed or free))
+        if allowed is not None and claimed:
+            self.circuit.probing()
         for message in claimed:
             task = asyncio.create_task(self._send_one(message))
             self._in_flight.add(task)
@@ -123,7 +138,35 @@ class Sender:
         self.metrics.messages_out.labels(status="refused").inc()
         return True
 
+    async def cancel_stale_openings(self) -> int:
+        """Survey openings held longer than their flow's max_age are not sent hours late:
+        each is cancelled with its reason, and its conversation ends as undeliverable."""
+        now = self.clock.now()
+        async with self.store.read() as tx:
+            held = await tx.outbox.held_openings()
+        stale = [h for h in held if self._too_old(h.flow_id, h.queued_at, now)]
+        for opening in stale:
+            limit = self.max_age(opening.flow_id)
+            reason = f"too_old: held past the flow's max_age ({limit}) while the provider was down"
+            async with self.store.write() as tx:
+                cancelled = await tx.outbox.cancel(opening.message_id, reason, now)
+            if cancelled:
+                log.warning(
+                    "sms_cancelled_too_old",
+                    message_id=opening.message_id,
+                    conversation_id=opening.conversation_id,
+                    flow=opening.flow_id,
+                    queued_at=opening.queued_at.isoformat(),
+                )
+                await self.on_final_failure(_opening(opening), "too_old")
+        return len(stale)
+
+    def _too_old(self, flow_id: str, queued_at: datetime, now: datetime) -> bool:
+        limit = self.max_age(flow_id)
+        return limit is not None and now - queued_at > limit
+
     async def _sent(self, message: Outgoing, result: SendResult, seconds: float) -> None:
+        self._provider_answered()
         async with self.store.write() as tx:
             await tx.outbox.mark_sent(
                 message.id,
@@ -148,7 +191,14 @@ class Sender:
 
     async def _failed(self, message: Outgoing, error: SendError) -> None:
         now = self.clock.now()
-        final = not error.retryable or message.attempts >= self.settings.max_attempts
+        provider = about_the_provider(error)
+        down = self._provider_failed(error) if provider else self._provider_answered()
+        if down and not error.maybe_sent:
+            await self._hold(message, error)
+            return
+        # while the provider is down no message fails for it; the message's own errors do
+        spent = message.attempts >= self.settings.max_attempts
+        final = not down and ((not error.retryable and not provider) or spent)
         async with self.store.write() as tx:
             if final:
                 await tx.outbox.mark_failed(message.id, f"{error.code}: {error}", now)
@@ -173,6 +223,50 @@ class Sender:
         if final:
             await self.on_final_failure(message, error.code)
 
+    def _provider_answered(self) -> bool:
+        """The provider answered; False (it is not down)."""
+        down = self.circuit.answered(self.clock.now())
+        self.metrics.provider_up.set(1)
+        if down is not None:
+            log.warning("sms_provider_recovered", down_seconds=round(down.total_seconds()))
+            self.wake.set()  # drain what was held, in the outbox's order
+        return False
+
+    def _provider_failed(self, error: SendError) -> bool:
+        """Count a provider failure; True when the provider is down (the circuit open)."""
+        now = self.clock.now()
+        if self.circuit.failed(now):
+            self.metrics.provider_up.set(0)
+            log.error(
+                "sms_provider_down",
+                code=error.code,
+                reason=str(error),
+                failures=self.circuit.failures,
+                next_probe=_iso(self.circuit.next_probe),
+                hint="no attempts are spent while it is down; one message probes it now and then",
+            )
+        elif self.circuit.is_open:
+            log.info(
+                "sms_provider_probe_failed",
+                code=error.code,
+                next_probe=_iso(self.circuit.next_probe),
+            )
+        return self.circuit.is_open
+
+    async def _hold(self, message: Outgoing, error: SendError) -> None:
+        async with self.store.write() as tx:
+            await tx.outbox.hold(message.id, error.code, self.clock.now())
+        self.metrics.messages_out.labels(status="held").inc()
+
     def _backoff(self, attempts: int) -> float:
         delay = self.settings.backoff_seconds * 2 ** max(attempts - 1, 0)
         return float(min(delay, self.settings.max_backoff_seconds))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _opening(opening: HeldOpening) -> Outgoing:
+    """The cancelled opening as the final-failure handler reads it (purpose and conversation)."""
+    return Outgoing(opening.message_id, opening.conversation_id, "", "", "opening", "", 0, 0)

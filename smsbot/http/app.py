@@ -26,6 +26,7 @@ from smsbot.gateway.service_events import EventError, needs_by_type, parse_event
 from smsbot.http.feedback import FeedbackContext, add_feedback_routes
 from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
+from smsbot.http.responses import json_answer
 from smsbot.logs import get_logger
 from smsbot.providers.vonage import webhooks as vw
 from smsbot.storage.ports import StorageUnavailable
@@ -56,7 +57,7 @@ def add_api_routes(app: web.Application, gateway: Gateway) -> None:
     _routes(app)
     flows = {flow.id: flow for flow in gateway.catalog.flows()}
     reports = ReportContext(
-        gateway.parts.db.conn,
+        gateway.parts.store,
         flows,
         gateway.config.privacy.min_group_size,
         gateway.config.survey.timezone,
@@ -113,11 +114,12 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
         log.warning("request_too_large", path=request.path)
-        return _json({"error": "body_too_large", "message": "the body is over the limit"}, 413)
+        too_large = {"error": "body_too_large", "message": "the body is over the limit"}
+        return json_answer(too_large, 413)
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        answer = _json({"error": error.reason.lower().replace(" ", "_")}, error.status)
+        answer = json_answer({"error": error.reason.lower().replace(" ", "_")}, error.status)
         for name in ("Allow", "WWW-Authenticate"):  # e.g. 405 must say what is allowed
             if name in error.headers:
                 answer.headers[name] = error.headers[name]
@@ -126,7 +128,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _storage_unavailable(request, error)
     except Exception:
         log.exception("request_failed", path=request.path, method=request.method)
-        return _json({"error": "internal", "message": "we failed; please retry"}, 500)
+        return json_answer({"error": "internal", "message": "we failed; please retry"}, 500)
 
 
 STORAGE_RETRY_AFTER = 5  # seconds: long enough for an operator's alert, short for a retry
@@ -142,13 +144,9 @@ def _storage_unavailable(request: web.Request, error: StorageUnavailable) -> web
         hint="nothing of the request was kept; it is answered 503 and can be retried",
     )
     message = f"storage cannot take writes now ({error.cause}); nothing was kept, retry later"
-    answer = _json({"error": "storage_unavailable", "message": message}, 503)
+    answer = json_answer({"error": "storage_unavailable", "message": message}, 503)
     answer.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
     return answer
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
 def _gateway(request: web.Request) -> Gateway:
@@ -199,13 +197,13 @@ async def index(request: web.Request) -> web.Response:
     client (curl, an API client) gets a small index of where things are."""
     if "text/html" in request.headers.get("Accept", ""):
         raise web.HTTPSeeOther("/ui/", headers={"Vary": "Accept"})
-    answer = _json({"service": "smsbot", "version": __version__, "links": INDEX_LINKS})
+    answer = json_answer({"service": "smsbot", "version": __version__, "links": INDEX_LINKS})
     answer.headers["Vary"] = "Accept"
     return answer
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return _json({"status": "ok"})
+    return json_answer({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -214,7 +212,8 @@ async def readyz(request: web.Request) -> web.Response:
     ready = all(checks.values())
     answer = {"status": "ready" if ready else "not_ready", "checks": checks}
     answer["webhooks"] = gateway.config.webhook_signing
-    return _json(answer, 200 if ready else 503)
+    answer["provider"] = "down" if gateway.sender.circuit.is_open else "up"
+    return json_answer(answer, 200 if ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -223,7 +222,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return _json(openapi_document())
+    return json_answer(openapi_document())
 
 
 async def list_flows(request: web.Request) -> web.Response:
@@ -238,7 +237,7 @@ async def list_flows(request: web.Request) -> web.Response:
         }
         for flow in _gateway(request).catalog.flows()
     ]
-    return _json({"flows": flows})
+    return json_answer({"flows": flows})
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -271,7 +270,7 @@ async def post_events(request: web.Request) -> web.Response:
         return _limited(request, gateway, source, wait)
     gateway.metrics.source_requests.labels(source=source, answer="accepted").inc()
     results = await gateway.intake.submit(events)
-    return _json({"results": results}, 202)
+    return json_answer({"results": results}, 202)
 
 
 def _limited(request: web.Request, gateway: Gateway, source: str, wait: float) -> web.Response:
@@ -289,7 +288,7 @@ def _limited(request: web.Request, gateway: Gateway, source: str, wait: float) -
             hint=f"raise [sources.{source}] rate_per_second or burst, or slow the source",
         )
     message = f"source {source!r} is over its limit; nothing was kept, post again later"
-    answer = _json({"error": "rate_limited", "message": message, "retry_after": wait}, 429)
+    answer = json_answer({"error": "rate_limited", "message": message, "retry_after": wait}, 429)
     answer.headers["Retry-After"] = retry_after(wait)
     return answer
 
@@ -334,7 +333,7 @@ def _authenticate_source(request: web.Request, tokens: Any) -> str | None:
 
 
 def _bad_request(errors: list[Any]) -> web.Response:
-    return _json({"error": "invalid", "errors": errors}, 400)
+    return json_answer({"error": "invalid", "errors": errors}, 400)
 
 
 # --- SMS API webhooks --------------------------------------------------------------------------
@@ -364,12 +363,12 @@ def _refuse(
 ) -> web.Response:
     gateway.metrics.webhooks.labels(endpoint=endpoint, answer=str(status)).inc()
     log.warning("webhook_refused", endpoint=endpoint, status=status, reason=reason, detail=message)
-    return _json({"error": reason, "message": message}, status)
+    return json_answer({"error": reason, "message": message}, status)
 
 
 def _accepted(gateway: Gateway, endpoint: str, outcome: str) -> web.Response:
     gateway.metrics.webhooks.labels(endpoint=endpoint, answer="200").inc()
-    return _json({"status": outcome})
+    return json_answer({"status": outcome})
 
 
 async def _webhook(
@@ -458,7 +457,7 @@ async def simulator_inbound(request: web.Request) -> web.Response:
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         return _bad_request([{"field": "body", "message": str(error)}])
     result = await gateway.inbound.sms(sms)
-    return _json({"status": result.outcome, "conversation_id": result.conversation_id})
+    return json_answer({"status": result.outcome, "conversation_id": result.conversation_id})
 
 
 async def simulator_messages(request: web.Request) -> web.Response:
@@ -470,4 +469,4 @@ async def simulator_messages(request: web.Request) -> web.Response:
         messages = await gateway.sent_to(phone)
     except ValueError as error:
         return _bad_request([{"field": "phone", "message": str(error)}])
-    return _json({"phone": phone, "messages": messages})
+    return json_answer({"phone": phone, "messages": messages})

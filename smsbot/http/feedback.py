@@ -29,6 +29,7 @@ from smsbot.feedback.review import (
 )
 from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Body, Operation, Param, problem, ref
+from smsbot.http.responses import json_answer
 from smsbot.storage.ports import Store
 
 __all__ = ["OPERATIONS", "FeedbackContext", "add_feedback_routes"]
@@ -53,10 +54,6 @@ class _BadRequest(Exception):
         self.error, self.message, self.status = error, message, status
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
-
-
 def add_feedback_routes(app: web.Application, get_context: GetContext) -> None:
     """Add the three routes; `get_context` gives the store, taxonomy and clock per request."""
     handlers = _Handlers(get_context)
@@ -76,7 +73,7 @@ class _Handlers:
         except _BadRequest as error:
             return _error(error)
         items = await list_feedback(context.store, **query)
-        return _json(
+        return json_answer(
             {
                 "feedback": [item.to_dict() for item in items],
                 "limit": query["limit"],
@@ -118,7 +115,7 @@ async def _change(
         raise _BadRequest("not_found", str(error), 404) from error
     except UnknownTags as error:
         raise _BadRequest("unknown_tag", str(error)) from error
-    return _json({"feedback": done.item.to_dict(), "changes": _changes(done.changes)})
+    return json_answer({"feedback": done.item.to_dict(), "changes": _changes(done.changes)})
 
 
 MAX_ID = 2**63 - 1
@@ -129,7 +126,7 @@ def _changes(changes: list[TagChange]) -> list[dict[str, str]]:
 
 
 def _error(error: _BadRequest) -> web.Response:
-    return _json({"error": error.error, "message": error.message}, error.status)
+    return json_answer({"error": error.error, "message": error.message}, error.status)
 
 
 _TRUE = {"1", "true", "yes"}

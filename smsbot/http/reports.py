@@ -12,18 +12,17 @@ these routes by the app (`add_report_routes` adds only the route).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from aiohttp import web
 from multidict import MultiMapping
 
 from smsbot.engine.model import Flow
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
+from smsbot.http.responses import json_answer
 from smsbot.results.reports import (
     GROUP_BY,
     SECTIONS,
@@ -34,13 +33,14 @@ from smsbot.results.reports import (
     parse_flag,
     parse_moment,
 )
+from smsbot.storage.ports import Store
 
 __all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
 
 
 @dataclass(frozen=True)
 class ReportContext:
-    conn: aiosqlite.Connection
+    store: Store
     flows: Mapping[str, Flow]
     min_group: int
     timezone: str = "UTC"  # for dates and times given without an offset
@@ -64,16 +64,12 @@ _SINGLE = (
 _KNOWN = (*_SINGLE, "attr")
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
-
-
 def _error(error: str, message: str, status: int) -> web.Response:
-    return _json({"error": error, "message": message}, status)
+    return json_answer({"error": error, "message": message}, status)
 
 
 def add_report_routes(app: web.Application, get_context: GetContext) -> None:
-    """Add `GET /v1/reports/{section}`; `get_context` gives connection, flows and k per request."""
+    """Add `GET /v1/reports/{section}`; `get_context` gives the store, flows and k per request."""
 
     async def handle(request: web.Request) -> web.Response:
         section = request.match_info["section"]
@@ -84,7 +80,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         try:
             f, options = _query(request.query, ZoneInfo(context.timezone))
             data = await full_report(
-                context.conn,
+                context.store,
                 f,
                 context.flows,
                 min_group=context.min_group,
@@ -93,7 +89,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
             )
         except ReportFilterError as error:
             return _error("invalid_query", str(error), 400)
-        return _json(data)
+        return json_answer(data)
 
     app.router.add_get("/v1/reports/{section}", handle)
 

@@ -22,7 +22,6 @@ VACUUM when something was cleared; the SQLite store's retention repository says 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from smsbot.config import parse_duration
@@ -76,7 +75,7 @@ def parse_retention(text: str) -> int:
 
 
 class PurgeTask:
-    """Purges every `every_seconds` until `stopping` is set (the gateway runs one)."""
+    """Purges what is past retention; `due` is the job the gateway runs every `every_seconds`."""
 
     def __init__(
         self,
@@ -99,10 +98,7 @@ class PurgeTask:
             log.exception("purge_failed")
             return None
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            await self.run_once()
-            try:
-                await asyncio.wait_for(stopping.wait(), timeout=self.every_seconds)
-            except TimeoutError:
-                continue
+    async def due(self) -> None:
+        """The periodic job (the gateway runs it with `every`): purge, then wait the interval
+        (returns nothing, so the next run is a whole `every_seconds` later)."""
+        await self.run_once()

@@ -1,5 +1,6 @@
-"""What the dashboard shows: the reports (`smsbot.results.reports`) as charts and tables, plus
-the one thing the reports lack, figures per day, week or month.
+"""The dashboard's figures: the reports (`smsbot.results.reports`) for the page's filters, plus
+the one thing the reports lack, figures per day, week or month. The page itself (charts,
+tables, tiles) is smsbot.webui.dashboard_view.
 
     filters      flow, from, to (local dates, both inclusive), unit, service, and trials
                  (left out unless asked for) -> ReportFilter
@@ -11,43 +12,34 @@ the one thing the reports lack, figures per day, week or month.
                  with what is good in itself (Good)
     profiles     per unit: every measure against all units together; strengths (better than all
                  units and good in itself) and improvements
-    build        everything the page shows, each chart with its table
 
 Privacy is the reports': a figure whose n is below `min_group` is suppressed and drawn as "too
 few answers", never as zero. Per time bucket, n is the surveys sent in it (response and
 completion rate) or the understood answers to the satisfaction question in it (mean), as a
 report filtered to that bucket's dates would count them; like the reports, a bucket shows how
 many surveys were sent even when its figures are hidden. Dates and buckets are in the survey
-time zone (a zone whose offset is not whole hours is bucketed to the hour). No query selects a
-phone number.
+time zone (a zone whose offset is not whole hours is bucketed to the hour).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from smsbot.engine.model import Flow, Kind, Question
+from smsbot.results import numbers
 from smsbot.results.reports import (
     Group,
     ReportFilter,
-    drivers,
-    fetch_rows,
     flows_in_scope,
-    funnel,
-    questions,
     satisfaction_question,
-    scope_of,
-    timing,
 )
+from smsbot.storage.figures import HourCounts, HourSums
+from smsbot.storage.ports import Store
 from smsbot.suggest import did_you_mean
-from smsbot.webui import charts
-from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
 __all__ = [
     "FILTER_NAMES",
@@ -55,10 +47,7 @@ __all__ = [
     "GOOD_CSAT",
     "GOOD_NPS",
     "GOOD_RESPONSE",
-    "SKIP_REASONS",
     "STRENGTH_POINTS",
-    "Chart",
-    "Dashboard",
     "Difference",
     "Filters",
     "Good",
@@ -66,24 +55,22 @@ __all__ = [
     "Options",
     "Profile",
     "Sums",
-    "Table",
-    "Tile",
     "TimeSeries",
-    "UnitView",
-    "build",
+    "figures_of",
     "filter_options",
     "good_mean",
     "measures",
+    "name_of",
     "over_time",
     "parse_filters",
     "profile",
     "satisfaction_question",
+    "title_of",
 ]
 
 FILTER_NAMES = ("flow", "from", "to", "unit", "service")
 STRENGTH_POINTS = 3.0  # a strength or improvement differs from all units by at least this
 _MOST = 3  # strengths (and improvements) listed per unit
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _LONGEST = 200  # characters of a unit or service name taken from the query
 
 
@@ -177,14 +164,12 @@ class Options:
     services: list[str]
 
 
-async def filter_options(conn: aiosqlite.Connection) -> Options:
+async def filter_options(store: Store) -> Options:
     """The units and services surveys were sent for (names only, for the filter form)."""
-    found = {}
-    for column in ("unit", "service"):
-        sql = f"SELECT DISTINCT {column} AS v FROM conversations WHERE {column} IS NOT NULL"
-        async with conn.execute(sql) as cur:
-            found[column] = sorted(str(row["v"]) for row in await cur.fetchall())
-    return Options(found["unit"], found["service"])
+    async with store.read() as tx:
+        units = await tx.results.surveyed_names("unit")
+        services = await tx.results.surveyed_names("service")
+    return Options(units, services)
 
 
 # --- over time --------------------------------------------------------------------------------
@@ -209,7 +194,7 @@ class TimeSeries:
 
 
 async def over_time(
-    conn: aiosqlite.Connection,
+    store: Store,
     filters: Filters,
     flows: Mapping[str, Flow],
     tz: ZoneInfo,
@@ -220,17 +205,10 @@ async def over_time(
 
     Without `size`: days for up to 31 days of data, weeks (from Monday) up to 26 weeks,
     months beyond. Buckets run from the first to the last one with a survey."""
-    scope = scope_of(filters.report_filter(tz), "c", "created_at")
-    where, params = scope.where, scope.params
-    counts = await fetch_rows(
-        conn,
-        f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
-                SUM(c.first_reply_at IS NOT NULL) AS answered,
-                SUM(c.status = 'completed') AS completed
-            FROM conversations c WHERE 1 = 1 {where} GROUP BY hour""",
-        params,
-    )
-    hours = {_hour(row["hour"], tz): row for row in counts}
+    f = filters.report_filter(tz)
+    async with store.read() as tx:
+        counts = await tx.results.surveys_per_hour(f)
+    hours = {_hour(row.hour, tz): row for row in counts}
     if not hours:
         return TimeSeries(size or "week", [], [], [], [])
     chosen = size or _size(min(hours), max(hours))
@@ -239,44 +217,27 @@ async def over_time(
     sent, answered, completed = [0] * len(starts), [0] * len(starts), [0] * len(starts)
     for day, row in _by_day(counts, tz):
         i = index[_start_of(day, chosen)]
-        sent[i] += int(row["sent"])
-        answered[i] += int(row["answered"])
-        completed[i] += int(row["completed"])
+        sent[i] += row.sent
+        answered[i] += row.answered
+        completed[i] += row.completed
     satisfaction = {}
-    for flow in flows_in_scope(filters.report_filter(tz), flows):
+    for flow in flows_in_scope(f, flows):
         q = satisfaction_question(flow)
         if q is not None:
-            rows = await _satisfaction_hours(conn, flow.id, q.id, where, params)
+            async with store.read() as tx:
+                rows = await tx.results.satisfaction_per_hour(f, flow.id, q.id)
             satisfaction[flow.id] = _add_up(rows, tz, chosen, index)
     return TimeSeries(chosen, starts, sent, answered, completed, satisfaction)
 
 
-async def _satisfaction_hours(
-    conn: aiosqlite.Connection,
-    flow_id: str,
-    question_id: str,
-    where: str,
-    params: Mapping[str, object],
-) -> list[aiosqlite.Row]:
-    return await fetch_rows(
-        conn,
-        f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n, SUM(s.value_num) AS total
-            FROM conversations c CROSS JOIN answers s ON s.conversation_id = c.id
-            WHERE s.flow_id = :sat_flow AND s.question_id = :sat AND s.problem IS NULL
-                AND s.value_num IS NOT NULL {where}
-            GROUP BY hour""",
-        {**params, "sat_flow": flow_id, "sat": question_id},
-    )
-
-
 def _add_up(
-    rows: Sequence[aiosqlite.Row], tz: ZoneInfo, size: str, index: Mapping[date, int]
+    rows: Sequence[HourSums], tz: ZoneInfo, size: str, index: Mapping[date, int]
 ) -> list[Sums]:
     n, total = [0] * len(index), [0.0] * len(index)
     for day, row in _by_day(rows, tz):
         i = index[_start_of(day, size)]
-        n[i] += int(row["n"])
-        total[i] += float(row["total"])
+        n[i] += row.n
+        total[i] += row.total
     return [Sums(count, value) for count, value in zip(n, total, strict=True)]
 
 
@@ -284,8 +245,11 @@ def _hour(text: str, tz: ZoneInfo) -> date:
     return datetime.fromisoformat(text + ":00+00:00").astimezone(tz).date()
 
 
-def _by_day(rows: Sequence[aiosqlite.Row], tz: ZoneInfo) -> list[tuple[date, aiosqlite.Row]]:
-    return [(_hour(row["hour"], tz), row) for row in rows]
+Hourly = TypeVar("Hourly", HourCounts, HourSums)
+
+
+def _by_day(rows: Sequence[Hourly], tz: ZoneInfo) -> list[tuple[date, Hourly]]:
+    return [(_hour(row.hour, tz), row) for row in rows]
 
 
 def _size(first: date, last: date) -> str:
@@ -338,8 +302,9 @@ def good_mean(name: str, low: float, high: float) -> Good:
     """A mean is good two thirds or more up its scale: CES 5 on 1-7, 3.67 on 1-5."""
     level = round(low + 2 * (high - low) / 3, 2)
     if name == "CES":
-        return Good(level, f"CES {_plain(level)} or more")
-    return Good(level, f"a mean of {_plain(level)} or more on {_plain(low)}-{_plain(high)}")
+        return Good(level, f"CES {numbers.plain(level)} or more")
+    scale = f"{numbers.plain(low)}-{numbers.plain(high)}"
+    return Good(level, f"a mean of {numbers.plain(level)} or more on {scale}")
 
 
 @dataclass(frozen=True)
@@ -372,7 +337,7 @@ def measures(
         _rate("response", "Response rate", funnel_group, figures.get("response_rate_pct")),
         _rate("completion", "Completion rate", funnel_group, figures.get("completion_rate_pct")),
     ]
-    for cell in _figures(questions_group).get("questions", []):
+    for cell in figures_of(questions_group).get("questions", []):
         flow = flows.get(cell["flow"])
         if flow is None or cell["kind"] != Kind.SCALE.value:
             continue
@@ -382,7 +347,7 @@ def measures(
 
 def _rate(key: str, label: str, group: Group, value: object) -> Measure:
     number = float(value) if isinstance(value, int | float) else None
-    text = charts.TOO_FEW if group.suppressed else _pct(number)
+    text = numbers.TOO_FEW if group.suppressed else numbers.pct(number)
     good = GOOD_RESPONSE if key == "response" else GOOD_COMPLETION
     return Measure(key, label, group.n, number, group.suppressed, 0.0, 100.0, text, good)
 
@@ -390,9 +355,9 @@ def _rate(key: str, label: str, group: Group, value: object) -> Measure:
 def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang: str) -> Measure:
     score = _score_of(q, cell["figures"])
     suppressed = bool(cell["suppressed"]) or group.suppressed
-    label = f"{_title(flow, lang)}: {_name(q, flow, lang)}"
+    label = f"{title_of(flow, lang)}: {name_of(q, flow, lang)}"
     kind = f"{score.name}{'' if q.preset else f', {q.min}-{q.max}'}"
-    label += f" ({kind})" if kind != _name(q, flow, lang) else ""
+    label += f" ({kind})" if kind != name_of(q, flow, lang) else ""
     value = score.value
     number = float(value) if isinstance(value, int | float) and not suppressed else None
     return Measure(
@@ -403,7 +368,7 @@ def _score(flow: Flow, q: Question, cell: Mapping[str, Any], group: Group, lang:
         suppressed,
         score.low,
         score.high,
-        charts.TOO_FEW if suppressed else score.text,
+        numbers.TOO_FEW if suppressed else score.text,
         score.good,
     )
 
@@ -422,14 +387,16 @@ def _score_of(q: Question, figures: Mapping[str, Any]) -> _Score:
     """A scale question's score: CSAT %, NPS, CES or the mean, on its range."""
     if q.preset == "csat":
         value = figures.get("csat_pct")
-        return _Score("CSAT", value, f"CSAT {_pct(value)}", 0.0, 100.0, GOOD_CSAT)
+        return _Score("CSAT", value, f"CSAT {numbers.pct(value)}", 0.0, 100.0, GOOD_CSAT)
     if q.preset == "nps":
         value = figures.get("nps")
-        return _Score("NPS", value, f"NPS {_signed(value)}", -100.0, 100.0, GOOD_NPS)
+        return _Score("NPS", value, f"NPS {numbers.signed(value)}", -100.0, 100.0, GOOD_NPS)
     name = "CES" if q.preset == "ces" else "mean"
     value = figures.get("ces" if q.preset == "ces" else "mean")
     low, high = float(q.min or 0), float(q.max or 0)
-    return _Score(name, value, f"{name} {_two(value)}", low, high, good_mean(name, low, high))
+    return _Score(
+        name, value, f"{name} {numbers.mean(value)}", low, high, good_mean(name, low, high)
+    )
 
 
 @dataclass(frozen=True)
@@ -479,605 +446,17 @@ def _points(difference: Difference) -> float:
     return difference.points if difference.points is not None else 0.0
 
 
-# --- formatting -------------------------------------------------------------------------------
-
-
-def _pct(value: object) -> str:
-    return f"{value:.1f} %" if isinstance(value, int | float) else "-"
-
-
-def _two(value: object) -> str:
-    return f"{value:.2f}" if isinstance(value, int | float) else "-"
-
-
-def _plain(value: float) -> str:
-    """Up to two decimals, without trailing zeros: 5, 3.67, 6.5."""
-    return _two(value).rstrip("0").rstrip(".")
-
-
-def _signed(value: object) -> str:
-    return f"{value:+.1f}" if isinstance(value, int | float) else "-"
-
-
-def _count(value: object) -> str:
-    return f"{value:,}".replace(",", " ") if isinstance(value, int) else "-"
-
-
-def _title(flow: Flow, lang: str) -> str:
-    return flow.title.get(lang, flow.default_language)
-
-
-def _name(q: Question, flow: Flow, lang: str) -> str:
-    return q.name(lang, flow.default_language)
-
-
-# Why events were not surveyed (the policy's reasons), in words.
-SKIP_REASONS = {
-    "opted_out": "had opted out (sent STOP)",
-    "busy": "already in a survey",
-    "fatigue": "surveyed recently (the fatigue rule)",
-    "too_old": "too old to send (past the flow's maximum age)",
-}
-
-
-def _reason(reason: str) -> str:
-    return SKIP_REASONS.get(reason, reason.replace("_", " "))
-
-
-def _day(day: date, with_year: bool) -> str:
-    text = f"{day.day} {_MONTHS[day.month - 1]}"
-    return f"{text} {day.year}" if with_year else text
-
-
-# --- what the page shows ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: Sequence[tuple[str, ...]]
-    numeric: tuple[bool, ...] = ()  # per column: right-aligned figures
-
-
-@dataclass(frozen=True)
-class Chart:
-    id: str
-    title: str
-    caption: str  # what the chart shows, in words; the table holds every figure
-    svg: str
-    table: Table
-
-
-@dataclass(frozen=True)
-class Tile:
-    label: str
-    value: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class UnitView:
-    profile: Profile
-    chart: Chart
-    selected: bool
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    filters: Filters
-    min_group: int
-    tiles: list[Tile]
-    funnel: Chart
-    skipped: list[tuple[str, int]]  # events not surveyed, by reason
-    questions: list[Chart]
-    over_time: list[Chart]
-    comparisons: list[Chart]
-    units: list[UnitView]
-    drivers: list[Chart]
-    size: str  # of the time buckets
-    good: list[str] = field(default_factory=list)  # what is good in itself, per measure shown
-
-
-async def build(
-    conn: aiosqlite.Connection,
-    flows: Mapping[str, Flow],
-    filters: Filters,
-    *,
-    tz: ZoneInfo,
-    min_group: int,
-    lang: str = "en",
-) -> Dashboard:
-    """Every chart of the page for these filters (one pass over the reports); the flows' own
-    words (titles, question labels, options) in `lang` where a flow has it."""
-    f = filters.report_filter(tz)
-    [funnel_group] = await funnel(conn, f, min_group=min_group)
-    [questions_group] = await questions(conn, f, flows, min_group=min_group)
-    [timing_group] = await timing(conn, f, min_group=min_group)
-    driver_groups = await drivers(conn, f, flows, min_group=min_group)
-    series = await over_time(conn, filters, flows, tz)
-    units = await _unit_groups(
-        conn, filters, flows, tz, min_group, (funnel_group, questions_group), lang
-    )
-    return Dashboard(
-        filters=filters,
-        min_group=min_group,
-        tiles=_tiles(funnel_group, timing_group),
-        funnel=_funnel_chart(funnel_group),
-        skipped=_skipped(funnel_group),
-        questions=[_question_chart(flows, cell, lang) for cell in _cells(questions_group)],
-        over_time=_time_charts(series, flows, min_group, lang),
-        comparisons=_comparison_charts(units, filters.unit),
-        units=_unit_views(units, filters.unit),
-        drivers=[_driver_chart(flows, g, filters.flow, lang) for g in driver_groups],
-        size=series.size,
-        good=list(dict.fromkeys(m.good.words for m in units.everyone if m.good is not None)),
-    )
-
-
-# --- tiles and the funnel ---------------------------------------------------------------------
-
-
-def _tiles(funnel_group: Group, timing_group: Group) -> list[Tile]:
-    figures, hidden = funnel_group.figures, funnel_group.suppressed
-    sent = funnel_group.n
-
-    def shown(text: str) -> str:
-        return charts.TOO_FEW if hidden else text
-
-    median = timing_group.figures.get("median_seconds")
-    return [
-        Tile("Surveys sent", _count(sent)),
-        Tile(
-            "Response rate",
-            shown(_pct(figures.get("response_rate_pct"))),
-            shown(f"{_count(figures.get('answered'))} answered at least once"),
-        ),
-        Tile(
-            "Completed",
-            shown(_pct(figures.get("completion_rate_pct"))),
-            shown(f"{_count(figures.get('completed'))} surveys answered to the end"),
-        ),
-        Tile(
-            "Median time to first answer",
-            charts.TOO_FEW if timing_group.suppressed else _duration(median),
-            f"of {_count(timing_group.n)} answered surveys",
-        ),
-    ]
-
-
-def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
-        return "-"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-_STEPS = (
-    ("Surveys sent", "surveys_sent"),
-    ("Delivered", "delivered"),
-    ("Answered at least once", "answered"),
-    ("Completed", "completed"),
-)
-
-
-def _funnel_chart(group: Group) -> Chart:
-    figures = _figures(group)
-    received = int(figures.get("events_received", 0))
-    steps = [
-        Bar("Service events received", received, _count(received), suppressed=group.suppressed)
-    ]
-    sent = group.n
-    for label, name in _STEPS:
-        value = figures.get(name)
-        if group.suppressed or not isinstance(value, int):
-            steps.append(Bar(label, None, suppressed=group.suppressed, text="-"))
-            continue
-        share = f" ({_pct(100 * value / sent)})" if sent else ""
-        steps.append(Bar(label, value, f"{_count(value)}{share}"))
-    desc = "From service events to completed surveys; percentages of surveys sent"
-    rows = [(s.label, charts.TOO_FEW if s.suppressed else s.text) for s in steps]
-    return Chart(
-        "funnel",
-        "From events to completed surveys",
-        desc + ".",
-        charts.funnel_chart("chart-funnel", "From events to completed surveys", desc, steps),
-        Table(("step", "surveys (share of sent)"), rows, (False, True)),
-    )
-
-
-# --- answer distributions ---------------------------------------------------------------------
-
-
-def _figures(group: Group) -> Mapping[str, Any]:
+def figures_of(group: Group) -> Mapping[str, Any]:
     """A group's figures typed as what they are: the reports' plain JSON-like values."""
     return group.figures
 
 
-def _skipped(funnel_group: Group) -> list[tuple[str, int]]:
-    """Events not surveyed, per reason in words."""
-    reasons: Mapping[str, int] = _figures(funnel_group).get("skipped_by_reason", {})
-    return sorted((_reason(reason), n) for reason, n in reasons.items())
+# --- formatting -------------------------------------------------------------------------------
 
 
-def _cells(group: Group) -> list[dict[str, Any]]:
-    return [c for c in _figures(group).get("questions", []) if c["kind"] != Kind.TEXT.value]
+def title_of(flow: Flow, lang: str) -> str:
+    return flow.title.get(lang, flow.default_language)
 
 
-def _question_chart(flows: Mapping[str, Flow], cell: Mapping[str, Any], lang: str) -> Chart:
-    flow = flows[cell["flow"]]
-    q = flow.question(cell["question"])
-    figures: Mapping[str, Any] = cell["figures"]
-    counts: Mapping[str, int] = figures.get("distribution", {})
-    n = sum(counts.values())
-    bars = tuple(
-        Bar(_value_label(q, value, flow, lang), count, f"{count} ({_pct(100 * count / n)})")
-        for value, count in counts.items()
-    )
-    name = _name(q, flow, lang)
-    title = f"{_title(flow, lang)}: {name}"
-    score = "" if cell["suppressed"] else _question_score(q, figures)
-    caption = q.text.get(lang, flow.default_language)
-    desc = f"Answers to {name}, {n} in all{score}" if not cell["suppressed"] else "Answers"
-    chart_id = f"q-{flow.id}-{q.id}"
-    svg = charts.bar_chart(chart_id, title, desc, [BarGroup("", bars)])
-    rows = [(b.label, str(b.value), b.text.partition(" ")[2].strip("()")) for b in bars]
-    if cell["suppressed"]:
-        rows = [(charts.TOO_FEW, "-", "-")]
-    table = Table(("answer", "answers", "share"), rows, (False, True, True))
-    summary = f"{caption} ({score.removeprefix(', ')})" if score else caption
-    return Chart(chart_id, title, summary, svg, table)
-
-
-def _value_label(q: Question, value: str, flow: Flow, lang: str) -> str:
-    default = flow.default_language
-    if q.kind is Kind.CHOICE:
-        for option in q.options:
-            if option.id == value:
-                return option.label.get(lang, default)
-    if q.kind is Kind.SCALE:
-        if q.min_label is not None and value == str(q.min):
-            return f"{value} {q.min_label.get(lang, default)}"
-        if q.max_label is not None and value == str(q.max):
-            return f"{value} {q.max_label.get(lang, default)}"
-    return value
-
-
-def _question_score(q: Question, figures: Mapping[str, Any]) -> str:
-    parts = []
-    if q.preset == "csat":
-        parts.append(f"CSAT {_pct(figures.get('csat_pct'))}")
-    elif q.preset == "nps":
-        parts.append(f"NPS {_signed(figures.get('nps'))}")
-    if q.kind is Kind.SCALE:
-        parts.append(f"mean {_two(figures.get('mean'))}")
-    if q.kind is Kind.YESNO:
-        parts.append(f"yes {_pct(figures.get('shares_pct', {}).get('yes'))}")
-    return "".join(f", {part}" for part in parts)
-
-
-# --- over time --------------------------------------------------------------------------------
-
-
-def _state(n: int, min_group: int) -> str:
-    return "none" if n == 0 else "few" if n < min_group else "ok"
-
-
-def _rate_of(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _time_charts(
-    series: TimeSeries, flows: Mapping[str, Flow], min_group: int, lang: str
-) -> list[Chart]:
-    if not series.starts:
-        return []
-    with_year = len({d.year for d in series.starts}) > 1
-    labels = [
-        f"{_MONTHS[d.month - 1]} {d.year}" if series.size == "month" else _day(d, with_year)
-        for d in series.starts
-    ]
-    charts_ = [_rate_chart(series, labels, min_group)]
-    for flow_id, sums in series.satisfaction.items():
-        chart = _satisfaction_chart(flows[flow_id], sums, series, (labels, lang), min_group)
-        charts_.append(chart)
-    return charts_
-
-
-def _rate_chart(series: TimeSeries, labels: Sequence[str], min_group: int) -> Chart:
-    states = [_state(n, min_group) for n in series.sent]
-    response = [
-        _rate_of(a, s) if st == "ok" else None
-        for a, s, st in zip(series.answered, series.sent, states, strict=True)
-    ]
-    completion = [
-        _rate_of(c, s) if st == "ok" else None
-        for c, s, st in zip(series.completed, series.sent, states, strict=True)
-    ]
-    buckets = [Bucket(label, state) for label, state in zip(labels, states, strict=True)]
-    title = f"Response rate per {series.size}"
-    desc = f"Share of surveys answered at least once, and completed, per {series.size}"
-    svg = charts.line_chart(
-        "chart-response-time",
-        title,
-        desc,
-        buckets,
-        [
-            Series("answered at least once", tuple(response)),
-            Series("completed", tuple(completion)),
-        ],
-        low=0,
-        high=100,
-        suffix=" %",
-    )
-    rows = [
-        (
-            start.isoformat(),
-            _count(sent),
-            _hidden_or(_pct(r), state),
-            _hidden_or(_pct(c), state),
-        )
-        for start, sent, r, c, state in zip(
-            series.starts, series.sent, response, completion, states, strict=True
-        )
-    ]
-    table = Table(
-        (f"{series.size} from", "surveys sent", "response rate", "completed"),
-        rows,
-        (False, True, True, True),
-    )
-    return Chart("response-time", title, desc + ".", svg, table)
-
-
-def _hidden_or(text: str, state: str) -> str:
-    return text if state == "ok" else charts.TOO_FEW if state == "few" else "-"
-
-
-def _satisfaction_chart(
-    flow: Flow,
-    sums: Sequence[Sums],
-    series: TimeSeries,
-    labelled: tuple[Sequence[str], str],
-    min_group: int,
-) -> Chart:
-    """`labelled`: the buckets' labels, and the language of the flow's words."""
-    labels, lang = labelled
-    q = satisfaction_question(flow)
-    assert q is not None  # only flows with one have a series
-    name = _name(q, flow, lang)
-    states = [_state(s.n, min_group) for s in sums]
-    means = [
-        round(s.total / s.n, 2) if state == "ok" else None
-        for s, state in zip(sums, states, strict=True)
-    ]
-    texts = tuple(
-        f"{m:.2f} ({s.n})" if m is not None else "" for m, s in zip(means, sums, strict=True)
-    )
-    buckets = [Bucket(label, state) for label, state in zip(labels, states, strict=True)]
-    title = f"{_title(flow, lang)}: {name}, mean per {series.size}"
-    desc = f"Mean answer to {name} ({q.min}-{q.max}, higher is better) per {series.size}"
-    chart_id = f"sat-time-{flow.id}"
-    svg = charts.line_chart(
-        chart_id,
-        title,
-        desc,
-        buckets,
-        [Series(f"mean ({q.min}-{q.max})", tuple(means), texts)],
-        low=float(q.min or 0),
-        high=float(q.max or 0),
-    )
-    rows = [
-        (start.isoformat(), _count(s.n), _hidden_or(_two(m), state))
-        for start, s, m, state in zip(series.starts, sums, means, states, strict=True)
-    ]
-    table = Table((f"{series.size} from", "answers", "mean"), rows, (False, True, True))
-    return Chart(chart_id, title, desc + ".", svg, table)
-
-
-# --- units side by side -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Units:
-    everyone: list[Measure]  # all units together (the other filters apply)
-    per_unit: dict[str, list[Measure]]
-
-
-async def _unit_groups(
-    conn: aiosqlite.Connection,
-    filters: Filters,
-    flows: Mapping[str, Flow],
-    tz: ZoneInfo,
-    min_group: int,
-    page: tuple[Group, Group],
-    lang: str,
-) -> _Units:
-    """Each unit's measures and all units' together, labelled in `lang`. Without a unit filter,
-    all units are the page's own scope, so its funnel and questions (`page`, the costliest
-    report) are not run again."""
-    f = replace(filters, unit=None).report_filter(tz)
-    all_funnel, all_questions = page
-    if filters.unit is not None:
-        [all_funnel] = await funnel(conn, f, min_group=min_group)
-        [all_questions] = await questions(conn, f, flows, min_group=min_group)
-    by_unit = replace(f, group_by="unit")
-    funnels = {g.key: g for g in await funnel(conn, by_unit, min_group=min_group)}
-    answers = {g.key: g for g in await questions(conn, by_unit, flows, min_group=min_group)}
-    per_unit = {
-        key: measures(funnels[key], answers[key], flows, lang)
-        for key in funnels
-        if key is not None and key in answers
-    }
-    return _Units(measures(all_funnel, all_questions, flows, lang), per_unit)
-
-
-def _headline_keys(everyone: Sequence[Measure]) -> list[str]:
-    """Response rate, and per flow its satisfaction measure (the first scale measure)."""
-    keys, flows_seen = ["response"], set()
-    for m in everyone:
-        flow_id = m.key.partition("/")[0]
-        if "/" in m.key and flow_id not in flows_seen:
-            flows_seen.add(flow_id)
-            keys.append(m.key)
-    return keys
-
-
-def _comparison_charts(units: _Units, selected: str | None) -> list[Chart]:
-    if not units.per_unit:
-        return []
-    return [
-        _comparison_chart(units, key, selected)
-        for key in _headline_keys(units.everyone)
-        if not all(m.suppressed for m in units.everyone if m.key == key)
-    ]
-
-
-def _comparison_chart(units: _Units, key: str, selected: str | None) -> Chart:
-    reference = next(m for m in units.everyone if m.key == key)
-    bars, rows = [], []
-    for unit, found in sorted(units.per_unit.items()):
-        m = next((m for m in found if m.key == key), None)
-        if m is None:
-            continue
-        bars.append(Bar(unit, m.value, f"{m.text} ({m.n})", m.suppressed, unit == selected))
-        rows.append((unit, _count(m.n), m.text))
-    rows.append(("all units", _count(reference.n), reference.text))
-    chart_id = f"units-{key.replace('/', '-')}"
-    title = f"{reference.label} per unit"
-    desc = f"{reference.label} per unit (n in brackets); the dashed line is all units together"
-    svg = charts.bar_chart(
-        chart_id,
-        title,
-        desc,
-        [BarGroup("", tuple(bars))],
-        low=min(reference.low, 0.0),
-        high=reference.high,
-        reference=reference.value,
-        reference_label=f"all units: {reference.text}",
-    )
-    table = Table(("unit", "n", reference.label), rows, (False, True, True))
-    return Chart(chart_id, title, desc + ".", svg, table)
-
-
-def _unit_views(units: _Units, selected: str | None) -> list[UnitView]:
-    views = []
-    for unit, found in sorted(units.per_unit.items()):
-        if selected is not None and unit != selected:
-            continue
-        one = profile(unit, found, units.everyone)
-        views.append(UnitView(one, _profile_chart(one), unit == selected))
-    return views
-
-
-def _profile_chart(one: Profile) -> Chart:
-    rows = [
-        Bar(
-            d.words,
-            d.points,
-            f"{d.points:+.1f}" if d.points is not None else "",
-            suppressed=d.measure.suppressed or d.reference.suppressed,
-        )
-        for d in one.differences
-    ]
-    chart_id = f"unit-{_slug(one.unit)}"
-    title = f"{one.unit} against all units"
-    desc = f"Points above or below all units, per figure, for {one.unit}"
-    svg = charts.diverging_chart(
-        chart_id, title, desc, rows, below="below all units", above="above all units"
-    )
-    table_rows = [
-        (
-            d.measure.label,
-            d.measure.text,
-            d.reference.text,
-            f"{d.points:+.1f}" if d.points is not None else "-",
-        )
-        for d in one.differences
-    ]
-    table = Table(
-        ("figure", one.unit, "all units", "points"), table_rows, (False, True, True, True)
-    )
-    return Chart(chart_id, title, desc + ".", svg, table)
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-") or "unit"
-
-
-# --- the drivers of satisfaction --------------------------------------------------------------
-
-
-def _driver_chart(
-    flows: Mapping[str, Flow], group: Group, flow_filter: str | None, lang: str
-) -> Chart:
-    flow_id = flow_filter or str(group.key).partition("/")[0]
-    flow = flows[flow_id]
-    figures = _figures(group)
-    q = flow.question(figures["satisfaction"]) if figures else satisfaction_question(flow)
-    name = _name(q, flow, lang) if q else "satisfaction"
-    title = f"{_title(flow, lang)}: what goes with a higher {name}"
-    chart_id = f"drivers-{flow.id}"
-    if group.suppressed or q is None:
-        svg = charts.bar_chart(chart_id, title, "Mean satisfaction", [])
-        return Chart(chart_id, title, charts.TOO_FEW, svg, Table(("", ""), [(charts.TOO_FEW, "")]))
-    groups = _driver_groups(flow, figures, lang)
-    correlation = figures["correlation"]
-    r_text = charts.TOO_FEW if correlation["suppressed"] else _r(correlation["figures"]["r"])
-    by = " and ".join(g.heading for g in groups) or "nothing"
-    desc = (
-        f"Mean {name} ({q.min}-{q.max}) by {by.lower()}, answers in brackets;"
-        f" overall mean {_two(figures['mean'])} ({group.n}); correlation of waiting time and"
-        f" {name}: {r_text}"
-    )
-    svg = charts.bar_chart(
-        chart_id,
-        title,
-        desc,
-        groups,
-        low=float(q.min or 0),
-        high=float(q.max or 0),
-        reference=float(figures["mean"]),
-        reference_label=f"overall mean {_two(figures['mean'])}",
-    )
-    rows = [(g.heading, b.label, _driver_cell(b)) for g in groups for b in g.bars]
-    rows.append(("all answers", "", f"{_two(figures['mean'])} ({group.n})"))
-    rows.append(("correlation with waiting time", "", f"r = {r_text}"))
-    table = Table(("split", "group", "mean (answers)"), rows, (False, False, True))
-    return Chart(chart_id, title, desc + ".", svg, table)
-
-
-def _driver_groups(flow: Flow, figures: Mapping[str, Any], lang: str) -> list[BarGroup]:
-    """Satisfaction by the answer to the question the flow declares `means: resolution` (none
-    without one), and by waiting time when the events carry it."""
-    groups = []
-    resolved = figures["resolved"]
-    if resolved is not None:
-        heading = _name(flow.question(resolved), flow, lang)
-        groups.append(_driver_bars(heading, figures["by_resolved"]))
-    bands: list[dict[str, Any]] = figures["by_band"]
-    if any(cell["n"] for cell in bands):
-        groups.append(_driver_bars("Waiting time", bands))
-    return [g for g in groups if g.bars]
-
-
-def _driver_bars(heading: str, cells: Sequence[Mapping[str, Any]]) -> BarGroup:
-    bars = tuple(
-        Bar(
-            str(cell["key"]),
-            None if cell["suppressed"] else cell["figures"].get("mean"),
-            "" if cell["suppressed"] else f"{_two(cell['figures'].get('mean'))} ({cell['n']})",
-            suppressed=bool(cell["suppressed"]),
-        )
-        for cell in cells
-    )
-    return BarGroup(heading, bars)
-
-
-def _driver_cell(bar: Bar) -> str:
-    return charts.TOO_FEW if bar.suppressed else bar.text
-
-
-def _r(value: object) -> str:
-    return f"{value:+.2f}" if isinstance(value, int | float) else "not enough variation"
+def name_of(q: Question, flow: Flow, lang: str) -> str:
+    return q.name(lang, flow.default_language)

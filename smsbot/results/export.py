@@ -1,11 +1,10 @@
-"""`smsbot export`: answers, feedback or conversations as CSV or JSON Lines, for analysts.
-
-    smsbot export answers|feedback|conversations --format csv|jsonl [--out FILE]
-                  [--flow FLOW] [--since 2026-11-01 | --since 30d] [--bom] [--include-trials]
+"""Exports: answers, feedback or conversations as CSV or JSON Lines, for analysts (the
+`smsbot export` command is smsbot.cli.export).
 
 Rows carry the pseudonymous respondent id (a keyed hash), never a phone number: every query
-names its columns, and none of them holds one. Exports stream: rows are fetched in chunks
-(`fetchmany`) and written as they come, so a million answers take the memory of one chunk.
+names its columns, and none of them holds one. Exports stream: the store gives rows in chunks
+(`Exports` in smsbot.storage.ports) and they are written as they come, so a million answers
+take the memory of one chunk.
 Trials (`smsbot chat`, the phone simulator, events posted with "trial": true) are left out
 unless `--include-trials`; then each row says whether it is one, in a last column `trial`.
 
@@ -18,35 +17,35 @@ dependency; add it when an analyst asks.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-import aiosqlite
-import click
-
-from smsbot.config import Config, parse_duration
+from smsbot.config import parse_duration
 from smsbot.results import csvsafe
-from smsbot.storage.sqlite.db import open_database, ts
+from smsbot.storage.figures import ExportScope
+from smsbot.storage.ports import Exports, Store
 
-__all__ = ["EXPORTS", "FORMATS", "export", "export_rows", "parse_since", "write_export"]
+__all__ = ["EXPORTS", "FORMATS", "export_rows", "parse_since", "write_export"]
 
 FORMATS = ("csv", "jsonl")
 CHUNK = 1000
 
 
+class _Rows(Protocol):
+    """One of the store's exports (smsbot.storage.ports.Exports)."""
+
+    def __call__(
+        self, scope: ExportScope, *, chunk: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+
+
 @dataclass(frozen=True)
 class _Export:
     columns: tuple[str, ...]
-    sql: str  # SELECT <columns>{trial} FROM ... conversations c ... {where}: filled in by _query
-    created: str  # the column --since compares with
-    flow: str  # the column --flow compares with
+    rows: Callable[[Exports], _Rows]  # which of the store's exports
     json_columns: tuple[str, ...] = ()
     list_columns: tuple[str, ...] = ()
 
@@ -55,8 +54,6 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-_CONVERSATION_TIMES = "c.created_at AS conversation_created_at, c.first_reply_at, c.ended_at"
-
 EXPORTS: dict[str, _Export] = {
     "answers": _Export(
         columns=_names(
@@ -64,16 +61,7 @@ EXPORTS: dict[str, _Export] = {
             "problem unit service channel language attributes respondent journey_id "
             "journey_step conversation_id conversation_created_at first_reply_at ended_at"
         ),
-        sql=(
-            "SELECT a.id, a.created_at, a.flow_id, a.flow_version, a.question_id, a.kind,"
-            " COALESCE(a.value_num, a.value_text), a.raw_text, a.comment, a.problem, c.unit,"
-            " c.service, c.channel, c.language, c.attributes, c.respondent, c.journey_id,"
-            f" c.journey_step, c.id, {_CONVERSATION_TIMES}{{trial}}"
-            " FROM answers a JOIN conversations c ON c.id = a.conversation_id"
-            " {where} ORDER BY a.id"
-        ),
-        created="a.created_at",
-        flow="a.flow_id",
+        rows=lambda exports: exports.answers,
         json_columns=("attributes",),
     ),
     "feedback": _Export(
@@ -82,19 +70,7 @@ EXPORTS: dict[str, _Export] = {
             "text confirmed_tags suggested_tags respondent journey_id journey_step "
             "conversation_id"
         ),
-        sql=(
-            "SELECT f.id, f.created_at, f.flow_id, c.flow_version, f.question_id, f.unit,"
-            " f.service, c.channel, f.language, f.text,"
-            " (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM feedback_tags"
-            "   WHERE feedback_id = f.id AND state = 'confirmed' ORDER BY tag)),"
-            " (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM feedback_tags"
-            "   WHERE feedback_id = f.id AND state = 'suggested' ORDER BY tag)),"
-            " c.respondent, c.journey_id, c.journey_step, c.id{trial}"
-            " FROM feedback f JOIN conversations c ON c.id = f.conversation_id"
-            " {where} ORDER BY f.id"
-        ),
-        created="f.created_at",
-        flow="f.flow_id",
+        rows=lambda exports: exports.feedback,
         list_columns=("confirmed_tags", "suggested_tags"),
     ),
     "conversations": _Export(
@@ -103,39 +79,14 @@ EXPORTS: dict[str, _Export] = {
             "channel attributes journey_id journey_step answers created_at first_reply_at "
             "ended_at"
         ),
-        sql=(
-            "SELECT c.id, c.flow_id, c.flow_version, c.respondent, c.language, c.status, c.step,"
-            " c.unit, c.service, c.channel, c.attributes, c.journey_id, c.journey_step,"
-            " (SELECT COUNT(*) FROM answers a"
-            "   WHERE a.conversation_id = c.id AND a.problem IS NULL),"
-            " c.created_at, c.first_reply_at, c.ended_at{trial}"
-            " FROM conversations c {where} ORDER BY c.created_at, c.id"
-        ),
-        created="c.created_at",
-        flow="c.flow_id",
+        rows=lambda exports: exports.conversations,
         json_columns=("attributes",),
     ),
 }
 
 
-def _query(
-    spec: _Export, flow: str | None, since: datetime | None, include_trials: bool
-) -> tuple[str, list[object]]:
-    where: list[str] = [] if include_trials else ["c.trial = 0"]
-    args: list[object] = []
-    if flow is not None:
-        where.append(f"{spec.flow} = ?")
-        args.append(flow)
-    if since is not None:
-        where.append(f"{spec.created} >= ?")
-        args.append(ts(since))
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    trial = ", c.trial" if include_trials else ""
-    return spec.sql.replace("{where}", clause).replace("{trial}", trial), args
-
-
 async def export_rows(
-    conn: aiosqlite.Connection,
+    store: Store,
     what: str,
     *,
     flow: str | None = None,
@@ -145,11 +96,11 @@ async def export_rows(
 ) -> AsyncIterator[tuple[Any, ...]]:
     """The rows of one export (values in `EXPORTS[what].columns` order; with
     `include_trials` trials too, and last whether the row is one, 0 or 1), in chunks."""
-    sql, args = _query(EXPORTS[what], flow, since, include_trials)
-    async with conn.execute(sql, args) as cur:
-        while rows := await cur.fetchmany(chunk):
+    scope = ExportScope(flow, since, include_trials)
+    async with store.read() as tx:
+        async for rows in EXPORTS[what].rows(tx.exports)(scope, chunk=chunk):
             for row in rows:
-                yield tuple(row)
+                yield row
 
 
 def _number(value: Any) -> Any:
@@ -191,7 +142,7 @@ def _words_for_bools(values: Sequence[Any]) -> list[Any]:
 
 
 async def write_export(
-    conn: aiosqlite.Connection,
+    store: Store,
     what: str,
     out: TextIO,
     *,
@@ -208,7 +159,7 @@ async def write_export(
     writer = _Writer(out, EXPORTS[what], fmt, include_trials)
     count = 0
     rows = export_rows(
-        conn, what, flow=flow, since=since, include_trials=include_trials, chunk=chunk
+        store, what, flow=flow, since=since, include_trials=include_trials, chunk=chunk
     )
     async for row in rows:
         writer.write(row)
@@ -233,78 +184,3 @@ def parse_since(text: str, now: datetime) -> datetime:
             f" got {text!r}"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_since(value, datetime.now(UTC))
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from error
-
-
-@click.command("export")
-@click.argument("what", type=click.Choice(list(EXPORTS)))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    default=None,
-    help="File to write (default: standard output).",
-)
-@click.option("--flow", default=None, help="Only this flow id.")
-@click.option(
-    "--since", callback=_since, default=None, help="From a date/time, or a duration ago (30d)."
-)
-@click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM (Excel then shows å, ä, ö).")
-@click.option(
-    "--include-trials",
-    is_flag=True,
-    help="Trials too (smsbot chat, the phone simulator, events marked trial), in a column trial.",
-)
-@click.pass_context
-def export(
-    ctx: click.Context,
-    what: str,
-    fmt: str,
-    out: Path | None,
-    flow: str | None,
-    since: datetime | None,
-    bom: bool,
-    include_trials: bool,
-) -> None:
-    """Export answers, feedback or conversations (pseudonymous; never phone numbers)."""
-    config = ctx.find_root().obj
-    if not isinstance(config, Config):
-        raise click.ClickException("no configuration loaded")
-    with ExitStack() as stack:
-        if out is None:
-            stream: TextIO = sys.stdout
-        else:
-            stream = stack.enter_context(out.open("w", encoding="utf-8", newline=""))
-        if bom:
-            stream.write("\ufeff")
-        scope = (flow, since, include_trials)
-        count = asyncio.run(_export(config, what, stream, fmt, scope))
-        stream.flush()
-    where = f" to {out}" if out is not None else ""
-    click.echo(f"{count} {what} row(s) exported{where}", err=True)
-
-
-async def _export(
-    config: Config,
-    what: str,
-    out: TextIO,
-    fmt: str,
-    scope: tuple[str | None, datetime | None, bool],
-) -> int:
-    """Export `what` in `scope`: (flow, since, include_trials)."""
-    flow, since, include_trials = scope
-    db = await open_database(config.database.path)
-    try:
-        return await write_export(
-            db.conn, what, out, fmt=fmt, flow=flow, since=since, include_trials=include_trials
-        )
-    finally:
-        await db.close()

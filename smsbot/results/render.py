@@ -13,12 +13,11 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from smsbot.results import csvsafe
+from smsbot.results import csvsafe, numbers
 
 __all__ = ["SUPPRESSED", "render_csv", "render_json", "render_table"]
 
 SUPPRESSED = "—"
-_NONE = "-"
 
 Report = Mapping[str, Any]
 Row = list[str]
@@ -27,61 +26,10 @@ Row = list[str]
 # --- small formatters ------------------------------------------------------------------------
 
 
-def _int(value: object) -> str:
-    return _NONE if value is None else str(value)
-
-
-def _pct(value: object) -> str:
-    return _NONE if value is None else f"{value} %"
-
-
-def _mean(value: object) -> str:
-    """A mean: two decimals."""
-    return f"{value:.2f}" if isinstance(value, int | float) else _NONE
-
-
-def _median(value: object) -> str:
-    """A median of whole answers: whole, or .5 between two of them."""
-    if not isinstance(value, int | float):
-        return _NONE
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-
-
-def _signed(value: object) -> str:
-    return _NONE if not isinstance(value, int | float) else f"{value:+}"
-
-
-def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
-        return _NONE
-    whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
-
-
-def _corr(value: object) -> str:
-    return f"{value:+.2f}" if isinstance(value, int | float) else _NONE
-
-
-def _money(prices: object) -> str:
-    if not isinstance(prices, Mapping) or not prices:
-        return _NONE
-    return ", ".join(
-        f"{value:.2f} {currency}" if isinstance(value, int | float) else f"- {currency}"
-        for currency, value in prices.items()
-    )
-
-
 def _mean_n(cell: Mapping[str, Any]) -> str:
     if cell["suppressed"]:
         return SUPPRESSED
-    return f"{_mean(cell['figures'].get('mean'))} ({cell['n']})"
+    return f"{numbers.mean(cell['figures'].get('mean'))} ({cell['n']})"
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -126,18 +74,18 @@ class _Writer:
 # --- sections --------------------------------------------------------------------------------
 
 _FUNNEL = (
-    ("events", "events_received", _int),
-    ("skipped", "events_skipped", _int),
-    ("pending", "events_scheduled", _int),
-    ("sent", "surveys_sent", _int),
-    ("delivered", "delivered", _int),
-    ("answered", "answered", _int),
-    ("response", "response_rate_pct", _pct),
-    ("completed", "completed", _int),
-    ("compl.", "completion_rate_pct", _pct),
-    ("stopped", "opted_out", _int),
-    ("undeliv.", "undeliverable", _int),
-    ("expired", "expired", _int),
+    ("events", "events_received", numbers.whole),
+    ("skipped", "events_skipped", numbers.whole),
+    ("pending", "events_scheduled", numbers.whole),
+    ("sent", "surveys_sent", numbers.whole),
+    ("delivered", "delivered", numbers.whole),
+    ("answered", "answered", numbers.whole),
+    ("response", "response_rate_pct", numbers.pct),
+    ("completed", "completed", numbers.whole),
+    ("compl.", "completion_rate_pct", numbers.pct),
+    ("stopped", "opted_out", numbers.whole),
+    ("undeliv.", "undeliverable", numbers.whole),
+    ("expired", "expired", numbers.whole),
 )
 
 
@@ -165,13 +113,13 @@ def _funnel(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
 def _score(cell: Mapping[str, Any]) -> str:
     figures = cell["figures"]
     if "csat_pct" in figures:
-        return f"CSAT {_pct(figures['csat_pct'])}"
+        return f"CSAT {numbers.pct(figures['csat_pct'])}"
     if "nps" in figures:
-        return f"NPS {_signed(figures['nps'])}"
+        return f"NPS {numbers.signed(figures['nps'])}"
     if "ces" in figures:
-        return f"CES {_mean(figures['ces'])}"
+        return f"CES {numbers.mean(figures['ces'])}"
     if cell.get("kind") == "yesno":
-        return f"yes {_pct(figures['shares_pct'].get('yes'))}"
+        return f"yes {numbers.pct(figures['shares_pct'].get('yes'))}"
     return ""
 
 
@@ -184,8 +132,8 @@ def _question_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
         label,
         cell["key"],
         str(cell["n"]),
-        _mean(figures.get("mean")) if "mean" in figures else "",
-        _median(figures.get("median")) if "median" in figures else "",
+        numbers.mean(figures.get("mean")) if "mean" in figures else "",
+        numbers.median(figures.get("median")) if "median" in figures else "",
         _score(cell),
         distribution,
     ]
@@ -217,7 +165,7 @@ def _dropoff_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
         cell["key"],
         str(figures["asked"]),
         str(figures["dropped"]),
-        _pct(figures["dropoff_pct"]),
+        numbers.pct(figures["dropoff_pct"]),
     ]
 
 
@@ -231,10 +179,10 @@ def _timing(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
             [
                 w.label(g),
                 str(g["answered"]),
-                _duration(g.get("median_seconds")),
-                _duration(g.get("p90_seconds")),
-                _pct(g.get("within_1h_pct")),
-                _pct(g.get("within_24h_pct")),
+                numbers.duration(g.get("median_seconds")),
+                numbers.duration(g.get("p90_seconds")),
+                numbers.pct(g.get("within_1h_pct")),
+                numbers.pct(g.get("within_24h_pct")),
             ]
         )
     headers = [w.group_by or "group", "answered", "median", "90th pct", "within 1 h", "within 24 h"]
@@ -250,15 +198,18 @@ def _drivers(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
             continue
         by_resolved = {cell["key"]: cell for cell in g["by_resolved"]}
         corr = g["correlation"]
-        r = SUPPRESSED if corr["suppressed"] else _corr(corr["figures"]["r"])
+        r = SUPPRESSED if corr["suppressed"] else numbers.correlation(corr["figures"]["r"])
         w.suppressed |= bool(corr["suppressed"])
         rows.append(
             [
                 w.label(g),
                 f"{g['satisfaction']} {g['scale'][0]}-{g['scale'][1]}",
                 str(g["n"]),
-                _mean(g["mean"]),
-                *(_mean_n(by_resolved[k]) if k in by_resolved else _NONE for k in ("yes", "no")),
+                numbers.mean(g["mean"]),
+                *(
+                    _mean_n(by_resolved[k]) if k in by_resolved else numbers.NONE
+                    for k in ("yes", "no")
+                ),
                 r,
             ]
         )
@@ -286,8 +237,8 @@ def _cost(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
                 str(g["sms_sent"]),
                 str(g["segments"]),
                 str(g["unpriced_sms"]),
-                _money(g["price"]),
-                _money(g["cost_per_completed"]),
+                numbers.money(g["price"]),
+                numbers.money(g["cost_per_completed"]),
             ]
         )
     headers = [w.group_by or "group", "surveys", "completed", "SMS", "segments", "no price"]

@@ -1,10 +1,8 @@
 """Survey reports: funnel, per question, time to first answer, what drives satisfaction, cost.
 
-Every figure is aggregated by SQLite (GROUP BY, window functions, correlated look-ups through
-the existing indexes); Python only turns the few aggregated rows per group into figures, so no
-answer or message row is ever loaded into Python. Queries start from the conversations in scope
-(`conversations c CROSS JOIN messages/answers`), so a period or unit filter reads only those
-conversations' messages and answers.
+Every figure is aggregated by the store (`Results` in smsbot.storage.ports: rows per group);
+this module only turns the few aggregated rows per group into figures, so no answer or message
+row is ever loaded into Python. Each function takes the `Store` and opens its own read.
 
 Scope (`ReportFilter`): trials (conversations and events marked `trial`: `smsbot chat`, the
 web phone simulator, events posted with "trial": true) are left out unless `include_trials`.
@@ -33,17 +31,28 @@ phone number.
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from dataclasses import dataclass, replace
 from typing import Any
 
-import aiosqlite
-
 from smsbot.engine.model import Flow, Kind, Question
+from smsbot.results.filters import parse_attribute, parse_flag, parse_moment
+from smsbot.storage.figures import (
+    BANDS,
+    GROUP_BY,
+    NAME,
+    ConversationCounts,
+    DriverQuestions,
+    EventCounts,
+    FirstReplies,
+    Key,
+    Moments,
+    ReportFilter,
+    ReportFilterError,
+    SmsCost,
+)
+from smsbot.storage.ports import Results, Store
 from smsbot.suggest import did_you_mean
 
 __all__ = [
@@ -53,12 +62,10 @@ __all__ = [
     "Group",
     "ReportFilter",
     "ReportFilterError",
-    "Scope",
     "check_names",
     "cost",
     "csat_pct",
     "drivers",
-    "fetch_rows",
     "flows_in_scope",
     "full_report",
     "funnel",
@@ -71,166 +78,10 @@ __all__ = [
     "parse_moment",
     "questions",
     "satisfaction_question",
-    "scope_of",
     "timing",
 ]
 
 SECTIONS = ("funnel", "questions", "timing", "drivers", "cost")
-GROUP_BY = ("unit", "service", "channel", "flow", "language", "attributes.<name>")
-_COLUMNS = {
-    "unit": "unit",
-    "service": "service",
-    "channel": "channel",
-    "flow": "flow_id",
-    "language": "language",
-}
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-
-# Wait bands for `drivers`: (label, upper bound in seconds, inclusive; None = no bound).
-BANDS: tuple[tuple[str, float | None], ...] = (
-    ("0-60s", 60),
-    ("1-3min", 180),
-    ("3-5min", 300),
-    ("5-10min", 600),
-    (">10min", None),
-)
-_ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
-
-
-class ReportFilterError(ValueError):
-    """A filter that cannot be used (unknown group_by, bad attribute name, since >= until, a
-    flow, unit or service that nothing has)."""
-
-
-# --- the filter ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportFilter:
-    flow: str | None = None
-    since: datetime | None = None  # naive = UTC
-    until: datetime | None = None
-    unit: str | None = None
-    service: str | None = None
-    channel: str | None = None
-    attributes: Mapping[str, str] = field(default_factory=dict)
-    group_by: str | None = None
-    include_trials: bool = False  # trials are left out of every figure unless asked for
-
-    def __post_init__(self) -> None:
-        if self.group_by is not None and self.group_by not in _COLUMNS:
-            name = self.group_by.removeprefix("attributes.")
-            if not self.group_by.startswith("attributes.") or not _NAME.fullmatch(name):
-                raise ReportFilterError(
-                    f"group_by: expected one of {', '.join(GROUP_BY)}, got {self.group_by!r}"
-                )
-        for name in self.attributes:
-            if not _NAME.fullmatch(name):
-                raise ReportFilterError(f"attribute name {name!r}: expected letters, digits, _")
-        since, until = _utc(self.since), _utc(self.until)
-        if since is not None and until is not None and since >= until:
-            raise ReportFilterError("since must be before until")
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "flow": self.flow,
-            "since": _iso(self.since),
-            "until": _iso(self.until),
-            "unit": self.unit,
-            "service": self.service,
-            "channel": self.channel,
-            "attributes": dict(self.attributes),
-            "group_by": self.group_by,
-            "include_trials": self.include_trials,
-        }
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    utc = _utc(moment)
-    return None if utc is None else utc.isoformat(timespec="milliseconds")
-
-
-def parse_moment(text: str, tz: tzinfo = UTC, *, end: bool = False) -> datetime:
-    """A date (2026-11-01) or a date and time (2026-11-01T08:00, with or without offset).
-
-    Without an offset the time is in `tz`. A bare date is that day's start, or with `end` the
-    next day's start, so `until=2026-11-30` includes the whole 30th (until is exclusive).
-    """
-    cleaned = text.strip()
-    try:
-        if len(cleaned) == 10:
-            day = date.fromisoformat(cleaned)
-            start = datetime(day.year, day.month, day.day, tzinfo=tz)
-            return start + timedelta(days=1) if end else start
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
-        raise ReportFilterError(
-            f"expected a date (2026-11-01) or a time (2026-11-01T08:00), got {text!r}"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-
-
-def parse_flag(name: str, text: str) -> bool:
-    """ "true" or "false" (any case) -> bool; a query parameter such as include_trials."""
-    word = text.strip().lower()
-    if word not in ("true", "false"):
-        raise ReportFilterError(f"{name}: expected true or false, got {text!r}")
-    return word == "true"
-
-
-def parse_attribute(text: str) -> tuple[str, str]:
-    """ "age_group=65+" -> ("age_group", "65+")."""
-    name, sep, value = text.partition("=")
-    name = name.strip()
-    if not sep or not _NAME.fullmatch(name):
-        raise ReportFilterError(f"expected an attribute as name=value, got {text!r}")
-    return name, value.strip()
-
-
-@dataclass(frozen=True)
-class Scope:
-    """A filter as SQL over one table alias: the group key, extra WHERE terms, parameters."""
-
-    key: str
-    where: str
-    params: dict[str, object]
-
-
-def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
-    """`f` over `alias`, a conversations or events table (both have the columns filtered on)."""
-    terms: list[str] = [] if f.include_trials else [f"{alias}.trial = 0"]
-    params: dict[str, object] = {}
-    for name, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
-        if value is not None:
-            terms.append(f"{alias}.{_COLUMNS[name]} = :{name}")
-            params[name] = value
-    if f.channel is not None:
-        terms.append(f"{alias}.channel = :channel")
-        params["channel"] = f.channel
-    for op, name, moment in ((">=", "since", f.since), ("<", "until", f.until)):
-        if moment is not None:
-            terms.append(f"{alias}.{time_column} {op} :{name}")
-            params[name] = _iso(moment)
-    for i, (name, value) in enumerate(sorted(f.attributes.items())):
-        terms.append(f"CAST(json_extract({alias}.attributes, :attr_path{i}) AS TEXT) = :attr{i}")
-        params[f"attr_path{i}"], params[f"attr{i}"] = _json_path(name), value
-    key = "NULL"
-    if f.group_by in _COLUMNS:
-        key = f"{alias}.{_COLUMNS[f.group_by]}"
-    elif f.group_by is not None:
-        key = f"CAST(json_extract({alias}.attributes, :group_path) AS TEXT)"
-        params["group_path"] = _json_path(f.group_by.removeprefix("attributes."))
-    return Scope(key, "".join(f" AND {term}" for term in terms), params)
-
-
-def _json_path(name: str) -> str:
-    return f'$."{name}"'  # name is checked against _NAME: no quote can get in
 
 
 # --- names in the filter -----------------------------------------------------------------------
@@ -238,19 +89,18 @@ def _json_path(name: str) -> str:
 _KNOWN_SHOWN = 10  # names listed when none is close to the unknown one
 
 
-async def check_names(
-    conn: aiosqlite.Connection, f: ReportFilter, flows: Mapping[str, Flow]
-) -> None:
+async def check_names(store: Store, f: ReportFilter, flows: Mapping[str, Flow]) -> None:
     """Refuse a flow, unit or service in `f` that no flow file and no stored survey or event
     has (ReportFilterError naming the closest known name). A known name with nothing in the
     period or the other filters is no error: its report is empty."""
-    for what, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
-        if value is None or (what == "flow" and value in flows):
-            continue
-        column = _COLUMNS[what]
-        if not await _stored(conn, column, value):
-            known = await _stored_names(conn, column) | (set(flows) if what == "flow" else set())
-            raise ReportFilterError(f"unknown {what} {value!r}{_hint(what, value, known)}")
+    async with store.read() as tx:
+        for what, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
+            if value is None or (what == "flow" and value in flows):
+                continue
+            if not await tx.results.is_known(what, value):
+                known = await tx.results.known_names(what)
+                known |= set(flows) if what == "flow" else set()
+                raise ReportFilterError(f"unknown {what} {value!r}{_hint(what, value, known)}")
 
 
 def _hint(what: str, value: str, known: set[str]) -> str:
@@ -260,19 +110,6 @@ def _hint(what: str, value: str, known: set[str]) -> str:
     names = sorted(known)
     more = ", ..." if len(names) > _KNOWN_SHOWN else ""
     return f" (known: {', '.join(names[:_KNOWN_SHOWN])}{more})"
-
-
-async def _stored(conn: aiosqlite.Connection, column: str, value: str) -> bool:
-    sql = f"""SELECT EXISTS (SELECT 1 FROM conversations WHERE {column} = :v)
-        OR EXISTS (SELECT 1 FROM events WHERE {column} = :v)"""
-    [row] = await fetch_rows(conn, sql, {"v": value})
-    return bool(row[0])
-
-
-async def _stored_names(conn: aiosqlite.Connection, column: str) -> set[str]:
-    sql = f"""SELECT {column} FROM conversations WHERE {column} IS NOT NULL
-        UNION SELECT {column} FROM events WHERE {column} IS NOT NULL"""
-    return {str(row[0]) for row in await fetch_rows(conn, sql, {})}
 
 
 # --- groups and cells ----------------------------------------------------------------------------
@@ -366,48 +203,27 @@ def nps(counts: Mapping[int, int]) -> float | None:
 # --- shared queries --------------------------------------------------------------------------
 
 
-async def fetch_rows(
-    conn: aiosqlite.Connection, sql: str, params: Mapping[str, object]
-) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
-async def _conversation_counts(
-    conn: aiosqlite.Connection, scope: Scope
-) -> dict[str | None, aiosqlite.Row]:
-    sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS started,
-            SUM(c.first_reply_at IS NOT NULL) AS answered,
-            SUM(c.status = 'completed') AS completed,
-            SUM(c.status = 'opted_out') AS opted_out,
-            SUM(c.status = 'undeliverable') AS undeliverable,
-            SUM(c.status = 'expired') AS expired,
-            SUM(c.status = 'active') AS active
-        FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
-    return {row["k"]: row for row in await fetch_rows(conn, sql, scope.params)}
-
-
 def _keys(f: ReportFilter, *found: Iterable[str | None]) -> list[str | None]:
     """Every group any query found; without group_by always the one group None."""
     keys = [k for keys in found for k in keys]
     return [None] if f.group_by is None else _sorted_keys(keys)
 
 
-def _started(counts: Mapping[str | None, aiosqlite.Row], key: str | None) -> int:
+def _started(counts: Mapping[Key, ConversationCounts], key: Key) -> int:
     row = counts.get(key)
-    return int(row["started"]) if row is not None else 0
+    return row.started if row is not None else 0
 
 
 # --- funnel --------------------------------------------------------------------------------------
 
 
-async def funnel(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -> list[Group]:
+async def funnel(store: Store, f: ReportFilter, *, min_group: int) -> list[Group]:
     """From events to completed surveys, per group (n: surveys sent)."""
-    scope = scope_of(f, "c", "created_at")
-    counts = await _conversation_counts(conn, scope)
-    delivered = await _delivered(conn, scope)
-    events, reasons = await _events(conn, scope_of(f, "e", "received_at"))
+    async with store.read() as tx:
+        counts = await tx.results.conversation_counts(f)
+        delivered = await tx.results.delivered(f)
+        events = await tx.results.event_counts(f)
+        reasons = await tx.results.skipped_by_reason(f)
     groups = []
     for key in _keys(f, counts, events):
         row = counts.get(key)
@@ -418,48 +234,18 @@ async def funnel(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int)
     return groups
 
 
-async def _delivered(conn: aiosqlite.Connection, scope: Scope) -> dict[str | None, int]:
-    sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
-        WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
-            AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
-            {scope.where}
-        GROUP BY k"""
-    return {row["k"]: int(row["n"]) for row in await fetch_rows(conn, sql, scope.params)}
-
-
-async def _events(
-    conn: aiosqlite.Connection, scope: Scope
-) -> tuple[dict[str | None, aiosqlite.Row], dict[str | None, dict[str, int]]]:
-    sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS received,
-            SUM(e.decision = 'started') AS started,
-            SUM(e.decision = 'scheduled') AS scheduled,
-            SUM(e.decision = 'skipped') AS skipped
-        FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
-    events = {row["k"]: row for row in await fetch_rows(conn, sql, scope.params)}
-    sql = f"""
-        SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
-        FROM events e WHERE e.decision = 'skipped' {scope.where}
-        GROUP BY k, reason ORDER BY reason"""
-    reasons: dict[str | None, dict[str, int]] = defaultdict(dict)
-    for row in await fetch_rows(conn, sql, scope.params):
-        reasons[row["k"]][row["reason"]] = int(row["n"])
-    return events, reasons
-
-
-def _event_figures(row: aiosqlite.Row | None, reasons: dict[str, int]) -> dict[str, object]:
+def _event_figures(row: EventCounts | None, reasons: dict[str, int]) -> dict[str, object]:
     names = ("received", "started", "scheduled", "skipped")
     figures: dict[str, object] = {
-        f"events_{name}": int(row[name]) if row is not None else 0 for name in names
+        f"events_{name}": getattr(row, name) if row is not None else 0 for name in names
     }
     figures["skipped_by_reason"] = dict(reasons)
     return figures
 
 
-def _conversation_figures(row: aiosqlite.Row, delivered: int) -> dict[str, object]:
-    started = int(row["started"])
-    answered, completed = int(row["answered"]), int(row["completed"])
+def _conversation_figures(row: ConversationCounts, delivered: int) -> dict[str, object]:
+    started = row.started
+    answered, completed = row.answered, row.completed
     return {
         "surveys_sent": started,
         "delivered": delivered,
@@ -468,27 +254,26 @@ def _conversation_figures(row: aiosqlite.Row, delivered: int) -> dict[str, objec
         "response_rate_pct": _pct(answered, started),
         "completed": completed,
         "completion_rate_pct": _pct(completed, started),
-        "opted_out": int(row["opted_out"]),
-        "undeliverable": int(row["undeliverable"]),
-        "expired": int(row["expired"]),
-        "active": int(row["active"]),
+        "opted_out": row.opted_out,
+        "undeliverable": row.undeliverable,
+        "expired": row.expired,
+        "active": row.active,
     }
 
 
 # --- per question ------------------------------------------------------------------------------
 
-_Cell = tuple[str | None, str, str]  # group key, flow id, question id
-
 
 async def questions(
-    conn: aiosqlite.Connection, f: ReportFilter, flows: Mapping[str, Flow], *, min_group: int
+    store: Store, f: ReportFilter, flows: Mapping[str, Flow], *, min_group: int
 ) -> list[Group]:
     """Per group (n: surveys sent): one cell per question of the flow(s) in scope, in order
-    (n: understood answers), and one drop-off cell per question (n: conversations asked it)."""
-    scope = scope_of(f, "c", "created_at")
-    counts = await _conversation_counts(conn, scope)
-    answers = await _answer_counts(conn, scope)
-    asked = await _dropoff(conn, scope)
+    (n: understood answers), and one drop-off cell per question (n: conversations asked it;
+    see `Results.dropoff`)."""
+    async with store.read() as tx:
+        counts = await tx.results.conversation_counts(f)
+        answers = await tx.results.answer_counts(f)
+        asked = await tx.results.dropoff(f)
     in_scope = flows_in_scope(f, flows)
     groups = []
     for key in _keys(f, counts):
@@ -514,56 +299,6 @@ def flows_in_scope(f: ReportFilter, flows: Mapping[str, Flow]) -> list[Flow]:
 
 def _replied(flows: Sequence[Flow]) -> list[tuple[Flow, Question]]:
     return [(flow, q) for flow in flows for q in flow.questions if q.expects_reply]
-
-
-async def _answer_counts(conn: aiosqlite.Connection, scope: Scope) -> dict[_Cell, Counter[object]]:
-    sql = f"""
-        SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
-            CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
-                WHEN 'text' THEN NULL ELSE a.value_text END AS v,
-            COUNT(*) AS n
-        FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
-        WHERE a.problem IS NULL {scope.where}
-        GROUP BY k, a.flow_id, a.question_id, v"""
-    found: dict[_Cell, Counter[object]] = defaultdict(Counter)
-    for row in await fetch_rows(conn, sql, scope.params):
-        found[(row["k"], row["flow_id"], row["question_id"])][row["v"]] += int(row["n"])
-    return found
-
-
-_ASKED = """m.direction = 'out' AND m.purpose = 'question' AND m.question_id IS NOT NULL
-    AND m.status != 'cancelled'"""
-
-
-async def _dropoff(conn: aiosqlite.Connection, scope: Scope) -> dict[_Cell, tuple[int, int]]:
-    """Per question: conversations asked it (a question message out, not cancelled), and those
-    of them where it was the last question asked, never answered, and the conversation ended
-    unfinished (expired, opted out, undeliverable)."""
-    asked_sql = f"""
-        SELECT {scope.key} AS k, c.flow_id AS flow_id, m.question_id AS question_id,
-            COUNT(DISTINCT m.conversation_id) AS n
-        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
-        WHERE {_ASKED} {scope.where}
-        GROUP BY k, c.flow_id, m.question_id"""
-    dropped_sql = f"""
-        WITH last AS MATERIALIZED (
-            SELECT {scope.key} AS k, c.flow_id AS flow_id, c.id AS cid,
-                (SELECT m.question_id FROM messages m WHERE m.conversation_id = c.id
-                    AND {_ASKED} ORDER BY m.id DESC LIMIT 1) AS question_id
-            FROM conversations c WHERE c.status IN {_ENDED_UNFINISHED} {scope.where}
-        )
-        SELECT k, flow_id, question_id, COUNT(*) AS n FROM last
-        WHERE question_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM answers x
-            WHERE x.conversation_id = last.cid AND x.question_id = last.question_id
-                AND x.problem IS NULL)
-        GROUP BY k, flow_id, question_id"""
-    dropped = _by_cell(await fetch_rows(conn, dropped_sql, scope.params))
-    asked = _by_cell(await fetch_rows(conn, asked_sql, scope.params))
-    return {cell: (n, dropped.get(cell, 0)) for cell, n in asked.items()}
-
-
-def _by_cell(rows: Iterable[aiosqlite.Row]) -> dict[_Cell, int]:
-    return {(row["k"], row["flow_id"], row["question_id"]): int(row["n"]) for row in rows}
 
 
 def _question_cell(
@@ -627,7 +362,7 @@ def _dropoff_cell(
 # --- time to first answer ---------------------------------------------------------------------
 
 
-async def timing(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -> list[Group]:
+async def timing(store: Store, f: ReportFilter, *, min_group: int) -> list[Group]:
     """Seconds from the survey's start (conversations.created_at) to the first reply.
 
     n: conversations with a reply. `median_seconds` is the usual median (the mean of the two
@@ -635,42 +370,27 @@ async def timing(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int)
     ceil(0.9 n)-th smallest delay. `within_1h_pct` / `within_24h_pct`: the share of those
     replies that came at most 3 600 / 86 400 seconds after the start.
     """
-    scope = scope_of(f, "c", "created_at")
-    counts = await _conversation_counts(conn, scope)
-    sql = f"""
-        WITH d AS (
-            SELECT {scope.key} AS k,
-                ROUND((julianday(c.first_reply_at) - julianday(c.created_at)) * 86400.0, 3)
-                    AS s
-            FROM conversations c WHERE c.first_reply_at IS NOT NULL {scope.where}
-        ), r AS (
-            SELECT k, s, ROW_NUMBER() OVER w AS rn, COUNT(*) OVER p AS n,
-                SUM(s <= 3600) OVER p AS hour, SUM(s <= 86400) OVER p AS day
-            FROM d WINDOW p AS (PARTITION BY k), w AS (PARTITION BY k ORDER BY s)
-        )
-        SELECT k, rn, s, n, hour, day FROM r
-        WHERE rn IN ((n + 1) / 2, (n + 2) / 2, (9 * n + 9) / 10)"""
-    picked: dict[str | None, list[aiosqlite.Row]] = defaultdict(list)
-    for row in await fetch_rows(conn, sql, scope.params):
-        picked[row["k"]].append(row)
+    async with store.read() as tx:
+        counts = await tx.results.conversation_counts(f)
+        replies = await tx.results.first_replies(f)
     groups = []
-    for key in _keys(f, counts, picked):
-        rows = picked.get(key, [])
-        n = int(rows[0]["n"]) if rows else 0
-        groups.append(_group(key, n, min_group, _timing_figures(rows, n)))
+    for key in _keys(f, counts, replies):
+        found = replies.get(key)
+        n = found.n if found is not None else 0
+        groups.append(_group(key, n, min_group, _timing_figures(found)))
     return groups
 
 
-def _timing_figures(rows: Sequence[aiosqlite.Row], n: int) -> dict[str, object]:
-    if not rows:
+def _timing_figures(found: FirstReplies | None) -> dict[str, object]:
+    if found is None:
         return {"answered": 0}
-    at = {int(row["rn"]): float(row["s"]) for row in rows}
+    n, at = found.n, found.seconds_at
     return {
         "answered": n,
         "median_seconds": round((at[(n + 1) // 2] + at[(n + 2) // 2]) / 2, 3),
         "p90_seconds": at[nearest_rank(n, 90)],
-        "within_1h_pct": _pct(int(rows[0]["hour"]), n),
-        "within_24h_pct": _pct(int(rows[0]["day"]), n),
+        "within_1h_pct": _pct(found.within_hour, n),
+        "within_24h_pct": _pct(found.within_day, n),
     }
 
 
@@ -685,7 +405,7 @@ class _Driver:
 
 
 async def drivers(
-    conn: aiosqlite.Connection,
+    store: Store,
     f: ReportFilter,
     flows: Mapping[str, Flow],
     *,
@@ -708,13 +428,15 @@ async def drivers(
     digits) and the `correlation` cell (Pearson r between the attribute and satisfaction;
     None with fewer than 3 pairs or no variance) each count their own answers.
     """
-    if not _NAME.fullmatch(attribute):
+    if not NAME.fullmatch(attribute):
         raise ReportFilterError(f"attribute {attribute!r}: expected letters, digits, _")
     groups = []
     for driver in _drivers_in_scope(f, flows, satisfaction, resolved):
         scoped = replace(f, flow=driver.flow.id)
         prefix = None if f.flow is not None else driver.flow.id
-        for group in await _drivers_for(conn, scoped, driver, attribute, min_group):
+        async with store.read() as tx:
+            found = await _drivers_for(tx.results, scoped, driver, attribute, min_group)
+        for group in found:
             groups.append(replace(group, key=_prefixed(prefix, group.key)))
     return groups
 
@@ -754,18 +476,13 @@ def satisfaction_question(flow: Flow) -> Question | None:
 
 
 async def _drivers_for(
-    conn: aiosqlite.Connection, f: ReportFilter, driver: _Driver, attribute: str, min_group: int
+    results: Results, f: ReportFilter, driver: _Driver, attribute: str, min_group: int
 ) -> list[Group]:
-    scope = scope_of(f, "c", "created_at")
-    params = {
-        **scope.params,
-        "sat": driver.satisfaction.id,
-        "res": driver.resolved.id if driver.resolved else "",
-        "attr_name": _json_path(attribute),
-    }
-    split = await _by_resolved(conn, scope, params)
-    bands = await _by_band(conn, scope, params)
-    counts = await _conversation_counts(conn, scope)
+    resolved = driver.resolved.id if driver.resolved else None
+    asked = DriverQuestions(driver.satisfaction.id, resolved, attribute)
+    split = await results.satisfaction_by_resolved(f, asked)
+    bands = await results.satisfaction_by_band(f, asked)
+    counts = await results.conversation_counts(f)
     groups = []
     for key in _keys(f, counts, split):
         by_answer = split.get(key, {})
@@ -775,100 +492,6 @@ async def _drivers_for(
         figures["correlation"] = _correlation_cell(attribute, in_bands, min_group)
         groups.append(_group(key, n, min_group, figures))
     return groups
-
-
-_SATISFACTION = """
-    FROM answers s JOIN conversations c ON c.id = s.conversation_id
-    WHERE s.flow_id = :flow AND s.question_id = :sat AND s.problem IS NULL
-        AND s.value_num IS NOT NULL"""
-
-
-def _pairs(scope: Scope) -> str:
-    """CTEs raw and p: per satisfaction answer its group key k, the attribute x (a number >= 0,
-    as a JSON number or as digits; else NULL) and the satisfaction y."""
-    return f"""
-        raw AS MATERIALIZED (SELECT {scope.key} AS k, json_extract(c.attributes, :attr_name) AS v,
-            s.value_num AS y {_SATISFACTION} {scope.where}),
-        p AS (SELECT k, y, CASE
-            WHEN typeof(v) IN ('integer', 'real') AND v >= 0 THEN v
-            WHEN typeof(v) = 'text' AND v GLOB '[0-9]*' AND v NOT GLOB '*[^0-9.]*'
-                AND v NOT GLOB '*.*.*' THEN CAST(v AS REAL)
-            END AS x FROM raw)"""
-
-
-async def _by_resolved(
-    conn: aiosqlite.Connection, scope: Scope, params: Mapping[str, object]
-) -> dict[str | None, dict[str | None, tuple[int, float]]]:
-    sql = f"""
-        SELECT {scope.key} AS k,
-            (SELECT r.value_text FROM answers r WHERE r.conversation_id = s.conversation_id
-                AND r.question_id = :res AND r.problem IS NULL ORDER BY r.id DESC LIMIT 1)
-                AS resolved,
-            COUNT(*) AS n, SUM(s.value_num) AS total
-        {_SATISFACTION} {scope.where}
-        GROUP BY k, resolved"""
-    found: dict[str | None, dict[str | None, tuple[int, float]]] = defaultdict(dict)
-    for row in await fetch_rows(conn, sql, params):
-        found[row["k"]][row["resolved"]] = (int(row["n"]), float(row["total"]))
-    return found
-
-
-@dataclass(frozen=True)
-class _Moments:
-    """Per group and wait band: n, the satisfaction total, and sums centred on the group's
-    means (two passes, so r stays exact for large or offset values)."""
-
-    n: int
-    total: float
-    sxy: float
-    sxx: float
-    syy: float
-    flat: bool = False  # every x, or every y, of the group is the same value
-
-    def __add__(self, other: _Moments) -> _Moments:
-        return _Moments(
-            self.n + other.n,
-            self.total + other.total,
-            self.sxy + other.sxy,
-            self.sxx + other.sxx,
-            self.syy + other.syy,
-            self.flat or other.flat,
-        )
-
-    def pearson(self) -> float | None:
-        """r; None with fewer than 3 pairs or no variance in either."""
-        if self.n < 3 or self.flat or self.sxx <= 0 or self.syy <= 0:
-            return None
-        r = self.sxy / math.sqrt(self.sxx * self.syy)
-        return round(max(-1.0, min(1.0, r)), 4)
-
-
-async def _by_band(
-    conn: aiosqlite.Connection, scope: Scope, params: Mapping[str, object]
-) -> dict[str | None, dict[int, _Moments]]:
-    cases = " ".join(
-        f"WHEN x <= {bound} THEN {i}" for i, (_, bound) in enumerate(BANDS) if bound is not None
-    )
-    sql = f"""
-        WITH {_pairs(scope)},
-            q AS (SELECT * FROM p WHERE x IS NOT NULL),
-            m AS (SELECT k, AVG(x) AS mx, AVG(y) AS my,
-                MIN(x) = MAX(x) OR MIN(y) = MAX(y) AS flat FROM q GROUP BY k)
-        SELECT q.k AS k, CASE {cases} ELSE {len(BANDS) - 1} END AS band,
-            COUNT(*) AS n, SUM(y) AS total, SUM((x - mx) * (y - my)) AS sxy,
-            SUM((x - mx) * (x - mx)) AS sxx, SUM((y - my) * (y - my)) AS syy, MAX(flat) AS flat
-        FROM q JOIN m ON m.k IS q.k GROUP BY q.k, band"""
-    found: dict[str | None, dict[int, _Moments]] = defaultdict(dict)
-    for row in await fetch_rows(conn, sql, params):
-        found[row["k"]][int(row["band"])] = _Moments(
-            n=int(row["n"]),
-            total=float(row["total"]),
-            sxy=float(row["sxy"]),
-            sxx=float(row["sxx"]),
-            syy=float(row["syy"]),
-            flat=bool(row["flat"]),
-        )
-    return found
 
 
 def _mean(count_total: tuple[int, float] | None) -> float | None:
@@ -882,7 +505,7 @@ def _driver_figures(
     attribute: str,
     min_group: int,
     by_answer: Mapping[str | None, tuple[int, float]],
-    bands: Mapping[int, _Moments],
+    bands: Mapping[int, Moments],
 ) -> dict[str, object]:
     n = sum(count for count, _ in by_answer.values())
     total = sum(value for _, value in by_answer.values())
@@ -906,7 +529,7 @@ def _driver_figures(
     }
 
 
-def _count_total(moments: _Moments | None) -> tuple[int, float] | None:
+def _count_total(moments: Moments | None) -> tuple[int, float] | None:
     return None if moments is None else (moments.n, moments.total)
 
 
@@ -918,53 +541,41 @@ def _mean_cell(
 
 
 def _correlation_cell(
-    attribute: str, bands: Mapping[int, _Moments], min_group: int
+    attribute: str, bands: Mapping[int, Moments], min_group: int
 ) -> dict[str, object]:
-    total = sum(bands.values(), _Moments(0, 0.0, 0.0, 0.0, 0.0))
+    total = sum(bands.values(), Moments(0, 0.0, 0.0, 0.0, 0.0))
     return _cell(attribute, total.n, min_group, {"r": total.pearson()})
 
 
-# --- cost ------------------------------------------------------------------------------------
-
-
-async def cost(conn: aiosqlite.Connection, f: ReportFilter, *, min_group: int) -> list[Group]:
+async def cost(store: Store, f: ReportFilter, *, min_group: int) -> list[Group]:
     """SMS sent for the surveys in scope and their price as the provider reported it.
 
     n: surveys sent. Counts outbound messages of those conversations whose status is 'sent' or
     'delivered'. `price` and `cost_per_completed` are per currency; `unpriced_sms` is how many
     had no price reported (they are not in the sums).
     """
-    scope = scope_of(f, "c", "created_at")
-    counts = await _conversation_counts(conn, scope)
-    sql = f"""
-        SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
-            COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
-            SUM(m.price IS NULL) AS unpriced
-        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
-        WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
-        GROUP BY k, currency"""
-    found: dict[str | None, list[aiosqlite.Row]] = defaultdict(list)
-    for row in await fetch_rows(conn, sql, scope.params):
-        found[row["k"]].append(row)
+    async with store.read() as tx:
+        counts = await tx.results.conversation_counts(f)
+        found = await tx.results.sms_cost(f)
     groups = []
     for key in _keys(f, counts):
         counted = counts.get(key)
-        completed = int(counted["completed"]) if counted is not None else 0
+        completed = counted.completed if counted is not None else 0
         figures = _cost_figures(found.get(key, []), completed)
         groups.append(_group(key, _started(counts, key), min_group, figures))
     return groups
 
 
-def _cost_figures(rows: Sequence[aiosqlite.Row], completed: int) -> dict[str, object]:
+def _cost_figures(rows: Sequence[SmsCost], completed: int) -> dict[str, object]:
     price: dict[str, float] = {}
     for row in rows:
-        if row["price"] is not None:
-            currency = row["currency"] or "unknown"
-            price[currency] = price.get(currency, 0.0) + float(row["price"])
+        if row.price is not None:
+            currency = row.currency or "unknown"
+            price[currency] = price.get(currency, 0.0) + row.price
     return {
-        "sms_sent": sum(int(row["sms"]) for row in rows),
-        "segments": sum(int(row["segments"]) for row in rows),
-        "unpriced_sms": sum(int(row["unpriced"]) for row in rows),
+        "sms_sent": sum(row.sms for row in rows),
+        "segments": sum(row.segments for row in rows),
+        "unpriced_sms": sum(row.unpriced for row in rows),
         "completed": completed,
         "price": {c: round(total, 4) for c, total in sorted(price.items())},
         "cost_per_completed": {
@@ -978,7 +589,7 @@ def _cost_figures(rows: Sequence[aiosqlite.Row], completed: int) -> dict[str, ob
 
 
 async def full_report(
-    conn: aiosqlite.Connection,
+    store: Store,
     f: ReportFilter,
     flows: Mapping[str, Flow],
     *,
@@ -995,18 +606,18 @@ async def full_report(
     unknown = [name for name in sections if name not in SECTIONS]
     if unknown:
         raise ReportFilterError(f"unknown section {unknown[0]!r}: one of {', '.join(SECTIONS)}")
-    await check_names(conn, f, flows)
+    await check_names(store, f, flows)
     done: dict[str, list[dict[str, object]]] = {}
     for name in sections:
         groups = await _section(
-            conn, name, f, flows, min_group, (satisfaction, resolved, attribute)
+            store, name, f, flows, min_group, (satisfaction, resolved, attribute)
         )
         done[name] = [group.to_dict() for group in groups]
     return {"filter": f.to_dict(), "min_group": min_group, "sections": done}
 
 
 async def _section(
-    conn: aiosqlite.Connection,
+    store: Store,
     name: str,
     f: ReportFilter,
     flows: Mapping[str, Flow],
@@ -1014,11 +625,11 @@ async def _section(
     driver_options: tuple[str | None, str | None, str],
 ) -> list[Group]:
     if name == "questions":
-        return await questions(conn, f, flows, min_group=min_group)
+        return await questions(store, f, flows, min_group=min_group)
     if name == "drivers":
         sat, res, attribute = driver_options
         return await drivers(
-            conn,
+            store,
             f,
             flows,
             satisfaction=sat,
@@ -1027,5 +638,5 @@ async def _section(
             min_group=min_group,
         )
     simple: dict[str, Any] = {"funnel": funnel, "timing": timing, "cost": cost}
-    groups: list[Group] = await simple[name](conn, f, min_group=min_group)
+    groups: list[Group] = await simple[name](store, f, min_group=min_group)
     return groups

@@ -20,11 +20,12 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from smsbot.domain import (
     DeliveryReceipt,
@@ -36,6 +37,20 @@ from smsbot.domain import (
 )
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import Outcome, Send, State
+from smsbot.storage.figures import (
+    Cell,
+    ConversationCounts,
+    DriverQuestions,
+    EventCounts,
+    ExportScope,
+    FirstReplies,
+    HourCounts,
+    HourSums,
+    Key,
+    Moments,
+    ReportFilter,
+    SmsCost,
+)
 
 __all__ = [
     "PRIORITIES",
@@ -50,6 +65,7 @@ __all__ = [
     "FeedbackItem",
     "FeedbackReview",
     "FeedbackText",
+    "HeldOpening",
     "Inbound",
     "NewConversation",
     "Outbox",
@@ -216,6 +232,14 @@ class Conversations(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class HeldOpening:
+    message_id: int
+    conversation_id: str
+    flow_id: str
+    queued_at: datetime
+
+
 class Outbox(Protocol):
     """Messages waiting to be sent, being sent, and what became of them."""
 
@@ -262,6 +286,18 @@ class Outbox(Protocol):
         ...
 
     async def mark_failed(self, message_id: int, reason: str, now: datetime) -> None: ...
+
+    async def hold(self, message_id: int, reason: str, now: datetime) -> None:
+        """The provider is down: back to the queue where it was, its attempt given back."""
+        ...
+
+    async def held_openings(self) -> list[HeldOpening]:
+        """The survey openings waiting to be sent, with their flow and when they were queued."""
+        ...
+
+    async def cancel(self, message_id: int, reason: str, now: datetime) -> bool:
+        """Cancel a message still waiting; False if it is no longer waiting."""
+        ...
 
     async def mark_refused(self, message_id: int, reason: str, now: datetime) -> None: ...
 
@@ -361,11 +397,89 @@ class Timers(Protocol):
 
 
 class Results(Protocol):
-    """Figures per group for reports and the dashboard."""
+    """Figures per group for reports and the dashboard: each method takes a `ReportFilter`
+    and gives rows per group key (see smsbot.storage.figures), aggregated by the store."""
+
+    async def is_known(self, what: str, name: str) -> bool:
+        """Whether a survey or a service event has this flow, unit or service (`what`)."""
+        ...
+
+    async def known_names(self, what: str) -> set[str]:
+        """Every flow, unit or service (`what`) a survey or a service event has."""
+        ...
+
+    async def surveyed_names(self, what: str) -> list[str]:
+        """The units or services (`what`) surveys were sent for, sorted."""
+        ...
+
+    async def conversation_counts(self, f: ReportFilter) -> dict[Key, ConversationCounts]: ...
+
+    async def delivered(self, f: ReportFilter) -> dict[Key, int]:
+        """Surveys whose opening message was delivered."""
+        ...
+
+    async def event_counts(self, f: ReportFilter) -> dict[Key, EventCounts]:
+        """Service events received in the period (by `received_at`), by decision."""
+        ...
+
+    async def skipped_by_reason(self, f: ReportFilter) -> dict[Key, dict[str, int]]: ...
+
+    async def answer_counts(self, f: ReportFilter) -> dict[Cell, Counter[object]]:
+        """Understood answers per question and value (a scale's whole number, a yes/no or
+        choice's text; None for free text)."""
+        ...
+
+    async def dropoff(self, f: ReportFilter) -> dict[Cell, tuple[int, int]]:
+        """Per question: conversations asked it (a question message out, not cancelled), and
+        those of them where it was the last question asked, never answered, and the
+        conversation ended unfinished (expired, opted out, undeliverable)."""
+        ...
+
+    async def first_replies(self, f: ReportFilter) -> dict[Key, FirstReplies]:
+        """Groups with at least one reply only."""
+        ...
+
+    async def satisfaction_by_resolved(
+        self, f: ReportFilter, asked: DriverQuestions
+    ) -> dict[Key, dict[str | None, tuple[int, float]]]:
+        """Per resolved answer (the latest understood one, None without): (n, total) of the
+        satisfaction answers of `f.flow`."""
+        ...
+
+    async def satisfaction_by_band(
+        self, f: ReportFilter, asked: DriverQuestions
+    ) -> dict[Key, dict[int, Moments]]:
+        """Per wait band (index into BANDS) of the numeric attribute: moments of (attribute,
+        satisfaction) over the answers of `f.flow`."""
+        ...
+
+    async def sms_cost(self, f: ReportFilter) -> dict[Key, list[SmsCost]]:
+        """Outbound SMS sent or delivered, per currency."""
+        ...
+
+    async def surveys_per_hour(self, f: ReportFilter) -> list[HourCounts]: ...
+
+    async def satisfaction_per_hour(
+        self, f: ReportFilter, flow_id: str, question_id: str
+    ) -> list[HourSums]: ...
 
 
 class Exports(Protocol):
-    """Answers and feedback as rows, in chunks, for exports."""
+    """Answers, feedback and conversations as rows, in chunks, for exports: one long read in
+    constant memory. Values in the order of `smsbot.results.export.EXPORTS`; with
+    `include_trials` a last value says whether the row is a trial (0 or 1)."""
+
+    def answers(
+        self, scope: ExportScope, *, chunk: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+
+    def feedback(
+        self, scope: ExportScope, *, chunk: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+
+    def conversations(
+        self, scope: ExportScope, *, chunk: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
 
 
 # --- feedback, retention, pseudonym key, simulator ---------------------------------------

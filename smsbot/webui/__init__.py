@@ -13,7 +13,7 @@ The contract for a page module (flows, simulator, dashboard, inbox):
   and a script's fetch() sends the header `X-CSRF-Token` (the value is also in
   `<meta name="csrf-token">`); `auth.py` refuses a POST without it, so handlers need not check;
 - a change answers 303 back to a page (POST/redirect/GET), so every page works without script;
-- the gateway is the one passed to `routes`; its database is `gateway.parts.db`.
+- the gateway is the one passed to `routes`; its storage is `gateway.parts.store`.
 """
 
 from __future__ import annotations

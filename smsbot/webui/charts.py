@@ -34,6 +34,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from smsbot.results.numbers import TOO_FEW, short
+
 __all__ = [
     "NO_DATA",
     "TOO_FEW",
@@ -47,7 +49,6 @@ __all__ = [
     "line_chart",
 ]
 
-TOO_FEW = "too few answers"
 NO_DATA = "no surveys"
 
 # Colours, with their contrast against the white chart background.
@@ -144,10 +145,6 @@ def _pieces(word: str, room: float, bold: bool) -> list[str]:
     return [word[i : i + per_line] for i in range(0, len(word), per_line)]
 
 
-def _num(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
 def _text(
     x: float,
     y: float,
@@ -163,7 +160,7 @@ def _text(
 
 
 def _text_attrs(x: float, y: float, anchor: str, fill: str, bold: bool, italic: bool) -> str:
-    attrs = f'x="{_num(x)}" y="{_num(y)}" font-size="{_SIZE}" fill="{fill}"'
+    attrs = f'x="{short(x)}" y="{short(y)}" font-size="{_SIZE}" fill="{fill}"'
     if anchor != "start":
         attrs += f' text-anchor="{anchor}"'
     if bold:
@@ -188,7 +185,7 @@ def _lines(
     if len(lines) == 1:
         return _text(x, y, lines[0], anchor=anchor, fill=fill, bold=bold, italic=italic)
     spans = "".join(
-        f'<tspan x="{_num(x)}" dy="{0 if i == 0 else _LINE}">{_e(line)}'
+        f'<tspan x="{short(x)}" dy="{0 if i == 0 else _LINE}">{_e(line)}'
         f"{' ' if i < len(lines) - 1 else ''}</tspan>"
         for i, line in enumerate(lines)
     )
@@ -197,21 +194,21 @@ def _lines(
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, extra: str = "") -> str:
     return (
-        f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(max(w, 0))}" height="{_num(h)}"'
+        f'<rect x="{short(x)}" y="{short(y)}" width="{short(max(w, 0))}" height="{short(h)}"'
         f' fill="{fill}"{extra}/>'
     )
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, stroke: str, extra: str = "") -> str:
     return (
-        f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}"'
+        f'<line x1="{short(x1)}" y1="{short(y1)}" x2="{short(x2)}" y2="{short(y2)}"'
         f' stroke="{stroke}"{extra}/>'
     )
 
 
 def _svg(chart_id: str, title: str, desc: str, height: float, body: Sequence[str]) -> str:
     cid = _id(chart_id)
-    h = _num(math.ceil(height))
+    h = short(math.ceil(height))
     return "".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{cid}"'
@@ -245,7 +242,7 @@ def _bar_figure(bar: Bar) -> str:
         return TOO_FEW
     if bar.value is None:
         return bar.text or NO_DATA
-    return bar.text or _num(bar.value)
+    return bar.text or short(bar.value)
 
 
 # --- horizontal bars ---------------------------------------------------------------------------
@@ -328,7 +325,7 @@ def bar_chart(
         (f"{g.heading}: " if g.heading else "") + _bar_words(bar) for g in groups for bar in g.bars
     ]
     if reference is not None:
-        parts.insert(0, reference_label or f"reference {_num(reference)}")
+        parts.insert(0, reference_label or f"reference {short(reference)}")
     return _svg(chart_id, title, _sentence(desc, parts or [TOO_FEW]), y + _PAD, body)
 
 
@@ -399,7 +396,7 @@ def funnel_chart(chart_id: str, title: str, desc: str, steps: Sequence[Bar]) -> 
             width = max(2.0, _ROOM * step.value / largest)
             body.append(_rect((_WIDTH - width) / 2, y, width, 24, _BAR))
         y += 24 + 10
-    scale = f"Bar widths are in proportion to the largest figure, {_num(largest)}."
+    scale = f"Bar widths are in proportion to the largest figure, {short(largest)}."
     if largest:
         lines = _wrap(scale, _ROOM)
         body.append(_lines(_PAD, y + 12, lines, fill=_MUTED, italic=True))
@@ -462,7 +459,7 @@ def line_chart(
     """Lines over `buckets` on the fixed range low..high; values of a bucket whose state is not
     "ok" are not drawn (the line breaks), and a suppressed bucket is shaded and labelled."""
     ticks = _ticks(low, high)
-    tick_w = max(_width(f"{_num(t)}{suffix}") for t in ticks)
+    tick_w = max(_width(f"{short(t)}{suffix}") for t in ticks)
     legend_h = 24 * _legend_rows(series, buckets)
     plot = _Plot(
         left=_PAD + tick_w + 8,
@@ -514,7 +511,7 @@ def _shades(plot: _Plot, buckets: Sequence[Bucket]) -> list[str]:
         out.append(_rect(x, plot.top, plot.step, plot.bottom - plot.top, _SHADE))
         if plot.step >= 16:
             cx, cy = plot.x(i) + 4, (plot.top + plot.bottom) / 2
-            rotate = f' transform="rotate(-90 {_num(cx)} {_num(cy)})"'
+            rotate = f' transform="rotate(-90 {short(cx)} {short(cy)})"'
             out.append(_text(cx, cy, TOO_FEW, anchor="middle", fill=_MUTED, extra=rotate))
     return out
 
@@ -524,7 +521,7 @@ def _axes(plot: _Plot, ticks: Sequence[float], suffix: str, buckets: Sequence[Bu
     for tick in ticks:
         y = plot.y(tick)
         out.append(_line(plot.left, y, plot.right, y, _GRID, ' stroke-width="1"'))
-        out.append(_text(plot.left - 6, y + 5, f"{_num(tick)}{suffix}", anchor="end"))
+        out.append(_text(plot.left - 6, y + 5, f"{short(tick)}{suffix}", anchor="end"))
     widest = max((_width(b.label) for b in buckets), default=0.0) + 8
     every = max(1, math.ceil(widest / plot.step))
     for i, bucket in enumerate(buckets):
@@ -557,7 +554,7 @@ def _series(plot: _Plot, one: Series, buckets: Sequence[Bucket], index: int) -> 
 def _polyline(run: Sequence[tuple[float, float]], colour: str, dashes: str) -> list[str]:
     if len(run) < 2:
         return []
-    coords = " ".join(f"{_num(x)},{_num(y)}" for x, y in run)
+    coords = " ".join(f"{short(x)},{short(y)}" for x, y in run)
     return [
         f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"'
         f' stroke-linejoin="round"{dashes}/>'
@@ -567,14 +564,14 @@ def _polyline(run: Sequence[tuple[float, float]], colour: str, dashes: str) -> l
 def _marker(x: float, y: float, index: int, colour: str) -> str:
     shape = _MARKERS[index % len(_MARKERS)]
     if shape == "circle":
-        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="4.5" fill="{colour}"/>'
+        return f'<circle cx="{short(x)}" cy="{short(y)}" r="4.5" fill="{colour}"/>'
     if shape == "square":
         return _rect(x - 4, y - 4, 8, 8, colour)
     if shape == "triangle":
         corners = [(x, y - 5.5), (x + 5.5, y + 4.5), (x - 5.5, y + 4.5)]
     else:
         corners = [(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)]
-    pts = " ".join(f"{_num(px)},{_num(py)}" for px, py in corners)
+    pts = " ".join(f"{short(px)},{short(py)}" for px, py in corners)
     return f'<polygon points="{pts}" fill="{colour}"/>'
 
 
@@ -587,7 +584,7 @@ def _bucket_words(i: int, bucket: Bucket, series: Sequence[Series], suffix: str)
     for one in series:
         value = one.values[i] if i < len(one.values) else None
         text = one.texts[i] if i < len(one.texts) else ""
-        shown = text or ("-" if value is None else f"{_num(value)}{suffix}")
+        shown = text or ("-" if value is None else f"{short(value)}{suffix}")
         said.append(f"{one.name} {shown}" if len(series) > 1 else shown)
     return f"{bucket.label}: {', '.join(said)}"
 

@@ -2,7 +2,7 @@
 
     GET /ui/dashboard?flow=&from=&to=&unit=&service=
 
-Everything is computed by `dashboard_data.build` from the same queries as `smsbot report`, so
+Everything is computed by `dashboard_view.build` from the same reports as `smsbot report`, so
 small groups are suppressed exactly as there ("too few answers", never a zero). Each chart is
 server-side SVG with a caption and, under a disclosure, the table of every figure it draws.
 The query string carries only the filters. The flows' own words (titles, question labels,
@@ -17,6 +17,7 @@ from aiohttp import web
 
 from smsbot.gateway.runner import Gateway
 from smsbot.results import dashboard as data
+from smsbot.webui.dashboard_view import build
 from smsbot.webui.render import page_language, render
 
 __all__ = ["routes"]
@@ -25,12 +26,12 @@ __all__ = ["routes"]
 def routes(gateway: Gateway) -> list[web.RouteDef]:
     async def page(request: web.Request) -> web.Response:
         flows = {flow.id: flow for flow in gateway.catalog.flows()}
-        conn = gateway.parts.db.conn
-        options = await data.filter_options(conn)
+        store = gateway.parts.store
+        options = await data.filter_options(store)
         filters, problems = data.parse_filters(request.query, list(flows), options)
         lang = page_language(request.headers.get("Accept-Language", ""))
-        dashboard = await data.build(
-            conn,
+        dashboard = await build(
+            store,
             flows,
             filters,
             tz=ZoneInfo(gateway.config.survey.timezone),

@@ -9,6 +9,8 @@ A text at most SHORT characters long is shown whole: shortening it would hide on
 
 from __future__ import annotations
 
+from smsbot.results.numbers import count
+
 __all__ = ["PREVIEW", "SHORT", "more_label", "preview"]
 
 PREVIEW = 280  # characters shown of a long text, at most
@@ -32,4 +34,4 @@ def preview(text: str) -> str | None:
 
 def more_label(text: str) -> str:
     """The control's words: "Show all 2 000 characters"."""
-    return f"Show all {len(text):,} characters".replace(",", " ")
+    return f"Show all {count(len(text))} characters"

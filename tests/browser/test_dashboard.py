@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from playwright.async_api import Page, expect
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.results.reports import ReportFilter, funnel
 from tests.browser.conftest import (
     check_accessibility,
@@ -28,9 +29,9 @@ async def test_the_dashboard_filtered_by_unit(tmp_path: Path, clock: ManualClock
     data = generate(surveys=1500)
     directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
-        conn = ui.gateway.gateway.parts.db.conn
-        await write_through(ui.gateway.gateway.parts.db, data)
-        [expected] = await funnel(conn, ReportFilter(unit=UNIT), min_group=5)
+        store = ui.gateway.gateway.parts.store
+        await write_through(database_of(ui.gateway.gateway.parts), data)
+        [expected] = await funnel(store, ReportFilter(unit=UNIT), min_group=5)
         page = ui.page
         await ui.open("/ui/dashboard")
         await page.get_by_label("Unit", exact=True).select_option(UNIT)
@@ -74,7 +75,7 @@ async def test_the_funnel_draws_each_step_in_proportion(tmp_path: Path, clock: M
     data = generate(surveys=600)
     directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
-        db = ui.gateway.gateway.parts.db
+        db = database_of(ui.gateway.gateway.parts)
         await write_through(db, data)
         async with db.transaction() as conn:
             # Surveys started without a service event (as trials are): fewer events than surveys.
@@ -98,7 +99,7 @@ async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: Manual
     data = generate(surveys=1500)
     directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
-        await write_through(ui.gateway.gateway.parts.db, data)
+        await write_through(database_of(ui.gateway.gateway.parts), data)
         page = ui.page
         for width in (390, 360):
             await page.set_viewport_size({"width": width, "height": 800})
@@ -122,7 +123,7 @@ async def test_every_chart_is_drawn_at_one_scale(tmp_path: Path, clock: ManualCl
     data = generate(surveys=600)
     directory = write_flow_files(tmp_path / "flows", data.flows)
     async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
-        await write_through(ui.gateway.gateway.parts.db, data)
+        await write_through(database_of(ui.gateway.gateway.parts), data)
         await ui.open(f"/ui/dashboard?unit={quote(UNIT)}")
         scales: list[float] = await ui.page.evaluate(
             """() => [...document.querySelectorAll('svg.chart')]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.feedback.review import suggest_new
 from tests.browser.conftest import UI, check_accessibility, save_screenshot
 from tests.feedback.test_tagging import FEEDBACK, seed
@@ -14,7 +15,7 @@ KAJAANI = "Kajaanin terveysasema"
 async def seeded(ui: UI) -> list[int]:
     """Feedback as the service stores it, with the suggestions the gateway's rules make."""
     gateway = ui.gateway.gateway
-    ids = await seed(gateway.parts.db)
+    ids = await seed(database_of(gateway.parts))
     assert gateway.taxonomy is not None
     await suggest_new(gateway.parts.store, gateway.taxonomy, now=gateway.clock.now())
     return ids
@@ -94,7 +95,7 @@ async def test_the_inbox_fits_a_phone_and_works_without_script(ui: UI) -> None:
 
 async def test_a_long_feedback_is_shortened_with_a_way_to_see_all(ui: UI) -> None:
     long = ("Jonot olivat pitkät, mutta hoitaja oli ystävällinen ja osaava. " * 40)[:2000]
-    ids = await seed(ui.gateway.gateway.parts.db, [*FEEDBACK, (KAJAANI, "fi", long)])
+    ids = await seed(database_of(ui.gateway.gateway.parts), [*FEEDBACK, (KAJAANI, "fi", long)])
     page = ui.page
     for width in (1280, 360):
         await page.set_viewport_size({"width": width, "height": 800})

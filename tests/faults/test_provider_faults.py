@@ -50,6 +50,9 @@ async def gateway(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, st
         SMSBOT_SENDING__MAX_ATTEMPTS="12",
         SMSBOT_VONAGE__TIMEOUT_SECONDS="1",
         SMSBOT_SENDING__UNCERTAIN_GRACE="10s",  # a receipt comes well within it
+        # each request fails or not by chance here: the per-message path is under test, so
+        # the provider is never taken for down (test_provider_outage.py tests that path)
+        SMSBOT_SENDING__PROVIDER_DOWN_AFTER="1000",
     ) as running:
         yield running
 

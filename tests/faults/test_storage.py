@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import structlog
 
+from smsbot.bootstrap.parts import database_of
 from tests.conftest import ManualClock
 from tests.harness import OUR_NUMBER, Running, gateway_env, running_gateway
 from tests.suite_summary import tally
@@ -40,7 +41,7 @@ async def ready(gw: Running) -> tuple[int, dict[str, Any]]:
 
 
 async def cut_writes(gw: Running, how: str) -> None:
-    conn = gw.gateway.parts.db.conn
+    conn = database_of(gw.gateway.parts).conn
     if how == "disk_full":
         async with conn.execute("PRAGMA page_count") as cur:
             pages = (await cur.fetchone())[0]
@@ -50,7 +51,7 @@ async def cut_writes(gw: Running, how: str) -> None:
 
 
 async def restore_writes(gw: Running, how: str) -> None:
-    conn = gw.gateway.parts.db.conn
+    conn = database_of(gw.gateway.parts).conn
     if how == "disk_full":
         await conn.execute("PRAGMA max_page_count = 1073741823")
     else:

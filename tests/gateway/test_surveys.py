@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from smsbot.bootstrap.parts import Parts, open_parts
+from smsbot.bootstrap.parts import Parts, database_of, open_parts
 from smsbot.config import Config
 from smsbot.domain import InboundPart
 from smsbot.engine.definition import build_flow
@@ -24,7 +24,7 @@ PHONE = "+46701740642"
 
 
 async def rows(parts: Parts, sql: str, *args: Any) -> list[dict[str, Any]]:
-    async with parts.db.conn.execute(sql, args) as cur:
+    async with database_of(parts).conn.execute(sql, args) as cur:
         return [dict(r) for r in await cur.fetchall()]
 
 
@@ -205,9 +205,9 @@ async def test_a_conversation_finishes_on_the_version_it_started_with(
 
 
 async def test_the_database_is_migrated_and_versioned(parts: Parts) -> None:
-    assert await parts.db.schema_version() >= 2
-    again = await open_database(parts.db.path)
-    assert await again.schema_version() == await parts.db.schema_version()
+    assert await database_of(parts).schema_version() >= 2
+    again = await open_database(database_of(parts).path)
+    assert await again.schema_version() == await database_of(parts).schema_version()
     await again.close()
     mode = await rows(parts, "PRAGMA journal_mode")
     assert mode == [{"journal_mode": "wal"}]

@@ -18,7 +18,7 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
-from smsbot.bootstrap.parts import Parts, open_parts
+from smsbot.bootstrap.parts import Parts, database_of, open_parts
 from smsbot.cli import events
 from smsbot.config import Config
 from smsbot.domain import ServiceEvent
@@ -150,7 +150,7 @@ def intake_of(parts: Parts) -> Intake:
 
 
 async def rows(parts: Parts, sql: str, *args: object) -> list[dict[str, Any]]:
-    async with parts.db.conn.execute(sql, args) as cur:
+    async with database_of(parts).conn.execute(sql, args) as cur:
         return [dict(row) for row in await cur.fetchall()]
 
 

@@ -11,11 +11,12 @@ import aiosqlite
 import pytest
 from click.testing import CliRunner
 
-from smsbot.bootstrap.parts import Parts
+from smsbot.bootstrap.parts import Parts, database_of
 from smsbot.cli.purge import purge_command
 from smsbot.config import Config, load_config
 from smsbot.domain import InboundPart
 from smsbot.gateway.inbound import Inbound
+from smsbot.gateway.loops import every
 from smsbot.gateway.surveys import StartRequest
 from smsbot.metrics import Metrics
 from smsbot.privacy.retention import PurgeCounts, PurgeTask, parse_retention, purge
@@ -239,7 +240,7 @@ async def test_the_periodic_task_purges_until_stopped(db: Database) -> None:
 
     stopping = asyncio.Event()
     task = PurgeTask(SqliteStore(db), retention_seconds=0, clock=Clock(), every_seconds=0.01)
-    running = asyncio.create_task(task.run(stopping))
+    running = asyncio.create_task(every(task.every_seconds, task.due, stopping, name="purge"))
     await asyncio.sleep(0.2)
     stopping.set()
     await asyncio.wait_for(running, timeout=5)
@@ -276,27 +277,27 @@ async def test_retention_zero_leaves_no_number_of_a_long_sms(
     assert results[-1] is not None and results[-1].outcome == "answered"
     unknown = [await inbound.part(part) for part in long_parts(UNKNOWN, "0A00000002")]
     assert unknown[-1] is not None and unknown[-1].outcome == "unknown"
-    async with parts.db.transaction() as conn:  # an old row, from before the fix
+    async with database_of(parts).transaction() as conn:  # an old row, from before the fix
         await conn.execute(
             "INSERT INTO messages (conversation_id, direction, phone, body, status, provider_ref,"
             " created_at, updated_at) VALUES (?, 'in', NULL, 'Kiitos', 'received', ?, ?, ?)",
             (started.conversation_id, f"concat:{RECENT}:17", ts(NOW), ts(NOW)),
         )
         await conn.execute("UPDATE messages SET status = 'sent' WHERE direction = 'out'")
-    step = (await parts.db.conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
+    step = (await database_of(parts).conn.execute_fetchall("SELECT step FROM conversations"))[0][0]
     assert await parts.surveys.expire(started.conversation_id, int(step))
-    assert present(await everything_as_text(parts.db.conn), OLD)
+    assert present(await everything_as_text(database_of(parts).conn), OLD)
 
     clock.advance(seconds=1)
     await purge(parts.store, retention_seconds=0, now=clock.now())
 
-    text = await everything_as_text(parts.db.conn)
-    on_disk = file_bytes(parts.db)
+    text = await everything_as_text(database_of(parts).conn)
+    on_disk = file_bytes(database_of(parts))
     for gone in (OLD, UNKNOWN, RECENT):
         assert not present(text, gone), gone
         for form in forms(gone):
             assert form.lstrip("+").encode() not in on_disk, form
-    async with parts.db.conn.execute("SELECT raw_text FROM answers") as cur:
+    async with database_of(parts).conn.execute("SELECT raw_text FROM answers") as cur:
         assert [r[0] for r in await cur.fetchall()] == [LONG_REPLY]  # the answer stays
 
 

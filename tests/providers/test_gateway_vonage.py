@@ -250,7 +250,7 @@ async def test_throttling_is_retried_and_sends_once(gw: Running, fake: FakeVonag
     assert attempts[0] == {"attempts": 3, "status": "sent"}
 
 
-async def test_a_provider_that_keeps_failing_gives_a_recorded_failure(
+async def test_a_provider_that_keeps_failing_holds_messages_without_spending_attempts(
     gw: Running, fake: FakeVonage
 ) -> None:
     fake.default = "http500"
@@ -259,11 +259,32 @@ async def test_a_provider_that_keeps_failing_gives_a_recorded_failure(
         gw.clock.advance(seconds=30)
         await gw.settle()
     rows = await gw.query("SELECT status, attempts, error FROM messages ORDER BY id")
-    assert rows[0]["status"] == "failed" and rows[0]["attempts"] == 3
-    assert rows[0]["error"].startswith("http_5xx")
+    # down after 3 failures in a row: held (attempt given back), probed now and then
+    assert rows[0] == {"status": "queued", "attempts": 2, "error": "http_5xx"}
+    assert rows[1]["status"] == "queued"  # the first question waits behind it
+    assert gw.gateway.sender.circuit.is_open
+    assert await gw.query("SELECT status FROM conversations") == [{"status": "active"}]
+    assert fake.sent == []
+
+    fake.default = "ok"  # the provider answers again: the next probe goes, the rest drain
+    gw.clock.advance(minutes=5)
+    await gw.settle()
+    assert [s.text for s in fake.sent_to(CITIZEN)][:1] == [fake.sent[0].text]
+    assert len(fake.sent_to(CITIZEN)) == 2 and not gw.gateway.sender.circuit.is_open
+    assert set(fake.count_by_client_ref().values()) == {1}
+
+
+async def test_a_message_refused_for_itself_still_fails_at_once(
+    gw: Running, fake: FakeVonage
+) -> None:
+    fake.script(["reject"])
+    await gw.post_events(event(gw.clock))
+    await gw.settle()
+    rows = await gw.query("SELECT status, attempts, error FROM messages ORDER BY id")
+    assert rows[0]["status"] == "failed" and rows[0]["attempts"] == 1
     assert rows[1]["status"] == "cancelled"  # the question after an opening that never went
     assert await gw.query("SELECT status FROM conversations") == [{"status": "undeliverable"}]
-    assert fake.sent == []
+    assert not gw.gateway.sender.circuit.is_open  # the provider answered
 
 
 async def test_a_dropped_connection_is_retried_without_a_double_send(

@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsbot.bootstrap.parts import open_parts
+from smsbot.cli.export import export
 from smsbot.config import Config
 from smsbot.gateway.surveys import StartRequest
 from smsbot.results.csvsafe import FORMULA_STARTS, writer
-from smsbot.results.export import export
 from smsbot.results.render import render_csv
 from tests.conftest import ManualClock
 

@@ -16,9 +16,11 @@ import aiosqlite
 import pytest
 from click.testing import CliRunner
 
+from smsbot.cli.export import export
 from smsbot.config import Config
-from smsbot.results.export import EXPORTS, export, parse_since, write_export
+from smsbot.results.export import EXPORTS, parse_since, write_export
 from smsbot.storage.sqlite.db import Database, open_database, ts
+from smsbot.storage.sqlite.tx import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -108,7 +110,7 @@ async def _conversation(
 
 async def exported(db: Database, what: str, fmt: str, **filters: object) -> str:
     out = io.StringIO()
-    await write_export(db.conn, what, out, fmt=fmt, **filters)  # type: ignore[arg-type]
+    await write_export(SqliteStore(db), what, out, fmt=fmt, **filters)  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -200,7 +202,7 @@ async def test_a_large_export_streams_in_constant_memory(db: Database, tmp_path:
     tracemalloc.start()
     try:
         with target.open("w", encoding="utf-8", newline="") as out:
-            count = await write_export(db.conn, "answers", out, fmt="csv")
+            count = await write_export(SqliteStore(db), "answers", out, fmt="csv")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

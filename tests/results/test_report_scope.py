@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 import yaml
 from aiohttp import test_utils, web
@@ -23,7 +22,9 @@ from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.results.reports import SECTIONS
+from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.tx import SqliteStore
 from tests.conftest import ROOT, ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 from tests.reportdata import generate, write
@@ -159,20 +160,20 @@ def test_a_known_name_without_data_in_the_period_is_no_error(tmp_path: Path, dat
 
 
 @pytest.fixture
-async def data_conn(data_db: Path) -> AsyncIterator[aiosqlite.Connection]:
+async def data_store(data_db: Path) -> AsyncIterator[Store]:
     db = await open_database(data_db)
     try:
-        yield db.conn
+        yield SqliteStore(db)
     finally:
         await db.close()
 
 
 @pytest.mark.parametrize(("option", "value", "says"), UNKNOWN)
 async def test_an_unknown_name_on_the_json_api_is_a_400(
-    data_conn: aiosqlite.Connection, option: str, value: str, says: str
+    data_store: Store, option: str, value: str, says: str
 ) -> None:
     app = web.Application()
-    add_report_routes(app, lambda request: ReportContext(data_conn, DATA.flows, 5))
+    add_report_routes(app, lambda request: ReportContext(data_store, DATA.flows, 5))
     async with test_utils.TestClient(test_utils.TestServer(app)) as client:
         answer = await client.get("/v1/reports/all", params={option.strip("-"): value})
         body: dict[str, Any] = await answer.json()

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
 import pytest
 import yaml
 from aiohttp import test_utils, web
@@ -50,7 +49,9 @@ from smsbot.results.reports import (
     questions,
     timing,
 )
+from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import Database, open_database
+from smsbot.storage.sqlite.tx import SqliteStore
 from tests.reportdata import (
     START,
     TINY_UNIT,
@@ -87,15 +88,15 @@ async def _fill(path: Path, data: Dataset) -> None:
 
 
 @pytest.fixture
-async def conn(db_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+async def store(db_path: Path) -> AsyncIterator[Store]:
     db = await open_database(db_path)
     try:
-        yield db.conn
+        yield SqliteStore(db)
     finally:
         await db.close()
 
 
-Tiny = Callable[[list[Conversation]], Awaitable[aiosqlite.Connection]]
+Tiny = Callable[[list[Conversation]], Awaitable[Store]]
 
 
 @pytest.fixture
@@ -103,11 +104,11 @@ async def tiny(tmp_path: Path) -> AsyncIterator[Tiny]:
     """A database holding just the given conversations; closed after the test, pass or fail."""
     opened: list[Database] = []
 
-    async def make(conversations: list[Conversation]) -> aiosqlite.Connection:
+    async def make(conversations: list[Conversation]) -> Store:
         db = await open_database(tmp_path / f"tiny{len(opened)}.db")
         opened.append(db)
         await write(db.conn, Dataset(flows(), conversations, [], []))
-        return db.conn
+        return SqliteStore(db)
 
     yield make
     for db in opened:
@@ -464,28 +465,28 @@ IDS = [
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=IDS)
-async def test_funnel(conn: aiosqlite.Connection, f: ReportFilter) -> None:
-    assert_same(await funnel(conn, f, min_group=K), expected_funnel(f))
+async def test_funnel(store: Store, f: ReportFilter) -> None:
+    assert_same(await funnel(store, f, min_group=K), expected_funnel(f))
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=IDS)
-async def test_questions(conn: aiosqlite.Connection, f: ReportFilter) -> None:
-    assert_same(await questions(conn, f, FLOWS, min_group=K), expected_questions(f))
+async def test_questions(store: Store, f: ReportFilter) -> None:
+    assert_same(await questions(store, f, FLOWS, min_group=K), expected_questions(f))
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=IDS)
-async def test_timing(conn: aiosqlite.Connection, f: ReportFilter) -> None:
-    assert_same(await timing(conn, f, min_group=K), expected_timing(f))
+async def test_timing(store: Store, f: ReportFilter) -> None:
+    assert_same(await timing(store, f, min_group=K), expected_timing(f))
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=IDS)
-async def test_drivers(conn: aiosqlite.Connection, f: ReportFilter) -> None:
-    assert_same(await drivers(conn, f, FLOWS, min_group=K), expected_drivers(f))
+async def test_drivers(store: Store, f: ReportFilter) -> None:
+    assert_same(await drivers(store, f, FLOWS, min_group=K), expected_drivers(f))
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=IDS)
-async def test_cost(conn: aiosqlite.Connection, f: ReportFilter) -> None:
-    assert_same(await cost(conn, f, min_group=K), expected_cost(f))
+async def test_cost(store: Store, f: ReportFilter) -> None:
+    assert_same(await cost(store, f, min_group=K), expected_cost(f))
 
 
 def test_the_data_has_what_the_reports_are_about() -> None:
@@ -513,30 +514,30 @@ def test_the_data_has_what_the_reports_are_about() -> None:
 # --- suppression ----------------------------------------------------------------------------
 
 
-async def test_a_unit_with_four_surveys_shows_nothing(conn: aiosqlite.Connection) -> None:
+async def test_a_unit_with_four_surveys_shows_nothing(store: Store) -> None:
     f = ReportFilter(group_by="unit")
-    tiny = {g.key: g for g in await funnel(conn, f, min_group=5)}[TINY_UNIT]
+    tiny = {g.key: g for g in await funnel(store, f, min_group=5)}[TINY_UNIT]
     assert tiny == Group(TINY_UNIT, 4, True, {})
-    shown = {g.key: g for g in await funnel(conn, f, min_group=4)}[TINY_UNIT]
+    shown = {g.key: g for g in await funnel(store, f, min_group=4)}[TINY_UNIT]
     assert not shown.suppressed and shown.figures["surveys_sent"] == 4
-    for section in (cost(conn, f, min_group=5), questions(conn, f, FLOWS, min_group=5)):
+    for section in (cost(store, f, min_group=5), questions(store, f, FLOWS, min_group=5)):
         assert {g.key: g for g in await section}[TINY_UNIT].figures == {}
-    report = await full_report(conn, f, FLOWS, min_group=5)
+    report = await full_report(store, f, FLOWS, min_group=5)
     for groups in report["sections"].values():  # type: ignore[attr-defined]
         for g in groups:
             if g["key"] == TINY_UNIT or (g["key"] or "").endswith("/" + TINY_UNIT):
                 assert g["suppressed"] and set(g) == {"key", "n", "suppressed"}
-    assert set(UNITS) <= {g.key for g in await funnel(conn, f, min_group=5)}
+    assert set(UNITS) <= {g.key for g in await funnel(store, f, min_group=5)}
 
 
 async def test_cells_below_k_are_suppressed_inside_a_shown_group(
-    conn: aiosqlite.Connection,
+    store: Store,
 ) -> None:
     f = ReportFilter(group_by="unit")
     for k in (5, 40, 120):
-        assert_same(await questions(conn, f, FLOWS, min_group=k), expected_questions(f, k))
-        assert_same(await drivers(conn, f, FLOWS, min_group=k), expected_drivers(f, k))
-    groups = await questions(conn, f, FLOWS, min_group=40)
+        assert_same(await questions(store, f, FLOWS, min_group=k), expected_questions(f, k))
+        assert_same(await drivers(store, f, FLOWS, min_group=k), expected_drivers(f, k))
+    groups = await questions(store, f, FLOWS, min_group=40)
     cells = [c for g in groups if not g.suppressed for c in g.figures["questions"]]  # type: ignore[attr-defined]
     assert any(c["suppressed"] for c in cells) and any(not c["suppressed"] for c in cells)
 
@@ -608,8 +609,8 @@ async def test_nps_csat_ces_on_a_tiny_hand_made_survey(tiny: Tiny) -> None:
     convs += [
         _conv(20 + i, "contact", answers=[("ces", "scale", v)]) for i, v in enumerate(ces_values)
     ]
-    conn = await tiny(convs)
-    [only] = await questions(conn, ReportFilter(), FLOWS, min_group=5)
+    store = await tiny(convs)
+    [only] = await questions(store, ReportFilter(), FLOWS, min_group=5)
     cells = {c["key"]: c["figures"] for c in only.figures["questions"]}  # type: ignore[attr-defined]
     actual = {
         "nps": cells["recommend/nps"]["nps"],
@@ -651,8 +652,8 @@ async def test_time_to_first_answer_definitions(
 ) -> None:
     convs = [_conv(i, "visit", delay=d) for i, d in enumerate(delays)]
     convs.append(_conv(99, "visit"))  # never answered: not in n
-    conn = await tiny(convs)
-    [only] = await timing(conn, ReportFilter(), min_group=1)
+    store = await tiny(convs)
+    [only] = await timing(store, ReportFilter(), min_group=1)
     assert only.n == len(delays)
     assert only.figures == {
         "answered": len(delays),
@@ -682,8 +683,8 @@ async def test_correlation_and_bands(
     convs = [
         _conv(i, "visit", answers=[("csat", "scale", v)], wait=w) for i, (w, v) in enumerate(pairs)
     ]
-    conn = await tiny(convs)
-    [only] = await drivers(conn, ReportFilter(flow="visit"), FLOWS, min_group=1)
+    store = await tiny(convs)
+    [only] = await drivers(store, ReportFilter(flow="visit"), FLOWS, min_group=1)
     numeric = [
         (w, v) for c, (_, v) in zip(convs, pairs, strict=True) if (w := wait_of(c)) is not None
     ]
@@ -721,9 +722,9 @@ async def test_resolution_is_the_question_the_flow_declares(
                                      ("web_first", "yesno", web)])
         for i, (solved, web) in enumerate(answers)
     ]  # fmt: skip
-    conn = await tiny(convs)
+    store = await tiny(convs)
     flows = _declaring(declared)
-    [only] = await drivers(conn, ReportFilter(flow="contact"), flows, min_group=1)
+    [only] = await drivers(store, ReportFilter(flow="contact"), flows, min_group=1)
     figures: dict[str, Any] = only.figures
     assert figures["resolved"] == declared
     split = {c["key"]: c["figures"]["mean"] for c in figures["by_resolved"]}
@@ -739,8 +740,8 @@ async def test_resolution_is_the_question_the_flow_declares(
 async def test_band_edges(tiny: Tiny) -> None:
     waits = [0, 60, 61, 180, 181, 300, 301, 600, 601, 10_000]
     convs = [_conv(i, "visit", answers=[("csat", "scale", 3)], wait=w) for i, w in enumerate(waits)]
-    conn = await tiny(convs)
-    [only] = await drivers(conn, ReportFilter(flow="visit"), FLOWS, min_group=1)
+    store = await tiny(convs)
+    [only] = await drivers(store, ReportFilter(flow="visit"), FLOWS, min_group=1)
     bands = {c["key"]: c["n"] for c in only.figures["by_band"]}  # type: ignore[attr-defined]
     assert bands == {"0-60s": 2, "1-3min": 2, "3-5min": 2, "5-10min": 2, ">10min": 2}
 
@@ -771,20 +772,20 @@ def test_dates() -> None:
         parse_moment("yesterday")
 
 
-async def test_naive_times_are_utc(conn: aiosqlite.Connection) -> None:
+async def test_naive_times_are_utc(store: Store) -> None:
     aware = ReportFilter(since=START + 5 * DAY, until=START + 9 * DAY)
     naive = ReportFilter(
         since=(START + 5 * DAY).replace(tzinfo=None), until=(START + 9 * DAY).replace(tzinfo=None)
     )
-    assert await funnel(conn, naive, min_group=K) == await funnel(conn, aware, min_group=K)
+    assert await funnel(store, naive, min_group=K) == await funnel(store, aware, min_group=K)
 
 
 # --- rendering ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
-async def unit_report(conn: aiosqlite.Connection) -> dict[str, Any]:
-    return await full_report(conn, ReportFilter(group_by="unit"), FLOWS, min_group=K)
+async def unit_report(store: Store) -> dict[str, Any]:
+    return await full_report(store, ReportFilter(group_by="unit"), FLOWS, min_group=K)
 
 
 def _no_phone(text: str) -> None:
@@ -846,8 +847,8 @@ def test_table_layout() -> None:
     ]
 
 
-async def test_table_without_suppression_has_no_footnote(conn: aiosqlite.Connection) -> None:
-    data = await full_report(conn, ReportFilter(), FLOWS, min_group=1, sections=["funnel"])
+async def test_table_without_suppression_has_no_footnote(store: Store) -> None:
+    data = await full_report(store, ReportFilter(), FLOWS, min_group=1, sections=["funnel"])
     text = render_table(data)
     assert "fewer than" not in text and "all" in text
 
@@ -877,21 +878,21 @@ async def test_json_round_trips(unit_report: dict[str, Any]) -> None:
 # --- web ---------------------------------------------------------------------------------------
 
 
-async def _get(conn: aiosqlite.Connection, path: str, **params: Any) -> tuple[int, Any]:
+async def _get(store: Store, path: str, **params: Any) -> tuple[int, Any]:
     app = web.Application()
-    add_report_routes(app, lambda request: ReportContext(conn, FLOWS, K))
+    add_report_routes(app, lambda request: ReportContext(store, FLOWS, K))
     async with test_utils.TestClient(test_utils.TestServer(app)) as client:
         response = await client.get(path, params=params)
         return response.status, await response.json()
 
 
-async def test_web_report(conn: aiosqlite.Connection) -> None:
-    status, body = await _get(conn, "/v1/reports/funnel", group_by="unit")
+async def test_web_report(store: Store) -> None:
+    status, body = await _get(store, "/v1/reports/funnel", group_by="unit")
     assert status == 200 and list(body["sections"]) == ["funnel"]
     want = expected_funnel(ReportFilter(group_by="unit"))
     assert [(g["key"], g["n"]) for g in body["sections"]["funnel"]] == [(g.key, g.n) for g in want]
     status, body = await _get(
-        conn, "/v1/reports/all", attr="age_group=65+", since="2026-09-05", until="2026-09-20"
+        store, "/v1/reports/all", attr="age_group=65+", since="2026-09-05", until="2026-09-20"
     )
     assert status == 200 and len(body["sections"]) == 5
     f = ReportFilter(attributes={"age_group": "65+"}, since=START + 4 * DAY, until=START + 20 * DAY)
@@ -912,9 +913,9 @@ async def test_web_report(conn: aiosqlite.Connection) -> None:
     ],
 )
 async def test_web_bad_requests(
-    conn: aiosqlite.Connection, path: str, params: dict[str, str], status: int
+    store: Store, path: str, params: dict[str, str], status: int
 ) -> None:
-    got, body = await _get(conn, path, **params)
+    got, body = await _get(store, path, **params)
     assert got == status and body["error"] and body["message"]
 
 

@@ -15,20 +15,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 import pytest
 from aiohttp import test_utils, web
 from click.testing import CliRunner
 
+from smsbot.cli.export import export
 from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
-from smsbot.results import dashboard as dashboard_data
-from smsbot.results.dashboard import Filters, build, parse_filters
-from smsbot.results.export import EXPORTS, export, write_export
+from smsbot.results.dashboard import Filters, parse_filters
+from smsbot.results.export import EXPORTS, write_export
 from smsbot.results.reports import ReportFilter, full_report
+from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
+from smsbot.storage.sqlite.tx import SqliteStore
+from smsbot.webui.dashboard_view import Dashboard, build
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 from tests.reportdata import Dataset, generate, write
@@ -72,10 +74,10 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-async def conns(databases: dict[str, Path]) -> AsyncIterator[dict[str, aiosqlite.Connection]]:
+async def stores(databases: dict[str, Path]) -> AsyncIterator[dict[str, Store]]:
     opened = {name: await open_database(path) for name, path in databases.items()}
     try:
-        yield {name: db.conn for name, db in opened.items()}
+        yield {name: SqliteStore(db) for name, db in opened.items()}
     finally:
         for db in opened.values():
             await db.close()
@@ -96,10 +98,10 @@ FILTERS = [
 
 @pytest.mark.parametrize("f", FILTERS, ids=["all", "unit", "flow", "one-unit"])
 async def test_reports_leave_trials_out_unless_asked(
-    conns: dict[str, aiosqlite.Connection], f: ReportFilter
+    stores: dict[str, Store], f: ReportFilter
 ) -> None:
     async def sections(name: str, g: ReportFilter) -> Any:
-        return (await full_report(conns[name], g, FLOWS, min_group=K))["sections"]
+        return (await full_report(stores[name], g, FLOWS, min_group=K))["sections"]
 
     assert await sections("mixed", f) == await sections("real", f)
     with_trials = replace(f, include_trials=True)
@@ -145,25 +147,25 @@ def test_the_cli_flag(databases: dict[str, Path], tmp_path: Path) -> None:
     assert every["surveys_sent"] == real["surveys_sent"] + len(TRIALS.conversations)
 
 
-async def _api(conn: aiosqlite.Connection, **params: str) -> tuple[int, Any]:
+async def _api(store: Store, **params: str) -> tuple[int, Any]:
     app = web.Application()
-    add_report_routes(app, lambda request: ReportContext(conn, FLOWS, K))
+    add_report_routes(app, lambda request: ReportContext(store, FLOWS, K))
     async with test_utils.TestClient(test_utils.TestServer(app)) as client:
         answer = await client.get("/v1/reports/funnel", params=params)
         return answer.status, await answer.json()
 
 
-async def test_the_api_parameter(conns: dict[str, aiosqlite.Connection]) -> None:
-    _, real = await _api(conns["real"])
-    _, mixed = await _api(conns["mixed"])
+async def test_the_api_parameter(stores: dict[str, Store]) -> None:
+    _, real = await _api(stores["real"])
+    _, mixed = await _api(stores["mixed"])
     assert mixed["sections"] == real["sections"]
     assert mixed["filter"]["include_trials"] is False
-    _, every = await _api(conns["mixed"], include_trials="true")
-    _, all_real = await _api(conns["all_real"])
+    _, every = await _api(stores["mixed"], include_trials="true")
+    _, all_real = await _api(stores["all_real"])
     assert every["sections"] == all_real["sections"]
-    _, off = await _api(conns["mixed"], include_trials="false")
+    _, off = await _api(stores["mixed"], include_trials="false")
     assert off["sections"] == real["sections"]
-    status, body = await _api(conns["mixed"], include_trials="yes please")
+    status, body = await _api(stores["mixed"], include_trials="yes please")
     assert status == 400 and "include_trials: expected true or false" in body["message"]
 
 
@@ -177,10 +179,10 @@ def test_the_api_parameter_is_documented() -> None:
 
 
 async def test_the_dashboard_leaves_trials_out_unless_asked(
-    conns: dict[str, aiosqlite.Connection],
+    stores: dict[str, Store],
 ) -> None:
-    async def view(name: str, filters: Filters) -> dashboard_data.Dashboard:
-        return await build(conns[name], FLOWS, filters, tz=TZ, min_group=K)
+    async def view(name: str, filters: Filters) -> Dashboard:
+        return await build(stores[name], FLOWS, filters, tz=TZ, min_group=K)
 
     assert await view("mixed", Filters()) == await view("real", Filters())
     every = await view("mixed", Filters(trials=True))
@@ -223,28 +225,26 @@ async def test_the_dashboard_page_has_the_control(gw: Running) -> None:
 # --- exports --------------------------------------------------------------------------------
 
 
-async def _export(conn: aiosqlite.Connection, what: str, fmt: str, **options: Any) -> str:
+async def _export(store: Store, what: str, fmt: str, **options: Any) -> str:
     out = io.StringIO()
-    await write_export(conn, what, out, fmt=fmt, **options)
+    await write_export(store, what, out, fmt=fmt, **options)
     return out.getvalue()
 
 
 @pytest.mark.parametrize("what", ["answers", "conversations"])
-async def test_exports_leave_trials_out_unless_asked(
-    conns: dict[str, aiosqlite.Connection], what: str
-) -> None:
-    real = await _export(conns["real"], what, "csv")
-    assert await _export(conns["mixed"], what, "csv") == real
+async def test_exports_leave_trials_out_unless_asked(stores: dict[str, Store], what: str) -> None:
+    real = await _export(stores["real"], what, "csv")
+    assert await _export(stores["mixed"], what, "csv") == real
     every = list(
-        csv.reader(io.StringIO(await _export(conns["mixed"], what, "csv", include_trials=True)))
+        csv.reader(io.StringIO(await _export(stores["mixed"], what, "csv", include_trials=True)))
     )
-    all_real = list(csv.reader(io.StringIO(await _export(conns["all_real"], what, "csv"))))
+    all_real = list(csv.reader(io.StringIO(await _export(stores["all_real"], what, "csv"))))
     assert every[0] == [*EXPORTS[what].columns, "trial"]
     assert [row[:-1] for row in every] == all_real
     trial_ids = {c.id for c in TRIALS.conversations}
     at = every[0].index("conversation_id")
     assert all((row[-1] == "true") == (row[at] in trial_ids) for row in every[1:])
-    lines = (await _export(conns["mixed"], what, "jsonl", include_trials=True)).splitlines()
+    lines = (await _export(stores["mixed"], what, "jsonl", include_trials=True)).splitlines()
     assert {json.loads(line)["trial"] for line in lines} == {True, False}
 
 

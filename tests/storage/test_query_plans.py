@@ -23,6 +23,7 @@ import aiosqlite
 import pytest
 from aiohttp.test_utils import TestServer
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.bootstrap.serve import build_gateway
 from smsbot.bootstrap.web import build_app
 from smsbot.config import load_config
@@ -107,7 +108,7 @@ async def traced_gateway(
     not run), so that what is traced is the work of webhooks, sends and timers."""
     gateway = await build_gateway(load_config(ROOT / "config.toml", environ=env), clock=clock)
     statements: list[str] = []
-    await gateway.parts.db.conn.set_trace_callback(statements.append)
+    await database_of(gateway.parts).conn.set_trace_callback(statements.append)
     server = TestServer(build_app(gateway), host="127.0.0.1")
     await server.start_server()
     stopping = asyncio.Event()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from smsbot.bootstrap.parts import database_of
 from tests.conftest import ManualClock
 from tests.harness import gateway_env, running_gateway, signed_in
 from tests.reportdata import generate, write_flow_files, write_through
@@ -51,7 +52,7 @@ async def dashboard(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Page]:
     directory = write_flow_files(tmp_path / "flows", data.flows)
     env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, SMSBOT_FLOWS__DIR=str(directory))
     async with running_gateway(env, clock) as running:
-        await write_through(running.gateway.parts.db, data)
+        await write_through(database_of(running.gateway.parts), data)
         async with signed_in(running.url, TOKEN) as (browser, _):
 
             async def page(query: str, accept_language: str) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.feedback.review import feedback_units, suggest_new, tag
 from smsbot.feedback.taxonomy import Taxonomy, load_taxonomy
 from smsbot.flows.files import load_flow_dir
@@ -251,7 +252,7 @@ async def suggest(gw: Running) -> None:
 
 async def seeded(gw: Running, rows: list[tuple[str, str, str]] = FEEDBACK) -> list[int]:
     """Feedback stored as the service stores it (as in test_tagging), with suggestions."""
-    ids = await seed(gw.gateway.parts.db, rows)
+    ids = await seed(database_of(gw.gateway.parts), rows)
     await suggest(gw)
     return ids
 

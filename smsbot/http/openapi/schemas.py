@@ -561,6 +561,12 @@ _HEALTH: dict[str, Schema] = {
                 "each check: database (answers), writes (none failed in the last seconds, e.g."
                 " a full disk), transport",
             ),
+            "provider": {
+                "type": "string",
+                "enum": ["up", "down"],
+                "description": "`down` while the SMS provider fails (the sender holds messages"
+                " and probes it now and then); the gateway still takes events and webhooks.",
+            },
             "webhooks": {
                 "type": "string",
                 "enum": ["simulator", "signed", "unsigned_allowed"],

@@ -14,8 +14,8 @@ import aiosqlite
 
 from smsbot.engine.runtime import Send
 from smsbot.engine.sms_text import measure
-from smsbot.storage.ports import PRIORITIES, Outgoing
-from smsbot.storage.sqlite.db import ts
+from smsbot.storage.ports import PRIORITIES, HeldOpening, Outgoing
+from smsbot.storage.sqlite.db import from_ts, ts
 from smsbot.storage.sqlite.repository import Repository
 
 __all__ = ["Outgoing", "SqliteOutbox"]  # Outgoing: where providers imported it from before
@@ -56,6 +56,13 @@ WHERE {_WAITING}
       AND e.status IN ('queued', 'sending', 'uncertain'))
 ORDER BY m.priority, m.due_at, m.id
 LIMIT ?
+"""
+
+
+_HELD_OPENINGS = """
+SELECT m.id, m.conversation_id, c.flow_id, m.created_at FROM messages AS m
+JOIN conversations AS c ON c.id = m.conversation_id
+WHERE m.direction = 'out' AND m.status IN ('queued', 'uncertain') AND m.purpose = 'opening'
 """
 
 
@@ -168,6 +175,27 @@ class SqliteOutbox(Repository):
             "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
             (reason, ts(now), message_id),
         )
+
+    async def hold(self, message_id: int, reason: str, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE messages SET status = 'queued', attempts = attempts - 1, error = ?,"
+            " updated_at = ? WHERE id = ? AND status = 'sending'",
+            (reason, ts(now), message_id),
+        )
+
+    async def held_openings(self) -> list[HeldOpening]:
+        async with self.conn.execute(_HELD_OPENINGS) as cur:
+            return [
+                HeldOpening(row[0], row[1], row[2], from_ts(row[3])) for row in await cur.fetchall()
+            ]
+
+    async def cancel(self, message_id: int, reason: str, now: datetime) -> bool:
+        async with self.conn.execute(
+            "UPDATE messages SET status = 'cancelled', error = ?, updated_at = ?"
+            f" WHERE id = ? AND {_WAITING}",
+            (reason, ts(now), message_id),
+        ) as cur:
+            return cur.rowcount == 1
 
     async def mark_refused(self, message_id: int, reason: str, now: datetime) -> None:
         await self.conn.execute(

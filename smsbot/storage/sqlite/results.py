@@ -1,13 +1,481 @@
-"""The results repositories of the SQLite store (see smsbot.storage.ports)."""
+"""The results repositories of the SQLite store (see smsbot.storage.ports).
+
+Every figure is aggregated by SQLite (GROUP BY, window functions, correlated look-ups through
+the existing indexes); the caller only turns the few rows per group into figures, so no answer
+or message row is ever loaded into Python. Queries start from the conversations in scope
+(`conversations c CROSS JOIN messages/answers`), so a period or unit filter reads only those
+conversations' messages and answers. Exports stream on a connection of their own
+(`Database.stream`), in chunks. No query selects a phone number.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from smsbot.storage.figures import (
+    BANDS,
+    Cell,
+    ConversationCounts,
+    DriverQuestions,
+    EventCounts,
+    ExportScope,
+    FirstReplies,
+    HourCounts,
+    HourSums,
+    Key,
+    Moments,
+    ReportFilter,
+    SmsCost,
+    iso,
+)
+from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
+
+__all__ = ["Scope", "SqliteExports", "SqliteResults", "scope_of"]
+
+_COLUMNS = {
+    "unit": "unit",
+    "service": "service",
+    "channel": "channel",
+    "flow": "flow_id",
+    "language": "language",
+}
+_ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A filter as SQL over one table alias: the group key, extra WHERE terms, parameters."""
+
+    key: str
+    where: str
+    params: dict[str, object]
+
+
+def scope_of(f: ReportFilter, alias: str, time_column: str) -> Scope:
+    """`f` over `alias`, a conversations or events table (both have the columns filtered on).
+
+    Trials are left out unless `include_trials`; `since` is inclusive, `until` exclusive;
+    `attributes` match the text of `json_extract(attributes, '$.name')` (35 matches "35")."""
+    terms: list[str] = [] if f.include_trials else [f"{alias}.trial = 0"]
+    params: dict[str, object] = {}
+    for name, value in (("flow", f.flow), ("unit", f.unit), ("service", f.service)):
+        if value is not None:
+            terms.append(f"{alias}.{_COLUMNS[name]} = :{name}")
+            params[name] = value
+    if f.channel is not None:
+        terms.append(f"{alias}.channel = :channel")
+        params["channel"] = f.channel
+    for op, name, moment in ((">=", "since", f.since), ("<", "until", f.until)):
+        if moment is not None:
+            terms.append(f"{alias}.{time_column} {op} :{name}")
+            params[name] = iso(moment)
+    for i, (name, value) in enumerate(sorted(f.attributes.items())):
+        terms.append(f"CAST(json_extract({alias}.attributes, :attr_path{i}) AS TEXT) = :attr{i}")
+        params[f"attr_path{i}"], params[f"attr{i}"] = _json_path(name), value
+    key = "NULL"
+    if f.group_by in _COLUMNS:
+        key = f"{alias}.{_COLUMNS[f.group_by]}"
+    elif f.group_by is not None:
+        key = f"CAST(json_extract({alias}.attributes, :group_path) AS TEXT)"
+        params["group_path"] = _json_path(f.group_by.removeprefix("attributes."))
+    return Scope(key, "".join(f" AND {term}" for term in terms), params)
+
+
+def _json_path(name: str) -> str:
+    return f'$."{name}"'  # names are checked against figures.NAME: no quote can get in
+
+
+def _surveys(f: ReportFilter) -> Scope:
+    return scope_of(f, "c", "created_at")
 
 
 class SqliteResults(Repository):
     """The `Results` port (smsbot.storage.ports) on SQLite."""
 
+    async def _rows(self, sql: str, params: Mapping[str, object]) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    # --- names ---------------------------------------------------------------------------
+
+    async def is_known(self, what: str, name: str) -> bool:
+        column = _COLUMNS[what]
+        sql = f"""SELECT EXISTS (SELECT 1 FROM conversations WHERE {column} = :v)
+            OR EXISTS (SELECT 1 FROM events WHERE {column} = :v)"""
+        [row] = await self._rows(sql, {"v": name})
+        return bool(row[0])
+
+    async def known_names(self, what: str) -> set[str]:
+        column = _COLUMNS[what]
+        sql = f"""SELECT {column} FROM conversations WHERE {column} IS NOT NULL
+            UNION SELECT {column} FROM events WHERE {column} IS NOT NULL"""
+        return {str(row[0]) for row in await self._rows(sql, {})}
+
+    async def surveyed_names(self, what: str) -> list[str]:
+        column = _COLUMNS[what]
+        sql = f"SELECT DISTINCT {column} AS v FROM conversations WHERE {column} IS NOT NULL"
+        return sorted(str(row["v"]) for row in await self._rows(sql, {}))
+
+    # --- funnel --------------------------------------------------------------------------
+
+    async def conversation_counts(self, f: ReportFilter) -> dict[Key, ConversationCounts]:
+        scope = _surveys(f)
+        sql = f"""
+        SELECT {scope.key} AS k, COUNT(*) AS started,
+            SUM(c.first_reply_at IS NOT NULL) AS answered,
+            SUM(c.status = 'completed') AS completed,
+            SUM(c.status = 'opted_out') AS opted_out,
+            SUM(c.status = 'undeliverable') AS undeliverable,
+            SUM(c.status = 'expired') AS expired,
+            SUM(c.status = 'active') AS active
+        FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
+        return {
+            row["k"]: ConversationCounts(
+                *(int(row[name]) for name in ConversationCounts.__dataclass_fields__)
+            )
+            for row in await self._rows(sql, scope.params)
+        }
+
+    async def delivered(self, f: ReportFilter) -> dict[Key, int]:
+        scope = _surveys(f)
+        sql = f"""
+        SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
+        WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+            AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
+            {scope.where}
+        GROUP BY k"""
+        return {row["k"]: int(row["n"]) for row in await self._rows(sql, scope.params)}
+
+    async def event_counts(self, f: ReportFilter) -> dict[Key, EventCounts]:
+        scope = scope_of(f, "e", "received_at")
+        sql = f"""
+        SELECT {scope.key} AS k, COUNT(*) AS received,
+            SUM(e.decision = 'started') AS started,
+            SUM(e.decision = 'scheduled') AS scheduled,
+            SUM(e.decision = 'skipped') AS skipped
+        FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
+        return {
+            row["k"]: EventCounts(
+                int(row["received"]),
+                int(row["started"]),
+                int(row["scheduled"]),
+                int(row["skipped"]),
+            )
+            for row in await self._rows(sql, scope.params)
+        }
+
+    async def skipped_by_reason(self, f: ReportFilter) -> dict[Key, dict[str, int]]:
+        scope = scope_of(f, "e", "received_at")
+        sql = f"""
+        SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
+        FROM events e WHERE e.decision = 'skipped' {scope.where}
+        GROUP BY k, reason ORDER BY reason"""
+        reasons: dict[Key, dict[str, int]] = defaultdict(dict)
+        for row in await self._rows(sql, scope.params):
+            reasons[row["k"]][row["reason"]] = int(row["n"])
+        return reasons
+
+    # --- per question --------------------------------------------------------------------
+
+    async def answer_counts(self, f: ReportFilter) -> dict[Cell, Counter[object]]:
+        scope = _surveys(f)
+        sql = f"""
+        SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
+            CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
+                WHEN 'text' THEN NULL ELSE a.value_text END AS v,
+            COUNT(*) AS n
+        FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+        WHERE a.problem IS NULL {scope.where}
+        GROUP BY k, a.flow_id, a.question_id, v"""
+        found: dict[Cell, Counter[object]] = defaultdict(Counter)
+        for row in await self._rows(sql, scope.params):
+            found[(row["k"], row["flow_id"], row["question_id"])][row["v"]] += int(row["n"])
+        return found
+
+    async def dropoff(self, f: ReportFilter) -> dict[Cell, tuple[int, int]]:
+        scope = _surveys(f)
+        asked_sql = f"""
+        SELECT {scope.key} AS k, c.flow_id AS flow_id, m.question_id AS question_id,
+            COUNT(DISTINCT m.conversation_id) AS n
+        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+        WHERE {_ASKED} {scope.where}
+        GROUP BY k, c.flow_id, m.question_id"""
+        dropped_sql = f"""
+        WITH last AS MATERIALIZED (
+            SELECT {scope.key} AS k, c.flow_id AS flow_id, c.id AS cid,
+                (SELECT m.question_id FROM messages m WHERE m.conversation_id = c.id
+                    AND {_ASKED} ORDER BY m.id DESC LIMIT 1) AS question_id
+            FROM conversations c WHERE c.status IN {_ENDED_UNFINISHED} {scope.where}
+        )
+        SELECT k, flow_id, question_id, COUNT(*) AS n FROM last
+        WHERE question_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM answers x
+            WHERE x.conversation_id = last.cid AND x.question_id = last.question_id
+                AND x.problem IS NULL)
+        GROUP BY k, flow_id, question_id"""
+        dropped = _by_cell(await self._rows(dropped_sql, scope.params))
+        asked = _by_cell(await self._rows(asked_sql, scope.params))
+        return {cell: (n, dropped.get(cell, 0)) for cell, n in asked.items()}
+
+    # --- time to first answer ------------------------------------------------------------
+
+    async def first_replies(self, f: ReportFilter) -> dict[Key, FirstReplies]:
+        scope = _surveys(f)
+        sql = f"""
+        WITH d AS (
+            SELECT {scope.key} AS k,
+                ROUND((julianday(c.first_reply_at) - julianday(c.created_at)) * 86400.0, 3)
+                    AS s
+            FROM conversations c WHERE c.first_reply_at IS NOT NULL {scope.where}
+        ), r AS (
+            SELECT k, s, ROW_NUMBER() OVER w AS rn, COUNT(*) OVER p AS n,
+                SUM(s <= 3600) OVER p AS hour, SUM(s <= 86400) OVER p AS day
+            FROM d WINDOW p AS (PARTITION BY k), w AS (PARTITION BY k ORDER BY s)
+        )
+        SELECT k, rn, s, n, hour, day FROM r
+        WHERE rn IN ((n + 1) / 2, (n + 2) / 2, (9 * n + 9) / 10)"""
+        picked: dict[Key, list[aiosqlite.Row]] = defaultdict(list)
+        for row in await self._rows(sql, scope.params):
+            picked[row["k"]].append(row)
+        return {key: _first_replies(rows) for key, rows in picked.items()}
+
+    # --- what drives satisfaction --------------------------------------------------------
+
+    async def satisfaction_by_resolved(
+        self, f: ReportFilter, asked: DriverQuestions
+    ) -> dict[Key, dict[str | None, tuple[int, float]]]:
+        scope = _surveys(f)
+        sql = f"""
+        SELECT {scope.key} AS k,
+            (SELECT r.value_text FROM answers r WHERE r.conversation_id = s.conversation_id
+                AND r.question_id = :res AND r.problem IS NULL ORDER BY r.id DESC LIMIT 1)
+                AS resolved,
+            COUNT(*) AS n, SUM(s.value_num) AS total
+        {_SATISFACTION} {scope.where}
+        GROUP BY k, resolved"""
+        found: dict[Key, dict[str | None, tuple[int, float]]] = defaultdict(dict)
+        for row in await self._rows(sql, _driver_params(scope, asked)):
+            found[row["k"]][row["resolved"]] = (int(row["n"]), float(row["total"]))
+        return found
+
+    async def satisfaction_by_band(
+        self, f: ReportFilter, asked: DriverQuestions
+    ) -> dict[Key, dict[int, Moments]]:
+        scope = _surveys(f)
+        cases = " ".join(
+            f"WHEN x <= {bound} THEN {i}" for i, (_, bound) in enumerate(BANDS) if bound is not None
+        )
+        sql = f"""
+        WITH {_pairs(scope)},
+            q AS (SELECT * FROM p WHERE x IS NOT NULL),
+            m AS (SELECT k, AVG(x) AS mx, AVG(y) AS my,
+                MIN(x) = MAX(x) OR MIN(y) = MAX(y) AS flat FROM q GROUP BY k)
+        SELECT q.k AS k, CASE {cases} ELSE {len(BANDS) - 1} END AS band,
+            COUNT(*) AS n, SUM(y) AS total, SUM((x - mx) * (y - my)) AS sxy,
+            SUM((x - mx) * (x - mx)) AS sxx, SUM((y - my) * (y - my)) AS syy, MAX(flat) AS flat
+        FROM q JOIN m ON m.k IS q.k GROUP BY q.k, band"""
+        found: dict[Key, dict[int, Moments]] = defaultdict(dict)
+        for row in await self._rows(sql, _driver_params(scope, asked)):
+            found[row["k"]][int(row["band"])] = Moments(
+                n=int(row["n"]),
+                total=float(row["total"]),
+                sxy=float(row["sxy"]),
+                sxx=float(row["sxx"]),
+                syy=float(row["syy"]),
+                flat=bool(row["flat"]),
+            )
+        return found
+
+    # --- cost ----------------------------------------------------------------------------
+
+    async def sms_cost(self, f: ReportFilter) -> dict[Key, list[SmsCost]]:
+        scope = _surveys(f)
+        sql = f"""
+        SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
+            COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
+            SUM(m.price IS NULL) AS unpriced
+        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+        WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
+        GROUP BY k, currency"""
+        found: dict[Key, list[SmsCost]] = defaultdict(list)
+        for row in await self._rows(sql, scope.params):
+            price = None if row["price"] is None else float(row["price"])
+            found[row["k"]].append(
+                SmsCost(
+                    row["currency"],
+                    int(row["sms"]),
+                    int(row["segments"]),
+                    price,
+                    int(row["unpriced"]),
+                )
+            )
+        return found
+
+    # --- over time (UTC hours; the caller adds them up into local days) ------------------
+
+    async def surveys_per_hour(self, f: ReportFilter) -> list[HourCounts]:
+        scope = _surveys(f)
+        sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
+                SUM(c.first_reply_at IS NOT NULL) AS answered,
+                SUM(c.status = 'completed') AS completed
+            FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY hour"""
+        return [
+            HourCounts(row["hour"], int(row["sent"]), int(row["answered"]), int(row["completed"]))
+            for row in await self._rows(sql, scope.params)
+        ]
+
+    async def satisfaction_per_hour(
+        self, f: ReportFilter, flow_id: str, question_id: str
+    ) -> list[HourSums]:
+        scope = _surveys(f)
+        sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n,
+                SUM(s.value_num) AS total
+            FROM conversations c CROSS JOIN answers s ON s.conversation_id = c.id
+            WHERE s.flow_id = :sat_flow AND s.question_id = :sat AND s.problem IS NULL
+                AND s.value_num IS NOT NULL {scope.where}
+            GROUP BY hour"""
+        params = {**scope.params, "sat_flow": flow_id, "sat": question_id}
+        return [
+            HourSums(row["hour"], int(row["n"]), float(row["total"]))
+            for row in await self._rows(sql, params)
+        ]
+
+
+_ASKED = """m.direction = 'out' AND m.purpose = 'question' AND m.question_id IS NOT NULL
+    AND m.status != 'cancelled'"""
+
+_SATISFACTION = """
+    FROM answers s JOIN conversations c ON c.id = s.conversation_id
+    WHERE s.flow_id = :flow AND s.question_id = :sat AND s.problem IS NULL
+        AND s.value_num IS NOT NULL"""
+
+
+def _by_cell(rows: list[aiosqlite.Row]) -> dict[Cell, int]:
+    return {(row["k"], row["flow_id"], row["question_id"]): int(row["n"]) for row in rows}
+
+
+def _first_replies(rows: list[aiosqlite.Row]) -> FirstReplies:
+    first = rows[0]
+    at = {int(row["rn"]): float(row["s"]) for row in rows}
+    return FirstReplies(int(first["n"]), at, int(first["hour"]), int(first["day"]))
+
+
+def _driver_params(scope: Scope, asked: DriverQuestions) -> dict[str, object]:
+    """The scope's parameters (its flow is the flow asked about) and the questions'."""
+    return {
+        **scope.params,
+        "sat": asked.satisfaction,
+        "res": asked.resolved or "",
+        "attr_name": _json_path(asked.attribute),
+    }
+
+
+def _pairs(scope: Scope) -> str:
+    """CTEs raw and p: per satisfaction answer its group key k, the attribute x (a number >= 0,
+    as a JSON number or as digits; else NULL) and the satisfaction y."""
+    return f"""
+        raw AS MATERIALIZED (SELECT {scope.key} AS k, json_extract(c.attributes, :attr_name) AS v,
+            s.value_num AS y {_SATISFACTION} {scope.where}),
+        p AS (SELECT k, y, CASE
+            WHEN typeof(v) IN ('integer', 'real') AND v >= 0 THEN v
+            WHEN typeof(v) = 'text' AND v GLOB '[0-9]*' AND v NOT GLOB '*[^0-9.]*'
+                AND v NOT GLOB '*.*.*' THEN CAST(v AS REAL)
+            END AS x FROM raw)"""
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Export:
+    sql: str  # SELECT <columns>{trial} FROM ... conversations c ... {where}: filled in by _query
+    created: str  # the column `since` compares with
+    flow: str  # the column `flow` compares with
+
+
+_CONVERSATION_TIMES = "c.created_at AS conversation_created_at, c.first_reply_at, c.ended_at"
+
+_ANSWERS = _Export(
+    sql=(
+        "SELECT a.id, a.created_at, a.flow_id, a.flow_version, a.question_id, a.kind,"
+        " COALESCE(a.value_num, a.value_text), a.raw_text, a.comment, a.problem, c.unit,"
+        " c.service, c.channel, c.language, c.attributes, c.respondent, c.journey_id,"
+        f" c.journey_step, c.id, {_CONVERSATION_TIMES}{{trial}}"
+        " FROM answers a JOIN conversations c ON c.id = a.conversation_id"
+        " {where} ORDER BY a.id"
+    ),
+    created="a.created_at",
+    flow="a.flow_id",
+)
+_FEEDBACK = _Export(
+    sql=(
+        "SELECT f.id, f.created_at, f.flow_id, c.flow_version, f.question_id, f.unit,"
+        " f.service, c.channel, f.language, f.text,"
+        " (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM feedback_tags"
+        "   WHERE feedback_id = f.id AND state = 'confirmed' ORDER BY tag)),"
+        " (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM feedback_tags"
+        "   WHERE feedback_id = f.id AND state = 'suggested' ORDER BY tag)),"
+        " c.respondent, c.journey_id, c.journey_step, c.id{trial}"
+        " FROM feedback f JOIN conversations c ON c.id = f.conversation_id"
+        " {where} ORDER BY f.id"
+    ),
+    created="f.created_at",
+    flow="f.flow_id",
+)
+_CONVERSATIONS = _Export(
+    sql=(
+        "SELECT c.id, c.flow_id, c.flow_version, c.respondent, c.language, c.status, c.step,"
+        " c.unit, c.service, c.channel, c.attributes, c.journey_id, c.journey_step,"
+        " (SELECT COUNT(*) FROM answers a"
+        "   WHERE a.conversation_id = c.id AND a.problem IS NULL),"
+        " c.created_at, c.first_reply_at, c.ended_at{trial}"
+        " FROM conversations c {where} ORDER BY c.created_at, c.id"
+    ),
+    created="c.created_at",
+    flow="c.flow_id",
+)
+
+
+def _query(spec: _Export, scope: ExportScope) -> tuple[str, list[object]]:
+    where: list[str] = [] if scope.include_trials else ["c.trial = 0"]
+    args: list[object] = []
+    if scope.flow is not None:
+        where.append(f"{spec.flow} = ?")
+        args.append(scope.flow)
+    if scope.since is not None:
+        where.append(f"{spec.created} >= ?")
+        args.append(ts(scope.since))
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    trial = ", c.trial" if scope.include_trials else ""
+    return spec.sql.replace("{where}", clause).replace("{trial}", trial), args
+
+
+Chunks = AsyncIterator[list[tuple[Any, ...]]]
+
 
 class SqliteExports(Repository):
-    """The `Exports` port (smsbot.storage.ports) on SQLite."""
+    """The `Exports` port (smsbot.storage.ports) on SQLite: each export one long read on a
+    connection of its own (`Database.stream`), in chunks, in constant memory."""
+
+    def answers(self, scope: ExportScope, *, chunk: int) -> Chunks:
+        return self._stream(_ANSWERS, scope, chunk)
+
+    def feedback(self, scope: ExportScope, *, chunk: int) -> Chunks:
+        return self._stream(_FEEDBACK, scope, chunk)
+
+    def conversations(self, scope: ExportScope, *, chunk: int) -> Chunks:
+        return self._stream(_CONVERSATIONS, scope, chunk)
+
+    def _stream(self, spec: _Export, scope: ExportScope, chunk: int) -> Chunks:
+        sql, args = _query(spec, scope)
+
+        def rows(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+            return (tuple(row) for row in conn.execute(sql, args))
+
+        return self.db.stream(rows, chunk=chunk)
