@@ -14,6 +14,22 @@ from smsbot.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.suite_summary"]  # the fault and bad-input suite's summary lines
+# Markers by folder, so that no test of these folders goes without one (see pyproject's markers).
+MARKERS_BY_FOLDER = {"faults": "slow", "browser": "browser"}
+# Single long tests elsewhere (over ten seconds on a quiet machine), kept out of `make check`.
+SLOW_TESTS = {"results/test_export.py::test_a_large_export_streams_in_constant_memory"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        if not item.path.is_relative_to(tests):
+            continue
+        where = item.path.relative_to(tests)
+        if where.parts[0] in MARKERS_BY_FOLDER:
+            item.add_marker(MARKERS_BY_FOLDER[where.parts[0]])
+        if f"{where.as_posix()}::{item.name}" in SLOW_TESTS:
+            item.add_marker("slow")
 
 
 @dataclass

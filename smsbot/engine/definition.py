@@ -19,8 +19,8 @@ from difflib import get_close_matches
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smsbot.config import parse_duration
 from smsbot.engine import expr
+from smsbot.engine.durations import parse_duration
 from smsbot.engine.model import (
     FORMAT_VERSION,
     LANGUAGES,

@@ -112,7 +112,15 @@ def make_run(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
     port, database, log = _free_port(), tmp_path / "smsbot.db", tmp_path / "gateway.log"
     with log.open("wb") as out:
         gateway = subprocess.Popen(
-            ["make", "--no-print-directory", "-o", ".venv/.installed", "run"],
+            [
+                "make",
+                "--no-print-directory",
+                "-o",
+                ".venv/.installed",
+                "-o",
+                ".venv/.installed-run",
+                "run",
+            ],
             cwd=ROOT,
             env=_run_env(port, database),
             stdout=out,

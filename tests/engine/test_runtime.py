@@ -1,4 +1,6 @@
-"""The engine as data: each case in engine_cases.yaml is a conversation and its expected effects."""
+"""The engine as data: each case in cases/conversations.yaml is a conversation and its expected
+effects (the survey flow is cases/flows/survey.yaml). Whole event lists per entry point are in
+test_cases.py."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from smsbot.engine.runtime import (
     Status,
 )
 
-CASES = yaml.safe_load((Path(__file__).parent / "engine_cases.yaml").read_text())
+HERE = Path(__file__).parent
+SURVEY = yaml.safe_load((HERE / "cases" / "flows" / "survey.yaml").read_text(encoding="utf-8"))
+CASES = yaml.safe_load((HERE / "cases" / "conversations.yaml").read_text(encoding="utf-8"))
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LONG = "Det tog lång tid. " * 111 + "Slut"  # 2002 characters
 
@@ -33,7 +37,7 @@ def _flow(data: dict[str, Any]) -> Flow:
     return flow
 
 
-FLOW = _flow(CASES["flows"]["survey"])
+FLOW = _flow(SURVEY)
 
 
 def _label(send: Send) -> str:
@@ -130,7 +134,7 @@ def test_state_survives_a_round_trip_through_json() -> None:
 
 def test_a_running_conversation_keeps_its_flow_version() -> None:
     """A new version of the file does not change what a running conversation asks next."""
-    changed = dict(CASES["flows"]["survey"])
+    changed = dict(SURVEY)
     changed["questions"] = [q for q in changed["questions"] if q["id"] != "nps"]
     new_flow = _flow(changed)
     assert new_flow.version != FLOW.version
