@@ -280,20 +280,25 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """`smsbot serve` running on its own SQLite file, shared by the tests below."""
     folder = tmp_path_factory.mktemp("running")
     env = base_env(folder, SMSBOT_TOKEN_DEMO="demo")
-    with (folder / "first.log").open("wb") as log:
-        first = subprocess.Popen(
-            [sys.executable, "-c", "from smsbot.cli import main; main()", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
+    first = serve_in_background(env, folder / "first.log")
     try:
         _wait_ready(f"http://127.0.0.1:{env['SMSBOT_SERVER__PORT']}/readyz")
         yield Running(env, first, folder)
     finally:
         first.terminate()
         first.wait(15)
+
+
+def serve_in_background(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`smsbot serve` as a child process, its output in `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from smsbot.cli import main; main()", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
+        )
 
 
 def _wait_ready(url: str, seconds: float = 30) -> None:
@@ -317,14 +322,7 @@ def test_unsigned_webhooks_start_only_when_allowed_and_every_start_says_so(tmp_p
         SMSBOT_VONAGE__ALLOW_UNSIGNED_WEBHOOKS="true",
     )
     logged = tmp_path / "serve.log"
-    with logged.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from smsbot.cli import main; main()", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
+    process = serve_in_background(env, logged)
     try:
         url = f"http://127.0.0.1:{env['SMSBOT_SERVER__PORT']}/readyz"
         _wait_ready(url)

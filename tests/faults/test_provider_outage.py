@@ -11,6 +11,7 @@ Every conversation then completes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,28 @@ async def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
         yield server
 
 
+@asynccontextmanager
+async def sending_to(
+    fake: FakeVonage, tmp_path: Path, clock: ManualClock, **env: str
+) -> AsyncIterator[Running]:
+    """A gateway on the contact-centre flow (no quiet hours) sending to `fake` by the SMS API."""
+    flows = flows_without_schedule(tmp_path / "flows")
+    async with running_gateway(
+        gateway_env(
+            tmp_path,
+            SMSBOT_TRANSPORT__KIND="vonage-sms",
+            SMSBOT_VONAGE__REST_HOST=fake.host,
+            SMSBOT_FLOWS__DIR=str(flows),
+            **env,
+        ),
+        clock,
+    ) as running:
+        yield running
+
+
 @pytest.fixture
 async def gw(tmp_path: Path, clock: ManualClock, fake: FakeVonage) -> AsyncIterator[Running]:
-    env = gateway_env(
-        tmp_path,
-        SMSBOT_TRANSPORT__KIND="vonage-sms",
-        SMSBOT_VONAGE__REST_HOST=fake.host,
-        SMSBOT_VONAGE__TIMEOUT_SECONDS="2",
-        SMSBOT_FLOWS__DIR=str(flows_without_schedule(tmp_path / "flows")),
-    )
-    async with running_gateway(env, clock) as running:
+    async with sending_to(fake, tmp_path, clock, SMSBOT_VONAGE__TIMEOUT_SECONDS="2") as running:
         yield running
 
 
@@ -169,14 +182,7 @@ def _replies_drained_first(fake: FakeVonage, sent_before: int) -> None:
 async def gw_max_age(
     tmp_path: Path, clock: ManualClock, fake: FakeVonage
 ) -> AsyncIterator[Running]:
-    env = gateway_env(
-        tmp_path,
-        SMSBOT_TRANSPORT__KIND="vonage-sms",
-        SMSBOT_VONAGE__REST_HOST=fake.host,
-        SMSBOT_SURVEY__MAX_AGE="10m",
-        SMSBOT_FLOWS__DIR=str(flows_without_schedule(tmp_path / "flows")),
-    )
-    async with running_gateway(env, clock) as running:
+    async with sending_to(fake, tmp_path, clock, SMSBOT_SURVEY__MAX_AGE="10m") as running:
         yield running
 
 

@@ -39,9 +39,9 @@ def backup_database(source: Path, target: Path) -> BackupMade:
     partial = target.with_name(f".{target.name}.partial")
     try:
         version = _copy(source, partial)
-        _make_durable(partial)
+        _fsync(partial)
         os.replace(partial, target)
-        _sync_folder(target.parent)
+        _fsync(target.parent)  # the new name is durable too
     except (OSError, sqlite3.Error) as error:
         with contextlib.suppress(OSError):
             partial.unlink()
@@ -68,16 +68,9 @@ def _copy(source: Path, partial: Path) -> int:
         origin.close()
 
 
-def _make_durable(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Make a file's contents, or a folder's names, durable."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
