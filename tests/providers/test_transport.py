@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import vonage
 from cryptography.hazmat.primitives import serialization
@@ -336,6 +337,24 @@ async def test_messages_api_success(impl: Impl, fake: FakeVonage) -> None:
     assert request.json["channel"] == "sms" and request.json["from"] == "46701740000"
     assert (request.client_ref, request.to) == ("smsbot-7", "46701740642")
     assert request.authorization.startswith("Bearer ")
+
+
+async def test_messages_api_jwt_is_the_sdks_signed_with_the_applications_key(
+    fake: FakeVonage,
+) -> None:
+    key = private_key()
+    transport = VonageMessagesTransport(settings(fake, private_key=key), threads=1)
+    try:
+        await transport.send(message())
+        await transport.send(message())
+    finally:
+        await transport.close()
+    public = serialization.load_pem_private_key(key.encode(), password=None).public_key()
+    tokens = [r.authorization.removeprefix("Bearer ") for r in fake.requests]
+    claims = [jwt.decode(t, public, algorithms=["RS256"]) for t in tokens]
+    assert [c["application_id"] for c in claims] == [APP_ID, APP_ID]
+    assert claims[0]["jti"] != claims[1]["jti"]  # a fresh token for every request, as the SDK's
+    assert claims[0]["exp"] - claims[0]["iat"] == 15 * 60
 
 
 async def test_messages_api_takes_a_pkcs1_key(impl: Impl, fake: FakeVonage) -> None:
