@@ -258,6 +258,47 @@ async def test_wrong_credentials_are_not_retried(impl: Impl, fake: FakeVonage) -
     assert str(error) == "status 4: Bad Credentials"
 
 
+async def test_sends_go_through_the_proxy_the_environment_names(
+    impl: Impl, fake: FakeVonage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tunnels: list[str] = []
+    ends: list[asyncio.StreamWriter] = []
+
+    async def tunnel(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ends.append(writer)
+        head = await reader.readuntil(b"\r\n\r\n")
+        target = head.split()[1].decode()
+        tunnels.append(head.split()[0].decode() + " " + target)
+        host, port = target.rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        ends.append(upstream_writer)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    proxy = await asyncio.start_server(tunnel, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
+    try:
+        result = await sms_send(impl, fake)
+    finally:
+        proxy.close()
+        for end in ends:
+            end.close()
+        await asyncio.gather(*(end.wait_closed() for end in ends), return_exceptions=True)
+        await proxy.wait_closed()
+    assert tunnels == [f"CONNECT {fake.host}"]
+    assert result.provider_ref == fake.sent[0].message_id
+
+
 async def test_an_untrusted_certificate_is_a_tls_error(
     impl: Impl, fake: FakeVonage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
