@@ -237,6 +237,29 @@ async def test_the_wire_gate_paces_sends(impl: Impl, fake: FakeVonage) -> None:
     assert time.monotonic() - started >= 1.0 and fake.throttled == 0 and len(fake.sent) == 6
 
 
+async def test_a_connection_that_never_opens_is_a_timeout_that_sent_nothing(
+    fake: FakeVonage,
+) -> None:
+    """TCP connects but TLS never answers: the request was never written, so no receipt is
+    awaited (not maybe_sent) and the retry comes at once. (The SDK in threads took this for a
+    late answer: requests raises ReadTimeout for a TLS handshake that times out.)"""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        error = await sms_error(IMPLS["aiohttp"], fake, rest_host=f"127.0.0.1:{port}")
+    finally:
+        server.close()
+        for writer in held:
+            writer.close()
+        await server.wait_closed()
+    assert (error.code, error.retryable, error.maybe_sent) == ("timeout", True, False)
+
+
 async def test_a_timed_out_send_may_still_go_out(impl: Impl, fake: FakeVonage) -> None:
     fake.script(["slow:1.5"])
     error = await sms_error(impl, fake)
