@@ -27,6 +27,7 @@ from smsbot.providers import SendError, SendResult, Transport, VonageSettings, b
 from smsbot.providers.simulator import SimulatorTransport
 from smsbot.providers.vonage.messages_api import SdkMessagesTransport, VonageMessagesTransport
 from smsbot.providers.vonage.sms_api import SdkSmsTransport, VonageSmsTransport
+from smsbot.providers.vonage.wire import ca_context
 from tests.fakevonage import FakeVonage, segments
 
 API_KEY, API_SECRET, APP_ID = "abcd1234", "secret", "app-id"
@@ -328,6 +329,23 @@ async def test_an_untrusted_certificate_is_a_tls_error(
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     error = await sms_error(impl, fake)
     assert (error.code, error.retryable) == ("tls", True)
+
+
+def test_the_ca_bundle_comes_from_the_environment_as_requests_took_it(
+    fake: FakeVonage, tmp_path: Path
+) -> None:
+    def subjects(environ: dict[str, str]) -> list[Any]:
+        return [cert["subject"] for cert in ca_context(environ).get_ca_certs()]
+
+    ours = subjects({"REQUESTS_CA_BUNDLE": fake.ca_path})
+    assert len(ours) == 1
+    assert subjects({"CURL_CA_BUNDLE": fake.ca_path}) == ours
+    assert subjects({"SSL_CERT_FILE": fake.ca_path}) == ours
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    assert subjects({"REQUESTS_CA_BUNDLE": fake.ca_path, "SSL_CERT_FILE": str(empty)}) == ours
+    everyone = subjects({})  # certifi's bundle, requests' default
+    assert len(everyone) > 100 and ours[0] not in everyone
 
 
 async def test_a_slow_send_does_not_block_the_event_loop(impl: Impl, fake: FakeVonage) -> None:

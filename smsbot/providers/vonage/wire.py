@@ -13,8 +13,9 @@ What the SDK-in-threads path guaranteed, and how it holds here:
 - **TLS.** Verified against `REQUESTS_CA_BUNDLE` or `CURL_CA_BUNDLE` when set (as requests
   did), else `SSL_CERT_FILE`/`SSL_CERT_DIR` when set (OpenSSL's own variables), else certifi's
   bundle (what requests used by default).
-- **Proxies.** `HTTPS_PROXY`/`https_proxy` and `NO_PROXY` (and `.netrc` credentials), read once
-  when the session is made rather than on every request.
+- **Proxies.** `HTTPS_PROXY`/`https_proxy` and `NO_PROXY` (credentials in the proxy's URL or
+  in `.netrc`), read once when the session is made, not on every request as requests did (and
+  as aiohttp's `trust_env` does, in a worker thread).
 - **Parallelism.** At most `threads` requests at once, on as many kept-alive connections.
 - **Pacing.** The gate runs right before the request is written: `await gate.wait()` if it has
   one (smsbot.gateway.pacing.WireGate does), else the blocking `gate()` in a worker thread.
@@ -58,8 +59,10 @@ def ca_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
         if os.path.isdir(named):
             return ssl.create_default_context(capath=named)
         return ssl.create_default_context(cafile=named)
-    if env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR"):
-        return ssl.create_default_context()  # OpenSSL reads the two variables itself
+    if env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR"):  # OpenSSL's own variables
+        return ssl.create_default_context(
+            cafile=env.get("SSL_CERT_FILE") or None, capath=env.get("SSL_CERT_DIR") or None
+        )
     return ssl.create_default_context(cafile=certifi.where())
 
 
@@ -137,9 +140,7 @@ class WireClient:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
             seconds = max(1.0, float(self.settings.timeout_seconds))
-            connector = aiohttp.TCPConnector(
-                limit=self._threads, ssl=ca_context(), enable_cleanup_closed=False
-            )
+            connector = aiohttp.TCPConnector(limit=self._threads, ssl=ca_context())
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds),
@@ -173,7 +174,7 @@ def wire_error(error: BaseException) -> SendError:
         return SendError(f"timed out connecting: {error}", retryable=True, code="timeout")
     if isinstance(error, TimeoutError):  # the request went out; the answer did not come back
         return SendError(
-            f"timed out: no answer within the timeout {error}".rstrip(),
+            f"timed out waiting for the answer: {error}",
             retryable=True,
             code="timeout",
             maybe_sent=True,
