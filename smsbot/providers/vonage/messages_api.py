@@ -3,9 +3,9 @@
 `VonageMessagesTransport` posts with aiohttp on the event loop (smsbot.providers.vonage.wire);
 the SDK still does the rest: its JWT code (vonage_jwt's `JwtClient`, what `vonage.Auth` uses)
 signs the JWT, its `Sms` model builds and checks the request body, its `SendMessageResponse`
-reads the answer. `SdkMessagesTransport` is
-the SDK's own client in a thread pool, as smsbot sent before (kept for the benchmark and the
-tests that hold both to the same guarantees).
+reads the answer. `SdkMessagesTransport` is the SDK's own client in a thread pool, as smsbot
+sent before (kept for `bench/send_client.py` and the tests that hold both to the same
+guarantees).
 
 Authentication is a JWT signed (RS256) with the application's private key, a fresh one on every
 request, as the SDK makes them. The answer is 202 with a `message_uuid`; price and parts arrive
