@@ -28,7 +28,8 @@ Scripted answers, one per request, then `fake.default` ("ok") for ever:
 API; "reject" status 6 / HTTP 422; "auth" HTTP 401; "status:N" that SMS API status; "partial"
 accepts the first part of a long text and throttles the rest; "slow:N" waits N seconds and then
 accepts (also when the client has given up by then: as with Vonage, a timed-out send may still
-go out); "drop" closes the connection without an answer. `fake.rate_limit(per_second=30)`
+go out); "drop" closes the connection without an answer. Each answer closes its connection,
+unless `keep_alive=True` (then a client reuses it, as with Vonage). `fake.rate_limit(per_second=30)`
 throttles requests beyond that many in any sliding second and counts them in `fake.throttled`.
 
 Fault phases, by time rather than by request: `fake.phase("http500", share=0.7, seed=1)` answers
@@ -201,6 +202,7 @@ class FakeVonage:
     receipt_copies: int = 1
     receipt_shuffle: int | None = None  # a seed: post pending receipts in random order
     receipt_workers: int = 1
+    keep_alive: bool = False  # keep connections open between answers, as Vonage does
     requests: list[Request] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     throttled: int = 0
@@ -270,7 +272,7 @@ class FakeVonage:
         if self.directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="fakevonage-")
             self.directory = Path(self._tmp.name)
-        app = web.Application(middlewares=[_no_keep_alive])
+        app = web.Application(middlewares=[] if self.keep_alive else [_no_keep_alive])
         app.router.add_post("/sms/json", self._sms)
         app.router.add_post("/v1/messages", self._messages)
         self._runner = web.AppRunner(app, access_log=None)

@@ -69,7 +69,8 @@ class Pacer:
 
 
 class WireGate:
-    """`gate()` blocks the calling (worker) thread until the next slot; thread-safe."""
+    """`gate()` blocks the calling (worker) thread until the next slot, `await gate.wait()`
+    waits for it on the event loop; thread-safe, and both take slots from one spacing."""
 
     def __init__(self, rate: float, margin: float = 0.0) -> None:
         self._spacing = Spacing(rate, margin)
@@ -81,3 +82,10 @@ class WireGate:
             slot = self._spacing.take(now)
         if slot > now:
             time.sleep(slot - now)
+
+    async def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = self._spacing.take(now)
+        if slot > now:
+            await asyncio.sleep(slot - now)

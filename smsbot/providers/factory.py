@@ -22,8 +22,9 @@ def build_transport(
 ) -> Transport:
     """`simulator`, `vonage-sms` or `vonage-messages` (the SDK is imported only when needed).
 
-    `receipt_sink` is for the simulator only: Vonage's receipts arrive by webhook. `gate` paces
-    Vonage requests in the worker thread (see smsbot.gateway.pacing.WireGate).
+    The Vonage transports post with aiohttp, at most `threads` requests at once. `receipt_sink`
+    is for the simulator only: Vonage's receipts arrive by webhook. `gate` paces Vonage requests
+    right before they are written (see smsbot.gateway.pacing.WireGate).
     """
     if kind == "simulator":
         return SimulatorTransport(receipt_sink)

@@ -1,14 +1,20 @@
-"""The real Vonage SDK against our fake Vonage on loopback (TLS): what each answer becomes."""
+"""Our Vonage transports against our fake Vonage on loopback (TLS): what each answer becomes.
+
+Every transport test runs twice: against the aiohttp transports (what smsbot sends with) and
+against the SDK's own client in threads (how it sent before), which must keep the same promises.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import vonage
 from cryptography.hazmat.primitives import serialization
@@ -16,10 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from vonage_sms import SmsError, SmsMessage
 
 from smsbot.domain import DeliveryReceipt, Outgoing
-from smsbot.providers import SendError, SendResult, VonageSettings, build_transport
+from smsbot.gateway.pacing import WireGate
+from smsbot.providers import SendError, SendResult, Transport, VonageSettings, build_transport
 from smsbot.providers.simulator import SimulatorTransport
-from smsbot.providers.vonage.messages_api import VonageMessagesTransport
-from smsbot.providers.vonage.sms_api import VonageSmsTransport
+from smsbot.providers.vonage.messages_api import SdkMessagesTransport, VonageMessagesTransport
+from smsbot.providers.vonage.sms_api import SdkSmsTransport, VonageSmsTransport
+from smsbot.providers.vonage.wire import ca_context
 from tests.fakevonage import FakeVonage, segments
 
 API_KEY, API_SECRET, APP_ID = "abcd1234", "secret", "app-id"
@@ -30,6 +38,23 @@ def private_key(form: serialization.PrivateFormat = serialization.PrivateFormat.
     return key.private_bytes(
         serialization.Encoding.PEM, form, serialization.NoEncryption()
     ).decode()
+
+
+@dataclass(frozen=True)
+class Impl:
+    sms: Callable[..., Transport]
+    messages: Callable[..., Transport]
+
+
+IMPLS = {
+    "aiohttp": Impl(VonageSmsTransport, VonageMessagesTransport),
+    "sdk-threads": Impl(SdkSmsTransport, SdkMessagesTransport),
+}
+
+
+@pytest.fixture(params=sorted(IMPLS))
+def impl(request: pytest.FixtureRequest) -> Impl:
+    return IMPLS[str(request.param)]
 
 
 @pytest.fixture
@@ -59,25 +84,31 @@ def message(body: str = "Hur nöjd är du? Svara 1-5.", encoding: str = "GSM-7")
     return Outgoing(7, "c1", "+46701740642", body, "question", encoding, 1, 1)
 
 
-async def sms_send(fake: FakeVonage, msg: Outgoing | None = None, **extra: Any) -> SendResult:
-    transport = VonageSmsTransport(settings(fake, **extra), threads=2)
+async def sms_send(
+    impl: Impl, fake: FakeVonage, msg: Outgoing | None = None, **extra: Any
+) -> SendResult:
+    transport = impl.sms(settings(fake, **extra), threads=2)
     try:
         return await transport.send(msg or message())
     finally:
         await transport.close()
 
 
-async def sms_error(fake: FakeVonage, msg: Outgoing | None = None, **extra: Any) -> SendError:
+async def sms_error(
+    impl: Impl, fake: FakeVonage, msg: Outgoing | None = None, **extra: Any
+) -> SendError:
     with pytest.raises(SendError) as caught:
-        await sms_send(fake, msg, **extra)
+        await sms_send(impl, fake, msg, **extra)
     return caught.value
 
 
 # --- SMS API -----------------------------------------------------------------------------------
 
 
-async def test_sms_api_success_carries_reference_price_and_parts(fake: FakeVonage) -> None:
-    result = await sms_send(fake)
+async def test_sms_api_success_carries_reference_price_and_parts(
+    impl: Impl, fake: FakeVonage
+) -> None:
+    result = await sms_send(impl, fake)
     assert (result.provider_ref, result.parts, result.currency) == (
         fake.sent[0].message_id,
         1,
@@ -91,23 +122,27 @@ async def test_sms_api_success_carries_reference_price_and_parts(fake: FakeVonag
     assert "api_secret" not in request.form
 
 
-async def test_a_200_character_text_goes_in_two_parts_each_billed(fake: FakeVonage) -> None:
-    result = await sms_send(fake, message("Tack för ditt svar! " * 10))
+async def test_a_200_character_text_goes_in_two_parts_each_billed(
+    impl: Impl, fake: FakeVonage
+) -> None:
+    result = await sms_send(impl, fake, message("Tack för ditt svar! " * 10))
     assert (result.parts, fake.sent[0].parts) == (2, 2)
     assert result.price == pytest.approx(2 * 0.0333)
     assert result.provider_ref == fake.sent[0].message_id
 
 
-async def test_ucs2_text_goes_as_unicode(fake: FakeVonage) -> None:
+async def test_ucs2_text_goes_as_unicode(impl: Impl, fake: FakeVonage) -> None:
     body = "Bra 😀 " * 20  # 140 UTF-16 units: three UCS-2 parts
-    result = await sms_send(fake, message(body, "UCS-2"))
+    result = await sms_send(impl, fake, message(body, "UCS-2"))
     assert (fake.requests[0].type, fake.sent[0].type) == ("unicode", "unicode")
     assert result.parts == segments(body, unicode=True) == 3
 
 
-async def test_the_signature_secret_does_not_switch_sends_to_signing(fake: FakeVonage) -> None:
+async def test_the_signature_secret_does_not_switch_sends_to_signing(
+    impl: Impl, fake: FakeVonage
+) -> None:
     fake.signature_secret = "sig-secret"
-    await sms_send(fake, signature_secret="sig-secret", signature_method="sha256")
+    await sms_send(impl, fake, signature_secret="sig-secret", signature_method="sha256")
     assert "sig" not in fake.requests[0].form
     assert len(fake.sent) == 1
 
@@ -143,24 +178,26 @@ def test_the_sdk_signs_sms_sends_wrongly(tmp_path: Path, monkeypatch: pytest.Mon
     ],
 )
 async def test_sms_api_failures_say_whether_to_retry(
-    fake: FakeVonage, answer: str, code: str, retryable: bool
+    impl: Impl, fake: FakeVonage, answer: str, code: str, retryable: bool
 ) -> None:
     fake.script([answer])
-    error = await sms_error(fake)
+    error = await sms_error(impl, fake)
     assert (error.code, error.retryable) == (code, retryable)
     assert error.maybe_sent == (code == "timeout")  # only a late answer may hide a send
     assert len(fake.requests) == 1  # never re-sent by the SDK or urllib3
 
 
-async def test_a_throttled_send_keeps_vonages_words(fake: FakeVonage) -> None:
+async def test_a_throttled_send_keeps_vonages_words(impl: Impl, fake: FakeVonage) -> None:
     fake.script(["throttle"])
-    error = await sms_error(fake)
+    error = await sms_error(impl, fake)
     assert str(error).startswith("status 1: Throughput Rate Exceeded")
 
 
-async def test_a_dropped_connection_is_one_request_and_nothing_sent(fake: FakeVonage) -> None:
+async def test_a_dropped_connection_is_one_request_and_nothing_sent(
+    impl: Impl, fake: FakeVonage
+) -> None:
     fake.default = "drop"  # the SDK alone would re-POST it up to pool_maxsize (10) times
-    transport = VonageSmsTransport(settings(fake), threads=1)
+    transport = impl.sms(settings(fake), threads=1)
     try:
         for _ in range(3):
             with pytest.raises(SendError, match="connection failed"):
@@ -170,36 +207,148 @@ async def test_a_dropped_connection_is_one_request_and_nothing_sent(fake: FakeVo
     assert len(fake.requests) == 3 and fake.sent == []
 
 
-async def test_a_timed_out_send_may_still_go_out(fake: FakeVonage) -> None:
+async def test_a_dropped_kept_alive_connection_is_not_posted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a reused connection too: aiohttp retries a request on a kept-alive connection the
+    server closed only for idempotent methods (GET, PUT, DELETE...), never our POST."""
+    async with FakeVonage(tmp_path, keep_alive=True) as fake:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+        fake.script(["ok", "drop", "ok"])
+        transport = VonageSmsTransport(settings(fake), threads=1)
+        try:
+            await transport.send(message())
+            with pytest.raises(SendError) as caught:
+                await transport.send(message())
+            await transport.send(message())
+        finally:
+            await transport.close()
+    assert (caught.value.code, caught.value.maybe_sent) == ("connection", False)
+    assert [r.answer for r in fake.requests] == ["ok", "drop", "ok"] and len(fake.sent) == 2
+
+
+async def test_the_wire_gate_paces_sends(impl: Impl, fake: FakeVonage) -> None:
+    fake.rate_limit(per_second=4)
+    transport = impl.sms(settings(fake), threads=6, gate=WireGate(4.0, 0.05))
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(transport.send(message()) for _ in range(6)))
+    finally:
+        await transport.close()
+    assert time.monotonic() - started >= 1.0 and fake.throttled == 0 and len(fake.sent) == 6
+
+
+async def test_a_connection_that_never_opens_is_a_timeout_that_sent_nothing(
+    fake: FakeVonage,
+) -> None:
+    """TCP connects but TLS never answers: the request was never written, so no receipt is
+    awaited (not maybe_sent) and the retry comes at once. (The SDK in threads took this for a
+    late answer: requests raises ReadTimeout for a TLS handshake that times out.)"""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        error = await sms_error(IMPLS["aiohttp"], fake, rest_host=f"127.0.0.1:{port}")
+    finally:
+        server.close()
+        for writer in held:
+            writer.close()
+        await server.wait_closed()
+    assert (error.code, error.retryable, error.maybe_sent) == ("timeout", True, False)
+
+
+async def test_a_timed_out_send_may_still_go_out(impl: Impl, fake: FakeVonage) -> None:
     fake.script(["slow:1.5"])
-    error = await sms_error(fake)
+    error = await sms_error(impl, fake)
     assert error.code == "timeout" and error.maybe_sent and fake.sent == []
     await asyncio.sleep(1)
     assert [s.client_ref for s in fake.sent] == ["smsbot-7"]  # hence retries keep the client_ref
 
 
-async def test_a_long_text_partly_throttled_is_retryable(fake: FakeVonage) -> None:
+async def test_a_long_text_partly_throttled_is_retryable(impl: Impl, fake: FakeVonage) -> None:
     fake.script(["partial"])
-    error = await sms_error(fake, message("Tack för ditt svar! " * 10))
+    error = await sms_error(impl, fake, message("Tack för ditt svar! " * 10))
     assert (error.code, error.retryable) == ("throttled", True)
     assert str(error).startswith("1 of 2 parts accepted; status 1")
 
 
-async def test_wrong_credentials_are_not_retried(fake: FakeVonage) -> None:
-    error = await sms_error(fake, api_secret="wrong")
+async def test_wrong_credentials_are_not_retried(impl: Impl, fake: FakeVonage) -> None:
+    error = await sms_error(impl, fake, api_secret="wrong")
     assert (error.code, error.retryable) == ("auth", False)
     assert str(error) == "status 4: Bad Credentials"
 
 
+async def test_sends_go_through_the_proxy_the_environment_names(
+    impl: Impl, fake: FakeVonage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tunnels: list[str] = []
+    ends: list[asyncio.StreamWriter] = []
+
+    async def tunnel(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ends.append(writer)
+        head = await reader.readuntil(b"\r\n\r\n")
+        target = head.split()[1].decode()
+        tunnels.append(head.split()[0].decode() + " " + target)
+        host, port = target.rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        ends.append(upstream_writer)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    proxy = await asyncio.start_server(tunnel, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
+    try:
+        result = await sms_send(impl, fake)
+    finally:
+        proxy.close()
+        for end in ends:
+            end.close()
+        await asyncio.gather(*(end.wait_closed() for end in ends), return_exceptions=True)
+        await proxy.wait_closed()
+    assert tunnels == [f"CONNECT {fake.host}"]
+    assert result.provider_ref == fake.sent[0].message_id
+
+
 async def test_an_untrusted_certificate_is_a_tls_error(
-    fake: FakeVonage, monkeypatch: pytest.MonkeyPatch
+    impl: Impl, fake: FakeVonage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    error = await sms_error(fake)
+    error = await sms_error(impl, fake)
     assert (error.code, error.retryable) == ("tls", True)
 
 
-async def test_a_slow_send_does_not_block_the_event_loop(fake: FakeVonage) -> None:
+def test_the_ca_bundle_comes_from_the_environment_as_requests_took_it(
+    fake: FakeVonage, tmp_path: Path
+) -> None:
+    def subjects(environ: dict[str, str]) -> list[Any]:
+        return [cert["subject"] for cert in ca_context(environ).get_ca_certs()]
+
+    ours = subjects({"REQUESTS_CA_BUNDLE": fake.ca_path})
+    assert len(ours) == 1
+    assert subjects({"CURL_CA_BUNDLE": fake.ca_path}) == ours
+    assert subjects({"SSL_CERT_FILE": fake.ca_path}) == ours
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    assert subjects({"REQUESTS_CA_BUNDLE": fake.ca_path, "SSL_CERT_FILE": str(empty)}) == ours
+    everyone = subjects({})  # certifi's bundle, requests' default
+    assert len(everyone) > 100 and ours[0] not in everyone
+
+
+async def test_a_slow_send_does_not_block_the_event_loop(impl: Impl, fake: FakeVonage) -> None:
     fake.script(["slow:0.5"])
     ticks = 0
 
@@ -210,14 +359,14 @@ async def test_a_slow_send_does_not_block_the_event_loop(fake: FakeVonage) -> No
             ticks += 1
 
     task = asyncio.create_task(ticker())
-    await sms_send(fake)
+    await sms_send(impl, fake)
     task.cancel()
     assert ticks >= 10
 
 
-async def test_sends_run_in_parallel_up_to_the_thread_count(fake: FakeVonage) -> None:
+async def test_sends_run_in_parallel_up_to_the_thread_count(impl: Impl, fake: FakeVonage) -> None:
     fake.default = "slow:0.4"
-    transport = VonageSmsTransport(settings(fake), threads=4)
+    transport = impl.sms(settings(fake), threads=4)
     started = time.monotonic()
     try:
         results = await asyncio.gather(*(transport.send(message()) for _ in range(8)))
@@ -227,9 +376,9 @@ async def test_sends_run_in_parallel_up_to_the_thread_count(fake: FakeVonage) ->
     assert len({r.provider_ref for r in results}) == 8
 
 
-async def test_the_rate_limit_throttles_beyond_it(fake: FakeVonage) -> None:
+async def test_the_rate_limit_throttles_beyond_it(impl: Impl, fake: FakeVonage) -> None:
     fake.rate_limit(per_second=3)
-    transport = VonageSmsTransport(settings(fake), threads=6)
+    transport = impl.sms(settings(fake), threads=6)
     try:
         outcomes = await asyncio.gather(
             *(transport.send(message()) for _ in range(6)), return_exceptions=True
@@ -241,8 +390,8 @@ async def test_the_rate_limit_throttles_beyond_it(fake: FakeVonage) -> None:
     assert fake.throttled == 3 and len(fake.sent) == 3
 
 
-async def test_a_closed_transport_refuses_retryably(fake: FakeVonage) -> None:
-    transport = VonageSmsTransport(settings(fake), threads=1)
+async def test_a_closed_transport_refuses_retryably(impl: Impl, fake: FakeVonage) -> None:
+    transport = impl.sms(settings(fake), threads=1)
     await transport.close()
     with pytest.raises(SendError) as caught:
         await transport.send(message())
@@ -252,16 +401,18 @@ async def test_a_closed_transport_refuses_retryably(fake: FakeVonage) -> None:
 # --- Messages API ------------------------------------------------------------------------------
 
 
-async def messages_send(fake: FakeVonage, msg: Outgoing | None = None, **extra: Any) -> SendResult:
-    transport = VonageMessagesTransport(settings(fake, **extra), threads=1)
+async def messages_send(
+    impl: Impl, fake: FakeVonage, msg: Outgoing | None = None, **extra: Any
+) -> SendResult:
+    transport = impl.messages(settings(fake, **extra), threads=1)
     try:
         return await transport.send(msg or message())
     finally:
         await transport.close()
 
 
-async def test_messages_api_success(fake: FakeVonage) -> None:
-    result = await messages_send(fake)
+async def test_messages_api_success(impl: Impl, fake: FakeVonage) -> None:
+    result = await messages_send(impl, fake)
     assert result.provider_ref == fake.sent[0].message_id
     request = fake.requests[0]
     assert request.path == "/v1/messages"
@@ -270,10 +421,28 @@ async def test_messages_api_success(fake: FakeVonage) -> None:
     assert request.authorization.startswith("Bearer ")
 
 
-async def test_messages_api_takes_a_pkcs1_key(fake: FakeVonage) -> None:
+async def test_messages_api_jwt_is_the_sdks_signed_with_the_applications_key(
+    fake: FakeVonage,
+) -> None:
+    key = private_key()
+    transport = VonageMessagesTransport(settings(fake, private_key=key), threads=1)
+    try:
+        await transport.send(message())
+        await transport.send(message())
+    finally:
+        await transport.close()
+    public = serialization.load_pem_private_key(key.encode(), password=None).public_key()
+    tokens = [r.authorization.removeprefix("Bearer ") for r in fake.requests]
+    claims = [jwt.decode(t, public, algorithms=["RS256"]) for t in tokens]
+    assert [c["application_id"] for c in claims] == [APP_ID, APP_ID]
+    assert claims[0]["jti"] != claims[1]["jti"]  # a fresh token for every request, as the SDK's
+    assert claims[0]["exp"] - claims[0]["iat"] == 15 * 60
+
+
+async def test_messages_api_takes_a_pkcs1_key(impl: Impl, fake: FakeVonage) -> None:
     key = private_key(serialization.PrivateFormat.TraditionalOpenSSL)
     assert "BEGIN RSA PRIVATE KEY" in key
-    result = await messages_send(fake, private_key=key)
+    result = await messages_send(impl, fake, private_key=key)
     assert result.provider_ref == fake.sent[0].message_id
 
 
@@ -289,22 +458,22 @@ async def test_messages_api_takes_a_pkcs1_key(fake: FakeVonage) -> None:
     ],
 )
 async def test_messages_api_failures(
-    fake: FakeVonage, answer: str, code: str, retryable: bool
+    impl: Impl, fake: FakeVonage, answer: str, code: str, retryable: bool
 ) -> None:
     fake.script([answer])
     with pytest.raises(SendError) as caught:
-        await messages_send(fake)
+        await messages_send(impl, fake)
     assert (caught.value.code, caught.value.retryable) == (code, retryable)
     assert len(fake.requests) == 1
 
 
-async def test_messages_api_wrong_application_and_bad_number(fake: FakeVonage) -> None:
+async def test_messages_api_wrong_application_and_bad_number(impl: Impl, fake: FakeVonage) -> None:
     with pytest.raises(SendError) as caught:
-        await messages_send(fake, application_id="someone-else")
+        await messages_send(impl, fake, application_id="someone-else")
     assert (caught.value.code, caught.value.retryable) == ("auth", False)
     bad = Outgoing(8, None, "+123", "Hej", "question", "GSM-7", 1, 1)
     with pytest.raises(SendError) as caught:
-        await messages_send(fake, bad)
+        await messages_send(impl, fake, bad)
     assert (caught.value.code, caught.value.retryable) == ("invalid_number", False)
     assert len(fake.requests) == 1  # the bad number never left
 

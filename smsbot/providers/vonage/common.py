@@ -1,4 +1,8 @@
-"""What both Vonage transports share: a thread pool, one SDK client per thread, error mapping.
+"""What both SDK-in-threads transports share: a thread pool, one SDK client per thread, errors.
+
+smsbot sends with aiohttp now (smsbot.providers.vonage.wire); this path is kept for
+`bench/send_client.py` and the tests that hold both to the same guarantees. `digits` and
+`map_error` (for the SDK models' validation errors) serve both.
 
 The SDK is synchronous (requests), so sends run in a bounded pool of threads and the event loop
 never waits on the network. Each thread has its own SDK client: the SDK keeps one mutable header
@@ -29,6 +33,7 @@ from vonage_http_client import errors as http_errors
 from vonage_utils.errors import VonageError
 
 from smsbot.providers.base import SendError, VonageSettings
+from smsbot.providers.vonage.wire import http_error
 
 __all__ = ["SDK_ERRORS", "ThreadedClient", "digits", "map_error"]
 
@@ -153,14 +158,9 @@ def _network_error(error: requests.RequestException) -> SendError:
 
 def _http_error(error: http_errors.HttpRequestError) -> SendError:
     status = int(getattr(error.response, "status_code", 0) or 0)
-    detail = f"HTTP {status}{_problem(error.response)}"
-    if isinstance(error, http_errors.RateLimitedError) or status == 429:
-        return SendError(f"rate limited: {detail}", retryable=True, code="http_429")
-    if isinstance(error, http_errors.AuthenticationError | http_errors.ForbiddenError):
-        return SendError(f"not authorised: {detail}", retryable=False, code="auth")
-    if isinstance(error, http_errors.ServerError) or status >= 500:
-        return SendError(f"provider error: {detail}", retryable=True, code="http_5xx")
-    return SendError(f"refused: {detail}", retryable=False, code="rejected")
+    if isinstance(error, http_errors.RateLimitedError):
+        status = 429
+    return http_error(status, _problem(error.response))
 
 
 def _problem(response: Any) -> str:
