@@ -3,7 +3,7 @@
     python -m bench.provider DIRECTORY   # writes DIRECTORY/provider.json when ready; until SIGTERM
 
 It is `tests.fakevonage.FakeVonage` (TLS, the real SMS API answers, `rate_limit`), with one
-change: connections are kept alive, as Vonage's are, so the gateway's SDK threads reuse theirs
+change: connections are kept alive, as Vonage's are, so the gateway's sender reuses its connections
 instead of paying a TLS handshake per SMS. It posts no delivery receipts: the driver does,
 so that they are counted and timed like every other webhook.
 

@@ -88,4 +88,7 @@ def test_the_wire_gate_spaces_calls_from_several_threads() -> None:
     for thread in threads:
         thread.join()
     assert len(passed) == 240
-    assert most_in_any_second(passed) <= 200 and max(passed) - min(passed) >= 239 / 200 * 0.98
+    # A thread may be descheduled between passing the gate and noting the time, so a call can
+    # be noted in a later second than it passed: at most one such per thread in any window.
+    assert most_in_any_second(passed) <= 200 + len(threads)
+    assert max(passed) - min(passed) >= 239 / 200 * 0.98
