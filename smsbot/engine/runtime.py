@@ -12,15 +12,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from smsbot.engine import language as lang_rules
 from smsbot.engine import replies
+from smsbot.engine.language import Detected
 from smsbot.engine.model import Flow, Kind, Question
 
 __all__ = [
     "RESERVED_FIELDS",
     "AnswerRecorded",
+    "Detected",
     "Event",
     "FeedbackGiven",
     "Finished",
+    "LanguageSwitched",
     "Outcome",
     "QuestionSkipped",
     "ReplyIgnored",
@@ -68,6 +72,7 @@ class State:
     answers: Mapping[str, int | str] = field(default_factory=dict)
     step: int = 0  # grows whenever the conversation moves; timers carry it
     expires_at: datetime | None = None
+    language_switched: bool = False  # the language changed once: it never changes again
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -81,6 +86,7 @@ class State:
             "answers": dict(self.answers),
             "step": self.step,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "language_switched": self.language_switched,
         }
 
     @classmethod
@@ -97,6 +103,7 @@ class State:
             answers=dict(data.get("answers", {})),  # type: ignore[call-overload]
             step=int(data.get("step", 0)),  # type: ignore[call-overload]
             expires_at=datetime.fromisoformat(str(expires)) if expires else None,
+            language_switched=bool(data.get("language_switched", False)),
         )
 
     @property
@@ -136,10 +143,24 @@ class ReplyNotUnderstood:
 
 @dataclass(frozen=True)
 class FeedbackGiven:
-    """Free text worth tagging: a text answer, a comment after a value, or a wordy odd reply."""
+    """Free text worth tagging: a text answer, a comment after a value, or a wordy odd reply.
+    `language` and `confidence`: the detector's verdict on the reply (None when none ran)."""
 
     question_id: str
     text: str
+    language: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class LanguageSwitched:
+    """The rest of the conversation is in `to_language` (at most once per conversation):
+    the citizen asked for it (`asked`) or clearly wrote in it (`detected`)."""
+
+    question_id: str
+    from_language: str
+    to_language: str
+    reason: str  # asked | detected
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,7 @@ Event = (
     | AnswerRecorded
     | ReplyNotUnderstood
     | FeedbackGiven
+    | LanguageSwitched
     | QuestionSkipped
     | ReplyIgnored
     | Finished
@@ -190,18 +212,35 @@ def start(flow: Flow, *, language: str | None, fields: Mapping[str, str], now: d
     return _advance(flow, state, 0, now, events)
 
 
-def receive(flow: Flow, state: State, text: str, now: datetime) -> Outcome:
-    """Take the citizen's reply to the current question."""
+def receive(
+    flow: Flow, state: State, text: str, now: datetime, detected: Detected | None = None
+) -> Outcome:
+    """Take the citizen's reply to the current question. `detected`: the reply's language as
+    the caller's detector saw it (smsbot.engine.language says when it switches the language)."""
     if not state.active or state.current is None:
         return Outcome(state, (ReplyIgnored(text, "not_active"),))
     question = flow.question(state.current)
+    asked = lang_rules.requested(text)
+    if asked is not None:
+        return _language_request(flow, state, question, text, asked, now)
     if question.optional and replies.is_skip(text):
         skipped = QuestionSkipped(question.id, "skip_reply")
         return _advance(flow, state, flow.index_of(question.id) + 1, now, [skipped])
+    reply = _Reply(text, detected)
     parsed = _parse(flow, state, question, text)
+    if _number_word_in_another_language(question, text, detected, state):
+        parsed = replies.Parsed(None, problem="unreadable")
+    target = None
+    if not state.language_switched:
+        target = lang_rules.detected_switch(text, detected, state.language, flow.languages)
     if parsed.ok and parsed.value is not None:
-        return _accept(flow, state, question, text, parsed, now)
-    return _not_understood(flow, state, question, text, parsed.problem or "unreadable", now)
+        events: list[Event] = []
+        if target is not None:
+            state, events = _switched(state, question, target, "detected")
+        return _accept(flow, state, question, reply, parsed, now, events)
+    if target is not None:
+        return _ask_again(flow, state, question, reply, target, "detected", now)
+    return _not_understood(flow, state, question, reply, parsed.problem or "unreadable", now)
 
 
 def expire(flow: Flow, state: State, now: datetime) -> Outcome:
@@ -305,27 +344,107 @@ def _parse(flow: Flow, state: State, question: Question, text: str) -> replies.P
     return replies.parse_text(text)
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """The reply as received, and the detector's verdict on its language."""
+
+    raw: str
+    detected: Detected | None
+
+    def feedback(self, question_id: str, text: str) -> FeedbackGiven:
+        verdict = self.detected
+        if verdict is None:
+            return FeedbackGiven(question_id, text)
+        return FeedbackGiven(question_id, text, verdict.language, round(verdict.confidence, 3))
+
+
+def _number_word_in_another_language(
+    question: Question, text: str, detected: Detected | None, state: State
+) -> bool:
+    """A scale value read from a word, in a reply clearly in another language, is no answer:
+    the Finnish "En ymmärrä" (I don't understand) is not the Swedish "en" (one)."""
+    return (
+        question.kind is Kind.SCALE
+        and detected is not None
+        and detected.language != state.language
+        and detected.confidence >= lang_rules.SWITCH_MIN_CONFIDENCE
+        and not any(c.isdigit() for c in text)
+    )
+
+
+def _may_switch(flow: Flow, state: State, language: str) -> bool:
+    return not state.language_switched and language != state.language and language in flow.languages
+
+
+def _switched(
+    state: State, question: Question, language: str, reason: str
+) -> tuple[State, list[Event]]:
+    """The state in `language` (switched for good), and the event that notes it."""
+    switch = LanguageSwitched(question.id, state.language, language, reason)
+    return replace(state, language=language, language_switched=True), [switch]
+
+
+def _language_request(
+    flow: Flow, state: State, question: Question, raw: str, language: str, now: datetime
+) -> Outcome:
+    """ "på svenska", "suomeksi", "in English": the question again in that language; a request
+    the conversation cannot follow (the same language, one not in the flow, a second switch)
+    is a reply not understood, and not feedback."""
+    reply = _Reply(raw, None)
+    if _may_switch(flow, state, language):
+        return _ask_again(flow, state, question, reply, language, "asked", now)
+    return _not_understood(flow, state, question, reply, "language_request", now)
+
+
+def _ask_again(
+    flow: Flow,
+    state: State,
+    question: Question,
+    reply: _Reply,
+    language: str,
+    reason: str,
+    now: datetime,
+) -> Outcome:
+    """Switch the language and ask the current question again in it; no retry is used up.
+    A detected switch keeps a wordy reply as feedback (a Finnish sentence may say something)."""
+    switched, events = _switched(state, question, language, reason)
+    if reason == "detected" and len(reply.raw.split()) >= _FEEDBACK_MIN_WORDS:
+        events.append(reply.feedback(question.id, reply.raw.strip()))
+    events.append(
+        Send(render(flow, switched, question.text.by_lang, question), "question", question.id)
+    )
+    asked = replace(switched, step=state.step + 1, expires_at=now + _wait(flow))
+    return Outcome(asked, tuple(events))
+
+
 def _accept(
-    flow: Flow, state: State, question: Question, raw: str, parsed: replies.Parsed, now: datetime
+    flow: Flow,
+    state: State,
+    question: Question,
+    reply: _Reply,
+    parsed: replies.Parsed,
+    now: datetime,
+    events: list[Event],
 ) -> Outcome:
     value = parsed.value
     assert value is not None
-    events: list[Event] = [AnswerRecorded(question.id, question.kind, value, raw, parsed.comment)]
+    events.append(AnswerRecorded(question.id, question.kind, value, reply.raw, parsed.comment))
     if question.kind is Kind.TEXT:
-        events.append(FeedbackGiven(question.id, str(value)))
+        events.append(reply.feedback(question.id, str(value)))
     elif parsed.comment:
-        events.append(FeedbackGiven(question.id, parsed.comment))
+        events.append(reply.feedback(question.id, parsed.comment))
     answered = replace(state, answers={**state.answers, question.id: value})
     return _advance(flow, answered, flow.index_of(question.id) + 1, now, events)
 
 
 def _not_understood(
-    flow: Flow, state: State, question: Question, raw: str, problem: str, now: datetime
+    flow: Flow, state: State, question: Question, reply: _Reply, problem: str, now: datetime
 ) -> Outcome:
     will_retry = state.retries_used < question.retries
+    raw = reply.raw
     events: list[Event] = [ReplyNotUnderstood(question.id, question.kind, raw, problem, will_retry)]
     if problem == "unreadable" and len(raw.split()) >= _FEEDBACK_MIN_WORDS:
-        events.append(FeedbackGiven(question.id, raw.strip()))
+        events.append(reply.feedback(question.id, raw.strip()))
     if will_retry:
         retry = question.retry.by_lang if question.retry else question.text.by_lang
         events.append(Send(render(flow, state, retry, question), "retry", question.id))

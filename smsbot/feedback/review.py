@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from smsbot.feedback.language import tagging_language
 from smsbot.feedback.taxonomy import RULES_BY, Polarity, Taxonomy
 from smsbot.storage.ports import FeedbackFilter, FeedbackItem, FeedbackReview, Store
 
@@ -231,7 +232,10 @@ async def suggest_new(
         added, last_id = 0, await tx.feedback.rules_seen_through(taxonomy.rules_digest)
         while rows := await tx.feedback.without_tags(last_id, batch):
             for row in rows:
-                for tag_id in taxonomy.suggest(row.text, row.language):
+                written_in = tagging_language(
+                    row.language, row.reply_language, row.language_confidence
+                )
+                for tag_id in taxonomy.suggest(row.text, written_in):
                     added += await _suggest_one(tx.feedback, row.id, tag_id, at)
             last_id = rows[-1].id
         await tx.feedback.save_rules_seen(taxonomy.rules_digest, last_id)

@@ -5,13 +5,14 @@ Every public method is one unit of work: when it returns, what it did is committ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from smsbot.engine import replies, runtime
 from smsbot.engine.model import Flow
-from smsbot.engine.runtime import Send
+from smsbot.engine.runtime import Detected, Send
+from smsbot.feedback import language
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.ports import Clock, IdMaker
 from smsbot.privacy.pseudonyms import Pseudonymizer
@@ -25,6 +26,7 @@ from smsbot.storage.ports import (
 )
 
 __all__ = [
+    "Detect",
     "Keywords",
     "ReceiveResult",
     "ServiceTexts",
@@ -32,6 +34,10 @@ __all__ = [
     "StartResult",
     "Surveys",
 ]
+
+
+Detect = Callable[[str, Sequence[str]], Detected | None]
+"""The language of a reply among the flow's languages (smsbot.feedback.language.detect)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,8 @@ class StartResult:
 
 @dataclass(frozen=True)
 class ReceiveResult:
-    outcome: str  # answered | retry | completed | skipped | duplicate | opted_out | help | unknown
+    # answered | retry | completed | skipped | language | duplicate | opted_out | help | unknown
+    outcome: str
     conversation_id: str | None = None
 
 
@@ -101,6 +108,7 @@ class Surveys:
         answer_unknown: bool = False,
         default_language: str = "sv",
         reminder_after: timedelta | None = None,
+        detect: Detect = language.detect,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -112,6 +120,7 @@ class Surveys:
         self.answer_unknown = answer_unknown
         self.default_language = default_language
         self.reminder_after = reminder_after
+        self.detect = detect
 
     # --- starting -----------------------------------------------------------------------
 
@@ -216,7 +225,9 @@ class Surveys:
     ) -> ReceiveResult:
         state = conversation.state
         flow = await self.catalog.resolve(tx, state.flow_id, state.flow_version)
-        outcome = runtime.receive(flow, state, text, now)
+        # The verdict is computed here and passed in: the engine stays pure, and decides.
+        detected = self.detect(text, flow.languages)
+        outcome = runtime.receive(flow, state, text, now, detected)
         await tx.conversations.apply_outcome(conversation, outcome, now=now, message_id=message_id)
         await self._maybe_remind(tx, conversation.id, outcome.state, now)
         return ReceiveResult(_describe(outcome), conversation.id)
@@ -357,6 +368,8 @@ def _describe(outcome: runtime.Outcome) -> str:
         return "completed"
     if any(isinstance(e, runtime.AnswerRecorded) for e in events):
         return "answered"
+    if any(isinstance(e, runtime.LanguageSwitched) for e in events):
+        return "language"  # the question asked again in the language the citizen wrote in
     if any(isinstance(e, runtime.QuestionSkipped) for e in events):
         return "skipped"
     if any(isinstance(e, runtime.ReplyIgnored) for e in events):

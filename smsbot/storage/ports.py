@@ -504,10 +504,12 @@ class FeedbackItem:
     question: str
     unit: str | None
     service: str | None
-    language: str
+    language: str  # the conversation's language when it came
     text: str
     created_at: str
     tags: tuple[TagState, ...] = ()
+    reply_language: str | None = None  # the language detector's verdict on the reply, if any
+    language_confidence: float | None = None  # and how sure it was, 0..1
 
     def tags_in(self, *states: str) -> list[str]:
         return [t.tag for t in self.tags if t.state in states]
@@ -545,11 +547,14 @@ class FeedbackFilter:
 
 
 class FeedbackText(NamedTuple):
-    """What the rules read of a feedback item."""
+    """What the rules read of a feedback item: the conversation's language, and the reply's
+    (the detector's verdict and confidence; None when it gave none)."""
 
     id: int
     language: str
     text: str
+    reply_language: str | None = None
+    language_confidence: float | None = None
 
 
 class TagTotal(NamedTuple):

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from smsbot.engine.model import Flow, id_in_words
+from smsbot.feedback.language import tagging_language
 from smsbot.feedback.taxonomy import POLARITIES, Polarity, Taxonomy
 from smsbot.storage.ports import FeedbackItem, TagState
 from smsbot.webui.render import LANGUAGE_NAMES as ALL_NAMES
@@ -172,7 +173,9 @@ class Row:
     question_shown: str
     unit: str
     service: str
-    language: str
+    language: str  # the conversation's
+    text_language: str  # the reply's, as tag rules read it (the detector's, if it was sure)
+    language_shown: str  # "sv", or "sv; the reply fi (99 %)" when the reply was in another
     created_at: str  # ISO, for <time datetime>
     created_shown: str  # local time, for people
     suggested: tuple[TagView, ...]
@@ -230,6 +233,10 @@ def row(
         unit=item.unit or "–",
         service=item.service or "–",
         language=item.language,
+        text_language=tagging_language(
+            item.language, item.reply_language, item.language_confidence
+        ),
+        language_shown=_language_shown(item),
         created_at=item.created_at,
         created_shown=_local(item.created_at, timezone),
         suggested=ordered["suggested"],
@@ -237,6 +244,14 @@ def row(
         rejected=ordered["rejected"],
         add_groups=add_options(taxonomy, language, leave_out=confirmed),
     )
+
+
+def _language_shown(item: FeedbackItem) -> str:
+    """The conversation's language, and the reply's when the detector saw another one."""
+    reply, sure = item.reply_language, item.language_confidence
+    if reply is None or reply == item.language or sure is None:
+        return item.language
+    return f"{item.language}; the reply {reply} ({sure:.0%})"
 
 
 def _flow_words(item: FeedbackItem, flow: Flow | None, language: str) -> tuple[str, str]:

@@ -3,7 +3,9 @@
 One JSON file per entry point under tests/engine/cases/ (start, receive, expire, remind, opt_out,
 undeliverable). A case names a flow (tests/engine/cases/flows/NAME.yaml), the conversation so far
 (`given`: a language and the replies, one a minute after the start at NOW), the entry point's
-`input`, and what the engine must return: the WHOLE list of `events` and the new `state`.
+`input` (for `receive`: the reply's `text`, and optionally `detected`, the language detector's
+verdict on it: {"language": "fi", "confidence": 0.99}; a reply in `given` may be such an object
+too), and what the engine must return: the WHOLE list of `events` and the new `state`.
 
 After a deliberate change to the engine, `SMSBOT_REWRITE_CASES=1 pytest tests/engine` writes
 the returned events and states into the files; read the diff before committing it. (Run it on
@@ -84,8 +86,17 @@ def _given(flow: Flow, given: Case) -> runtime.State:
     language = given.get("language", "sv")
     state = runtime.start(flow, language=language, fields=FIELDS, now=NOW).state
     for minute, reply in enumerate(given.get("replies", []), start=1):
-        state = runtime.receive(flow, state, reply, _at(minute)).state
+        text, detected = _reply(reply)
+        state = runtime.receive(flow, state, text, _at(minute), detected).state
     return state
+
+
+def _reply(reply: str | Case) -> tuple[str, runtime.Detected | None]:
+    """A reply in `given`: its text, or {"text": ..., "detected": {"language", "confidence"}}."""
+    if isinstance(reply, str):
+        return reply, None
+    verdict = reply.get("detected")
+    return reply["text"], runtime.Detected(**verdict) if verdict else None
 
 
 def run_case(entry_point: str, case: Case) -> runtime.Outcome:
@@ -99,7 +110,8 @@ def run_case(entry_point: str, case: Case) -> runtime.Outcome:
         return runtime.start(flow, language=given_input.get("language"), fields=fields, now=now)
     state = _given(flow, given)
     if entry_point == "receive":
-        return runtime.receive(flow, state, given_input["text"], now)
+        text, detected = _reply(given_input)
+        return runtime.receive(flow, state, text, now, detected)
     if entry_point == "expire":
         return runtime.expire(flow, state, now)
     if entry_point == "remind":

@@ -183,6 +183,23 @@ def test_a_row_of_a_flow_no_longer_loaded_shows_its_ids_in_words(taxonomy: Taxon
     assert (view.flow_shown, view.question_shown) == ("old-survey", "Comment other")
 
 
+@pytest.mark.parametrize(
+    ("reply", "sure", "shown", "text_language"),
+    [
+        (None, None, "fi", "fi"),
+        ("fi", 0.99, "fi", "fi"),
+        ("sv", 0.987, "fi; the reply sv (99%)", "sv"),
+        ("sv", 0.5, "fi; the reply sv (50%)", "fi"),  # too unsure to read it as Swedish
+    ],
+)
+def test_a_row_shows_the_replys_language_when_it_differs(
+    taxonomy: Taxonomy, reply: str | None, sure: float | None, shown: str, text_language: str
+) -> None:
+    item = replace(_item(), reply_language=reply, language_confidence=sure)
+    view = row(item, taxonomy, "en", TZ)
+    assert (view.language_shown, view.text_language) == (shown, text_language)
+
+
 def test_add_options_are_grouped_by_polarity_with_labels(taxonomy: Taxonomy) -> None:
     groups = add_options(taxonomy, "fi")
     assert [g.label for g in groups] == ["Strengths", "Improvements", "Neutral themes"]

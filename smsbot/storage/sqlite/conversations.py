@@ -134,7 +134,8 @@ class SqliteConversations(Repository):
                 )
             elif isinstance(event, FeedbackGiven):
                 answer_id = answer_ids.get(event.question_id)
-                await _insert_feedback(self.conn, conversation, event, answer_id, now)
+                language = outcome.state.language  # after a switch: the new one
+                await _insert_feedback(self.conn, conversation, event, answer_id, language, now)
         await _schedule_expiry(self.conn, conversation.id, outcome.state, now)
 
     async def schedule_reminder(self, conversation_id: str, step: int, due_at: datetime) -> None:
@@ -190,12 +191,13 @@ async def _update_state(
     finished = any(isinstance(e, Finished) for e in outcome.events)
     replied = any(isinstance(e, AnswerRecorded) for e in outcome.events)
     await conn.execute(
-        "UPDATE conversations SET state = ?, status = ?, step = ?, updated_at = ?,"
+        "UPDATE conversations SET state = ?, language = ?, status = ?, step = ?, updated_at = ?,"
         " ended_at = CASE WHEN ? THEN ? ELSE ended_at END,"
         " first_reply_at = CASE WHEN ? AND first_reply_at IS NULL THEN ? ELSE first_reply_at END"
         " WHERE id = ?",
         (
             json.dumps(state.to_dict(), ensure_ascii=False),
+            state.language,  # changes once at most: the citizen's language (LanguageSwitched)
             state.status.value,
             state.step,
             ts(now),
@@ -256,11 +258,13 @@ async def _insert_feedback(
     conversation: Conversation,
     event: FeedbackGiven,
     answer_id: int | None,
+    language: str,
     now: datetime,
 ) -> None:
     await conn.execute(
         "INSERT INTO feedback (conversation_id, answer_id, flow_id, question_id, unit, service,"
-        " language, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " language, text, created_at, reply_language, language_confidence)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             conversation.id,
             answer_id,
@@ -268,9 +272,11 @@ async def _insert_feedback(
             event.question_id,
             conversation.unit,
             conversation.service,
-            conversation.state.language,
+            language,
             event.text,
             ts(now),
+            event.language,
+            event.confidence,
         ),
     )
 

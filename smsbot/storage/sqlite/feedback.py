@@ -13,7 +13,8 @@ from smsbot.storage.sqlite.repository import Repository
 __all__ = ["SqliteFeedback"]
 
 _FEEDBACK_COLUMNS = (
-    "f.id, f.flow_id, f.question_id, f.unit, f.service, f.language, f.text, f.created_at"
+    "f.id, f.flow_id, f.question_id, f.unit, f.service, f.language, f.text, f.created_at,"
+    " f.reply_language, f.language_confidence"
 )
 _PEOPLE_DECIDED = (
     "EXISTS (SELECT 1 FROM feedback_tags d WHERE d.feedback_id = f.id"
@@ -106,12 +107,16 @@ class SqliteFeedback(Repository):
 
     async def without_tags(self, after_id: int, limit: int) -> list[FeedbackText]:
         sql = (
-            "SELECT f.id, f.language, f.text FROM feedback f WHERE f.id > ? AND NOT EXISTS"
+            "SELECT f.id, f.language, f.text, f.reply_language, f.language_confidence"
+            " FROM feedback f WHERE f.id > ? AND NOT EXISTS"
             " (SELECT 1 FROM feedback_tags t WHERE t.feedback_id = f.id) ORDER BY f.id LIMIT ?"
         )
         async with self.conn.execute(sql, (after_id, limit)) as cur:
             rows = list(await cur.fetchall())
-        return [FeedbackText(int(i), str(lang), str(text)) for i, lang, text in rows]
+        return [
+            FeedbackText(int(i), str(lang), str(text), _opt_str(reply), _opt_float(sure))
+            for i, lang, text, reply, sure in rows
+        ]
 
     async def last_id(self) -> int:
         async with self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM feedback") as cur:
@@ -170,7 +175,7 @@ def _where(wanted: FeedbackFilter) -> tuple[list[str], list[object]]:
 
 
 def _item(row: Sequence[object], tags: Sequence[TagState]) -> FeedbackItem:
-    fid, flow, question, unit, service, language, text, created = row
+    fid, flow, question, unit, service, language, text, created, reply, sure = row
     return FeedbackItem(
         id=int(str(fid)),
         flow=str(flow),
@@ -181,4 +186,14 @@ def _item(row: Sequence[object], tags: Sequence[TagState]) -> FeedbackItem:
         text=str(text),
         created_at=str(created),
         tags=tuple(tags),
+        reply_language=_opt_str(reply),
+        language_confidence=_opt_float(sure),
     )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else float(str(value))

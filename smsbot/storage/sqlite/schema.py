@@ -261,6 +261,14 @@ CREATE INDEX messages_sending ON messages (id) WHERE direction = 'out' AND statu
 CREATE INDEX timers_conversation ON timers (conversation_id, kind);
 """
 
+# The reply's language (issue 17): what the language detector (lingua, limited to the flow's
+# languages) saw in each free-text reply. `language` stays the conversation's language when the
+# feedback came; tagging uses the reply's language when the detector was sure enough of it.
+_REPLY_LANGUAGE = """
+ALTER TABLE feedback ADD COLUMN reply_language TEXT;       -- sv, fi, en; NULL: no verdict
+ALTER TABLE feedback ADD COLUMN language_confidence REAL;  -- the detector's confidence, 0..1
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -269,4 +277,5 @@ MIGRATIONS: tuple[str, ...] = (
     _PARTS_BY_PROVIDER_ID,
     TRIALS,
     _V_SCALE,
+    _REPLY_LANGUAGE,
 )
