@@ -20,7 +20,7 @@ from smsbot.storage.sqlite.lock import DatabaseInUse, DatabaseLock, lock_databas
 
 __all__ = ["check_settings", "hold_database", "listen"]
 
-CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # what the sender (and requests) read
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # what the sender reads
 _BACKLOG = 128
 _CREDENTIALS = {
     "vonage-sms": ("SMS API", ("api_key", "api_secret")),

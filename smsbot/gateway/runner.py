@@ -14,6 +14,7 @@ from aiohttp import web
 from smsbot.config import Config, parse_duration
 from smsbot.domain import DeliveryReceipt, InboundSms
 from smsbot.engine import runtime
+from smsbot.feedback.language import detector
 from smsbot.feedback.review import suggest_new
 from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.flows.catalog import FlowCatalog
@@ -31,7 +32,7 @@ from smsbot.phones import parse_phone
 from smsbot.ports import Clock
 from smsbot.privacy.retention import PurgeTask, parse_retention
 from smsbot.providers.base import Transport
-from smsbot.storage.ports import Outgoing
+from smsbot.storage.ports import Outgoing, Tx
 
 __all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules"]
 
@@ -127,6 +128,9 @@ class Gateway:
             recovered = await tx.outbox.recover_after_crash(self.clock.now(), grace)
         if recovered:
             log.warning("outbox_uncertain_after_restart", messages=recovered)
+        # the reply-language detector takes ~0.5 s to build: before the first reply, not in it
+        languages = {frozenset(flow.languages) for flow in self.parts.catalog.flows()}
+        await asyncio.to_thread(lambda: [detector(langs) for langs in languages])
         self._tasks = [
             asyncio.create_task(job, name=name) for name, job in self._periodic_jobs().items()
         ]
@@ -212,15 +216,17 @@ class Gateway:
             return None
         return timedelta(seconds=max_age_seconds(flow, sending_rules(self.config)))
 
-    async def _final_failure(self, message: Outgoing, code: str) -> None:
-        """A first message that could not be sent at all: the conversation is undeliverable."""
-        if message.purpose != "opening" or message.conversation_id is None:
+    async def _final_failure(self, tx: Tx, message: Outgoing, code: str) -> None:
+        """A first message that could not be sent at all: the conversation is undeliverable
+        (in the unit that failed the message, so nothing of it goes out in between)."""
+        conversation_id = message.conversation_id
+        if message.purpose != "opening" or conversation_id is None:
             return
-        async with self.parts.store.write() as tx:
-            ended = await self.parts.surveys.undeliverable_in(tx, message.conversation_id)
-        if ended:
-            log.warning(
-                "conversation_undeliverable", conversation_id=message.conversation_id, code=code
+        if await self.parts.surveys.undeliverable_in(tx, conversation_id):
+            tx.after_commit(
+                lambda: log.warning(
+                    "conversation_undeliverable", conversation_id=conversation_id, code=code
+                )
             )
 
 

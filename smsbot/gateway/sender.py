@@ -20,13 +20,15 @@ from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.ports import Clock
 from smsbot.providers.base import SendError, SendResult, Transport
-from smsbot.storage.ports import HeldOpening, Outgoing, Store
+from smsbot.storage.ports import HeldOpening, Outgoing, Store, Tx
 
 __all__ = ["Sender", "SenderSettings"]
 
 log = get_logger("smsbot.gateway.sender")
 
-FinalFailure = Callable[[Outgoing, str], Awaitable[None]]
+# What else a message's final failure ends, in the same unit of work (an opening that never
+# went ends its conversation, so its first question can never be claimed in between).
+FinalFailure = Callable[[Tx, Outgoing, str], Awaitable[None]]
 MaxAge = Callable[[str], timedelta | None]  # a flow's max_age (None: no such flow, no limit)
 
 
@@ -150,6 +152,8 @@ class Sender:
             reason = f"too_old: held past the flow's max_age ({limit}) while the provider was down"
             async with self.store.write() as tx:
                 cancelled = await tx.outbox.cancel(opening.message_id, reason, now)
+                if cancelled:
+                    await self.on_final_failure(tx, _opening(opening), "too_old")
             if cancelled:
                 log.warning(
                     "sms_cancelled_too_old",
@@ -158,7 +162,6 @@ class Sender:
                     flow=opening.flow_id,
                     queued_at=opening.queued_at.isoformat(),
                 )
-                await self.on_final_failure(_opening(opening), "too_old")
         return len(stale)
 
     def _too_old(self, flow_id: str, queued_at: datetime, now: datetime) -> bool:
@@ -202,6 +205,7 @@ class Sender:
         async with self.store.write() as tx:
             if final:
                 await tx.outbox.mark_failed(message.id, f"{error.code}: {error}", now)
+                await self.on_final_failure(tx, message, error.code)
             elif error.maybe_sent:
                 due = now + self.settings.uncertain_grace
                 await tx.outbox.mark_uncertain(message.id, error.code, due, now)
@@ -220,8 +224,6 @@ class Sender:
             reason=str(error),
             attempt=message.attempts,
         )
-        if final:
-            await self.on_final_failure(message, error.code)
 
     def _provider_answered(self) -> bool:
         """The provider answered; False (it is not down)."""
