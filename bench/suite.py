@@ -29,6 +29,7 @@ from bench.history import History
 from bench.history import prepare as prepare_history
 from bench.lab import Lab, close_lab, filesystem, open_lab
 from bench.outbound import outbound_phase
+from bench.yardstick import necessary_phase
 from smsbot.logs import configure_logging
 
 T = TypeVar("T")
@@ -84,6 +85,8 @@ async def _phases(
     load = phases.load_phase(lab, http, sizes, history)
     done["load"], jobs = await step("conversation load", load)
     done["ceiling"] = await step("ceiling", phases.ceiling_phase(lab, http, jobs, sizes))
+    necessary = necessary_phase(lab, http, jobs, sizes, history)
+    done["necessary"] = await step("necessary work", necessary)
     done["scale"] = await step("memory at scale", phases.scale_phase(lab, http, sizes, history))
     done["report"] = reporting.prepare(lab, history)
     outbound = outbound_phase(lab, http, sizes, history)
