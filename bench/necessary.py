@@ -4,12 +4,13 @@
 
 For each signed SMS API inbound webhook: read the form, check its SHA-256 HMAC signature with
 smsbot's own check (`verify_sms_signature`, the same secret and method the load signs with),
-then one durable unit of work: read the citizen's latest message (one indexed lookup, standing
-for "where is this conversation"), insert the inbound message and the next outgoing message
-(status `sending`). Units share COMMITs (smsbot's own writer thread, `storage.sqlite.threads`:
-group commit, `BEGIN IMMEDIATE`, WAL, `synchronous=FULL`). 200 only after the COMMIT. Then the
-SMS goes to the provider's SMS API (POST /sms/json) with one aiohttp session (keep-alive, TLS),
-and its result ("sent" with the provider's id, or "failed") is recorded in batches of units.
+then one durable unit of work: read the citizen's active conversation (one lookup in smsbot's
+own index, standing for "where is this conversation"), insert the inbound message and the
+next outgoing message (status `sending`). Units share COMMITs (smsbot's own writer thread,
+`storage.sqlite.threads`: group commit, `BEGIN IMMEDIATE`, WAL, `synchronous=FULL`). 200
+only after the COMMIT. Then the SMS goes to the provider's SMS API (POST /sms/json) with one
+aiohttp session (keep-alive, TLS), and its result ("sent" with the provider's id, or
+"failed") is recorded in batches of units.
 
 For each signed delivery receipt: the same check, then one durable unit that updates the
 message the receipt is about (by the provider's id), then 200.
@@ -57,12 +58,14 @@ def _now() -> str:
 def take_inbound(params: dict[str, str]) -> Any:
     """The webhook's unit: where the citizen is, the inbound message, the next outgoing one."""
     phone, ref, text = "+" + params["msisdn"], params["messageId"], params.get("text", "")
+    sender = "+" + params.get("to", "")
 
     def work(conn: sqlite3.Connection) -> tuple[int, str]:
         now = _now()
         last = conn.execute(
-            "SELECT conversation_id, step FROM messages WHERE phone = ? ORDER BY id DESC LIMIT 1",
-            (phone,),
+            "SELECT id, step FROM conversations WHERE phone = ? AND sender = ?"
+            " AND status = 'active'",
+            (phone, sender),
         ).fetchone()
         conversation, step = (last[0], (last[1] or 0) + 1) if last else (None, 1)
         conn.execute(
