@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ async def start_gateway(lab: Lab, name: str, env: dict[str, str]) -> tuple[Child
 
 async def first_purge_done(child: Child, limit_s: float = 600.0) -> None:
     deadline = time.monotonic() + limit_s
-    while '"event": "purged"' not in child.log.read_text(errors="replace"):
+    while not re.search(r'"event": ?"purged"', child.log.read_text(errors="replace")):
         if not child.alive() or time.monotonic() > deadline:
             raise RuntimeError(f"{child.name}: no first purge within {limit_s:.0f}s: {child.log}")
         await asyncio.sleep(0.1)
