@@ -30,6 +30,7 @@ import ssl
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,16 +52,19 @@ RESULT_BATCH_S = 0.005  # results wait at most this long to share a unit
 SENDERS = 64  # SMS in flight to the provider at most (connections kept alive)
 
 
+Outgoing = tuple[int, str]  # the outgoing message's id and client ref
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def take_inbound(params: dict[str, str]) -> Any:
+def take_inbound(params: dict[str, str]) -> Callable[[sqlite3.Connection], Outgoing | None]:
     """The webhook's unit: where the citizen is, the inbound message, the next outgoing one."""
     phone, ref, text = "+" + params["msisdn"], params["messageId"], params.get("text", "")
     sender = "+" + params.get("to", "")
 
-    def work(conn: sqlite3.Connection) -> tuple[int, str]:
+    def work(conn: sqlite3.Connection) -> Outgoing | None:
         now = _now()
         last = conn.execute(
             "SELECT id, step FROM conversations WHERE phone = ? AND sender = ?"
@@ -68,12 +72,14 @@ def take_inbound(params: dict[str, str]) -> Any:
             (phone, sender),
         ).fetchone()
         conversation, step = (last[0], (last[1] or 0) + 1) if last else (None, 1)
-        conn.execute(
-            "INSERT INTO messages (conversation_id, direction, phone, body, purpose, status,"
-            " provider_ref, created_at, updated_at) VALUES (?, 'in', ?, ?, 'reply',"
-            " 'received', ?, ?, ?)",
+        kept = conn.execute(
+            "INSERT OR IGNORE INTO messages (conversation_id, direction, phone, body, purpose,"
+            " status, provider_ref, created_at, updated_at)"
+            " VALUES (?, 'in', ?, ?, 'reply', 'received', ?, ?, ?)",
             (conversation, phone, text, ref, now, now),
         )
+        if not kept.rowcount:  # a webhook sent again: answered, nothing more to send
+            return None
         client_ref = uuid.uuid4().hex
         out = conn.execute(
             "INSERT INTO messages (conversation_id, direction, phone, body, purpose, step,"
@@ -147,9 +153,11 @@ class App:
         params = await self._params(request)
         if params is None:
             return web.Response(status=401)
-        message_id, client_ref = await self.writer.run(take_inbound(params))
+        outgoing = await self.writer.run(take_inbound(params))
+        if outgoing is None:
+            return web.Response(text="ok")
         self.counts["inbound"] += 1
-        task = asyncio.create_task(self._send(message_id, client_ref, "+" + params["msisdn"]))
+        task = asyncio.create_task(self._send(*outgoing, "+" + params["msisdn"]))
         self.sending.add(task)
         task.add_done_callback(self.sending.discard)
         return web.Response(text="ok")
