@@ -70,6 +70,7 @@ def _necessary(smsbot: dict[str, Any], nw: dict[str, Any], bare: dict[str, Any])
         "necessary_cpu_ms_per_webhook": nw["cpu_ms_per_webhook"],
         "ceiling_cpu_ms_per_webhook": bare["cpu_ms_per_webhook"],
         "statements_per_webhook": smsbot.get("statements_per_webhook"),
+        "transactions_per_webhook": smsbot.get("transactions_per_webhook"),
         "handoffs_per_webhook": smsbot.get("handoffs_per_webhook"),
     }
 
@@ -153,7 +154,9 @@ def _comparison(h: dict[str, Any]) -> list[tuple[str, str, str]]:
 
     counts = "-"
     if h["statements_per_webhook"] is not None:
-        counts = f"{h['statements_per_webhook']:.1f} / {h['handoffs_per_webhook']:.1f}"
+        counts = " / ".join(
+            f"{h[f'{k}_per_webhook']:.1f}" for k in ("statements", "transactions", "handoffs")
+        )
     ratios = (
         f"{h['ratio_to_necessary']:.3f} / {h['ratio_sms_to_necessary']:.3f}"
         f" / {h['ratio_receipts_to_necessary']:.3f}"
@@ -164,7 +167,7 @@ def _comparison(h: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("bare aiohttp: webhooks/s", f"{h['ceiling_per_s']:.0f}", f"replayed; {cpu('ceiling_')}"),
         ("smsbot / necessary work", ratios, "webhooks / SMS / receipts"),
         ("smsbot / bare aiohttp", f"{h['ratio_to_ceiling']:.3f}", "webhooks"),
-        ("smsbot: SQL / hand-offs", counts, "per webhook answered"),
+        ("smsbot: SQL / transactions / hand-offs", counts, "per webhook answered"),
     ]
 
 
@@ -175,7 +178,7 @@ def _ms(h: dict[str, Any], prefix: str) -> str:
 
 def table(h: dict[str, Any], goals: list[Target]) -> str:
     """Figures (latency as p50 / p99 / max), then each target and whether it is met."""
-    widths = (34, 28, 28)
+    widths = (38, 28, 28)
     lines = [_line(("figure", "value", "note"), widths), _line(("-" * w for w in widths), widths)]
     lines += [_line(row, widths) for row in _rows(h)]
     lines += ["", _line(("target", "value", "goal", "met"), widths)]

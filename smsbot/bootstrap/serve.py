@@ -80,7 +80,11 @@ async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gatewa
 def _expose_counts(gateway: Gateway) -> None:
     """SMSBOT_BENCH_COUNTS=1: SQL statements and database hand-offs so far, on /metrics."""
     registry = gateway.metrics.registry
-    for name, what in (("statements", "SQL statements run"), ("handoffs", "database hand-offs")):
+    for name, what in (
+        ("statements", "SQL statements run"),
+        ("transactions", "transactions begun"),
+        ("handoffs", "database hand-offs"),
+    ):
         gauge = Gauge(f"smsbot_bench_{name}", f"{what} (SMSBOT_BENCH_COUNTS=1)", registry=registry)
         gauge.set_function(partial(_count, name))
 

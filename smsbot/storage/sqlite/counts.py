@@ -1,10 +1,11 @@
-"""Opt-in counts for the benchmark: SQL statements run and hand-offs to a database thread.
+"""Opt-in counts for the benchmark: SQL statements, transactions, hand-offs to a database thread.
 
 Off unless SMSBOT_BENCH_COUNTS=1 is in the environment when smsbot starts; off, nothing is
 installed and a hand-off costs one test of a module constant. On, every connection smsbot
 opens counts its statements through sqlite3's trace callback (BEGIN, SAVEPOINT and COMMIT
-included), and every crossing from the event loop to a database thread (an aiosqlite call, a
-writer unit, a read) counts as one hand-off. The gateway shows both on /metrics.
+included; each BEGIN also as a transaction), and every crossing from the event loop to a
+database thread (an aiosqlite call, a writer unit, a read) counts as one hand-off. The gateway
+shows them on /metrics.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ ENABLED = os.environ.get("SMSBOT_BENCH_COUNTS", "") not in ("", "0")
 class Counts:
     def __init__(self) -> None:
         self.statements = 0
+        self.transactions = 0  # BEGINs: writes and reads that take a snapshot
         self.handoffs = 0
         self._lock = threading.Lock()  # the trace callback runs in the database threads
 
     def statement(self, sql: str) -> None:
         with self._lock:
             self.statements += 1
+            if sql[:5].upper() == "BEGIN":
+                self.transactions += 1
 
     def handoff(self) -> None:
         with self._lock:
