@@ -71,6 +71,7 @@ def _necessary(smsbot: dict[str, Any], nw: dict[str, Any], bare: dict[str, Any])
         "ceiling_cpu_ms_per_webhook": bare["cpu_ms_per_webhook"],
         "statements_per_webhook": smsbot.get("statements_per_webhook"),
         "transactions_per_webhook": smsbot.get("transactions_per_webhook"),
+        "units_per_webhook": smsbot.get("units_per_webhook"),
         "handoffs_per_webhook": smsbot.get("handoffs_per_webhook"),
     }
 
@@ -155,7 +156,8 @@ def _comparison(h: dict[str, Any]) -> list[tuple[str, str, str]]:
     counts = "-"
     if h["statements_per_webhook"] is not None:
         counts = " / ".join(
-            f"{h[f'{k}_per_webhook']:.1f}" for k in ("statements", "transactions", "handoffs")
+            f"{h[f'{k}_per_webhook']:.1f}"
+            for k in ("statements", "units", "transactions", "handoffs")
         )
     ratios = (
         f"{h['ratio_to_necessary']:.3f} / {h['ratio_sms_to_necessary']:.3f}"
@@ -167,7 +169,7 @@ def _comparison(h: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("bare aiohttp: webhooks/s", f"{h['ceiling_per_s']:.0f}", f"replayed; {cpu('ceiling_')}"),
         ("smsbot / necessary work", ratios, "webhooks / SMS / receipts"),
         ("smsbot / bare aiohttp", f"{h['ratio_to_ceiling']:.3f}", "webhooks"),
-        ("smsbot: SQL / transactions / hand-offs", counts, "per webhook answered"),
+        ("smsbot: SQL/units/commits/hand-offs", counts, "per webhook answered"),
     ]
 
 

@@ -83,6 +83,7 @@ def _expose_counts(gateway: Gateway) -> None:
     for name, what in (
         ("statements", "SQL statements run"),
         ("transactions", "transactions begun"),
+        ("units", "units of work (savepoints)"),
         ("handoffs", "database hand-offs"),
     ):
         gauge = Gauge(f"smsbot_bench_{name}", f"{what} (SMSBOT_BENCH_COUNTS=1)", registry=registry)
