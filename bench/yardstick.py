@@ -13,7 +13,7 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
@@ -24,6 +24,9 @@ from bench.lab import Lab
 from bench.load import INBOUND, STATUS, Driver, Job, Provider, replay
 from bench.procs import CpuWatch
 from smsbot.providers.vonage.webhooks import sign_sms_params
+
+if TYPE_CHECKING:  # bench.phases imports this module
+    from bench.phases import Sizes
 
 
 def fresh_jobs(jobs: list[Job], passes: int) -> list[Job]:
@@ -104,7 +107,7 @@ async def _all_sent(http: aiohttp.ClientSession, url: str, limit_s: float) -> di
 
 
 async def necessary_phase(
-    lab: Lab, http: aiohttp.ClientSession, jobs: list[Job], sizes: Any, history: History
+    lab: Lab, http: aiohttp.ClientSession, jobs: list[Job], sizes: Sizes, history: History
 ) -> dict[str, Any]:
     """The recorded webhooks (fresh ids, `ceiling_requests` at least) against the app."""
     passes = max(1, -(-sizes.ceiling_requests // max(len(jobs), 1)))
