@@ -85,6 +85,13 @@ class Lab:
         await wait_http(child, f"{self.url}/readyz")
         return child
 
+    async def start_necessary(self, db: Path) -> Child:
+        """The necessary-work app (bench.necessary) on `db`, sending to the fake provider."""
+        args = ["-m", "bench.necessary", str(self.port), str(db), self.provider_host, self.ca]
+        child = spawn("necessary", args, base_env(), self.tmp / "necessary.log")
+        await wait_http(child, f"{self.url}/readyz")
+        return child
+
 
 async def open_lab(*, keep: bool = False) -> Lab:
     tmp = Path(tempfile.mkdtemp(prefix="smsbot-bench-", dir=_disk_tmp()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from bench.history import History
 from bench.lab import Lab, count, db_bytes
 from bench.load import Conversations, Driver, Job, Provider, replay
 from bench.procs import Child, CpuWatch
+from bench.yardstick import cpu_per_webhook, rates, sent_figures
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,30 @@ PHONES_LOAD, PHONES_PACED, PHONES_SCALE_LOAD = 1_000_000, 1_200_000, 1_400_000
 
 # The gateway's sending under conversation load: the provider's limit must not be the limit.
 FAST_SENDING = {"SMSBOT_SENDING__RATE_PER_SECOND": "2000", "SMSBOT_SENDING__THREADS": "10"}
+# SQL statements and database hand-offs, on /metrics (smsbot.storage.sqlite.counts)
+COUNTING = {"SMSBOT_BENCH_COUNTS": "1"}
+
+
+async def bench_counts(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    """The gateway's smsbot_bench_* counts from /metrics (empty if it does not count)."""
+    async with http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("smsbot_bench_"):
+            name, _, value = line.partition(" ")
+            found[name.removeprefix("smsbot_bench_")] = float(value)
+    return found
+
+
+def per_webhook(before: dict[str, float], after: dict[str, float], webhooks: int) -> dict[str, Any]:
+    """Statements and hand-offs per webhook answered (events and sends included)."""
+    if not webhooks or not after:
+        return {}
+    return {
+        f"{name}_per_webhook": round((after[name] - before.get(name, 0.0)) / webhooks, 2)
+        for name in after
+    }
 
 
 def cpu_figures(child: Child, cpu_before: float, seconds: float) -> dict[str, Any]:
@@ -77,7 +103,7 @@ async def start_gateway(lab: Lab, name: str, env: dict[str, str]) -> tuple[Child
 
 async def first_purge_done(child: Child, limit_s: float = 600.0) -> None:
     deadline = time.monotonic() + limit_s
-    while '"event": "purged"' not in child.log.read_text(errors="replace"):
+    while not re.search(r'"event": ?"purged"', child.log.read_text(errors="replace")):
         if not child.alive() or time.monotonic() > deadline:
             raise RuntimeError(f"{child.name}: no first purge within {limit_s:.0f}s: {child.log}")
         await asyncio.sleep(0.1)
@@ -100,12 +126,18 @@ async def conversations(
     driver = Driver(http, lab.url, sizes.concurrency, run.rate)
     driver.record = run.record
     citizens = make_citizens(run.first_phone, run.number, seed=run.first_phone)
+    before = await bench_counts(http, lab.url)
     cpu, watch = child.cpu_seconds(), CpuWatch(child, lab.provider)
     result = await Conversations(driver, provider, load_script(lab.flows), citizens).run(
         sizes.load_limit_s
     )
     figures = result.figures()
     figures.update(cpu_figures(child, cpu, result.seconds), **watch.figures())
+    figures.update(
+        rates(figures), **await sent_figures(provider, result.tally.first, result.seconds)
+    )
+    figures["cpu_ms_per_webhook"] = cpu_per_webhook(figures)
+    figures.update(per_webhook(before, await bench_counts(http, lab.url), figures["webhooks"]))
     if run.rate:
         figures["offered_per_s"] = run.rate
     return figures, driver.recorded
@@ -120,7 +152,8 @@ async def load_phase(
     db = lab.tmp / "load.db"
     history.copy_to(db)
     before = Stored.of(db)
-    child, startup = await start_gateway(lab, "gateway-load", lab.gateway_env(db, **FAST_SENDING))
+    env = lab.gateway_env(db, **FAST_SENDING, **COUNTING)
+    child, startup = await start_gateway(lab, "gateway-load", env)
     raw = lab.tmp / "profile-gateway.txt"
     try:
         profiler = profile.start(child, raw) if os.environ.get("BENCH_PROFILE") else None
@@ -202,6 +235,7 @@ async def ceiling_phase(
         child.stop()
     for key in ("conversations", "completed", "conversations_per_s", "events"):
         figures.pop(key, None)
+    figures["cpu_ms_per_webhook"] = cpu_per_webhook(figures)
     return {"passes": passes, **figures}
 
 

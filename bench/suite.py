@@ -29,6 +29,7 @@ from bench.history import History
 from bench.history import prepare as prepare_history
 from bench.lab import Lab, close_lab, filesystem, open_lab
 from bench.outbound import outbound_phase
+from bench.yardstick import necessary_phase
 from smsbot.logs import configure_logging
 
 T = TypeVar("T")
@@ -84,6 +85,8 @@ async def _phases(
     load = phases.load_phase(lab, http, sizes, history)
     done["load"], jobs = await step("conversation load", load)
     done["ceiling"] = await step("ceiling", phases.ceiling_phase(lab, http, jobs, sizes))
+    necessary = necessary_phase(lab, http, jobs, sizes, history)
+    done["necessary"] = await step("necessary work", necessary)
     done["scale"] = await step("memory at scale", phases.scale_phase(lab, http, sizes, history))
     done["report"] = reporting.prepare(lab, history)
     outbound = outbound_phase(lab, http, sizes, history)
@@ -120,5 +123,8 @@ def _setup(sizes: phases.Sizes, tmp: Path, serial: bool) -> dict[str, Any]:
         "filesystem": filesystem(tmp),
         "transport": "vonage-sms: the real SDK over TLS to tests/fakevonage.py, own process",
         "durability": "WAL, synchronous=FULL (as shipped); webhooks signed sha256 and verified",
+        "necessary_work": "bench/necessary.py on a copy of the history: signature check, one"
+        " group-committed unit per webhook, 200 after COMMIT, SMS by aiohttp, results batched;"
+        " smsbot's recorded webhooks replayed (fresh ids), 64 in flight",
         "outbound_beside_export_and_report": not serial,
     }

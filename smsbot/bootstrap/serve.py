@@ -7,9 +7,11 @@ import contextlib
 import os
 import signal
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import Gauge
 
 from smsbot.bootstrap.parts import open_parts
 from smsbot.bootstrap.startup import check_settings, hold_database, listen
@@ -23,6 +25,7 @@ from smsbot.logs import get_logger
 from smsbot.ports import Clock
 from smsbot.providers.base import VonageSettings
 from smsbot.providers.factory import build_transport
+from smsbot.storage.sqlite import counts
 
 __all__ = ["build_gateway", "serve"]
 
@@ -69,7 +72,26 @@ async def build_gateway(config: Config, *, clock: Clock | None = None) -> Gatewa
         raise
     gateway = Gateway(parts, transport, simulated=kind == "simulator", taxonomy=_taxonomy(config))
     holder.append(gateway)
+    if counts.ENABLED:
+        _expose_counts(gateway)
     return gateway
+
+
+def _expose_counts(gateway: Gateway) -> None:
+    """SMSBOT_BENCH_COUNTS=1: SQL statements and database hand-offs so far, on /metrics."""
+    registry = gateway.metrics.registry
+    for name, what in (
+        ("statements", "SQL statements run"),
+        ("transactions", "transactions begun"),
+        ("units", "units of work (savepoints)"),
+        ("handoffs", "database hand-offs"),
+    ):
+        gauge = Gauge(f"smsbot_bench_{name}", f"{what} (SMSBOT_BENCH_COUNTS=1)", registry=registry)
+        gauge.set_function(partial(_count, name))
+
+
+def _count(name: str) -> float:
+    return float(getattr(counts.COUNTS, name))
 
 
 def _taxonomy(config: Config) -> Taxonomy | None:

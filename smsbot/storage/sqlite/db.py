@@ -17,7 +17,7 @@ from typing import TypeVar
 import aiosqlite
 
 from smsbot.storage.ports import DatabaseOpenError, StorageUnavailable
-from smsbot.storage.sqlite import threads
+from smsbot.storage.sqlite import counts, threads
 from smsbot.storage.sqlite.schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -69,6 +69,7 @@ def connect(path: Path) -> sqlite3.Connection:
     """A plain connection as smsbot uses one: rows by name, its pragmas, autocommit."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
+    counts.watch(conn)
     for pragma in PRAGMAS:
         conn.execute(pragma)
     return conn
@@ -283,6 +284,9 @@ async def open_database(path: Path | str) -> Database:
 
 async def _ready(conn: aiosqlite.Connection, path: Path) -> Database:
     conn.row_factory = aiosqlite.Row
+    if counts.ENABLED:  # the trace callback is set in the connection's own thread
+        await conn._execute(counts.watch, conn._conn)  # type: ignore[no-untyped-call]
+        counts.watch_handoffs(conn)
     for pragma in PRAGMAS:
         await conn.execute(pragma)
     db = Database(conn, path)

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from smsbot.storage.sqlite import counts
+
 __all__ = ["DatabaseError", "Readers", "Writer", "stream"]
 
 T = TypeVar("T")
@@ -72,6 +74,7 @@ class Writer:
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` in the writer thread; returns once its writes are committed."""
+        counts.handoff()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put(_Job(work, loop, future))
@@ -207,6 +210,7 @@ class Readers:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"reader {name}")
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        counts.handoff()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._read, work)
 
