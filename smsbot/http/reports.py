@@ -207,7 +207,11 @@ OPERATIONS = (
             ),
         ),
         answers={
-            200: Answer("the report", ref("Report"), examples=("report_funnel",)),
+            200: Answer(
+                "the report",
+                ref("Report"),
+                examples=("report_funnel", "report_crosstab", "report_avoidable"),
+            ),
             400: problem("a filter that cannot be used, and why"),
             401: UNAUTHORIZED,
             404: problem("no such report section"),
