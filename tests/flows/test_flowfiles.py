@@ -19,6 +19,10 @@ SHIPPED = HERE.parents[1] / "flows"
 
 # file -> every finding it gives, as (line, message)
 EXPECTED: list[tuple[str, list[tuple[int, str]]]] = [
+    ("avoidable.yaml", [
+        (15, "question 'reason': expected true or false, got 'yes please'"),
+        (21, "condition names 'web_frist', no such question (did you mean 'web_first'?)"),
+    ]),
     ("bad-condition.yaml", [(15, "question 'why': condition: use '==' to compare (column 6)")]),
     ("duplicate-key.yaml", [(13, "duplicate key 'text'")]),
     ("later-question.yaml",
