@@ -254,9 +254,9 @@ def _crosstab(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
             continue
         title = f"Cross-tab: {g['question']} by {g['by']}"
         for cell in g["cells"]:
-            value = "(none)" if cell["key"] is None else str(cell["key"])
+            value = "(no answer)" if cell["key"] is None else str(cell["key"])
             rows.append(_question_row(w, w.label(g), {**cell, "key": value, "kind": g["kind"]}))
-        overall = {"key": "all", "n": g["n"], "suppressed": False, "kind": g["kind"]}
+        overall = {"key": "total", "n": g["n"], "suppressed": False, "kind": g["kind"]}
         rows.append(_question_row(w, w.label(g), {**overall, "figures": g["overall"]}))
     headers = [w.group_by or "group", "by", "n", "mean", "median", "score", "distribution"]
     w.table(title, headers, rows, left=(0, 1, 5, 6))
