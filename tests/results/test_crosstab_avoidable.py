@@ -9,9 +9,8 @@ marks added (reports read answers by flow and question id, not by version).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,6 @@ from click.testing import CliRunner
 
 from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
-from smsbot.engine.definition import build_flow
-from smsbot.engine.model import Flow
 from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.results.render import render_table
 from smsbot.results.reports import (
@@ -37,36 +34,12 @@ from smsbot.results.reports import (
 from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.tx import SqliteStore
-from tests.reportdata import TINY_UNIT, Conversation, generate, write
+from tests.reportdata import AVOIDABLE_WHEN, TINY_UNIT, Conversation, generate, marked_flows, write
 
 DATA = generate(seed=1717, surveys=2000)
 K = 5
-CONDITION = "web_first == yes and ces >= 5"
-
-
-def _marked(flow: Flow, change: Callable[[dict[str, Any]], None]) -> Flow:
-    source = json.loads(json.dumps(dict(flow.source)))
-    change(source)
-    marked, problems = build_flow(source)
-    assert marked is not None, problems
-    return marked
-
-
-def _mark_question(source: dict[str, Any]) -> None:
-    reason = next(q for q in source["questions"] if q["id"] == "reason")
-    for option in reason["options"]:
-        option["avoidable"] = option["id"] == "question"
-
-
-def _mark_condition(source: dict[str, Any]) -> None:
-    source["avoidable_when"] = CONDITION
-
-
-FLOWS = {
-    **DATA.flows,
-    "visit": _marked(DATA.flows["visit"], _mark_question),
-    "contact": _marked(DATA.flows["contact"], _mark_condition),
-}
+CONDITION = AVOIDABLE_WHEN
+FLOWS = marked_flows(DATA.flows)
 
 
 @pytest.fixture(scope="module")

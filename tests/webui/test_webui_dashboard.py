@@ -3,7 +3,6 @@ reader's language, never internal ids."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from smsbot.bootstrap.parts import database_of
-from smsbot.engine.definition import build_flow
-from smsbot.engine.model import Flow
 from tests.conftest import ManualClock
 from tests.harness import gateway_env, running_gateway, signed_in
-from tests.reportdata import Dataset, generate, write_flow_files, write_through
+from tests.reportdata import Dataset, generate, marked_flows, write_flow_files, write_through
 
 TOKEN = "dashboard-admin-token-0123"
 Page = Callable[[str, str], Awaitable[str]]
@@ -113,28 +110,11 @@ async def test_the_page_says_what_makes_a_strength(dashboard: Page) -> None:
 
 # --- avoidable demand and the cross-tab --------------------------------------------------------
 
-CONDITION = "web_first == yes and ces >= 5"
-
-
-def _marked_flows(data: Dataset) -> dict[str, Flow]:
-    """The generated flows with avoidable demand marked: visit's option "question", and
-    contact's condition."""
-    visit = json.loads(json.dumps(dict(data.flows["visit"].source)))
-    reason = next(q for q in visit["questions"] if q["id"] == "reason")
-    reason["options"][0]["avoidable"] = True  # "question"
-    contact = {**data.flows["contact"].source, "avoidable_when": CONDITION}
-    marked = {**data.flows}
-    for source in (visit, contact):
-        flow, problems = build_flow(source)
-        assert flow is not None, problems
-        marked[flow.id] = flow
-    return marked
-
 
 @pytest.fixture
 async def marked(tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[Page, Dataset]]:
     data = generate(surveys=400)
-    directory = write_flow_files(tmp_path / "flows", _marked_flows(data))
+    directory = write_flow_files(tmp_path / "flows", marked_flows(data.flows))
     env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, SMSBOT_FLOWS__DIR=str(directory))
     async with running_gateway(env, clock) as running:
         await write_through(database_of(running.gateway.parts), data)
