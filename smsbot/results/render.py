@@ -342,8 +342,8 @@ def _flat(prefix: str, value: object) -> Iterator[tuple[str, object]]:
         for name, item in value.items():
             yield from _flat(f"{prefix}.{name}" if prefix else str(name), item)
     elif isinstance(value, list) and all(isinstance(v, Mapping) and "key" in v for v in value):
-        for item in value:
-            yield from _flat(f"{prefix}.{item['key']}", item)
+        for item in value:  # a cell keyed None (a cross-tab's "no answer") is "none"
+            yield from _flat(f"{prefix}.{_text(item['key']) or 'none'}", item)
     elif isinstance(value, list):
         yield prefix, " ".join(_text(v) for v in value)
     else:

@@ -9,6 +9,8 @@ marks added (reports read answers by flow and question id, not by version).
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import date
@@ -23,7 +25,7 @@ from click.testing import CliRunner
 from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.http.reports import ReportContext, add_report_routes
-from smsbot.results.render import render_table
+from smsbot.results.render import render_csv, render_table
 from smsbot.results.reports import (
     ReportFilter,
     ReportFilterError,
@@ -272,6 +274,9 @@ async def test_full_report_adds_the_crosstab_and_renders_it(store: Store) -> Non
     assert list(data["sections"]) == ["crosstab"]
     text = render_table(data)
     assert "Cross-tab: ces by solved" in text
+    rows = list(csv.reader(io.StringIO(render_csv(data))))
+    figures = {row[2] for row in rows[1:] if row[0] == "crosstab"}
+    assert {"cells.yes.n", "cells.no.n", "cells.none.n", "overall.mean"} <= figures
     with pytest.raises(ReportFilterError, match="expected question:by"):
         await full_report(store, f, FLOWS, min_group=K, crosstab="ces")
 
