@@ -668,13 +668,20 @@ def _crossed_in_scope(
         if asked is not None:
             found.append((flow, q, asked))
     if not found:
-        known = [*BY_COLUMNS, *(q.id for flow, _ in having for q in flow.questions)]
-        hint = (
-            did_you_mean(by, known)
-            or f" (one of {', '.join(BY_COLUMNS)}, attributes.<name> or a question)"
+        raise ReportFilterError(
+            f"crosstab: cannot split {question!r} by {by!r}{_by_hint(by, in_scope, having)}"
         )
-        raise ReportFilterError(f"crosstab: cannot split {question!r} by {by!r}{hint}")
     return found
+
+
+def _by_hint(by: str, in_scope: Sequence[Flow], having: Sequence[tuple[Flow, Question]]) -> str:
+    if any(q.id == by for flow in in_scope for q in flow.questions):
+        return " (no flow asks both: choose the flow of the two questions)"
+    known = [*BY_COLUMNS, *(q.id for flow, _ in having for q in flow.questions)]
+    return (
+        did_you_mean(by, known)
+        or f" (one of {', '.join(BY_COLUMNS)}, attributes.<name> or a question)"
+    )
 
 
 def _question_hint(question: str, in_scope: Sequence[Flow]) -> str:
@@ -906,13 +913,20 @@ async def full_report(
         groups = await _section(store, name, f, flows, min_group, options)
         done[name] = [group.to_dict() for group in groups]
     if crossed is not None:
-        question, by = crossed
-        groups = await _crosstab(store, f, flows, question=question, by=by, min_group=min_group)
+        groups = await _cross_section(store, f, flows, crossed, min_group)
         done["crosstab"] = [group.to_dict() for group in groups]
     return {"filter": f.to_dict(), "min_group": min_group, "sections": done}
 
 
-_crosstab = crosstab  # full_report's parameter of the same name hides the function
+async def _cross_section(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    crossed: tuple[str, str],
+    min_group: int,
+) -> list[Group]:
+    question, by = crossed
+    return await crosstab(store, f, flows, question=question, by=by, min_group=min_group)
 
 
 @dataclass(frozen=True)

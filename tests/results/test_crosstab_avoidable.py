@@ -165,6 +165,8 @@ async def test_without_a_flow_each_flow_with_the_question_is_its_own_group(store
         ("cse", "web_first", "unknown question 'cse' (did you mean 'ces'?)"),
         ("ces", "web_frist", "cannot split 'ces' by 'web_frist' (did you mean 'web_first'?)"),
         ("ces", "ces", "cannot split by 'ces'"),
+        ("ces", "reason", "cannot split 'ces' by 'reason' (no flow asks both"),
+        ("ces", "attributes.x-y", "cannot split 'ces' by 'attributes.x-y' (one of unit"),
         ("why", "solved", "'why' is text"),
     ],
 )
