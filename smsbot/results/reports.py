@@ -72,6 +72,7 @@ __all__ = [
     "ReportFilter",
     "ReportFilterError",
     "avoidable",
+    "avoidable_per_flow",
     "avoidable_reasons",
     "check_names",
     "cost",
@@ -827,17 +828,38 @@ async def avoidable(
     it is avoidable when one of its latest answers is a marked option or the condition holds
     over its answers. n: contacts in the group; a period cell counts its own. `reasons`: per
     mark, the contacts it marked (one contact may have several reasons)."""
+    groups = []
+    for flow_id, _everyone, per_group in await avoidable_per_flow(
+        store, f, flows, period=period, min_group=min_group
+    ):
+        prefix = None if f.flow is not None else flow_id
+        groups += [replace(group, key=_prefixed(prefix, group.key)) for group in per_group]
+    return groups
+
+
+async def avoidable_per_flow(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    *,
+    period: str = "month",
+    min_group: int,
+) -> list[tuple[str, Group, list[Group]]]:
+    """Per flow that marks avoidable demand: its id, the group of every contact in `f`
+    (key None) and its groups by `f.group_by` (keys not prefixed), from one read."""
     if period not in PERIODS:
         raise ReportFilterError(f"period {period!r}: one of {', '.join(PERIODS)}")
-    groups = []
+    found = []
     for marks in filter(None, (_marks_of(flow) for flow in flows_in_scope(f, flows))):
         async with store.read() as tx:
-            found = await tx.results.answer_profiles(f, marks.flow.id, marks.read)
-        prefix = None if f.flow is not None else marks.flow.id
-        for key, profiles in _by_key(f, found).items():
-            group = _avoidable_group(marks, profiles, period, min_group)
-            groups.append(replace(group, key=_prefixed(prefix, key)))
-    return groups
+            profiles = await tx.results.answer_profiles(f, marks.flow.id, marks.read)
+        everyone = _avoidable_group(marks, profiles, period, min_group)
+        per_group = [
+            replace(_avoidable_group(marks, mine, period, min_group), key=key)
+            for key, mine in _by_key(f, profiles).items()
+        ]
+        found.append((marks.flow.id, everyone, per_group))
+    return found
 
 
 def _by_key(f: ReportFilter, found: Sequence[AnswerProfile]) -> dict[Key, list[AnswerProfile]]:

@@ -35,7 +35,7 @@ from smsbot.results.reports import (
     Group,
     ReportFilter,
     ReportFilterError,
-    avoidable,
+    avoidable_per_flow,
     crosstab,
     drivers,
     flows_in_scope,
@@ -677,16 +677,11 @@ async def _avoidable_views(
     of a day or a week) or month."""
     size, lang = size_lang
     period = "month" if size == "month" else "week"
-    views = []
-    for flow in flows_in_scope(f, flows):
-        if not flow.marks_avoidable:
-            continue
-        scoped = replace(f, flow=flow.id)
-        [everyone] = await avoidable(store, scoped, flows, period=period, min_group=min_group)
-        by_unit = replace(scoped, group_by="unit")
-        units = await avoidable(store, by_unit, flows, period=period, min_group=min_group)
-        views.append(_avoidable_view(flow, everyone, units, lang))
-    return views
+    by_unit = replace(f, group_by="unit")
+    found = await avoidable_per_flow(store, by_unit, flows, period=period, min_group=min_group)
+    return [
+        _avoidable_view(flows[flow_id], everyone, units, lang) for flow_id, everyone, units in found
+    ]
 
 
 def _avoidable_view(

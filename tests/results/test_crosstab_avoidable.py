@@ -13,6 +13,7 @@ import csv
 import io
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from smsbot.results.reports import (
     ReportFilter,
     ReportFilterError,
     avoidable,
+    avoidable_per_flow,
     crosstab,
     full_report,
 )
@@ -259,6 +261,17 @@ async def test_the_tiny_unit_is_suppressed_in_avoidable_demand(store: Store) -> 
     tiny = [g for g in groups if str(g.key).endswith(f"/{TINY_UNIT}")]
     assert tiny and all(g.suppressed and g.figures == {} and g.n < K for g in tiny)
     assert any(not g.suppressed for g in groups)
+
+
+async def test_per_flow_everyone_is_the_report_without_group_by(store: Store) -> None:
+    by_unit = await avoidable_per_flow(store, ReportFilter(group_by="unit"), FLOWS, min_group=K)
+    alone = await avoidable(store, ReportFilter(), FLOWS, min_group=K)
+    assert [replace(everyone, key=flow_id) for flow_id, everyone, _ in by_unit] == alone
+    units = [g for _, _, groups in by_unit for g in groups]
+    assert units == [
+        replace(g, key=str(g.key).split("/", 1)[1])
+        for g in await avoidable(store, ReportFilter(group_by="unit"), FLOWS, min_group=K)
+    ]
 
 
 async def test_flows_without_marks_have_no_avoidable_groups(store: Store) -> None:
