@@ -562,3 +562,17 @@ def _answer_row(c: Conversation, version: str, a: Answer) -> tuple[object, ...]:
         a.problem,
         ts(a.at),
     )
+
+
+AVOIDABLE_WHEN = "web_first == yes and ces >= 5"
+
+
+def marked_flows(flows: Mapping[str, Flow]) -> dict[str, Flow]:
+    """The generated flows with avoidable demand marked: visit's option "question"
+    (`avoidable: true`) and contact's `avoidable_when: AVOIDABLE_WHEN`. Reports read answers
+    by flow and question id, so they read the generated data through these as well."""
+    visit = json.loads(json.dumps(dict(flows["visit"].source)))
+    for option in next(q for q in visit["questions"] if q["id"] == "reason")["options"]:
+        option["avoidable"] = option["id"] == "question"
+    contact = {**flows["contact"].source, "avoidable_when": AVOIDABLE_WHEN}
+    return {**flows, "visit": _flow(visit), "contact": _flow(contact)}

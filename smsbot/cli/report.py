@@ -27,6 +27,7 @@ from smsbot.config import Config
 from smsbot.flows.files import load_flow_dir
 from smsbot.results.render import render_csv, render_json, render_table
 from smsbot.results.reports import (
+    PERIODS,
     SECTIONS,
     ReportFilter,
     ReportFilterError,
@@ -53,6 +54,8 @@ class _Options:
     satisfaction: str | None
     resolved: str | None
     attribute: str
+    crosstab: str | None
+    period: str
 
 
 @click.command("report")
@@ -67,8 +70,7 @@ class _Options:
 @click.option(
     "--section",
     type=click.Choice([*SECTIONS, "all"]),
-    default="all",
-    show_default=True,
+    help="Which section [default: all; only the cross-tab when --crosstab is given].",
 )
 @click.option("--format", "fmt", type=click.Choice(list(_RENDER)), default="table")
 @click.option(
@@ -87,6 +89,19 @@ class _Options:
     show_default=True,
     help="drivers: the numeric event attribute.",
 )
+@click.option(
+    "--crosstab",
+    metavar="QUESTION:BY",
+    help="A question within each answer of another question or an event value: ces:reason,"
+    " solved:channel, nps:attributes.age_band.",
+)
+@click.option(
+    "--period",
+    type=click.Choice(PERIODS),
+    default="month",
+    show_default=True,
+    help="avoidable: split time by week or month (UTC).",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -98,12 +113,14 @@ def report(
     channel: str | None,
     attrs: tuple[str, ...],
     group_by: str | None,
-    section: str,
+    section: str | None,
     fmt: str,
     include_trials: bool,
     satisfaction: str | None,
     resolved: str | None,
     attribute: str,
+    crosstab: str | None,
+    period: str,
 ) -> None:
     """Survey figures per group, small groups suppressed; never a phone number."""
     config = config_of(ctx)
@@ -122,13 +139,20 @@ def report(
         )
     except ReportFilterError as error:
         raise _BadFilter(str(error)) from error
-    sections = SECTIONS if section == "all" else (section,)
-    options = _Options(sections, satisfaction, resolved, attribute)
+    sections = _sections(section, crosstab)
+    options = _Options(sections, satisfaction, resolved, attribute, crosstab, period)
     try:
         data = asyncio.run(_report(config, f, options))
     except ReportFilterError as error:
         raise _BadFilter(str(error)) from error
     click.echo(_RENDER[fmt](data), nl=False)
+
+
+def _sections(section: str | None, crosstab: str | None) -> tuple[str, ...]:
+    """--section, else every section, or none besides the cross-tab when one is asked for."""
+    if section is None:
+        return () if crosstab is not None else SECTIONS
+    return SECTIONS if section == "all" else (section,)
 
 
 async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[str, object]:
@@ -143,6 +167,8 @@ async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[st
             satisfaction=options.satisfaction,
             resolved=options.resolved,
             attribute=options.attribute,
+            crosstab=options.crosstab,
+            period=options.period,
         )
     _warn_unknown_flow(f.flow, list(flows), options.sections)
     return data

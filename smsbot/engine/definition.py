@@ -66,7 +66,7 @@ _ORDERING = ("<", "<=", ">", ">=")
 
 _FLOW_KEYS = (
     "format", "id", "title", "languages", "triggers", "expires_after", "fields", "schedule",
-    "example", "opening", "closing", "questions",
+    "example", "opening", "closing", "questions", "avoidable_when",
 )  # fmt: skip
 _SCHEDULE_KEYS = ("delay", "quiet_hours", "timezone", "max_age")
 _COMMON_KEYS = ("id", "type", "text", "label", "when")
@@ -209,7 +209,9 @@ class _Checker:
         closing = self.text(self.required(top, "closing", ()), ("closing",))
         schedule = self.schedule(top.get("schedule"))
         example = self.example(top.get("example"))
-        questions = _Questions(self).build(self.required(top, "questions", ()))
+        built = _Questions(self)
+        questions = built.build(self.required(top, "questions", ()))
+        avoidable_when, avoidable_source = self.avoidable_when(top.get("avoidable_when"), built)
         if self.has_errors:
             return None
         assert flow_id and expires and title and opening and closing and questions
@@ -227,7 +229,34 @@ class _Checker:
             fields=self.fields,
             source=top,
             example=example,
+            avoidable_when=avoidable_when,
+            avoidable_when_source=avoidable_source,
         )
+
+    def avoidable_when(
+        self, source: object, questions: _Questions
+    ) -> tuple[expr.Expr | None, str | None]:
+        """The flow-level condition over the answers that marks a contact as avoidable demand:
+        it may name any question with an answer (no event field: reports read answers)."""
+        path: DataPath = ("avoidable_when",)
+        if source is None:
+            return None, None
+        if not isinstance(source, str):
+            example = 'avoidable_when: "web_first == yes"'
+            self.error(path, f"expected a condition in quotes, such as {example}")
+            return None, None
+        try:
+            parsed = expr.parse(source)
+        except expr.ExprError as error:
+            self.error(path, f"condition: {error.message} (column {error.offset + 1})")
+            return None, source
+        for name in sorted(parsed.names()):
+            if name in RESERVED_FIELDS and name not in questions.positions:
+                self.error(path, f"condition names '{name}', an event field: name answers only")
+        never = "avoidable_when is never true: no contact would count as avoidable"
+        checker = _ConditionChecker(self, questions, path, "", len(questions.positions), never)
+        checker.check(parsed)
+        return parsed, source
 
     # --- shapes ---
 
@@ -790,13 +819,17 @@ class _OptionsChecker:
         if not isinstance(item, Mapping):
             self.c.error(path, f"expected an option (id, label), got {_show(item)}")
             return None
-        data = self.c.keys(item, path, ("id", "label", "words"))
+        data = self.c.keys(item, path, ("id", "label", "words", "avoidable"))
         oid = self.c.item_id(self.c.required(data, "id", path), (*path, "id"), "option")
         label = self.c.text(self.c.required(data, "label", path), (*path, "label"))
         words = self.words(data.get("words"), (*path, "words"))
+        avoidable = data.get("avoidable", False)
+        if not isinstance(avoidable, bool):
+            self.c.error((*path, "avoidable"), f"expected true or false, got {_show(avoidable)}")
+            avoidable = False
         if oid is None or label is None:
             return None
-        return Option(oid, label, words)
+        return Option(oid, label, words, avoidable)
 
     def words(self, value: object, path: DataPath) -> dict[str, tuple[str, ...]]:
         if value is None:
@@ -821,10 +854,17 @@ class _ConditionChecker:
     """Names earlier questions only, compares answers with values they can have, can be true."""
 
     def __init__(
-        self, checker: _Checker, questions: _Questions, path: DataPath, qid: str, index: int
+        self,
+        checker: _Checker,
+        questions: _Questions,
+        path: DataPath,
+        qid: str,
+        index: int,
+        never: str | None = None,
     ) -> None:
         self.c, self.questions = checker, questions
         self.path, self.qid, self.index = path, qid, index
+        self.never = never or f"question '{qid}' is never asked: its condition is never true"
 
     def check(self, parsed: expr.Expr) -> None:
         names = sorted(parsed.names())
@@ -881,9 +921,7 @@ class _ConditionChecker:
             env = {n: v for n, v in zip(names, combination, strict=True) if v is not None}
             if parsed.evaluate(env):
                 return
-        self.c.error(
-            self.path, f"question '{self.qid}' is never asked: its condition is never true"
-        )
+        self.c.error(self.path, self.never)
 
 
 def _possible_values(question: Question) -> list[int | str] | None:

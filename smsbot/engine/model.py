@@ -68,6 +68,7 @@ class Option:
     id: str
     label: Text
     words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    avoidable: bool = False  # `avoidable: true`: this answer points at avoidable demand
 
     def words_for(self, lang: str, default_lang: str) -> tuple[str, ...]:
         """The option's label plus its extra words, in the given language."""
@@ -135,6 +136,9 @@ class Flow:
     fields: tuple[str, ...] = ()  # extra event attributes the texts may use
     source: Mapping[str, object] = field(default_factory=dict)  # the definition as plain data
     example: Mapping[str, str] = field(default_factory=dict)  # event values to try it with
+    # `avoidable_when`: a condition over the answers that marks a contact as avoidable demand
+    avoidable_when: Expr | None = None
+    avoidable_when_source: str | None = None
 
     @property
     def default_language(self) -> str:
@@ -144,6 +148,13 @@ class Flow:
     def resolution(self) -> Question | None:
         """The yes/no question the flow declares `means: resolution`, if any (never guessed)."""
         return next((q for q in self.questions if q.means == "resolution"), None)
+
+    @property
+    def marks_avoidable(self) -> bool:
+        """Whether the flow marks avoidable demand (an `avoidable` option or `avoidable_when`)."""
+        return self.avoidable_when is not None or any(
+            o.avoidable for q in self.questions for o in q.options
+        )
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:

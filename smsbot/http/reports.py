@@ -25,6 +25,7 @@ from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, pro
 from smsbot.http.responses import json_answer
 from smsbot.results.reports import (
     GROUP_BY,
+    PERIODS,
     SECTIONS,
     ReportFilter,
     ReportFilterError,
@@ -60,6 +61,8 @@ _SINGLE = (
     "resolved",
     "attribute",
     "include_trials",
+    "crosstab",
+    "period",
 )
 _KNOWN = (*_SINGLE, "attr")
 
@@ -73,8 +76,8 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
 
     async def handle(request: web.Request) -> web.Response:
         section = request.match_info["section"]
-        if section not in (*SECTIONS, "all"):
-            known = ", ".join((*SECTIONS, "all"))
+        if section not in (*SECTIONS, "all", "crosstab"):
+            known = ", ".join((*SECTIONS, "all", "crosstab"))
             return _error("not_found", f"no report {section!r}; known: {known}", 404)
         context = get_context(request)
         try:
@@ -84,7 +87,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
                 f,
                 context.flows,
                 min_group=context.min_group,
-                sections=SECTIONS if section == "all" else (section,),
+                sections=_sections(section, options["crosstab"]),
                 **options,
             )
         except ReportFilterError as error:
@@ -92,6 +95,14 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         return json_answer(data)
 
     app.router.add_get("/v1/reports/{section}", handle)
+
+
+def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:
+    if section == "crosstab":
+        if crosstab is None:
+            raise ReportFilterError("crosstab: name it, such as ?crosstab=ces:reason")
+        return ()
+    return SECTIONS if section == "all" else (section,)
 
 
 def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[str, Any]]:
@@ -122,6 +133,8 @@ def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[s
         "satisfaction": single["satisfaction"],
         "resolved": single["resolved"],
         "attribute": single["attribute"] or "wait_seconds",
+        "crosstab": single["crosstab"],
+        "period": single["period"] or "month",
     }
     return f, options
 
@@ -146,7 +159,9 @@ OPERATIONS = (
             "One report section (or `all`) for the filter, per group of `group_by`. What n"
             " counts: funnel: surveys sent; questions: surveys sent (per question: understood"
             " answers; drop-off: conversations asked); timing: conversations with a reply;"
-            " drivers: satisfaction answers; cost: surveys sent. A group or cell with n below"
+            " drivers: satisfaction answers; cost: surveys sent; avoidable: contacts (surveys"
+            " with an answer to a question the flow's avoidable marks read); crosstab: answers"
+            " to the question. A group or cell with n below"
             " the minimum group size (`[privacy] min_group_size`) has `suppressed: true` and"
             " no figures. No answer ever holds a phone number. Dates and times without an"
             " offset are in the survey time zone."
@@ -172,6 +187,17 @@ OPERATIONS = (
                 "drivers: the yes/no question's id (default: the one that means resolution)",
             ),
             _param("attribute", "drivers: the numeric event attribute (default wait_seconds)"),
+            _param(
+                "crosstab",
+                "question:by, such as ces:reason, solved:channel or nps:attributes.age_band:"
+                " adds the crosstab section (section `crosstab`: only it)",
+            ),
+            Param(
+                "period",
+                "query",
+                "avoidable: split time by week or month (UTC)",
+                {"type": "string", "enum": list(PERIODS), "default": "month"},
+            ),
             Param(
                 "include_trials",
                 "query",
@@ -181,7 +207,11 @@ OPERATIONS = (
             ),
         ),
         answers={
-            200: Answer("the report", ref("Report"), examples=("report_funnel",)),
+            200: Answer(
+                "the report",
+                ref("Report"),
+                examples=("report_funnel", "report_crosstab", "report_avoidable"),
+            ),
             400: problem("a filter that cannot be used, and why"),
             401: UNAUTHORIZED,
             404: problem("no such report section"),

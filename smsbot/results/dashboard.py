@@ -68,7 +68,7 @@ __all__ = [
     "title_of",
 ]
 
-FILTER_NAMES = ("flow", "from", "to", "unit", "service")
+FILTER_NAMES = ("flow", "from", "to", "unit", "service", "crosstab", "by")
 STRENGTH_POINTS = 3.0  # a strength or improvement differs from all units by at least this
 _MOST = 3  # strengths (and improvements) listed per unit
 _LONGEST = 200  # characters of a unit or service name taken from the query
@@ -85,6 +85,8 @@ class Filters:
     unit: str | None = None
     service: str | None = None
     trials: bool = False  # include trials (chat, the simulator, trial events)
+    crosstab: str | None = None  # the cross-tab's question ("crosstab" in the query)
+    by: str | None = None  # what it is split by: another question, unit, service, channel
 
     @property
     def active(self) -> bool:
@@ -111,6 +113,8 @@ class Filters:
             "unit": self.unit,
             "service": self.service,
             "trials": "1" if self.trials else None,
+            "crosstab": self.crosstab,
+            "by": self.by,
         }
         return {name: value for name, value in values.items() if value is not None}
 
@@ -136,7 +140,8 @@ def parse_filters(
     if since is not None and until is not None and since > until:
         problems.append("From is after To; showing from that day on.")
         until = None
-    return Filters(flow, since, until, unit, service, trials), problems
+    cross = (text["crosstab"], text["by"]) if text["crosstab"] and text["by"] else (None, None)
+    return Filters(flow, since, until, unit, service, trials, *cross), problems
 
 
 def _known(what: str, name: str | None, known: Sequence[str], problems: list[str]) -> str | None:

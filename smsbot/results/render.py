@@ -245,12 +245,58 @@ def _cost(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
     w.table("Cost", [*headers, "price", "per completed"], rows)
 
 
+def _crosstab(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows: list[Row] = []
+    title = "Cross-tab"
+    for g in groups:
+        if g["suppressed"]:
+            rows.append([w.label(g), SUPPRESSED, *w.hidden(5)])
+            continue
+        title = f"Cross-tab: {g['question']} by {g['by']}"
+        for cell in g["cells"]:
+            value = "(no answer)" if cell["key"] is None else str(cell["key"])
+            rows.append(_question_row(w, w.label(g), {**cell, "key": value, "kind": g["kind"]}))
+        overall = {"key": "total", "n": g["n"], "suppressed": False, "kind": g["kind"]}
+        rows.append(_question_row(w, w.label(g), {**overall, "figures": g["overall"]}))
+    headers = [w.group_by or "group", "by", "n", "mean", "median", "score", "distribution"]
+    w.table(title, headers, rows, left=(0, 1, 5, 6))
+
+
+def _avoidable(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows: list[Row] = []
+    periods: list[Row] = []
+    for g in groups:
+        if g["suppressed"]:
+            rows.append([w.label(g), *w.hidden(4)])
+            continue
+        reasons = ", ".join(f"{r['reason']} {numbers.pct(r['share_pct'])}" for r in g["reasons"])
+        share = numbers.pct(g["avoidable_pct"])
+        rows.append([w.label(g), str(g["contacts"]), str(g["avoidable"]), share, reasons])
+        periods += [_period_row(w, w.label(g), cell) for cell in g["over_time"]]
+    group = w.group_by or "group"
+    headers = [group, "contacts", "avoidable", "share", "reasons (share of contacts)"]
+    w.table("Avoidable demand", headers, rows, left=(0, 4))
+    if periods:
+        headers = [group, "period", "contacts", "avoidable", "share"]
+        w.table("Avoidable demand over time", headers, periods, left=(0, 1))
+
+
+def _period_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
+    if cell["suppressed"]:
+        return [label, cell["key"], *w.hidden(3)]
+    figures = cell["figures"]
+    share = numbers.pct(figures["avoidable_pct"])
+    return [label, cell["key"], str(cell["n"]), str(figures["avoidable"]), share]
+
+
 _SECTIONS: dict[str, Callable[[_Writer, Sequence[Mapping[str, Any]]], None]] = {
     "funnel": _funnel,
     "questions": _questions,
     "timing": _timing,
     "drivers": _drivers,
     "cost": _cost,
+    "avoidable": _avoidable,
+    "crosstab": _crosstab,
 }
 
 
@@ -296,8 +342,8 @@ def _flat(prefix: str, value: object) -> Iterator[tuple[str, object]]:
         for name, item in value.items():
             yield from _flat(f"{prefix}.{name}" if prefix else str(name), item)
     elif isinstance(value, list) and all(isinstance(v, Mapping) and "key" in v for v in value):
-        for item in value:
-            yield from _flat(f"{prefix}.{item['key']}", item)
+        for item in value:  # a cell keyed None (a cross-tab's "no answer") is "none"
+            yield from _flat(f"{prefix}.{_text(item['key']) or 'none'}", item)
     elif isinstance(value, list):
         yield prefix, " ".join(_text(v) for v in value)
     else:

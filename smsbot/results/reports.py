@@ -24,6 +24,10 @@ Small groups are suppressed: a group, or a cell inside a group, whose n is below
                and wait band cell: those answers in it; correlation cell: (wait, satisfaction)
                pairs
     cost       surveys sent (conversations started) in the group
+    avoidable  group: contacts (surveys with an understood answer to a question the flow's
+               avoidable marks read); period cell: those contacts started in it
+    crosstab   group: understood answers to the question; cell (a value of `by`): those
+               answers in it
 
 Percentages are in percent, rounded to 1 decimal; means to 2 decimals. No query selects a
 phone number.
@@ -34,15 +38,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
+from smsbot.engine.expr import Expr
 from smsbot.engine.model import Flow, Kind, Question
 from smsbot.results.filters import parse_attribute, parse_flag, parse_moment
 from smsbot.storage.figures import (
     BANDS,
     GROUP_BY,
     NAME,
+    AnswerProfile,
     ConversationCounts,
+    CrossQuestions,
     DriverQuestions,
     EventCounts,
     FirstReplies,
@@ -58,12 +66,17 @@ from smsbot.suggest import did_you_mean
 __all__ = [
     "BANDS",
     "GROUP_BY",
+    "PERIODS",
     "SECTIONS",
     "Group",
     "ReportFilter",
     "ReportFilterError",
+    "avoidable",
+    "avoidable_per_flow",
+    "avoidable_reasons",
     "check_names",
     "cost",
+    "crosstab",
     "csat_pct",
     "drivers",
     "flows_in_scope",
@@ -74,14 +87,17 @@ __all__ = [
     "nearest_rank",
     "nps",
     "parse_attribute",
+    "parse_crosstab",
     "parse_flag",
     "parse_moment",
+    "period_of",
     "questions",
     "satisfaction_question",
     "timing",
 ]
 
-SECTIONS = ("funnel", "questions", "timing", "drivers", "cost")
+SECTIONS = ("funnel", "questions", "timing", "drivers", "cost", "avoidable")
+PERIODS = ("week", "month")  # how the avoidable section splits time
 
 
 # --- names in the filter -----------------------------------------------------------------------
@@ -132,7 +148,7 @@ def _group(key: str | None, n: int, min_group: int, figures: dict[str, object]) 
 
 
 def _cell(
-    key: str, n: int, min_group: int, figures: dict[str, object], **about: object
+    key: str | None, n: int, min_group: int, figures: dict[str, object], **about: object
 ) -> dict[str, object]:
     """A cell inside a group: `about` (what the cell is) stays visible when it is suppressed."""
     suppressed = n < min_group
@@ -305,15 +321,20 @@ def _question_cell(
     flow: Flow, q: Question, counts: Counter[object], min_group: int
 ) -> dict[str, object]:
     n = sum(counts.values())
-    figures: dict[str, object] = {"answers": n}
+    about = {"flow": flow.id, "question": q.id, "kind": q.kind.value, "preset": q.preset}
+    return _cell(f"{flow.id}/{q.id}", n, min_group, _answer_figures(q, counts), **about)
+
+
+def _answer_figures(q: Question, counts: Counter[object]) -> dict[str, object]:
+    """Answers, distribution and (a scale's) mean, median and preset metric of one question."""
+    figures: dict[str, object] = {"answers": sum(counts.values())}
     if q.kind is Kind.SCALE:
         figures |= _scale_figures(q, counts)
     elif q.kind is Kind.YESNO:
         figures |= _share_figures(("yes", "no"), counts)
     elif q.kind is Kind.CHOICE:
         figures |= _share_figures(tuple(o.id for o in q.options), counts)
-    about = {"flow": flow.id, "question": q.id, "kind": q.kind.value, "preset": q.preset}
-    return _cell(f"{flow.id}/{q.id}", n, min_group, figures, **about)
+    return figures
 
 
 def _scale_figures(q: Question, counts: Counter[object]) -> dict[str, object]:
@@ -585,6 +606,302 @@ def _cost_figures(rows: Sequence[SmsCost], completed: int) -> dict[str, object]:
     }
 
 
+# --- cross-tabulation -----------------------------------------------------------------------
+
+BY_COLUMNS = ("unit", "service", "channel", "language")  # event values a cross-tab splits by
+
+
+def parse_crosstab(spec: str) -> tuple[str, str]:
+    """ "ces:reason" -> ("ces", "reason"): a question, then what to split it by."""
+    question, colon, by = (part.strip() for part in spec.partition(":"))
+    if not colon or not question or not by:
+        example = "ces:reason, solved:channel or nps:attributes.age_band"
+        raise ReportFilterError(f"crosstab {spec!r}: expected question:by, such as {example}")
+    return question, by
+
+
+async def crosstab(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    *,
+    question: str,
+    by: str,
+    min_group: int,
+) -> list[Group]:
+    """The answers to `question` within each value of `by`: another question of the same flow
+    (its latest understood answer), or an event value (unit, service, channel, language,
+    attributes.<name>). Per flow that has the question (flows are never pooled: without
+    `f.flow` each group key is prefixed with the flow id, as in `drivers`).
+
+    n: understood answers to `question` in the group; a cell (one value of `by`, None: no
+    answer or no value) counts its own. Each cell and the group's `overall` hold the answers'
+    distribution, shares (yes/no, choice) or mean, median and preset metric (scale).
+    A name no flow in scope has is refused with the closest known one."""
+    groups = []
+    for flow, q, asked in _crossed_in_scope(f, flows, question, by):
+        scoped = replace(f, flow=flow.id)
+        prefix = None if f.flow is not None else flow.id
+        async with store.read() as tx:
+            counts = await tx.results.crosstab(scoped, asked)
+        for key in _keys(f, counts):
+            cells = counts.get(key, {})
+            group = _cross_group(flow, q, asked, cells, min_group)
+            groups.append(replace(group, key=_prefixed(prefix, key)))
+    return groups
+
+
+def _crossed_in_scope(
+    f: ReportFilter, flows: Mapping[str, Flow], question: str, by: str
+) -> list[tuple[Flow, Question, CrossQuestions]]:
+    in_scope = flows_in_scope(f, flows)
+    having = [(flow, q) for flow in in_scope for q in flow.questions if q.id == question]
+    if not having:
+        raise ReportFilterError(
+            f"crosstab: unknown question {question!r}{_question_hint(question, in_scope)}"
+        )
+    found = []
+    for flow, q in having:
+        if q.kind in (Kind.TEXT, Kind.INFO):
+            choose = "choose a scale, yes/no or choice question"
+            raise ReportFilterError(f"crosstab: {question!r} is {q.kind.value}: {choose}")
+        asked = _cross_by(flow, q, by)
+        if asked is not None:
+            found.append((flow, q, asked))
+    if not found:
+        raise ReportFilterError(
+            f"crosstab: cannot split {question!r} by {by!r}{_by_hint(by, in_scope, having)}"
+        )
+    return found
+
+
+def _by_hint(by: str, in_scope: Sequence[Flow], having: Sequence[tuple[Flow, Question]]) -> str:
+    if any(q.id == by for flow in in_scope for q in flow.questions):
+        return " (no flow asks both: choose the flow of the two questions)"
+    known = [*BY_COLUMNS, *(q.id for flow, _ in having for q in flow.questions)]
+    return (
+        did_you_mean(by, known)
+        or f" (one of {', '.join(BY_COLUMNS)}, attributes.<name> or a question)"
+    )
+
+
+def _question_hint(question: str, in_scope: Sequence[Flow]) -> str:
+    known = {q.id for flow in in_scope for q in flow.questions if q.expects_reply}
+    return did_you_mean(question, known) or (
+        f" (questions: {', '.join(sorted(known))})" if known else " (no flow in scope)"
+    )
+
+
+def _cross_by(flow: Flow, q: Question, by: str) -> CrossQuestions | None:
+    """What to split by in this flow: its question `by` (not free text, not `q`), else an
+    event value; None when the flow has neither."""
+    other = next((x for x in flow.questions if x.id == by), None)
+    if other is not None:
+        if other.kind in (Kind.TEXT, Kind.INFO) or other.id == q.id:
+            raise ReportFilterError(
+                f"crosstab: cannot split by {by!r} ({other.kind.value}): choose another question"
+            )
+        return CrossQuestions(flow.id, q.id, by, by_question=True)
+    name = by.removeprefix("attributes.")
+    if by in BY_COLUMNS or (by.startswith("attributes.") and NAME.fullmatch(name)):
+        return CrossQuestions(flow.id, q.id, by, by_question=False)
+    return None
+
+
+def _cross_group(
+    flow: Flow,
+    q: Question,
+    asked: CrossQuestions,
+    cells: Mapping[str | None, Counter[object]],
+    min_group: int,
+) -> Group:
+    overall: Counter[object] = Counter()
+    for counts in cells.values():
+        overall.update(counts)
+    figures: dict[str, object] = {
+        "flow": flow.id,
+        "question": q.id,
+        "kind": q.kind.value,
+        "preset": q.preset,
+        "by": asked.by,
+        "overall": _answer_figures(q, overall),
+        "cells": [
+            _cell(value, sum(counts.values()), min_group, _answer_figures(q, counts))
+            for value in _by_order(flow, asked, cells)
+            for counts in [cells.get(value, Counter())]
+        ],
+    }
+    return _group(None, sum(overall.values()), min_group, figures)
+
+
+def _by_order(
+    flow: Flow, asked: CrossQuestions, cells: Mapping[str | None, Counter[object]]
+) -> list[str | None]:
+    """The values of `by` in reading order: a question's possible answers (all of them), then
+    any other seen, then None (no answer) if seen."""
+    known: list[str] = []
+    if asked.by_question:
+        known = [str(v) for v in _answer_values(flow.question(asked.by))]
+    seen = sorted(str(v) for v in cells if v is not None and str(v) not in known)
+    return [*known, *seen, *([None] if None in cells else [])]
+
+
+def _answer_values(q: Question) -> list[int | str]:
+    if q.kind is Kind.SCALE and q.min is not None and q.max is not None:
+        return list(range(q.min, q.max + 1))
+    if q.kind is Kind.YESNO:
+        return ["yes", "no"]
+    return [o.id for o in q.options]
+
+
+# --- avoidable demand -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What marks a contact of `flow` as avoidable demand: options per choice question
+    (`avoidable: true`) and the flow's `avoidable_when`; `read` every question they name."""
+
+    flow: Flow
+    read: tuple[str, ...]
+    options: Mapping[str, frozenset[str]]
+    condition: Expr | None
+    source: str | None
+
+
+def _marks_of(flow: Flow) -> _Marks | None:
+    if not flow.marks_avoidable:
+        return None
+    options = {
+        q.id: frozenset(o.id for o in q.options if o.avoidable)
+        for q in flow.questions
+        if any(o.avoidable for o in q.options)
+    }
+    condition = flow.avoidable_when
+    names = set(options) | (set(condition.names()) if condition is not None else set())
+    read = tuple(q.id for q in flow.questions if q.id in names)
+    return _Marks(flow, read, options, condition, flow.avoidable_when_source)
+
+
+def avoidable_reasons(marks: _Marks, values: Sequence[object]) -> list[str] | None:
+    """Why a contact with these latest answers (in `marks.read` order) is avoidable demand:
+    "question = option" per marked option answered, the condition's text if it holds; [] when
+    it is not avoidable; None when none of the questions was answered (not a counted contact)."""
+    env = {qid: _typed(v) for qid, v in zip(marks.read, values, strict=True) if v is not None}
+    if not env:
+        return None
+    reasons = [f"{qid} = {env[qid]}" for qid, ids in marks.options.items() if env.get(qid) in ids]
+    if marks.condition is not None and marks.source and marks.condition.evaluate(env):
+        reasons.append(marks.source)
+    return reasons
+
+
+def _typed(value: object) -> object:
+    """A stored answer as conditions see it: a whole-number scale answer as an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def period_of(day: str, period: str) -> str:
+    """A UTC day "2026-11-02" as its ISO week ("2026-W45") or month ("2026-11")."""
+    if period == "month":
+        return day[:7]
+    year, week, _ = date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def avoidable(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    *,
+    period: str = "month",
+    min_group: int,
+) -> list[Group]:
+    """The share of contacts that were avoidable demand, per group and per `period` (week or
+    month of the survey's start, UTC), with the reasons behind it. Per flow that marks
+    avoidable demand (`avoidable: true` options, `avoidable_when`); flows are never pooled
+    (keys prefixed with the flow id without `f.flow`, as in `drivers`).
+
+    A contact is a survey with an understood answer to at least one question the marks read;
+    it is avoidable when one of its latest answers is a marked option or the condition holds
+    over its answers. n: contacts in the group; a period cell counts its own. `reasons`: per
+    mark, the contacts it marked (one contact may have several reasons)."""
+    groups = []
+    for flow_id, _everyone, per_group in await avoidable_per_flow(
+        store, f, flows, period=period, min_group=min_group
+    ):
+        prefix = None if f.flow is not None else flow_id
+        groups += [replace(group, key=_prefixed(prefix, group.key)) for group in per_group]
+    return groups
+
+
+async def avoidable_per_flow(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    *,
+    period: str = "month",
+    min_group: int,
+) -> list[tuple[str, Group, list[Group]]]:
+    """Per flow that marks avoidable demand: its id, the group of every contact in `f`
+    (key None) and its groups by `f.group_by` (keys not prefixed), from one read."""
+    if period not in PERIODS:
+        raise ReportFilterError(f"period {period!r}: one of {', '.join(PERIODS)}")
+    found = []
+    for marks in filter(None, (_marks_of(flow) for flow in flows_in_scope(f, flows))):
+        async with store.read() as tx:
+            profiles = await tx.results.answer_profiles(f, marks.flow.id, marks.read)
+        everyone = _avoidable_group(marks, profiles, period, min_group)
+        per_group = [
+            replace(_avoidable_group(marks, mine, period, min_group), key=key)
+            for key, mine in _by_key(f, profiles).items()
+        ]
+        found.append((marks.flow.id, everyone, per_group))
+    return found
+
+
+def _by_key(f: ReportFilter, found: Sequence[AnswerProfile]) -> dict[Key, list[AnswerProfile]]:
+    grouped: dict[Key, list[AnswerProfile]] = {key: [] for key in _keys(f, (p.key for p in found))}
+    for profile in found:
+        grouped[profile.key].append(profile)
+    return grouped
+
+
+def _avoidable_group(
+    marks: _Marks, profiles: Sequence[AnswerProfile], period: str, min_group: int
+) -> Group:
+    reasons: Counter[str] = Counter()
+    per_period: dict[str, list[int]] = {}
+    for profile in profiles:
+        why = avoidable_reasons(marks, profile.values)
+        if why is None:
+            continue
+        counts = per_period.setdefault(period_of(profile.day, period), [0, 0])
+        counts[0] += profile.n
+        counts[1] += profile.n if why else 0
+        reasons.update(dict.fromkeys(why, profile.n))
+    contacts = sum(c for c, _ in per_period.values())
+    hits = sum(a for _, a in per_period.values())
+    figures: dict[str, object] = {
+        "flow": marks.flow.id,
+        "period": period,
+        "contacts": contacts,
+        "avoidable": hits,
+        "avoidable_pct": _pct(hits, contacts),
+        "reasons": [
+            {"reason": reason, "contacts": n, "share_pct": _pct(n, contacts)}
+            for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        "over_time": [
+            _cell(when, c, min_group, {"avoidable": a, "avoidable_pct": _pct(a, c)})
+            for when, (c, a) in sorted(per_period.items())
+        ],
+    }
+    return _group(None, contacts, min_group, figures)
+
+
 # --- everything ------------------------------------------------------------------------------
 
 
@@ -598,22 +915,48 @@ async def full_report(
     satisfaction: str | None = None,
     resolved: str | None = None,
     attribute: str = "wait_seconds",
+    crosstab: str | None = None,
+    period: str = "month",
 ) -> dict[str, object]:
     """The chosen sections as plain JSON-ready data: {filter, min_group, sections: {name: [...]}}.
 
-    Each group is {key, n, suppressed, <figures>}. A flow, unit or service in `f` that nothing
-    has is refused (`check_names`)."""
+    Each group is {key, n, suppressed, <figures>}. `crosstab` ("question:by", see
+    `parse_crosstab`) adds the section "crosstab" (after the chosen ones); `period` (week or
+    month) splits the avoidable section. A flow, unit or service in `f` that nothing has is
+    refused (`check_names`)."""
     unknown = [name for name in sections if name not in SECTIONS]
     if unknown:
         raise ReportFilterError(f"unknown section {unknown[0]!r}: one of {', '.join(SECTIONS)}")
+    crossed = parse_crosstab(crosstab) if crosstab is not None else None
     await check_names(store, f, flows)
+    options = _Options(satisfaction, resolved, attribute, period)
     done: dict[str, list[dict[str, object]]] = {}
     for name in sections:
-        groups = await _section(
-            store, name, f, flows, min_group, (satisfaction, resolved, attribute)
-        )
+        groups = await _section(store, name, f, flows, min_group, options)
         done[name] = [group.to_dict() for group in groups]
+    if crossed is not None:
+        groups = await _cross_section(store, f, flows, crossed, min_group)
+        done["crosstab"] = [group.to_dict() for group in groups]
     return {"filter": f.to_dict(), "min_group": min_group, "sections": done}
+
+
+async def _cross_section(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    crossed: tuple[str, str],
+    min_group: int,
+) -> list[Group]:
+    question, by = crossed
+    return await crosstab(store, f, flows, question=question, by=by, min_group=min_group)
+
+
+@dataclass(frozen=True)
+class _Options:
+    satisfaction: str | None
+    resolved: str | None
+    attribute: str
+    period: str
 
 
 async def _section(
@@ -622,19 +965,20 @@ async def _section(
     f: ReportFilter,
     flows: Mapping[str, Flow],
     min_group: int,
-    driver_options: tuple[str | None, str | None, str],
+    options: _Options,
 ) -> list[Group]:
     if name == "questions":
         return await questions(store, f, flows, min_group=min_group)
+    if name == "avoidable":
+        return await avoidable(store, f, flows, period=options.period, min_group=min_group)
     if name == "drivers":
-        sat, res, attribute = driver_options
         return await drivers(
             store,
             f,
             flows,
-            satisfaction=sat,
-            resolved=res,
-            attribute=attribute,
+            satisfaction=options.satisfaction,
+            resolved=options.resolved,
+            attribute=options.attribute,
             min_group=min_group,
         )
     simple: dict[str, Any] = {"funnel": funnel, "timing": timing, "cost": cost}

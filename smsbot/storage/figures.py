@@ -19,8 +19,10 @@ __all__ = [
     "GROUPINGS",
     "GROUP_BY",
     "NAME",
+    "AnswerProfile",
     "Cell",
     "ConversationCounts",
+    "CrossQuestions",
     "DriverQuestions",
     "EventCounts",
     "ExportScope",
@@ -123,6 +125,18 @@ class DriverQuestions:
 
 
 @dataclass(frozen=True)
+class CrossQuestions:
+    """What a cross-tabulation reads: the understood answers to `question` of `flow`, split by
+    `by`: another question of the flow (`by_question`), else an event column ("unit",
+    "service", "channel", "language") or "attributes.<name>"."""
+
+    flow: str
+    question: str
+    by: str
+    by_question: bool
+
+
+@dataclass(frozen=True)
 class ExportScope:
     """Which rows an export holds: a flow, from a moment on, trials or not."""
 
@@ -188,6 +202,18 @@ class HourCounts:
     sent: int
     answered: int
     completed: int
+
+
+@dataclass(frozen=True)
+class AnswerProfile:
+    """Surveys of one flow in a group, started on one UTC day ("2026-11-01"), that gave the
+    same latest understood answers to the questions asked about (None: no answer; a scale's
+    answer is a number, the others' text), and how many there are."""
+
+    key: Key
+    day: str
+    values: tuple[object, ...]
+    n: int
 
 
 @dataclass(frozen=True)

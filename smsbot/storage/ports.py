@@ -21,7 +21,7 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -38,8 +38,10 @@ from smsbot.domain import (
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import Outcome, Send, State
 from smsbot.storage.figures import (
+    AnswerProfile,
     Cell,
     ConversationCounts,
+    CrossQuestions,
     DriverQuestions,
     EventCounts,
     ExportScope,
@@ -458,6 +460,21 @@ class Results(Protocol):
         ...
 
     async def surveys_per_hour(self, f: ReportFilter) -> list[HourCounts]: ...
+
+    async def crosstab(
+        self, f: ReportFilter, asked: CrossQuestions
+    ) -> dict[Key, dict[str | None, Counter[object]]]:
+        """Per value of `asked.by` (a question's latest understood answer as text, a column's or
+        attribute's value; None without one): the understood answers to `asked.question` per
+        value (a scale's whole number, else text)."""
+        ...
+
+    async def answer_profiles(
+        self, f: ReportFilter, flow_id: str, question_ids: Sequence[str]
+    ) -> list[AnswerProfile]:
+        """The surveys of `flow_id` per group, UTC day and combination of their latest
+        understood answers to `question_ids` (values in that order)."""
+        ...
 
     async def satisfaction_per_hour(
         self, f: ReportFilter, flow_id: str, question_id: str

@@ -8,6 +8,7 @@ of every figure it draws.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -30,8 +31,14 @@ from smsbot.results.dashboard import (
     title_of,
 )
 from smsbot.results.reports import (
+    BY_COLUMNS,
     Group,
+    ReportFilter,
+    ReportFilterError,
+    avoidable_per_flow,
+    crosstab,
     drivers,
+    flows_in_scope,
     funnel,
     questions,
     satisfaction_question,
@@ -41,7 +48,17 @@ from smsbot.storage.ports import Store
 from smsbot.webui import charts
 from smsbot.webui.charts import Bar, BarGroup, Bucket, Series
 
-__all__ = ["SKIP_REASONS", "Chart", "Dashboard", "Table", "Tile", "UnitView", "build"]
+__all__ = [
+    "SKIP_REASONS",
+    "AvoidableView",
+    "Chart",
+    "CrossView",
+    "Dashboard",
+    "Table",
+    "Tile",
+    "UnitView",
+    "build",
+]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -98,6 +115,34 @@ class UnitView:
 
 
 @dataclass(frozen=True)
+class AvoidableView:
+    """One flow's avoidable demand: its share per unit and over time, and the reasons."""
+
+    title: str
+    tile: Tile
+    by_unit: Table
+    over_time: Table
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class CrossView:
+    """One flow's cross-tab: a question's answers within each value of another."""
+
+    title: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class CrossChoices:
+    """What the cross-tab form offers: (value, words) for the question and for `by`."""
+
+    questions: list[tuple[str, str]]
+    by: list[tuple[str, str]]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Dashboard:
     filters: Filters
     min_group: int
@@ -111,6 +156,9 @@ class Dashboard:
     drivers: list[Chart]
     size: str  # of the time buckets
     good: list[str] = field(default_factory=list)  # what is good in itself, per measure shown
+    avoidable: list[AvoidableView] = field(default_factory=list)
+    crosstab: list[CrossView] = field(default_factory=list)
+    cross_choices: CrossChoices = field(default_factory=lambda: CrossChoices([], []))
 
 
 async def build(
@@ -133,10 +181,12 @@ async def build(
     units = await _unit_groups(
         store, filters, flows, tz, min_group, (funnel_group, questions_group), lang
     )
+    demand = await _avoidable_views(store, f, flows, min_group, (series.size, lang))
+    crossed, choices = await _cross_views(store, f, flows, filters, min_group, lang)
     return Dashboard(
         filters=filters,
         min_group=min_group,
-        tiles=_tiles(funnel_group, timing_group),
+        tiles=_tiles(funnel_group, timing_group) + [view.tile for view in demand],
         funnel=_funnel_chart(funnel_group),
         skipped=_skipped(funnel_group),
         questions=[_question_chart(flows, cell, lang) for cell in _cells(questions_group)],
@@ -146,6 +196,9 @@ async def build(
         drivers=[_driver_chart(flows, g, filters.flow, lang) for g in driver_groups],
         size=series.size,
         good=list(dict.fromkeys(m.good.words for m in units.everyone if m.good is not None)),
+        avoidable=demand,
+        crosstab=crossed,
+        cross_choices=choices,
     )
 
 
@@ -608,3 +661,158 @@ def _driver_cell(bar: Bar) -> str:
 
 def _r(value: object) -> str:
     return f"{value:+.2f}" if isinstance(value, int | float) else "not enough variation"
+
+
+# --- avoidable demand -------------------------------------------------------------------------
+
+
+async def _avoidable_views(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    min_group: int,
+    size_lang: tuple[str, str],
+) -> list[AvoidableView]:
+    """Per flow that marks avoidable demand: a tile, the share per unit and per week (buckets
+    of a day or a week) or month."""
+    size, lang = size_lang
+    period = "month" if size == "month" else "week"
+    by_unit = replace(f, group_by="unit")
+    found = await avoidable_per_flow(store, by_unit, flows, period=period, min_group=min_group)
+    return [
+        _avoidable_view(flows[flow_id], everyone, units, lang) for flow_id, everyone, units in found
+    ]
+
+
+def _avoidable_view(
+    flow: Flow, everyone: Group, units: Sequence[Group], lang: str
+) -> AvoidableView:
+    title = title_of(flow, lang)
+    figures: Mapping[str, Any] = everyone.figures
+    share = charts.TOO_FEW if everyone.suppressed else numbers.pct(figures["avoidable_pct"])
+    note = f"of {numbers.count(everyone.n)} contacts · {title}"
+    unit_rows = [
+        (str(g.key), numbers.count(g.n), _share(g.suppressed, g.figures.get("avoidable_pct")))
+        for g in units
+    ]
+    time_rows = [
+        (cell["key"], numbers.count(cell["n"]), _share(cell["suppressed"], _pct_in(cell)))
+        for cell in figures.get("over_time", [])
+    ]
+    reasons = [
+        f"{_reason_words(flow, r['reason'], lang)}: {numbers.pct(r['share_pct'])} of contacts"
+        for r in figures.get("reasons", [])
+    ]
+    return AvoidableView(
+        title=title,
+        tile=Tile("Avoidable contacts", share, note),
+        by_unit=Table(("Unit", "Contacts", "Avoidable"), unit_rows, (False, True, True)),
+        over_time=Table(("Period", "Contacts", "Avoidable"), time_rows, (False, True, True)),
+        reasons=reasons,
+    )
+
+
+def _share(suppressed: bool, value: object) -> str:
+    return charts.TOO_FEW if suppressed else numbers.pct(value)
+
+
+def _pct_in(cell: Mapping[str, Any]) -> object:
+    return cell["figures"].get("avoidable_pct")
+
+
+def _reason_words(flow: Flow, reason: str, lang: str) -> str:
+    """A reason as the reader knows it: "reason = information" -> "Reason for contacting
+    us: Information"; a condition with the questions' names and the options' labels."""
+    words = reason
+    for q in flow.questions:
+        for option in q.options:
+            label = option.label.get(lang, flow.default_language)
+            words = _swap(words, option.id, label)
+        words = _swap(words, q.id, q.name(lang, flow.default_language))
+    return words.replace(" = ", ": ", 1) if " = " in reason else f"answered {words}"
+
+
+def _swap(text: str, word: str, words: str) -> str:
+    return re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", words, text)
+
+
+# --- cross-tab --------------------------------------------------------------------------------
+
+_BY_WORDS = {"unit": "Unit", "service": "Service", "channel": "Channel", "language": "Language"}
+
+
+async def _cross_views(
+    store: Store,
+    f: ReportFilter,
+    flows: Mapping[str, Flow],
+    filters: Filters,
+    min_group: int,
+    lang: str,
+) -> tuple[list[CrossView], CrossChoices]:
+    choices = _cross_choices(flows_in_scope(f, flows), lang)
+    if filters.crosstab is None or filters.by is None:
+        return [], choices
+    try:
+        groups = await crosstab(
+            store, f, flows, question=filters.crosstab, by=filters.by, min_group=min_group
+        )
+    except ReportFilterError as error:
+        return [], replace(choices, problem=str(error))
+    return [_cross_view(flows, g, lang) for g in groups], choices
+
+
+def _cross_choices(in_scope: Sequence[Flow], lang: str) -> CrossChoices:
+    found: dict[str, str] = {}
+    for flow in in_scope:
+        for q in flow.questions:
+            if q.kind in (Kind.SCALE, Kind.YESNO, Kind.CHOICE):
+                found.setdefault(q.id, q.name(lang, flow.default_language))
+    asked = sorted(found.items(), key=lambda item: item[1])
+    return CrossChoices(asked, [*asked, *((c, _BY_WORDS[c]) for c in BY_COLUMNS)])
+
+
+def _cross_view(flows: Mapping[str, Flow], group: Group, lang: str) -> CrossView:
+    figures: Mapping[str, Any] = group.figures
+    if group.suppressed:
+        title = str(group.key) if group.key is not None else "Cross-tab"
+        return CrossView(title, Table(("Answers",), [(charts.TOO_FEW,)]))
+    flow = flows[str(figures["flow"])]
+    q = flow.question(str(figures["question"]))
+    by = str(figures["by"])
+    by_q = next((x for x in flow.questions if x.id == by), None)
+    rows = [_cross_row(flow, q, by_q, cell, lang) for cell in figures["cells"]]
+    overall = {"key": "All", "n": group.n, "suppressed": False, "figures": figures["overall"]}
+    rows.append(_cross_row(flow, q, None, overall, lang))
+    by_words = by_q.name(lang, flow.default_language) if by_q else _BY_WORDS.get(by, by)
+    headers = (by_words, "Answers", _score_words(q), "Distribution")
+    title = f"{name_of(q, flow, lang)} by {by_words.lower()} · {title_of(flow, lang)}"
+    return CrossView(title, Table(headers, rows, (False, True, True, False)))
+
+
+def _score_words(q: Question) -> str:
+    return "Mean" if q.kind is Kind.SCALE else "Yes" if q.kind is Kind.YESNO else "Most given"
+
+
+def _cross_row(
+    flow: Flow, q: Question, by_q: Question | None, cell: Mapping[str, Any], lang: str
+) -> tuple[str, ...]:
+    key = cell["key"]
+    label = "No answer" if key is None else str(key)
+    if by_q is not None and key is not None:
+        label = _value_label(by_q, str(key), flow, lang)
+    if cell["suppressed"]:
+        return (label, numbers.count(cell["n"]), charts.TOO_FEW, "")
+    figures = cell["figures"]
+    counts = figures.get("distribution", {})
+    shown = " · ".join(f"{_value_label(q, v, flow, lang)} {c}" for v, c in counts.items() if c)
+    return (label, numbers.count(cell["n"]), _cross_score(q, figures, flow, lang), shown)
+
+
+def _cross_score(q: Question, figures: Mapping[str, Any], flow: Flow, lang: str) -> str:
+    if q.kind is Kind.SCALE:
+        return numbers.mean(figures.get("mean"))
+    shares = figures.get("shares_pct", {})
+    if q.kind is Kind.YESNO:
+        return numbers.pct(shares.get("yes"))
+    top = max(shares, key=lambda v: shares[v] or 0, default=None)
+    return "" if top is None else f"{_value_label(q, top, flow, lang)} {numbers.pct(shares[top])}"

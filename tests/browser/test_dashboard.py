@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     sideways,
 )
 from tests.conftest import ManualClock
-from tests.reportdata import TINY_UNIT, generate, write_flow_files, write_through
+from tests.reportdata import TINY_UNIT, generate, marked_flows, write_flow_files, write_through
 
 UNIT = "Vårdcentral Norr"
 
@@ -116,6 +116,29 @@ async def test_the_dashboard_is_legible_on_a_phone(tmp_path: Path, clock: Manual
             if width == 390:
                 await check_accessibility(page)
                 await save_screenshot(page, "dashboard-phone")
+
+
+async def test_avoidable_demand_and_the_cross_tab_are_legible_on_a_phone(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    data = generate(surveys=1500)
+    directory = write_flow_files(tmp_path / "flows", marked_flows(data.flows))
+    async with open_ui(tmp_path, clock, SMSBOT_FLOWS__DIR=str(directory)) as ui:
+        await write_through(database_of(ui.gateway.gateway.parts), data)
+        page = ui.page
+        await page.set_viewport_size({"width": 360, "height": 800})
+        await ui.open("/ui/dashboard?flow=visit")
+        await page.get_by_label("Question", exact=True).select_option("csat")
+        await page.get_by_label("Within each", exact=True).select_option("reason")
+        await page.get_by_role("button", name="Cross-tabulate").click()
+        await page.wait_for_url("**/ui/dashboard?*crosstab=csat*")
+        await expect(page.locator("#cross-1")).to_contain_text("by reason")
+        assert await page.locator(".tile", has_text="Avoidable contacts").count() == 1
+        assert await sideways(page) == 0, "360 px scrolls sideways"
+        small = [t for t in await rendered_text(page) if t.size < SMALLEST]
+        assert not small, f"texts under 12 px: {small[:5]}"
+        await check_accessibility(page)
+        await save_screenshot(page, "dashboard-crosstab-phone")
 
 
 async def test_every_chart_is_drawn_at_one_scale(tmp_path: Path, clock: ManualClock) -> None:

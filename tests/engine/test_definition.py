@@ -281,6 +281,25 @@ PROBLEMS: list[tuple[str, Mutation, tuple[str | int, ...], str]] = [
      "unknown time zone 'Europe'"),
     ("zone path", put(("schedule",), {"timezone": "../etc"}), ("schedule", "timezone"),
      "unknown time zone"),
+    # avoidable demand
+    ("avoidable text", put((*OPTIONS, 0, "avoidable"), "yes"), (*OPTIONS, 0, "avoidable"),
+     "expected true or false, got 'yes'"),
+    ("avoidable_when typo", put(("avoidable_when",), "solvd == yes"), ("avoidable_when",),
+     "condition names 'solvd', no such question (did you mean 'solved'?)"),
+    ("avoidable_when value", put(("avoidable_when",), "solved == ja"), ("avoidable_when",),
+     "'solved' is never 'ja'"),
+    ("avoidable_when option", put(("avoidable_when",), "reason == c"), ("avoidable_when",),
+     "'reason' is never 'c'"),
+    ("avoidable_when never", put(("avoidable_when",), "solved == yes and solved == no"),
+     ("avoidable_when",), "avoidable_when is never true: no contact would count as avoidable"),
+    ("avoidable_when field", put(("avoidable_when",), "unit == x"), ("avoidable_when",),
+     "condition names 'unit', an event field: name answers only"),
+    ("avoidable_when info", put(("avoidable_when",), "bye == x"), ("avoidable_when",),
+     "an info message with no answer"),
+    ("avoidable_when bool", put(("avoidable_when",), True), ("avoidable_when",),
+     'expected a condition in quotes, such as avoidable_when: "web_first == yes"'),
+    ("avoidable_when syntax", put(("avoidable_when",), "solved =="), ("avoidable_when",),
+     "condition:"),
 ]  # fmt: skip
 
 
@@ -517,6 +536,24 @@ def test_labels_meanings_and_example_values(valid: Data) -> None:
 def test_without_a_declaration_no_question_means_resolution(valid: Data) -> None:
     flow, _ = build_flow(valid)
     assert flow is not None and flow.resolution is None and flow.example == {}
+
+
+def test_avoidable_options_and_condition(valid: Data) -> None:
+    valid["questions"][2]["options"][1]["avoidable"] = True
+    valid["avoidable_when"] = "solved == yes and csat >= 4"
+    flow, problems = build_flow(valid)
+    assert flow is not None and problems == []
+    reason = flow.question("reason")
+    assert [(o.id, o.avoidable) for o in reason.options] == [("a", False), ("b", True)]
+    assert flow.avoidable_when_source == "solved == yes and csat >= 4"
+    assert flow.avoidable_when is not None and flow.marks_avoidable
+    assert flow.avoidable_when.evaluate({"solved": "yes", "csat": 4})
+    assert not flow.avoidable_when.evaluate({"solved": "yes"})
+
+
+def test_a_flow_without_marks_marks_nothing(valid: Data) -> None:
+    flow, _ = build_flow(valid)
+    assert flow is not None and not flow.marks_avoidable and flow.avoidable_when is None
 
 
 LABEL = {"sv": "Löst", "en": "Solved"}

@@ -19,6 +19,10 @@ SHIPPED = HERE.parents[1] / "flows"
 
 # file -> every finding it gives, as (line, message)
 EXPECTED: list[tuple[str, list[tuple[int, str]]]] = [
+    ("avoidable.yaml", [
+        (15, "question 'reason': expected true or false, got 'yes please'"),
+        (21, "condition names 'web_frist', no such question (did you mean 'web_first'?)"),
+    ]),
     ("bad-condition.yaml", [(15, "question 'why': condition: use '==' to compare (column 6)")]),
     ("duplicate-key.yaml", [(13, "duplicate key 'text'")]),
     ("later-question.yaml",
@@ -297,3 +301,27 @@ async def test_loading_logs_warnings_and_names_each_file_not_loaded(tmp_path: Pa
         {"event": "flow_warning", "log_level": "warning", "file": warned, "line": n, "problem": m}
         for n, m in warnings
     ]
+
+
+def test_the_contact_centre_flow_marks_avoidable_demand() -> None:
+    """Örebro's avoidable demand: questions the web, a clearer letter or a status update could
+    have answered, and a citizen who looked on the web first and still had to ask."""
+    flows, _ = load_flow_dir(SHIPPED)
+    marked = {
+        (flow.id, q.id, o.id)
+        for flow in flows.values()
+        for q in flow.questions
+        for o in q.options
+        if o.avoidable
+    }
+    assert marked == {
+        ("contact-centre", "reason", "in_progress"),
+        ("contact-centre", "reason", "information"),
+        ("contact-centre", "reason", "unclear_letter"),
+    }
+    conditions = {flow.id: flow.avoidable_when_source for flow in flows.values()}
+    assert conditions == {
+        "benefit-decision": None,
+        "contact-centre": "web_first == yes",
+        "health-visit": None,
+    }

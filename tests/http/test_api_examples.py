@@ -77,6 +77,10 @@ async def _answers(gw: Running) -> dict[str, tuple[int, Any]]:
     answers["tag_result"] = await _call(gw, "POST", f"/v1/feedback/{item}/tags", body=tagging)
     await gw.settle()
     answers["report_funnel"] = await _call(gw, "GET", "/v1/reports/funnel")
+    crosstab = {"crosstab": "ces:channel", "flow": "contact-centre"}
+    answers["report_crosstab"] = await _call(gw, "GET", "/v1/reports/crosstab", **crosstab)
+    avoidable = {"flow": "contact-centre"}
+    answers["report_avoidable"] = await _call(gw, "GET", "/v1/reports/avoidable", **avoidable)
     return answers
 
 

@@ -4,6 +4,7 @@ reader's language, never internal ids."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from smsbot.bootstrap.parts import database_of
 from tests.conftest import ManualClock
 from tests.harness import gateway_env, running_gateway, signed_in
-from tests.reportdata import generate, write_flow_files, write_through
+from tests.reportdata import Dataset, generate, marked_flows, write_flow_files, write_through
 
 TOKEN = "dashboard-admin-token-0123"
 Page = Callable[[str, str], Awaitable[str]]
@@ -105,3 +106,67 @@ async def test_the_page_says_what_makes_a_strength(dashboard: Page) -> None:
     assert rule is not None
     for good in ("response rate 15 % or more", "CSAT 75 % or more", "NPS above 0", "CES 5 or more"):
         assert good in rule[0]
+
+
+# --- avoidable demand and the cross-tab --------------------------------------------------------
+
+
+@pytest.fixture
+async def marked(tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[Page, Dataset]]:
+    data = generate(surveys=400)
+    directory = write_flow_files(tmp_path / "flows", marked_flows(data.flows))
+    env = gateway_env(tmp_path, SMSBOT_SERVER__ADMIN_TOKEN=TOKEN, SMSBOT_FLOWS__DIR=str(directory))
+    async with running_gateway(env, clock) as running:
+        await write_through(database_of(running.gateway.parts), data)
+        async with signed_in(running.url, TOKEN) as (browser, _):
+
+            async def page(query: str, accept_language: str) -> str:
+                headers = {"Accept-Language": accept_language}
+                async with browser.get(f"{running.url}/ui/dashboard{query}", headers=headers) as r:
+                    assert r.status == 200
+                    return await r.text()
+
+            yield page, data
+
+
+def _expected_share(data: Dataset) -> str:
+    """contact's avoidable share, from the records: contacts that answered ces or web_first."""
+    contacts = hits = 0
+    for c in data.conversations:
+        ces, web = c.understood("ces"), c.understood("web_first")
+        if c.flow_id != "contact" or (ces is None and web is None):
+            continue
+        contacts += 1
+        hits += bool(web and web.value == "yes" and ces and int(ces.value or 0) >= 5)
+    return f"{100 * hits / contacts:.1f} %"
+
+
+async def test_the_dashboard_shows_avoidable_demand_in_words(
+    marked: tuple[Page, Dataset],
+) -> None:
+    page, data = marked
+    text = visible(await page("?flow=contact", "en-GB"))
+    ids = sorted({found for part in text for found in ID.findall(part)})
+    assert ids == [], f"internal ids on the page: {ids}"
+    joined = "\n".join(text)
+    assert "Avoidable contacts" in joined and _expected_share(data) in joined
+    assert "answered Web first == yes and Ease >= 5" in joined
+    text = visible(await page("?flow=visit", "sv-SE"))
+    assert any(part.startswith("Reason: Fråga: ") for part in text)  # the option's own label
+
+
+async def test_the_dashboard_cross_tab(marked: tuple[Page, Dataset]) -> None:
+    page, data = marked
+    text = visible(await page("?flow=contact&crosstab=ces&by=web_first", "en-GB"))
+    joined = "\n".join(text)
+    assert "Ease by web first · contact" in joined
+    answers = Counter(
+        str(c.understood("web_first").value) if c.understood("web_first") else None  # type: ignore[union-attr]
+        for c in data.conversations
+        for a in c.answers
+        if c.flow_id == "contact" and a.question_id == "ces" and a.problem is None
+    )
+    total = sum(answers.values())
+    assert f"All\n{total}" in joined
+    text = visible(await page("?flow=contact&crosstab=cse&by=web_first", "en-GB"))
+    assert any("did you mean 'ces'" in part for part in text)

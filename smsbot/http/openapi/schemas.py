@@ -273,8 +273,11 @@ _COUNTS = _map(_INT, "how many answers gave each value")
 _REPORTS: dict[str, Schema] = {
     "ReportSectionName": {
         "type": "string",
-        "enum": [*SECTIONS, "all"],
-        "description": "a report section, or all of them",
+        "enum": [*SECTIONS, "all", "crosstab"],
+        "description": (
+            "a report section, or all of them; crosstab: only the cross-tabulation the"
+            " `crosstab` parameter names"
+        ),
     },
     "Report": _closed(
         "Survey figures for the filter, per group.",
@@ -322,6 +325,8 @@ _REPORTS: dict[str, Schema] = {
             "timing": list_of("TimingGroup"),
             "drivers": list_of("DriversGroup"),
             "cost": list_of("CostGroup"),
+            "avoidable": list_of("AvoidableGroup"),
+            "crosstab": list_of("CrosstabGroup"),
         },
     ),
     "FunnelGroup": _group(
@@ -437,6 +442,67 @@ _REPORTS: dict[str, Schema] = {
             "completed": _INT,
             "price": _map({"type": "number"}, "the total per currency"),
             "cost_per_completed": _map(_MAYBE_NUMBER, "per currency; null: none completed"),
+        },
+    ),
+    "AvoidableGroup": _group(
+        "The share of contacts that were avoidable demand, per flow that marks it (n: contacts,"
+        " surveys with an answer to a question the flow's avoidable marks read).",
+        {
+            "flow": _TEXT,
+            "period": {"type": "string", "enum": ["week", "month"]},
+            "contacts": _INT,
+            "avoidable": {**_INT, "description": "contacts with a marked answer or condition"},
+            "avoidable_pct": _PERCENT,
+            "reasons": list_of("AvoidableReason"),
+            "over_time": list_of("AvoidablePeriodCell"),
+        },
+    ),
+    "AvoidableReason": _closed(
+        "One mark and the contacts it marked (a contact may have several reasons).",
+        ["reason", "contacts", "share_pct"],
+        {
+            "reason": {
+                **_TEXT,
+                "description": "question = option, or the avoidable_when condition",
+                "examples": ["reason = information", "web_first == yes"],
+            },
+            "contacts": _INT,
+            "share_pct": {**_PERCENT, "description": "of the group's contacts"},
+        },
+    ),
+    "AvoidablePeriodCell": _cell(
+        "One week (2026-W45) or month (2026-11) of the group, UTC (n: contacts in it).",
+        "AvoidablePeriodFigures",
+    ),
+    "AvoidablePeriodFigures": _closed(
+        "Avoidable contacts in the period.",
+        [],
+        {"avoidable": _INT, "avoidable_pct": _PERCENT},
+    ),
+    "CrosstabGroup": _group(
+        "One question's answers within each value of another question or an event value, per"
+        " flow (n: understood answers to the question).",
+        {
+            "flow": _TEXT,
+            "question": _TEXT,
+            "kind": {"type": "string", "enum": [kind.value for kind in Kind]},
+            "preset": {"type": ["string", "null"], "examples": ["csat", "nps", "ces"]},
+            "by": {**_TEXT, "examples": ["reason", "channel", "attributes.age_band"]},
+            "overall": ref("QuestionFigures"),
+            "cells": list_of("CrosstabCell"),
+        },
+    ),
+    "CrosstabCell": _closed(
+        "The question's answers within one value of `by` (n: those answers).",
+        ["key", "n", "suppressed", "figures"],
+        {
+            "key": {
+                "type": ["string", "null"],
+                "description": "the value of `by`; null: no answer or no value",
+            },
+            "n": _INT,
+            "suppressed": _CELL_SUPPRESSED,
+            "figures": ref("QuestionFigures"),
         },
     ),
 }

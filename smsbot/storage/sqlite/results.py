@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +20,10 @@ import aiosqlite
 
 from smsbot.storage.figures import (
     BANDS,
+    AnswerProfile,
     Cell,
     ConversationCounts,
+    CrossQuestions,
     DriverQuestions,
     EventCounts,
     ExportScope,
@@ -345,6 +347,69 @@ class SqliteResults(Repository):
             HourSums(row["hour"], int(row["n"]), float(row["total"]))
             for row in await self._rows(sql, params)
         ]
+
+    # --- cross-tabulation and avoidable demand --------------------------------------------
+
+    async def crosstab(
+        self, f: ReportFilter, asked: CrossQuestions
+    ) -> dict[Key, dict[str | None, Counter[object]]]:
+        scope = _surveys(f)
+        params = {**scope.params, "x_flow": asked.flow, "x_q": asked.question}
+        if asked.by_question:
+            by = f"({_latest_answer('x_by', text=True)})"
+            params["x_by"] = asked.by
+        elif asked.by in _COLUMNS:
+            by = f"c.{_COLUMNS[asked.by]}"
+        else:
+            by = "CAST(json_extract(c.attributes, :x_by) AS TEXT)"
+            params["x_by"] = _json_path(asked.by.removeprefix("attributes."))
+        sql = f"""
+        SELECT {scope.key} AS k, {by} AS b,
+            CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER) ELSE a.value_text END AS v,
+            COUNT(*) AS n
+        FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+        WHERE a.flow_id = :x_flow AND a.question_id = :x_q AND a.problem IS NULL
+            AND a.kind != 'text' {scope.where}
+        GROUP BY k, b, v"""
+        found: dict[Key, dict[str | None, Counter[object]]] = defaultdict(dict)
+        for row in await self._rows(sql, params):
+            cells = found[row["k"]]
+            cells.setdefault(row["b"], Counter())[row["v"]] += int(row["n"])
+        return found
+
+    async def answer_profiles(
+        self, f: ReportFilter, flow_id: str, question_ids: Sequence[str]
+    ) -> list[AnswerProfile]:
+        scope = _surveys(f)
+        params: dict[str, object] = {**scope.params, "p_flow": flow_id}
+        values = []
+        for i, question_id in enumerate(question_ids):
+            params[f"p_q{i}"] = question_id
+            values.append(f"({_latest_answer(f'p_q{i}', text=False)}) AS v{i}")
+        names = ", ".join(f"v{i}" for i in range(len(question_ids)))
+        sql = f"""
+        SELECT {scope.key} AS k, substr(c.created_at, 1, 10) AS day, {", ".join(values)},
+            COUNT(*) AS n
+        FROM conversations c WHERE c.flow_id = :p_flow {scope.where}
+        GROUP BY k, day, {names}"""
+        return [
+            AnswerProfile(
+                row["k"],
+                row["day"],
+                tuple(row[f"v{i}"] for i in range(len(question_ids))),
+                int(row["n"]),
+            )
+            for row in await self._rows(sql, params)
+        ]
+
+
+def _latest_answer(param: str, *, text: bool) -> str:
+    """A correlated look-up of conversation c's latest understood answer to question :param:
+    a scale's value as a number (`text`: as whole-number text), the others' text."""
+    scale = "CAST(CAST(b.value_num AS INTEGER) AS TEXT)" if text else "b.value_num"
+    return f"""SELECT CASE b.kind WHEN 'scale' THEN {scale} ELSE b.value_text END
+        FROM answers b WHERE b.conversation_id = c.id AND b.question_id = :{param}
+            AND b.problem IS NULL ORDER BY b.id DESC LIMIT 1"""
 
 
 _ASKED = """m.direction = 'out' AND m.purpose = 'question' AND m.question_id IS NOT NULL
