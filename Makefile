@@ -51,7 +51,7 @@ unit: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 fast: $(STAMP)
-	$(BIN)/pytest -q -n auto -m "not slow and not browser"
+	$(BIN)/pytest -q -n auto -m "not slow and not browser" --ignore=tests/faults --ignore=tests/browser
 
 # The browser tests drive Debian's Chromium; installed once (as root, or with sudo).
 $(CHROMIUM):

@@ -17,7 +17,15 @@ pytest_plugins = ["tests.suite_summary"]  # the fault and bad-input suite's summ
 # Markers by folder, so that no test of these folders goes without one (see pyproject's markers).
 MARKERS_BY_FOLDER = {"faults": "slow", "browser": "browser"}
 # Single long tests elsewhere (over ten seconds on a quiet machine), kept out of `make check`.
-SLOW_TESTS = {"results/test_export.py::test_a_large_export_streams_in_constant_memory"}
+SLOW_TESTS = {  # by name, every parameter of it
+    "results/test_export.py::test_a_large_export_streams_in_constant_memory",
+    # each waits out a provider time-out or an uncertain send's grace (about 2 s)
+    "providers/test_transport.py::test_a_timed_out_send_may_still_go_out",
+    "providers/test_gateway_vonage.py::test_a_restart_gives_an_uncertain_send_the_whole_grace_again",
+    "providers/test_gateway_vonage.py::test_a_timed_out_send_without_a_receipt_goes_again_after_the_grace",
+    "providers/test_gateway_vonage.py::test_a_timed_out_send_is_settled_by_its_receipt_not_sent_twice",
+}
+SLOW_FILES = {"cli/test_startup.py"}  # starts `smsbot serve` as a process, once a test
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,7 +36,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         where = item.path.relative_to(tests)
         if where.parts[0] in MARKERS_BY_FOLDER:
             item.add_marker(MARKERS_BY_FOLDER[where.parts[0]])
-        if f"{where.as_posix()}::{item.name}" in SLOW_TESTS:
+        name = getattr(item, "originalname", item.name)
+        if f"{where.as_posix()}::{name}" in SLOW_TESTS or where.as_posix() in SLOW_FILES:
             item.add_marker("slow")
 
 

@@ -40,6 +40,9 @@ def _marked(where: str, name: str = "test_something") -> list[str]:
         ("test_contracts.py", "test_x", []),
         ("results/test_export.py", "test_a_large_export_streams_in_constant_memory", ["slow"]),
         ("results/test_export.py", "test_x", []),
+        ("cli/test_startup.py", "test_x", ["slow"]),  # by file: it starts processes
+        ("providers/test_transport.py", "test_a_timed_out_send_may_still_go_out", ["slow"]),
+        ("providers/test_transport.py", "test_x", []),
     ],
 )
 def test_markers_by_folder_and_name(where: str, name: str, markers: list[str]) -> None:
