@@ -539,6 +539,8 @@ class FeedbackItem:
             "unit": self.unit,
             "service": self.service,
             "language": self.language,
+            "reply_language": self.reply_language,
+            "language_confidence": self.language_confidence,
             "text": self.text,
             "created_at": self.created_at,
             "tags": [

@@ -185,7 +185,18 @@ _FEEDBACK: dict[str, Schema] = {
             "question": _TEXT,
             "unit": _MAYBE_TEXT,
             "service": _MAYBE_TEXT,
-            "language": _TEXT,
+            "language": {**_TEXT, "description": "the conversation's language when it came"},
+            "reply_language": {
+                **_MAYBE_TEXT,
+                "description": "the language the reply itself is written in, as the detector"
+                " judged it (sv, fi or en; null when it could not judge, e.g. a number)",
+            },
+            "language_confidence": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "description": "how sure the detector was of reply_language",
+            },
             "text": _TEXT,
             "created_at": _TIME,
             "tags": list_of("FeedbackTag"),
