@@ -11,6 +11,7 @@ Tests compute the expected figures from the records in plain Python.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ import yaml
 
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow
-from smsbot.storage.sqlite.db import Database, ts
+from smsbot.storage.sqlite.db import Database, open_database, ts
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 60
@@ -418,6 +419,20 @@ async def write(conn: aiosqlite.Connection, data: Dataset) -> None:
     await conn.execute("BEGIN")
     await _insert(conn, data)
     await conn.commit()
+
+
+def database_with(path: Path, data: Dataset) -> Path:
+    """A new database file at `path` (migrated by smsbot itself) holding `data`."""
+
+    async def fill() -> None:
+        db = await open_database(path)
+        try:
+            await write(db.conn, data)
+        finally:
+            await db.close()
+
+    asyncio.run(fill())
+    return path
 
 
 async def write_through(db: Database, data: Dataset) -> None:

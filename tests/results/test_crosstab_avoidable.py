@@ -8,7 +8,6 @@ marks added (reports read answers by flow and question id, not by version).
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections import Counter, defaultdict
@@ -38,7 +37,14 @@ from smsbot.results.reports import (
 from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.tx import SqliteStore
-from tests.reportdata import AVOIDABLE_WHEN, TINY_UNIT, Conversation, generate, marked_flows, write
+from tests.reportdata import (
+    AVOIDABLE_WHEN,
+    TINY_UNIT,
+    Conversation,
+    database_with,
+    generate,
+    marked_flows,
+)
 
 DATA = generate(seed=1717, surveys=2000)
 K = 5
@@ -48,17 +54,7 @@ FLOWS = marked_flows(DATA.flows)
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("crosstab") / "r.db"
-
-    async def fill() -> None:
-        db = await open_database(path)
-        try:
-            await write(db.conn, DATA)
-        finally:
-            await db.close()
-
-    asyncio.run(fill())
-    return path
+    return database_with(tmp_path_factory.mktemp("crosstab") / "r.db", DATA)
 
 
 @pytest.fixture

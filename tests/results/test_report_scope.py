@@ -4,7 +4,6 @@ CLI, the JSON API and the dashboard."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -27,7 +26,7 @@ from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.tx import SqliteStore
 from tests.conftest import ROOT, ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
-from tests.reportdata import generate, write
+from tests.reportdata import database_with, generate
 
 DATA = generate(surveys=300)
 FORMATS = ("table", "json", "csv")
@@ -35,17 +34,7 @@ FORMATS = ("table", "json", "csv")
 
 @pytest.fixture(scope="module")
 def data_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("scope") / "data.db"
-
-    async def fill() -> None:
-        db = await open_database(path)
-        try:
-            await write(db.conn, DATA)
-        finally:
-            await db.close()
-
-    asyncio.run(fill())
-    return path
+    return database_with(tmp_path_factory.mktemp("scope") / "data.db", DATA)
 
 
 def _config(tmp_path: Path, db_path: Path, flows_dir: Path | None = None) -> Config:
