@@ -125,10 +125,13 @@ class Sender:
 
     async def _loop_guard_hit(self, message: Outgoing) -> bool:
         since = self.clock.now() - self.settings.loop_guard_window
-        async with self.store.write() as tx:
+        # a read, not a unit of writes: one message in flight per number, so nothing else can
+        # send this text to this number meanwhile; only a refusal writes
+        async with self.store.read() as tx:
             repeats = await tx.outbox.recent_same_text(message, since)
-            if repeats < self.settings.loop_guard_count:
-                return False
+        if repeats < self.settings.loop_guard_count:
+            return False
+        async with self.store.write() as tx:
             await tx.outbox.mark_refused(message.id, "loop_guard", self.clock.now())
         log.warning(
             "send_refused_loop_guard",
