@@ -178,8 +178,8 @@ async def test_the_openapi_document_lists_every_api_route(sim: Running) -> None:
     undocumented = [
         f"{method} {path}: add an Operation for it (operation_id, tag, summary, description,"
         " answers by named schema) to the OPERATIONS of the module that adds the route"
-        " (smsbot/openapi/operations.py for those of smsbot/web.py); or, if it is a page for"
-        " people, add its path to PAGES in smsbot/web.py"
+        " (smsbot/http/openapi/operations.py for those of smsbot/http/app.py); or, if it is a"
+        " page for people, add its path to PAGES in smsbot/http/app.py"
         for method, path in sorted(routes - documented)
     ]
     gone = [f"{m} {p}: documented, but no such route" for m, p in sorted(documented - routes)]
