@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from smsbot.storage.sqlite.db import Database, DatabaseError, open_database
+from tests.storage.killkit import committed_ids, lost_after_sigkill
 
 
 async def _open(tmp_path: Path) -> Database:
     db = await open_database(tmp_path / "batch.db")
     await db.conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)")
     return db
-
-
-def _committed_ids(path: Path) -> set[int]:
-    """What another connection sees: only committed rows."""
-    with sqlite3.connect(path) as other:
-        return {row[0] for row in other.execute("SELECT id FROM t")}
 
 
 async def test_concurrent_writes_share_commits_and_are_committed_on_return(
@@ -35,7 +27,7 @@ async def test_concurrent_writes_share_commits_and_are_committed_on_return(
     async def write(n: int) -> None:
         async with db.transaction() as conn:
             await conn.execute("INSERT INTO t (id, v) VALUES (?, ?)", (n, f"row {n}"))
-        seen_on_return[n] = n in _committed_ids(db.path)
+        seen_on_return[n] = n in committed_ids(db.path)
 
     before = db.commits
     await asyncio.gather(*(write(n) for n in range(200)))
@@ -57,7 +49,7 @@ async def test_a_failing_block_loses_only_its_own_writes(tmp_path: Path) -> None
     await db.close()
     failed = {n for n, r in enumerate(results) if isinstance(r, ValueError)}
     assert failed == set(range(0, 30, 3))
-    assert _committed_ids(db.path) == set(range(30)) - failed
+    assert committed_ids(db.path) == set(range(30)) - failed
 
 
 async def test_a_block_that_aborts_the_transaction_fails_its_whole_batch(tmp_path: Path) -> None:
@@ -86,7 +78,7 @@ async def test_a_block_that_aborts_the_transaction_fails_its_whole_batch(tmp_pat
     lost = {n for n, r in enumerate(results) if isinstance(r, DatabaseError)}
     assert lost, "the blocks sharing the aborted transaction must hear of it"
     kept = {n for n, r in enumerate(results) if r is None}
-    assert _committed_ids(db.path) == kept | {100}
+    assert committed_ids(db.path) == kept | {100}
 
 
 CHILD = textwrap.dedent(
@@ -113,14 +105,5 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("acks", [50, 400])
 def test_every_acknowledged_write_survives_sigkill(tmp_path: Path, acks: int) -> None:
-    path = tmp_path / "killed.db"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    acknowledged = {int(child.stdout.readline()) for _ in range(acks)}
-    child.kill()  # SIGKILL, the instant after the last acknowledgement was read
-    child.wait(10)
-    child.stdout.close()
-    missing = acknowledged - _committed_ids(path)
+    missing = lost_after_sigkill(CHILD, tmp_path / "killed.db", acks)
     assert not missing, f"{len(missing)} acknowledged write(s) lost: {sorted(missing)[:10]}"

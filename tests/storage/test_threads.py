@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from smsbot.storage.sqlite.threads import DatabaseError, Readers, Writer, stream
+from tests.storage.killkit import committed_ids, lost_after_sigkill
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -27,12 +26,6 @@ def _writer(path: Path) -> Writer:
     writer = Writer(lambda: _connect(path), name=path.name)
     writer.start()
     return writer
-
-
-def _committed_ids(path: Path) -> set[int]:
-    """What another connection sees: only committed rows."""
-    with sqlite3.connect(path) as other:
-        return {row[0] for row in other.execute("SELECT id FROM t")}
 
 
 def _insert(n: int, v: str = "row") -> Callable[[sqlite3.Connection], int]:
@@ -50,7 +43,7 @@ async def test_concurrent_units_share_commits_and_are_committed_on_return(tmp_pa
 
     async def write(n: int) -> None:
         assert await writer.run(_insert(n)) == n
-        seen_on_return[n] = n in _committed_ids(path)
+        seen_on_return[n] = n in committed_ids(path)
 
     await asyncio.gather(*(write(n) for n in range(200)))
     await writer.close()
@@ -76,7 +69,7 @@ async def test_a_failing_unit_loses_only_its_own_writes(tmp_path: Path) -> None:
     await writer.close()
     failed = {n for n, r in enumerate(results) if isinstance(r, ValueError)}
     assert failed == set(range(0, 30, 3))
-    assert _committed_ids(path) == set(range(30)) - failed
+    assert committed_ids(path) == set(range(30)) - failed
 
 
 async def test_a_unit_that_aborts_the_transaction_fails_its_whole_batch(tmp_path: Path) -> None:
@@ -104,7 +97,7 @@ async def test_a_unit_that_aborts_the_transaction_fails_its_whole_batch(tmp_path
     assert isinstance(results[5], OSError)
     lost = {n for n, r in enumerate(results) if isinstance(r, DatabaseError)}
     assert lost == set(range(10)) - {5}
-    assert _committed_ids(path) == {100}
+    assert committed_ids(path) == {100}
 
 
 async def test_readers_see_committed_rows_and_stream_in_chunks(tmp_path: Path) -> None:
@@ -157,14 +150,5 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("acks", [50, 400])
 def test_every_acknowledged_unit_survives_sigkill(tmp_path: Path, acks: int) -> None:
-    path = tmp_path / "killed.db"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    acknowledged = {int(child.stdout.readline()) for _ in range(acks)}
-    child.kill()  # SIGKILL, the instant after the last acknowledgement was read
-    child.wait(10)
-    child.stdout.close()
-    missing = acknowledged - _committed_ids(path)
+    missing = lost_after_sigkill(CHILD, tmp_path / "killed.db", acks)
     assert not missing, f"{len(missing)} acknowledged unit(s) lost: {sorted(missing)[:10]}"
