@@ -721,8 +721,8 @@ class Tx(Protocol):
     """One unit of work's view of storage: a repository per area."""
 
     def after_commit(self, effect: Callable[[], None]) -> None:
-        """Run `effect` once the unit's writes are durable, and never if they are not: a log
-        line that says something happened, a metric, a wake-up of the sender."""
+        """Run `effect` once the unit's writes are durable (at the end of a read unit), never
+        if they are not: a log line that says something happened, a metric, a wake-up."""
         ...
 
     # gateway

@@ -25,6 +25,9 @@ async def test_effects_run_after_the_commit_and_never_for_a_failed_unit(tmp_path
                 tx.after_commit(lambda: ran.append("lost"))
                 raise ValueError("the unit fails")
         assert ran == ["kept"]
+        async with store.read() as tx:
+            tx.after_commit(lambda: ran.append("read"))
+        assert ran == ["kept", "read"]  # a read has nothing to commit; the effect still runs
     finally:
         await store.close()
 

@@ -97,7 +97,10 @@ class SqliteStore:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTx]:
-        yield SqliteTx(self.db.conn, self.db)
+        tx = SqliteTx(self.db.conn, self.db)
+        yield tx
+        for effect in tx.effects:  # nothing to commit: an effect asked for still happens
+            effect()
 
     async def flush(self) -> None:
         await self.db.flush()
