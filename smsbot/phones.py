@@ -8,11 +8,30 @@ landline, while the same digits in Finland are a mobile. The same message reache
 
 from __future__ import annotations
 
+import random
+
 import phonenumbers
 from phonenumbers import CountryCodeSource, NumberParseException, PhoneNumber, PhoneNumberType
 from phonenumbers import ValidationResult as Possible
 
-__all__ = ["PhoneError", "parse_phone"]
+__all__ = ["FICTION", "PhoneError", "fiction_numbers", "fictional_phone", "parse_phone"]
+
+# Swedish numbers the regulator (PTS) sets aside for fiction, 070-174 06 05 to 070-174 06 99:
+# never a person's. The phone simulator and `smsbot chat` use them.
+FICTION = tuple(f"+467017406{n:02d}" for n in range(5, 100))
+
+
+def fiction_numbers(chooser: random.Random | None = None) -> list[str]:
+    """The fictitious numbers in the order to try them (shuffled: two browsers rarely meet)."""
+    numbers = list(FICTION)
+    (chooser or random.Random()).shuffle(numbers)
+    return numbers
+
+
+def fictional_phone() -> str:
+    """One fictitious number, at random."""
+    return random.choice(FICTION)
+
 
 _MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _KINDS = {

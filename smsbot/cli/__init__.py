@@ -138,8 +138,7 @@ def chat(
     phone: str | None,
 ) -> None:
     """Hold a survey conversation in the terminal; replies are read line by line from stdin."""
-    from smsbot.gateway.chat import fictional_phone
-    from smsbot.phones import PhoneError, parse_phone
+    from smsbot.phones import PhoneError, fictional_phone, parse_phone
 
     config = config_of(ctx)
     loaded, findings = load_flow_file(flow)

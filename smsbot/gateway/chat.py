@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -12,14 +11,9 @@ from smsbot.gateway.parts import Parts
 from smsbot.gateway.surveys import StartRequest
 from smsbot.storage.ports import Tx
 
-__all__ = ["fictional_phone", "run_chat"]
+__all__ = ["run_chat"]
 
 Echo = Callable[[str], None]
-
-
-def fictional_phone() -> str:
-    """A Swedish number from the range the regulator (PTS) keeps for fiction: 070-174 06 05..99."""
-    return f"+4670174{random.randint(605, 699):04d}"
 
 
 async def run_chat(

@@ -1,9 +1,8 @@
-"""The phone simulator's pure parts: test numbers, the start form and what it is filled in
+"""The phone simulator's pure parts: the start form and what it is filled in
 with, the chat as bubbles."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -15,21 +14,11 @@ __all__ = [
     "Bubble",
     "StartForm",
     "bubbles",
-    "fiction_numbers",
     "parse_start",
     "start_values",
 ]
 
-# Swedish numbers set aside for fiction by PTS (070-174 06 05 to 070-174 06 99): never a person.
-FICTION = tuple(f"+467017406{n:02d}" for n in range(5, 100))
 MAX_REPLY = 2000  # characters a reply box takes; the gateway itself takes longer ones
-
-
-def fiction_numbers(chooser: random.Random | None = None) -> list[str]:
-    """The fictitious numbers in the order to try them (shuffled: two browsers rarely meet)."""
-    numbers = list(FICTION)
-    (chooser or random.Random()).shuffle(numbers)
-    return numbers
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ from smsbot.domain import InboundSms
 from smsbot.engine.model import Flow
 from smsbot.gateway.runner import Gateway
 from smsbot.gateway.surveys import StartRequest
+from smsbot.phones import fiction_numbers
 from smsbot.webui.auth import session_id_of
 from smsbot.webui.phone import (
     MAX_REPLY,
     Bubble,
     StartForm,
     bubbles,
-    fiction_numbers,
     parse_start,
     start_values,
 )

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsbot.cli import main
-from smsbot.phones import PhoneError, parse_phone
+from smsbot.phones import FICTION, PhoneError, fictional_phone, parse_phone
 from tests.conftest import ManualClock
 from tests.harness import ROOT, gateway_env, running_gateway
 
@@ -123,3 +123,11 @@ def test_chat_says_the_same(tmp_path: Path) -> None:
     args = ["chat", flow, "--event-field", "unit=KC", "--phone", FINNISH_MOBILE_WRITTEN_NATIONALLY]
     chatted = CliRunner().invoke(main, args, env=cli_env(tmp_path), input="")
     assert (chatted.exit_code, chatted.stderr.splitlines()[-1]) == (1, f"Error: {SAID}")
+
+
+def test_the_fiction_range_is_texted_like_any_swedish_mobile_and_is_the_regulators_range() -> None:
+    """PTS sets aside 070-174 06 05 to 070-174 06 99 for fiction; the simulator and `smsbot
+    chat` draw from it, so each must be a number smsbot texts as it would a citizen's."""
+    assert FICTION[0] == "+46701740605" and FICTION[-1] == "+46701740699" and len(FICTION) == 95
+    assert all(parse_phone(number, "SE") == number for number in FICTION)
+    assert {fictional_phone() for _ in range(400)} <= set(FICTION)

@@ -10,7 +10,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from smsbot.webui.phone import FICTION, bubbles, fiction_numbers, parse_start
+from smsbot.phones import FICTION, fiction_numbers
+from smsbot.webui.phone import bubbles, parse_start
 from tests.conftest import ManualClock
 from tests.harness import Running, gateway_env, running_gateway, signed_in
 
