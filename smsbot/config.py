@@ -277,6 +277,12 @@ class SourceConfig:
     # Events a second on average, and at once, before 429 Too Many Requests (each source its own).
     rate_per_second: float = field(default=20.0, metadata={"check": _positive})
     burst: int = field(default=1000, metadata={"min": 1, "max": 100000})
+    # A platform's own webhooks (Genesys Cloud, Zendesk, ...) mapped to events by a file; they
+    # post to /v1/sources/<name>/events. Empty: the source posts our events to /v1/events.
+    mapping: str = field(default="", metadata=PATH)
+    # The platform's signing secret, when the mapping checks a signature (`signature: zendesk`):
+    # SMSBOT_SOURCES__<NAME>__SIGNING_SECRET.
+    signing_secret: str | None = _secret()
 
 
 def _empty() -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from smsbot.config import Config, StartupError, env_name
+from smsbot.gateway.mappings import load_mapping
 from smsbot.storage.sqlite.db import prepare_database_file
 from smsbot.storage.sqlite.lock import DatabaseInUse, DatabaseLock, lock_database
 
@@ -31,6 +32,7 @@ _CREDENTIALS = {
 def check_settings(config: Config, environ: Mapping[str, str]) -> None:
     """What the configuration names must exist and be usable: the transport's credentials,
     the private key, and a CA bundle named in the environment."""
+    _check_mappings(config)
     kind = config.transport.kind
     if kind == "simulator":
         return
@@ -41,6 +43,23 @@ def check_settings(config: Config, environ: Mapping[str, str]) -> None:
         if environ.get(name):
             _check_ca_bundle(name, Path(environ[name]))
     _check_webhook_signatures(config)
+
+
+def _check_mappings(config: Config) -> None:
+    """Each source's mapping file loads, and one that checks a signature has its secret."""
+    for name, source in sorted(config.sources.items()):
+        if not source.mapping:
+            continue
+        mapping, findings = load_mapping(Path(source.mapping))
+        if mapping is None:
+            problems = "\n  ".join(str(f) for f in findings)
+            raise StartupError(f"[sources.{name}] mapping has problems:\n  {problems}")
+        if mapping.signature and not source.signing_secret:
+            variable = env_name("sources", name, "signing_secret")
+            raise StartupError(
+                f"[sources.{name}]: its mapping checks the {mapping.platform} signature: "
+                f"set {variable} to the webhook's signing secret"
+            )
 
 
 def _check_credentials(config: Config) -> None:

@@ -7,6 +7,7 @@ from aiohttp import web
 from smsbot.gateway.runner import Gateway
 from smsbot.http.app import add_api_routes, api_middlewares
 from smsbot.http.docs import add_docs_routes
+from smsbot.http.sources import add_source_routes
 from smsbot.webui import add_ui_routes, ui_middleware
 
 __all__ = ["build_app"]
@@ -18,6 +19,7 @@ def build_app(gateway: Gateway) -> web.Application:
         middlewares=[*api_middlewares(), ui_middleware],
     )
     add_api_routes(app, gateway)
+    add_source_routes(app, gateway.config)
     add_ui_routes(app, gateway)
     add_docs_routes(app)
     return app

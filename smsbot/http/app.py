@@ -31,7 +31,15 @@ from smsbot.logs import get_logger
 from smsbot.providers.vonage import webhooks as vw
 from smsbot.storage.ports import StorageUnavailable
 
-__all__ = ["PAGES", "add_api_routes", "api_middlewares", "is_page"]
+__all__ = [
+    "LIMITS",
+    "PAGES",
+    "add_api_routes",
+    "api_middlewares",
+    "authenticate_source",
+    "is_page",
+    "limited_answer",
+]
 
 log = get_logger("smsbot.http.app")
 LIMITS = web.AppKey("source_limits", SourceLimits)  # each event source's token bucket
@@ -245,7 +253,7 @@ async def list_flows(request: web.Request) -> web.Response:
 
 async def post_events(request: web.Request) -> web.Response:
     gateway = _gateway(request)
-    source = _authenticate_source(request, gateway.config.source_tokens)
+    source = authenticate_source(request, gateway.config.source_tokens)
     if source is None:
         log.warning("events_unauthorized")
         return web.json_response(
@@ -256,7 +264,7 @@ async def post_events(request: web.Request) -> web.Response:
     structlog.contextvars.bind_contextvars(source=source)
     wait = request.app[LIMITS].empty(source)
     if wait:
-        return _limited(request, gateway, source, wait)
+        return limited_answer(request, gateway, source, wait)
     try:
         data = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
@@ -267,13 +275,15 @@ async def post_events(request: web.Request) -> web.Response:
         return _bad_request(errors)
     wait = request.app[LIMITS].take(source, len(events))
     if wait:
-        return _limited(request, gateway, source, wait)
+        return limited_answer(request, gateway, source, wait)
     gateway.metrics.source_requests.labels(source=source, answer="accepted").inc()
     results = await gateway.intake.submit(events)
     return json_answer({"results": results}, 202)
 
 
-def _limited(request: web.Request, gateway: Gateway, source: str, wait: float) -> web.Response:
+def limited_answer(
+    request: web.Request, gateway: Gateway, source: str, wait: float
+) -> web.Response:
     """429 with Retry-After: the source posted beyond its rate and burst; nothing was kept."""
     limits = request.app[LIMITS]
     gateway.metrics.source_requests.labels(source=source, answer="limited").inc()
@@ -320,7 +330,7 @@ def _parse_events(data: object, source: str, gateway: Gateway) -> tuple[list[Any
     return events, errors
 
 
-def _authenticate_source(request: web.Request, tokens: Any) -> str | None:
+def authenticate_source(request: web.Request, tokens: Any) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

@@ -25,7 +25,13 @@ from tests.conftest import ManualClock
 from tests.harness import TOKEN, Running, gateway_env, running_gateway
 
 ADMIN = "admin-token-for-access-tests"
-SAMPLE = {"section": "funnel", "id": "1", "tag": "waiting", "action": "confirm"}
+SAMPLE = {
+    "section": "funnel",
+    "id": "1",
+    "tag": "waiting",
+    "action": "confirm",
+    "source": "demo",
+}
 # Public by design: health and the index, the API's own description, the flows (no personal
 # data), the webhooks (each checks Vonage's signature itself: tests/faults/test_security.py),
 # and the simulator's endpoints (404 with any real transport).

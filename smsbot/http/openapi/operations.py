@@ -217,6 +217,33 @@ _EVENTS = (
         },
         security=("sourceToken",),
     ),
+    Operation(
+        method="POST",
+        path="/v1/sources/{source}/events",
+        operation_id="postSourceEvent",
+        tag="events",
+        summary="A platform's own webhook, mapped to an event",
+        description="For a source whose `[sources.<name>] mapping` names a mapping file"
+        " (mappings/genesys-cloud.yaml, mappings/zendesk.yaml): the platform posts its own"
+        " JSON (a call ended, a ticket solved) and the file says which payloads are events and"
+        " where each field comes from. The event is then taken as on `/v1/events`: a repeat"
+        " gets the same decision and no second survey. A payload the mapping does not take"
+        " (another topic or status) is answered 200 `ignored`, so the platform does not retry"
+        " it. A mapping with `signature: zendesk` also checks Zendesk's signature.",
+        params=(Param("source", "path", "the source's name, as in `[sources.<name>]`"),),
+        body=Body(ref("PlatformPayload"), "the platform's webhook body, as it sends it"),
+        answers={
+            202: Answer("the event, decided and stored", ref("Decisions")),
+            200: Answer("not an event of this mapping: nothing stored", ref("IgnoredPayload")),
+            400: problem("the mapped event's problems, each naming the payload path it came from"),
+            401: UNAUTHORIZED,
+            404: problem("the source has no mapping: post its events to `/v1/events`"),
+            413: _TOO_LARGE,
+            429: problem("the source posted beyond its limit; nothing was stored"),
+            503: problem("the source's mapping did not load, or storage cannot take writes"),
+        },
+        security=("sourceToken",),
+    ),
 )
 
 _WEBHOOKS = (

@@ -702,8 +702,23 @@ _SIMULATOR: dict[str, Schema] = {
     ),
 }
 
+_PLATFORMS: dict[str, Schema] = {
+    "PlatformPayload": {
+        "type": "object",
+        "description": "A platform's own webhook body (Genesys Cloud, Zendesk, ...), as it sends"
+        " it; the source's mapping file says which payloads are events and where each field"
+        " comes from.",
+    },
+    "IgnoredPayload": _closed(
+        "Not an event of the source's mapping (another topic or status): nothing was stored.",
+        ["result", "reason"],
+        {"result": {"const": "ignored"}, "reason": _TEXT},
+    ),
+}
+
 SCHEMAS: dict[str, Schema] = {
     **_PROBLEMS,
+    **_PLATFORMS,
     **_EVENTS,
     **_FLOWS,
     **_FEEDBACK,
