@@ -12,7 +12,7 @@ these routes by the app (`add_report_routes` adds only the route).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from multidict import MultiMapping
 from smsbot.engine.model import Flow
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
 from smsbot.http.responses import json_answer
+from smsbot.results.journeys import journey_report
 from smsbot.results.reports import (
     GROUP_BY,
     PERIODS,
@@ -34,6 +35,7 @@ from smsbot.results.reports import (
     parse_flag,
     parse_moment,
 )
+from smsbot.storage.journeys import JourneyType
 from smsbot.storage.ports import Store
 
 __all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
@@ -45,6 +47,7 @@ class ReportContext:
     flows: Mapping[str, Flow]
     min_group: int
     timezone: str = "UTC"  # for dates and times given without an offset
+    journeys: Sequence[JourneyType] = ()  # the journey types of journeys.yaml
 
 
 GetContext = Callable[[web.Request], ReportContext]
@@ -63,6 +66,7 @@ _SINGLE = (
     "include_trials",
     "crosstab",
     "period",
+    "journey",
 )
 _KNOWN = (*_SINGLE, "attr")
 
@@ -76,12 +80,20 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
 
     async def handle(request: web.Request) -> web.Response:
         section = request.match_info["section"]
-        if section not in (*SECTIONS, "all", "crosstab"):
-            known = ", ".join((*SECTIONS, "all", "crosstab"))
+        if section not in (*SECTIONS, "all", "crosstab", "journeys"):
+            known = ", ".join((*SECTIONS, "all", "crosstab", "journeys"))
             return _error("not_found", f"no report {section!r}; known: {known}", 404)
         context = get_context(request)
         try:
             f, options = _query(request.query, ZoneInfo(context.timezone))
+            journey = options.pop("journey")
+            if section == "journeys":
+                data = await _journeys(context, f, journey)
+                return json_answer(data)
+            if journey is not None:
+                raise ReportFilterError(
+                    "journey: only for the journeys report (/v1/reports/journeys)"
+                )
             data = await full_report(
                 context.store,
                 f,
@@ -95,6 +107,19 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         return json_answer(data)
 
     app.router.add_get("/v1/reports/{section}", handle)
+
+
+async def _journeys(
+    context: ReportContext, f: ReportFilter, journey: str | None
+) -> dict[str, object]:
+    return await journey_report(
+        context.store,
+        f,
+        context.journeys,
+        context.flows,
+        journey=journey,
+        min_group=context.min_group,
+    )
 
 
 def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:
@@ -135,6 +160,7 @@ def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[s
         "attribute": single["attribute"] or "wait_seconds",
         "crosstab": single["crosstab"],
         "period": single["period"] or "month",
+        "journey": single["journey"],
     }
     return f, options
 
