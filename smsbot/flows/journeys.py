@@ -20,6 +20,7 @@ gives no journey types.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -37,6 +38,7 @@ _JOURNEY = ("id", "title", "id_prefix", "steps")
 _STEP = ("step", "title", "flow", "question")
 _LANGUAGES = ("sv", "fi", "en")
 _LONGEST = 200
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def journeys_path(flows_dir: str | Path) -> Path:
@@ -120,6 +122,8 @@ class _Checker:
         before = len(self.findings)
         self.unknown(item, _JOURNEY, path)
         journey_id = self.text(item, "id", path)
+        if journey_id is not None and not _ID.fullmatch(journey_id):
+            self.problem((*path, "id"), f"id '{journey_id}': letters, digits, - and _ only")
         prefix = self.text(item, "id_prefix", path)
         title = self.title(item.get("title"), (*path, "title"))
         steps = self.steps(item.get("steps"), (*path, "steps"), journey_id or "?")
@@ -132,7 +136,10 @@ class _Checker:
         if isinstance(value, str) and value.strip() and len(value) <= _LONGEST:
             return value.strip()
         what = {"id": "the journey type's name", "id_prefix": "how its journey ids start"}
-        self.problem((*path, key), f"'{key}': expected a non-empty text ({what[key]})")
+        if value is None:
+            self.problem((*path, key), f"'{key}' is missing: {what[key]}")
+        else:
+            self.problem((*path, key), f"'{key}': expected a non-empty text ({what[key]})")
         return None
 
     def title(self, value: object, path: DataPath) -> dict[str, str]:
