@@ -4,6 +4,8 @@
     GET /v1/reports/all?flow=health-visit&attr=age_group%3D65%2B&group_by=unit
     GET /v1/reports/funnel?include_trials=true     (trials are left out unless asked for)
 
+    GET /v1/reports/journeys?journey=sleep-apnoea  (smsbot.results.journeys; journeys.yaml)
+
 section: funnel | questions | timing | drivers | cost | all. The answer is the report as
 `smsbot.results.reports.full_report` gives it; groups smaller than the configured minimum are
 suppressed, and no answer ever holds a phone number. The admin token check is added in front of
@@ -76,24 +78,20 @@ def _error(error: str, message: str, status: int) -> web.Response:
 
 
 def add_report_routes(app: web.Application, get_context: GetContext) -> None:
-    """Add `GET /v1/reports/{section}`; `get_context` gives the store, flows and k per request."""
+    """Add `GET /v1/reports/journeys` and `GET /v1/reports/{section}`; `get_context` gives the
+    store, flows, journey types and k per request."""
 
     async def handle(request: web.Request) -> web.Response:
         section = request.match_info["section"]
-        if section not in (*SECTIONS, "all", "crosstab", "journeys"):
-            known = ", ".join((*SECTIONS, "all", "crosstab", "journeys"))
-            return _error("not_found", f"no report {section!r}; known: {known}", 404)
+        if section not in (*SECTIONS, "all", "crosstab"):
+            known = ", ".join((*SECTIONS, "all", "crosstab"))
+            message = f"no report {section!r}; known: {known} (and /v1/reports/journeys)"
+            return _error("not_found", message, 404)
         context = get_context(request)
         try:
             f, options = _query(request.query, ZoneInfo(context.timezone))
-            journey = options.pop("journey")
-            if section == "journeys":
-                data = await _journeys(context, f, journey)
-                return json_answer(data)
-            if journey is not None:
-                raise ReportFilterError(
-                    "journey: only for the journeys report (/v1/reports/journeys)"
-                )
+            if options.pop("journey") is not None:
+                raise ReportFilterError("journey: only for /v1/reports/journeys")
             data = await full_report(
                 context.store,
                 f,
@@ -106,7 +104,29 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
             return _error("invalid_query", str(error), 400)
         return json_answer(data)
 
+    async def journeys(request: web.Request) -> web.Response:
+        context = get_context(request)
+        try:
+            f, options = _query(request.query, ZoneInfo(context.timezone))
+            _only_filters(request.query)
+            data = await _journeys(context, f, options["journey"])
+        except ReportFilterError as error:
+            return _error("invalid_query", str(error), 400)
+        return json_answer(data)
+
+    app.router.add_get("/v1/reports/journeys", journeys)  # before {section}: it matches first
     app.router.add_get("/v1/reports/{section}", handle)
+
+
+_NOT_FOR_JOURNEYS = ("group_by", "satisfaction", "resolved", "attribute", "crosstab", "period")
+
+
+def _only_filters(query: MultiMapping[str]) -> None:
+    given = [name for name in _NOT_FOR_JOURNEYS if name in query]
+    if given:
+        raise ReportFilterError(
+            f"{given[0]}: not for the journeys report (units are side by side at each step)"
+        )
 
 
 async def _journeys(
@@ -174,7 +194,60 @@ def _param(name: str, description: str) -> Param:
     return Param(name, "query", description)
 
 
+_FILTER_PARAMS = (
+    _param("flow", "only this flow"),
+    _param("since", f"from {_DATE}, inclusive (when the survey started)"),
+    _param("until", f"to {_DATE}, exclusive; a bare date includes that day"),
+    _param("unit", "only this unit"),
+    _param("service", "only this service"),
+    _param("channel", "only this channel"),
+    Param(
+        "attr",
+        "query",
+        "an event attribute as name=value (exact match); repeat for more",
+        repeatable=True,
+    ),
+)
+_TRIALS_PARAM = Param(
+    "include_trials",
+    "query",
+    "count trials too (smsbot chat, the phone simulator, events posted with"
+    ' "trial": true); they are left out unless this is true',
+    {"type": "boolean", "default": False},
+)
+
 OPERATIONS = (
+    Operation(
+        method="GET",
+        path="/v1/reports/journeys",
+        operation_id="getJourneyReport",
+        tag="reports",
+        summary="Journeys: care chains step by step",
+        description=(
+            "Per journey type of `journeys.yaml` (beside the flows), or only `journey`: its"
+            " steps in order, each with its surveys, response rate, the share of journeys that"
+            " reached it, satisfaction (on the step's scale and as a 0-100 score, so steps"
+            " compare), the change from the step before, and the units side by side; then where"
+            " response or satisfaction falls. A journey that crosses organisations is one"
+            " journey, counted by its pseudonymous id, which is never shown. n: journeys (group),"
+            " surveys (step, unit), answers (satisfaction); below the minimum group size a"
+            " group or cell has `suppressed: true` and no figures. No answer holds a phone"
+            " number."
+        ),
+        params=(
+            _param("journey", "only this journey type (its id in journeys.yaml)"),
+            *_FILTER_PARAMS,
+            _TRIALS_PARAM,
+        ),
+        answers={
+            200: Answer("the journeys", ref("JourneyReport"), examples=("report_journeys",)),
+            400: problem(
+                "a filter that cannot be used, an unknown journey type, or no journeys.yaml"
+            ),
+            401: UNAUTHORIZED,
+        },
+        security=("adminToken",),
+    ),
     Operation(
         method="GET",
         path="/v1/reports/{section}",

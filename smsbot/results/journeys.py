@@ -306,7 +306,8 @@ async def journey_report(
     """The journey report in `full_report`'s shape: {filter, min_group, sections: {journeys}}."""
     groups = await journeys(store, f, definitions, flows, journey=journey, min_group=min_group)
     return {
-        "filter": {**f.to_dict(), "journey": journey},
+        "filter": f.to_dict(),
+        "journey": journey,
         "min_group": min_group,
         "sections": {"journeys": [group.to_dict() for group in groups]},
     }

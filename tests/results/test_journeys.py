@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import jsonschema_rs
 import pytest
 from aiohttp import test_utils, web
 from click.testing import CliRunner
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 from smsbot.cli.report import report
 from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.flows.journeys import load_journeys
+from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.results.journeys import journeys, score_pct
 from smsbot.results.render import render_csv, render_table
@@ -405,10 +407,17 @@ async def test_the_api_answers_the_journeys(store: Store) -> None:
     app = web.Application()
     context = ReportContext(store, DATA.flows, K, journeys=DEFINITIONS)
     add_report_routes(app, lambda request: context)
+    document = openapi_document()
+    schema = {"$ref": "#/components/schemas/JourneyReport", "components": document["components"]}
+    validator = jsonschema_rs.Draft202012Validator(schema)
     async with test_utils.TestClient(test_utils.TestServer(app)) as client:
+        everything = await client.get("/v1/reports/journeys")
+        assert everything.status == 200
+        validator.validate(await everything.json())  # every field described, none missing
         answer = await client.get("/v1/reports/journeys", params={"journey": "diabetes"})
         assert answer.status == 200
         data = await answer.json()
+        validator.validate(data)
         [group] = data["sections"]["journeys"]
         assert group["n"] == _everyone(DIABETES)
         assert [s["key"] for s in group["steps"]] == ["nurse", "lab"]
@@ -416,6 +425,9 @@ async def test_the_api_answers_the_journeys(store: Store) -> None:
         assert wrong.status == 400 and "journeys" in (await wrong.json())["message"]
         unknown = await client.get("/v1/reports/journeys", params={"journey": "x"})
         assert unknown.status == 400
+        grouped = await client.get("/v1/reports/journeys", params={"group_by": "unit"})
+        assert grouped.status == 400
+        assert "group_by: not for the journeys report" in (await grouped.json())["message"]
 
 
 async def test_renders_as_table_and_csv(store: Store) -> None:
