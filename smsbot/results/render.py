@@ -310,18 +310,16 @@ def _journeys(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
             "response",
             "reached",
             "satisfaction",
-            "score",
-            "change",
+            "score 0-100",
+            "change (pts)",
         ]
         w.table(f"Journey: {g['title']} ({g['journeys']} journeys)", headers, rows, left=(0, 1))
         if g["falls"]:
-            w.parts.append(
-                "Falls between steps: "
-                + "; ".join(
-                    f"{f['measure']} {numbers.signed(f['points'])} pts ({f['from']} -> {f['to']})"
-                    for f in g["falls"]
-                )
-            )
+            falls = [
+                f"  {f['measure']} {numbers.signed(f['points'])} pts: {f['from']} -> {f['to']}"
+                for f in g["falls"]
+            ]
+            w.parts.append("\n".join(["Falls between steps (largest first):", *falls]))
 
 
 def _journey_row(w: _Writer, step: str, unit: str, cell: Mapping[str, Any]) -> Row:
@@ -335,7 +333,7 @@ def _journey_row(w: _Writer, step: str, unit: str, cell: Mapping[str, Any]) -> R
         pct = mean
     else:
         mean = f"{score['key']} {numbers.mean(score['figures']['mean'])} ({score['n']})"
-        pct = numbers.pct(score["figures"]["score_pct"])
+        pct = numbers.mean(score["figures"]["score_pct"]).removesuffix("0")
     reached = numbers.pct(figures["reached_pct"]) if "reached_pct" in figures else ""
     change = figures.get("change") or {}
     moved = [

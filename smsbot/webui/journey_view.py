@@ -111,7 +111,7 @@ def _steps_chart(
             Bar(
                 "Satisfaction (0-100)",
                 score,
-                words if score is None else f"{numbers.short(score)}: {words}",
+                words if score is None else f"{numbers.short(score)} (mean {words})",
                 suppressed=words == charts.TOO_FEW,
             ),
         )

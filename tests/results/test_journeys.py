@@ -8,8 +8,8 @@ the wrong flow, a step not in the definition, an id of another prefix, trials.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import random
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,29 +29,23 @@ from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.results.journeys import journeys, score_pct
 from smsbot.results.render import render_csv, render_table
 from smsbot.results.reports import ReportFilter, ReportFilterError
-from smsbot.storage.journeys import JourneyStep, JourneyType
+from smsbot.storage.journeys import JourneyType
 from smsbot.storage.ports import Store
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.tx import SqliteStore
+from tests.journeydata import (
+    APNEA,
+    DEFINITIONS,
+    DIABETES,
+    assign_journeys,
+    mark,
+    write_journeys_file,
+)
 from tests.reportdata import TINY_UNIT, Conversation, database_with, generate, write_flow_files
 
 DATA = generate(seed=2017, surveys=2500)
 K = 5
-APNEA = JourneyType(
-    "sleep-apnoea",
-    "apnea-",
-    (
-        JourneyStep("referral", "visit"),
-        JourneyStep("sleep-study", "visit"),
-        JourneyStep("cpap", "contact"),  # CES 1-7: another scale
-        JourneyStep("follow-up", "recommend", "staff"),  # a question named, not the first
-    ),
-    {"en": "Sleep apnoea care chain"},
-)
-DIABETES = JourneyType(
-    "diabetes", "diab-", (JourneyStep("nurse", "visit"), JourneyStep("lab", "visit"))
-)
-DEFINITIONS = (APNEA, DIABETES)
+JOURNEY = assign_journeys(DATA)
 QUESTION = {
     ("sleep-apnoea", 0): "csat",
     ("sleep-apnoea", 1): "csat",
@@ -63,55 +57,16 @@ QUESTION = {
 SCALE = {"csat": (1, 5), "ces": (1, 7), "staff": (1, 5)}
 
 
-def _assign(seed: int = 7) -> dict[str, tuple[str, str]]:
-    """conversation id -> (journey id, journey step), with noise."""
-    rng = random.Random(seed)
-    found: dict[str, tuple[str, str]] = {}
-    for conv in DATA.conversations:
-        roll = rng.random()
-        if conv.flow_id == "visit" and roll < 0.5:
-            kind = rng.choice(("apnea", "diab"))
-            steps = ("referral", "sleep-study") if kind == "apnea" else ("nurse", "lab")
-            # later steps are reached by fewer journeys
-            step = steps[0] if rng.random() < 0.6 else steps[1]
-            found[conv.id] = (f"{kind}-{rng.randrange(400)}", step)
-        elif conv.flow_id == "contact" and roll < 0.3:
-            found[conv.id] = (f"apnea-{rng.randrange(400)}", "cpap")
-        elif conv.flow_id == "recommend" and roll < 0.25:
-            found[conv.id] = (f"apnea-{rng.randrange(400)}", "follow-up")
-        elif roll < 0.35:  # noise: a wrong flow for the step, an unknown step, another prefix
-            found[conv.id] = rng.choice(
-                (
-                    (
-                        f"apnea-{rng.randrange(400)}",
-                        "cpap" if conv.flow_id == "visit" else "referral",
-                    ),
-                    (f"apnea-{rng.randrange(400)}", "unknown-step"),
-                    (f"apneaX{rng.randrange(400)}", "referral"),
-                    (f"apnea{rng.randrange(400)}", "referral"),
-                )
-            )
-    return found
-
-
-JOURNEY = _assign()
-
-
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = database_with(tmp_path_factory.mktemp("journeys") / "j.db", DATA)
 
-    async def mark() -> None:
+    async def marked() -> None:
         async with aiosqlite.connect(path) as conn:
-            await conn.executemany(
-                "UPDATE conversations SET journey_id = ?, journey_step = ? WHERE id = ?",
-                [(jid, step, cid) for cid, (jid, step) in JOURNEY.items()],
-            )
+            await mark(conn, JOURNEY)
             await conn.commit()
 
-    import asyncio
-
-    asyncio.run(mark())
+    asyncio.run(marked())
     return path
 
 
@@ -303,28 +258,9 @@ def test_score_pct() -> None:
 
 # --- the file, the command and the API ----------------------------------------------------------
 
-JOURNEYS_YAML = """\
-format: 1
-journeys:
-  - id: sleep-apnoea
-    title: {en: Sleep apnoea care chain, fi: Uniapnean hoitoketju}
-    id_prefix: "apnea-"
-    steps:
-      - {step: referral, flow: visit}
-      - {step: sleep-study, flow: visit}
-      - {step: cpap, flow: contact}
-      - {step: follow-up, flow: recommend, question: staff}
-  - id: diabetes
-    id_prefix: "diab-"
-    steps:
-      - {step: nurse, flow: visit}
-      - {step: lab, flow: visit}
-"""
-
 
 def test_the_file_reads_as_the_definitions(tmp_path: Path) -> None:
-    path = tmp_path / "journeys.yaml"
-    path.write_text(JOURNEYS_YAML)
+    path = write_journeys_file(tmp_path)
     found, problems = load_journeys(path, DATA.flows)
     assert problems == []
     assert [(j.id, j.id_prefix, [(s.id, s.flow, s.question) for s in j.steps]) for j in found] == [
@@ -379,7 +315,7 @@ def test_a_broken_file_says_where(tmp_path: Path, text: str, line: int, message:
 
 def _config(tmp_path: Path, db_path: Path) -> Config:
     flows_dir = write_flow_files(tmp_path / "flows", DATA.flows)
-    (flows_dir / "journeys.yaml").write_text(JOURNEYS_YAML)
+    write_journeys_file(flows_dir)
     return Config(
         database=DatabaseConfig(path=str(db_path)),
         flows=FlowsConfig(dir=str(flows_dir)),
