@@ -40,7 +40,7 @@ from smsbot.results.reports import (
 from smsbot.storage.journeys import JourneyType
 from smsbot.storage.ports import Store
 
-__all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
+__all__ = ["JOURNEY_PARAMETERS", "OPERATIONS", "ReportContext", "add_report_routes"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,10 @@ _SINGLE = (
     "period",
     "journey",
 )
-_KNOWN = (*_SINGLE, "attr")
+_KNOWN = (*(name for name in _SINGLE if name != "journey"), "attr")  # /v1/reports/{section}
+_NOT_FOR_JOURNEYS = ("group_by", "satisfaction", "resolved", "attribute", "crosstab", "period")
+_JOURNEY_KNOWN = (*(name for name in _SINGLE if name not in _NOT_FOR_JOURNEYS), "attr")
+JOURNEY_PARAMETERS = _JOURNEY_KNOWN  # what /v1/reports/journeys reads
 
 
 def _error(error: str, message: str, status: int) -> web.Response:
@@ -89,9 +92,10 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
             return _error("not_found", message, 404)
         context = get_context(request)
         try:
-            f, options = _query(request.query, ZoneInfo(context.timezone))
-            if options.pop("journey") is not None:
+            if "journey" in request.query:
                 raise ReportFilterError("journey: only for /v1/reports/journeys")
+            f, options = _query(request.query, ZoneInfo(context.timezone))
+            del options["journey"]
             data = await full_report(
                 context.store,
                 f,
@@ -107,8 +111,8 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
     async def journeys(request: web.Request) -> web.Response:
         context = get_context(request)
         try:
-            f, options = _query(request.query, ZoneInfo(context.timezone))
             _only_filters(request.query)
+            f, options = _query(request.query, ZoneInfo(context.timezone), _JOURNEY_KNOWN)
             data = await _journeys(context, f, options["journey"])
         except ReportFilterError as error:
             return _error("invalid_query", str(error), 400)
@@ -116,9 +120,6 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
 
     app.router.add_get("/v1/reports/journeys", journeys)  # before {section}: it matches first
     app.router.add_get("/v1/reports/{section}", handle)
-
-
-_NOT_FOR_JOURNEYS = ("group_by", "satisfaction", "resolved", "attribute", "crosstab", "period")
 
 
 def _only_filters(query: MultiMapping[str]) -> None:
@@ -150,11 +151,13 @@ def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:
     return SECTIONS if section == "all" else (section,)
 
 
-def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[str, Any]]:
-    unknown = sorted(set(query) - set(_KNOWN))
+def _query(
+    query: MultiMapping[str], tz: ZoneInfo, known: Sequence[str] = _KNOWN
+) -> tuple[ReportFilter, dict[str, Any]]:
+    unknown = sorted(set(query) - set(known))
     if unknown:
         raise ReportFilterError(
-            f"unknown query parameter {unknown[0]!r}; known: {', '.join(_KNOWN)}"
+            f"unknown query parameter {unknown[0]!r}; known: {', '.join(known)}"
         )
     single: dict[str, str | None] = {}
     for name in _SINGLE:
