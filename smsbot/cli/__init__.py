@@ -12,7 +12,8 @@ import click
 
 from smsbot.cli.common import config_of
 from smsbot.config import Config, ConfigError, StartupError, env_name, load_config
-from smsbot.flows.files import check_files, load_flow_file
+from smsbot.flows.files import check_files, load_flow_dir, load_flow_file
+from smsbot.flows.journeys import JOURNEYS_FILE, load_journeys
 from smsbot.logs import configure_logging, get_logger
 from smsbot.storage.ports import DatabaseOpenError
 
@@ -109,7 +110,12 @@ def flows_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Validate flow files; print `file:line: problem` for each; exit 1 on errors."""
     paths = list(files) or sorted(Path(config_of(ctx).flows.dir).glob("*.y*ml"))
     paths = [p for p in paths if p.name not in ("tags.yaml", "tags.yml")] if not files else paths
+    journeys = [p for p in paths if p.name == JOURNEYS_FILE]
+    paths = [p for p in paths if p.name != JOURNEYS_FILE]
     findings = check_files(paths)
+    for path in journeys:  # checked against the flows beside it
+        findings += load_journeys(path, load_flow_dir(path.parent)[0])[1]
+    paths += journeys
     for finding in findings:
         click.echo(str(finding))
     errors = sum(1 for f in findings if f.severity == "error")

@@ -2,13 +2,15 @@
 
     smsbot report [--flow FLOW] [--since DATE] [--until DATE] [--unit UNIT] [--service S]
                   [--channel C] [--attr name=value]... [--group-by unit|...|attributes.<name>]
-                  [--section funnel|questions|timing|drivers|cost|all]
+                  [--section funnel|questions|timing|drivers|cost|all|journeys]
+                  [--journey TYPE]
                   [--format table|json|csv] [--include-trials]
 
 Dates without a zone are in the configured `[survey] timezone`; `--until 2026-11-30` includes
 the whole 30th. Groups (and cells) smaller than `[privacy] min_group_size` are suppressed.
 Trials (`smsbot chat`, the phone simulator, events posted with "trial": true) are left out
-unless `--include-trials`.
+unless `--include-trials`. `--section journeys` (or `--journey TYPE` for one type) gives the
+journey report instead (smsbot.results.journeys; the types are in `<flows dir>/journeys.yaml`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from smsbot.bootstrap.store import opened_store
 from smsbot.cli.common import config_of
 from smsbot.config import Config
 from smsbot.flows.files import load_flow_dir
+from smsbot.flows.journeys import journeys_path, load_journeys
+from smsbot.results.journeys import journey_report
 from smsbot.results.render import render_csv, render_json, render_table
 from smsbot.results.reports import (
     PERIODS,
@@ -69,7 +73,7 @@ class _Options:
 @click.option("--group-by", help="unit, service, channel, flow, language or attributes.<name>.")
 @click.option(
     "--section",
-    type=click.Choice([*SECTIONS, "all"]),
+    type=click.Choice([*SECTIONS, "all", "journeys"]),
     help="Which section [default: all; only the cross-tab when --crosstab is given].",
 )
 @click.option("--format", "fmt", type=click.Choice(list(_RENDER)), default="table")
@@ -102,6 +106,11 @@ class _Options:
     show_default=True,
     help="avoidable: split time by week or month (UTC).",
 )
+@click.option(
+    "--journey",
+    metavar="TYPE",
+    help="The journey report for this journey type (journeys.yaml); --section journeys: all.",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -121,6 +130,7 @@ def report(
     attribute: str,
     crosstab: str | None,
     period: str,
+    journey: str | None,
 ) -> None:
     """Survey figures per group, small groups suppressed; never a phone number."""
     config = config_of(ctx)
@@ -142,7 +152,10 @@ def report(
     sections = _sections(section, crosstab)
     options = _Options(sections, satisfaction, resolved, attribute, crosstab, period)
     try:
-        data = asyncio.run(_report(config, f, options))
+        if section == "journeys" or journey is not None:
+            data = asyncio.run(_journeys(config, f, journey))
+        else:
+            data = asyncio.run(_report(config, f, options))
     except ReportFilterError as error:
         raise _BadFilter(str(error)) from error
     click.echo(_RENDER[fmt](data), nl=False)
@@ -150,9 +163,20 @@ def report(
 
 def _sections(section: str | None, crosstab: str | None) -> tuple[str, ...]:
     """--section, else every section, or none besides the cross-tab when one is asked for."""
-    if section is None:
+    if section is None or section == "journeys":
         return () if crosstab is not None else SECTIONS
     return SECTIONS if section == "all" else (section,)
+
+
+async def _journeys(config: Config, f: ReportFilter, journey: str | None) -> dict[str, object]:
+    flows, _findings = load_flow_dir(Path(config.flows.dir))
+    definitions, problems = load_journeys(journeys_path(config.flows.dir), flows)
+    for problem in problems:  # a journey type with an error is left out: say why
+        click.echo(f"warning: {problem}", err=True)
+    async with opened_store(config.database.path) as store:
+        return await journey_report(
+            store, f, definitions, flows, journey=journey, min_group=config.privacy.min_group_size
+        )
 
 
 async def _report(config: Config, f: ReportFilter, options: _Options) -> dict[str, object]:

@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 Lines = dict[DataPath, int]
-NOT_FLOWS = ("tags.yaml", "tags.yml")  # feedback tag rules live beside the flows
+# Beside the flows, not flows: the feedback tag rules, and the journey types
+# (smsbot.flows.journeys).
+NOT_FLOWS = ("tags.yaml", "tags.yml", "journeys.yaml")
 _MAX_NODES = 100_000  # a flow is a few hundred nodes; aliases must not blow it up
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"

@@ -20,6 +20,7 @@ from aiohttp.typedefs import Middleware
 
 from smsbot import __version__
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
+from smsbot.flows.journeys import journeys_path, load_journeys
 from smsbot.gateway.limits import Limit, SourceLimits, retry_after
 from smsbot.gateway.runner import GATEWAY, Gateway
 from smsbot.gateway.service_events import EventError, needs_by_type, parse_event, parse_events_body
@@ -69,6 +70,7 @@ def add_api_routes(app: web.Application, gateway: Gateway) -> None:
         flows,
         gateway.config.privacy.min_group_size,
         gateway.config.survey.timezone,
+        load_journeys(journeys_path(gateway.config.flows.dir), flows)[0],
     )
     add_report_routes(app, lambda request: reports)
     if gateway.taxonomy is not None:

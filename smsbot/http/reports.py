@@ -4,6 +4,8 @@
     GET /v1/reports/all?flow=health-visit&attr=age_group%3D65%2B&group_by=unit
     GET /v1/reports/funnel?include_trials=true     (trials are left out unless asked for)
 
+    GET /v1/reports/journeys?journey=sleep-apnoea  (smsbot.results.journeys; journeys.yaml)
+
 section: funnel | questions | timing | drivers | cost | all. The answer is the report as
 `smsbot.results.reports.full_report` gives it; groups smaller than the configured minimum are
 suppressed, and no answer ever holds a phone number. The admin token check is added in front of
@@ -12,7 +14,7 @@ these routes by the app (`add_report_routes` adds only the route).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from multidict import MultiMapping
 from smsbot.engine.model import Flow
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
 from smsbot.http.responses import json_answer
+from smsbot.results.journeys import journey_report
 from smsbot.results.reports import (
     GROUP_BY,
     PERIODS,
@@ -34,9 +37,10 @@ from smsbot.results.reports import (
     parse_flag,
     parse_moment,
 )
+from smsbot.storage.journeys import JourneyType
 from smsbot.storage.ports import Store
 
-__all__ = ["OPERATIONS", "ReportContext", "add_report_routes"]
+__all__ = ["JOURNEY_PARAMETERS", "OPERATIONS", "ReportContext", "add_report_routes"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class ReportContext:
     flows: Mapping[str, Flow]
     min_group: int
     timezone: str = "UTC"  # for dates and times given without an offset
+    journeys: Sequence[JourneyType] = ()  # the journey types of journeys.yaml
 
 
 GetContext = Callable[[web.Request], ReportContext]
@@ -63,8 +68,12 @@ _SINGLE = (
     "include_trials",
     "crosstab",
     "period",
+    "journey",
 )
-_KNOWN = (*_SINGLE, "attr")
+_KNOWN = (*(name for name in _SINGLE if name != "journey"), "attr")  # /v1/reports/{section}
+_NOT_FOR_JOURNEYS = ("group_by", "satisfaction", "resolved", "attribute", "crosstab", "period")
+_JOURNEY_KNOWN = (*(name for name in _SINGLE if name not in _NOT_FOR_JOURNEYS), "attr")
+JOURNEY_PARAMETERS = _JOURNEY_KNOWN  # what /v1/reports/journeys reads
 
 
 def _error(error: str, message: str, status: int) -> web.Response:
@@ -72,16 +81,21 @@ def _error(error: str, message: str, status: int) -> web.Response:
 
 
 def add_report_routes(app: web.Application, get_context: GetContext) -> None:
-    """Add `GET /v1/reports/{section}`; `get_context` gives the store, flows and k per request."""
+    """Add `GET /v1/reports/journeys` and `GET /v1/reports/{section}`; `get_context` gives the
+    store, flows, journey types and k per request."""
 
     async def handle(request: web.Request) -> web.Response:
         section = request.match_info["section"]
         if section not in (*SECTIONS, "all", "crosstab"):
             known = ", ".join((*SECTIONS, "all", "crosstab"))
-            return _error("not_found", f"no report {section!r}; known: {known}", 404)
+            message = f"no report {section!r}; known: {known} (and /v1/reports/journeys)"
+            return _error("not_found", message, 404)
         context = get_context(request)
         try:
+            if "journey" in request.query:
+                raise ReportFilterError("journey: only for /v1/reports/journeys")
             f, options = _query(request.query, ZoneInfo(context.timezone))
+            del options["journey"]
             data = await full_report(
                 context.store,
                 f,
@@ -94,7 +108,39 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
             return _error("invalid_query", str(error), 400)
         return json_answer(data)
 
+    async def journeys(request: web.Request) -> web.Response:
+        context = get_context(request)
+        try:
+            _only_filters(request.query)
+            f, options = _query(request.query, ZoneInfo(context.timezone), _JOURNEY_KNOWN)
+            data = await _journeys(context, f, options["journey"])
+        except ReportFilterError as error:
+            return _error("invalid_query", str(error), 400)
+        return json_answer(data)
+
+    app.router.add_get("/v1/reports/journeys", journeys)  # before {section}: it matches first
     app.router.add_get("/v1/reports/{section}", handle)
+
+
+def _only_filters(query: MultiMapping[str]) -> None:
+    given = [name for name in _NOT_FOR_JOURNEYS if name in query]
+    if given:
+        raise ReportFilterError(
+            f"{given[0]}: not for the journeys report (units are side by side at each step)"
+        )
+
+
+async def _journeys(
+    context: ReportContext, f: ReportFilter, journey: str | None
+) -> dict[str, object]:
+    return await journey_report(
+        context.store,
+        f,
+        context.journeys,
+        context.flows,
+        journey=journey,
+        min_group=context.min_group,
+    )
 
 
 def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:
@@ -105,11 +151,13 @@ def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:
     return SECTIONS if section == "all" else (section,)
 
 
-def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[str, Any]]:
-    unknown = sorted(set(query) - set(_KNOWN))
+def _query(
+    query: MultiMapping[str], tz: ZoneInfo, known: Sequence[str] = _KNOWN
+) -> tuple[ReportFilter, dict[str, Any]]:
+    unknown = sorted(set(query) - set(known))
     if unknown:
         raise ReportFilterError(
-            f"unknown query parameter {unknown[0]!r}; known: {', '.join(_KNOWN)}"
+            f"unknown query parameter {unknown[0]!r}; known: {', '.join(known)}"
         )
     single: dict[str, str | None] = {}
     for name in _SINGLE:
@@ -135,6 +183,7 @@ def _query(query: MultiMapping[str], tz: ZoneInfo) -> tuple[ReportFilter, dict[s
         "attribute": single["attribute"] or "wait_seconds",
         "crosstab": single["crosstab"],
         "period": single["period"] or "month",
+        "journey": single["journey"],
     }
     return f, options
 
@@ -148,7 +197,60 @@ def _param(name: str, description: str) -> Param:
     return Param(name, "query", description)
 
 
+_FILTER_PARAMS = (
+    _param("flow", "only this flow"),
+    _param("since", f"from {_DATE}, inclusive (when the survey started)"),
+    _param("until", f"to {_DATE}, exclusive; a bare date includes that day"),
+    _param("unit", "only this unit"),
+    _param("service", "only this service"),
+    _param("channel", "only this channel"),
+    Param(
+        "attr",
+        "query",
+        "an event attribute as name=value (exact match); repeat for more",
+        repeatable=True,
+    ),
+)
+_TRIALS_PARAM = Param(
+    "include_trials",
+    "query",
+    "count trials too (smsbot chat, the phone simulator, events posted with"
+    ' "trial": true); they are left out unless this is true',
+    {"type": "boolean", "default": False},
+)
+
 OPERATIONS = (
+    Operation(
+        method="GET",
+        path="/v1/reports/journeys",
+        operation_id="getJourneyReport",
+        tag="reports",
+        summary="Journeys: care chains step by step",
+        description=(
+            "Per journey type of `journeys.yaml` (beside the flows), or only `journey`: its"
+            " steps in order, each with its surveys, response rate, the share of journeys that"
+            " reached it, satisfaction (on the step's scale and as a 0-100 score, so steps"
+            " compare), the change from the step before, and the units side by side; then where"
+            " response or satisfaction falls. A journey that crosses organisations is one"
+            " journey, counted by its pseudonymous id, which is never shown. n: journeys (group),"
+            " surveys (step, unit), answers (satisfaction); below the minimum group size a"
+            " group or cell has `suppressed: true` and no figures. No answer holds a phone"
+            " number."
+        ),
+        params=(
+            _param("journey", "only this journey type (its id in journeys.yaml)"),
+            *_FILTER_PARAMS,
+            _TRIALS_PARAM,
+        ),
+        answers={
+            200: Answer("the journeys", ref("JourneyReport"), examples=("report_journeys",)),
+            400: problem(
+                "a filter that cannot be used, an unknown journey type, or no journeys.yaml"
+            ),
+            401: UNAUTHORIZED,
+        },
+        security=("adminToken",),
+    ),
     Operation(
         method="GET",
         path="/v1/reports/{section}",

@@ -289,6 +289,70 @@ def _period_row(w: _Writer, label: str, cell: Mapping[str, Any]) -> Row:
     return [label, cell["key"], str(cell["n"]), str(figures["avoidable"]), share]
 
 
+def _journeys(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    """Per journey type: its steps in order, each with its units under it, then the falls."""
+    for g in groups:
+        if g["suppressed"]:
+            w.table(f"Journey: {g['key']}", ["journeys"], [[w.hidden(1)[0]]])
+            continue
+        rows: list[Row] = []
+        for step in g["steps"]:
+            rows.append(_journey_row(w, f"{step['position']}. {step['key']}", "all", step))
+            if not step["suppressed"]:
+                rows += [
+                    _journey_row(w, "", str(u["key"] or "(none)"), u)
+                    for u in step["figures"]["units"]
+                ]
+        headers = [
+            "step",
+            "unit",
+            "surveys",
+            "response",
+            "reached",
+            "satisfaction",
+            "score 0-100",
+            "change (pts)",
+        ]
+        w.table(f"Journey: {g['title']} ({g['journeys']} journeys)", headers, rows, left=(0, 1))
+        if g["falls"]:
+            falls = [
+                f"  {f['measure']} {numbers.signed(f['points'])} pts: {f['from']} -> {f['to']}"
+                for f in g["falls"]
+            ]
+            w.parts.append("\n".join(["Falls between steps (largest first):", *falls]))
+
+
+def _journey_row(w: _Writer, step: str, unit: str, cell: Mapping[str, Any]) -> Row:
+    if cell["suppressed"]:
+        return [step, unit, *w.hidden(6)]
+    figures = cell["figures"]
+    score = figures["satisfaction"]
+    if score["suppressed"]:
+        w.suppressed |= score["key"] is not None
+        mean = SUPPRESSED if score["key"] is not None else numbers.NONE
+        pct = mean
+    else:
+        mean = f"{score['key']} {numbers.mean(score['figures']['mean'])} ({score['n']})"
+        pct = numbers.mean(score["figures"]["score_pct"]).removesuffix("0")
+    reached = numbers.pct(figures["reached_pct"]) if "reached_pct" in figures else ""
+    change = figures.get("change") or {}
+    moved = [
+        f"{what} {numbers.signed(change[name])}"
+        for what, name in (("resp.", "response_rate_pts"), ("score", "score_pts"))
+        if change.get(name) is not None
+    ]
+    return [
+        step,
+        unit,
+        str(figures["surveys"]),
+        numbers.pct(figures["response_rate_pct"]),
+        reached,
+        mean,
+        pct,
+        ", ".join(moved),
+    ]
+
+
 _SECTIONS: dict[str, Callable[[_Writer, Sequence[Mapping[str, Any]]], None]] = {
     "funnel": _funnel,
     "questions": _questions,
@@ -297,6 +361,7 @@ _SECTIONS: dict[str, Callable[[_Writer, Sequence[Mapping[str, Any]]], None]] = {
     "cost": _cost,
     "avoidable": _avoidable,
     "crosstab": _crosstab,
+    "journeys": _journeys,
 }
 
 

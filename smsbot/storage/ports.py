@@ -53,6 +53,7 @@ from smsbot.storage.figures import (
     ReportFilter,
     SmsCost,
 )
+from smsbot.storage.journeys import JourneyCounts, JourneyQuery
 
 __all__ = [
     "PRIORITIES",
@@ -69,6 +70,7 @@ __all__ = [
     "FeedbackText",
     "HeldOpening",
     "Inbound",
+    "Journeys",
     "NewConversation",
     "Outbox",
     "Outgoing",
@@ -481,6 +483,13 @@ class Results(Protocol):
     ) -> list[HourSums]: ...
 
 
+class Journeys(Protocol):
+    """Figures for the journey report (smsbot.results.journeys): one journey type's surveys,
+    replies, journeys reached and satisfaction answers per step and unit, in a filter's scope."""
+
+    async def journey_counts(self, f: ReportFilter, query: JourneyQuery) -> JourneyCounts: ...
+
+
 class Exports(Protocol):
     """Answers, feedback and conversations as rows, in chunks, for exports: one long read in
     constant memory. Values in the order of `smsbot.results.export.EXPORTS`; with
@@ -742,6 +751,8 @@ class Tx(Protocol):
     def results(self) -> Results: ...
     @property
     def exports(self) -> Exports: ...
+    @property
+    def journeys(self) -> Journeys: ...
 
     # feedback, retention, pseudonym key, simulator
     @property

@@ -15,15 +15,22 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from smsbot.flows.journeys import journeys_path, load_journeys
 from smsbot.gateway.runner import Gateway
 from smsbot.results import dashboard as data
 from smsbot.webui.dashboard_view import build
+from smsbot.webui.journey_view import journey_views
 from smsbot.webui.render import page_language, render
 
 __all__ = ["routes"]
 
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
+    journey_types = load_journeys(
+        journeys_path(gateway.config.flows.dir),
+        {flow.id: flow for flow in gateway.catalog.flows()},
+    )[0]
+
     async def page(request: web.Request) -> web.Response:
         flows = {flow.id: flow for flow in gateway.catalog.flows()}
         store = gateway.parts.store
@@ -38,10 +45,19 @@ def routes(gateway: Gateway) -> list[web.RouteDef]:
             min_group=gateway.config.privacy.min_group_size,
             lang=lang,
         )
+        paths = await journey_views(
+            store,
+            journey_types,
+            flows,
+            filters.report_filter(ZoneInfo(gateway.config.survey.timezone)),
+            min_group=gateway.config.privacy.min_group_size,
+            lang=lang,
+        )
         return await render(
             request,
             "dashboard.html",
             d=dashboard,
+            journeys=paths,
             flows=list(flows.values()),
             options=options,
             problems=problems,

@@ -81,6 +81,8 @@ async def _answers(gw: Running) -> dict[str, tuple[int, Any]]:
     answers["report_crosstab"] = await _call(gw, "GET", "/v1/reports/crosstab", **crosstab)
     avoidable = {"flow": "contact-centre"}
     answers["report_avoidable"] = await _call(gw, "GET", "/v1/reports/avoidable", **avoidable)
+    journey = {"journey": "sleep-apnoea"}
+    answers["report_journeys"] = await _call(gw, "GET", "/v1/reports/journeys", **journey)
     return answers
 
 

@@ -30,7 +30,12 @@ from smsbot.config import Config, DatabaseConfig, FlowsConfig, PrivacyConfig
 from smsbot.engine.definition import build_flow
 from smsbot.engine.model import Flow, Kind
 from smsbot.http.reports import _KNOWN as READ_PARAMETERS  # what the handler reads
-from smsbot.http.reports import OPERATIONS, ReportContext, add_report_routes
+from smsbot.http.reports import (
+    JOURNEY_PARAMETERS,  # what the journeys handler reads
+    OPERATIONS,
+    ReportContext,
+    add_report_routes,
+)
 from smsbot.results.render import render_csv, render_json, render_table
 from smsbot.results.reports import (
     Group,
@@ -926,13 +931,20 @@ async def test_web_bad_requests(
     assert got == status and body["error"] and body["message"]
 
 
+PATHS = ("/v1/reports/{section}", "/v1/reports/journeys")
+
+
 def test_openapi_operation_documents_every_query_parameter() -> None:
-    """The report route's operation names each parameter the handler reads, and its answers."""
-    (get,) = OPERATIONS
+    """Each report route's operation names each parameter the handler reads, and its answers."""
+    get, journeys = (next(o for o in OPERATIONS if o.path == path) for path in PATHS)
     assert (get.method, get.path, get.security) == ("GET", "/v1/reports/{section}", ("adminToken",))
     names = {p.name for p in get.params}
     assert names == {"section", *READ_PARAMETERS}
     assert {200, 400, 401, 404} <= set(get.answers)
+    assert (journeys.method, journeys.security) == ("GET", ("adminToken",))
+    assert {p.name for p in journeys.params} == set(JOURNEY_PARAMETERS)
+    assert {200, 400, 401} <= set(journeys.answers)
+    assert len(OPERATIONS) == len(PATHS)
 
 
 # --- CLI ---------------------------------------------------------------------------------------

@@ -716,6 +716,143 @@ _PLATFORMS: dict[str, Schema] = {
     ),
 }
 
+# --- journeys (smsbot.results.journeys) -----------------------------------------------------------
+
+
+def _journey_cell(description: str, figures: str, about: Schema) -> Schema:
+    """A journey report cell: like `_cell`, with a key that may be null."""
+    return _closed(
+        description,
+        ["key", "n", "suppressed", "figures", *about],
+        {
+            "key": _MAYBE_TEXT,
+            **about,
+            "n": _INT,
+            "suppressed": _CELL_SUPPRESSED,
+            "figures": ref(figures),
+        },
+    )
+
+
+_JOURNEYS: dict[str, Schema] = {
+    "JourneyReport": _closed(
+        "Journey types for the filter, each with its steps in order.",
+        ["filter", "journey", "min_group", "sections"],
+        {
+            "filter": ref("ReportFilter"),
+            "journey": {**_MAYBE_TEXT, "description": "the journey type asked for; null: all"},
+            "min_group": {**_INT, "description": "groups with fewer than this show no figures"},
+            "sections": _closed(
+                "The journeys section: one group per journey type.",
+                ["journeys"],
+                {"journeys": list_of("JourneyGroup")},
+            ),
+        },
+    ),
+    "JourneyGroup": _closed(
+        "One journey type (key: its id; n: journeys with a survey at any of its steps).",
+        ["key", "n", "suppressed"],
+        {
+            "key": _TEXT,
+            "n": _INT,
+            "suppressed": {
+                "type": "boolean",
+                "description": "n is below the minimum group size: no figures are given",
+            },
+            "title": _TEXT,
+            "journeys": _INT,
+            "steps": list_of("JourneyStepCell"),
+            "falls": list_of("JourneyFall"),
+        },
+    ),
+    "JourneyStepCell": _journey_cell(
+        "One step, in order (key: the journey.step events send; n: surveys at the step).",
+        "JourneyStepFigures",
+        {
+            "position": {**_INT, "description": "1 for the first step"},
+            "name": _TEXT,
+            "flow": {**_TEXT, "description": "the flow whose surveys count for the step"},
+        },
+    ),
+    "JourneyStepFigures": _closed(
+        "A step's figures.",
+        [],
+        {
+            "surveys": _INT,
+            "answered": {**_INT, "description": "surveys answered at least once"},
+            "response_rate_pct": _PERCENT,
+            "journeys": {**_INT, "description": "journeys with a survey at this step"},
+            "reached_pct": {**_PERCENT, "description": "of the journey type's journeys"},
+            "satisfaction": ref("JourneySatisfactionCell"),
+            "change": {
+                "oneOf": [ref("JourneyChange"), {"type": "null"}],
+                "description": "against the step before; null for the first step",
+            },
+            "units": list_of("JourneyUnitCell"),
+        },
+    ),
+    "JourneySatisfactionCell": _journey_cell(
+        "The step's satisfaction (key: its scale question, null: none; n: understood answers).",
+        "JourneySatisfactionFigures",
+        {
+            "scale": {
+                "type": ["array", "null"],
+                "items": _INT,
+                "description": "the question's lowest and highest answer",
+            },
+            "preset": {"type": ["string", "null"]},
+        },
+    ),
+    "JourneySatisfactionFigures": _closed(
+        "Mean on the question's own scale, and that mean placed on 0-100.",
+        [],
+        {
+            "answers": _INT,
+            "mean": _MAYBE_NUMBER,
+            "score_pct": {
+                **_MAYBE_NUMBER,
+                "description": "0: the scale's lowest answer, 100: its highest (steps compare)",
+            },
+            "csat_pct": {**_PERCENT, "description": "share of 4-5 on a 1-5 scale"},
+        },
+    ),
+    "JourneyChange": _closed(
+        "From the step before to this one (null where either side is suppressed).",
+        ["from", "response_rate_pts", "score_pts", "mean"],
+        {
+            "from": _TEXT,
+            "response_rate_pts": _MAYBE_NUMBER,
+            "score_pts": _MAYBE_NUMBER,
+            "mean": {**_MAYBE_NUMBER, "description": "only when both steps use one scale"},
+        },
+    ),
+    "JourneyUnitCell": _journey_cell(
+        "One unit or provider at the step (key: the unit; n: its surveys at the step).",
+        "JourneyUnitFigures",
+        {},
+    ),
+    "JourneyUnitFigures": _closed(
+        "A unit's figures at the step.",
+        [],
+        {
+            "surveys": _INT,
+            "answered": _INT,
+            "response_rate_pct": _PERCENT,
+            "satisfaction": ref("JourneySatisfactionCell"),
+        },
+    ),
+    "JourneyFall": _closed(
+        "Where response or satisfaction falls from one step to the next.",
+        ["from", "to", "measure", "points"],
+        {
+            "from": _TEXT,
+            "to": _TEXT,
+            "measure": {"type": "string", "enum": ["response", "satisfaction"]},
+            "points": {"type": "number", "description": "percentage points, below 0"},
+        },
+    ),
+}
+
 SCHEMAS: dict[str, Schema] = {
     **_PROBLEMS,
     **_PLATFORMS,
@@ -723,6 +860,7 @@ SCHEMAS: dict[str, Schema] = {
     **_FLOWS,
     **_FEEDBACK,
     **_REPORTS,
+    **_JOURNEYS,
     **_WEBHOOKS,
     **_HEALTH,
     **_SIMULATOR,

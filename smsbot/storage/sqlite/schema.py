@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "TRIALS"]
+__all__ = ["JOURNEYS_INDEX", "MIGRATIONS", "TRIALS"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -269,6 +269,14 @@ ALTER TABLE feedback ADD COLUMN reply_language TEXT;       -- sv, fi, en; NULL: 
 ALTER TABLE feedback ADD COLUMN language_confidence REAL;  -- the detector's confidence, 0..1
 """
 
+# Journeys (issue 17): the journey report counts one journey type's conversations, found by
+# the start of their journey ids (a range on this index). Only conversations of a journey are
+# in it, so surveys without one cost nothing more.
+JOURNEYS_INDEX = """
+CREATE INDEX conversations_journey ON conversations (journey_id, journey_step)
+    WHERE journey_id IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -278,4 +286,5 @@ MIGRATIONS: tuple[str, ...] = (
     TRIALS,
     _V_SCALE,
     _REPLY_LANGUAGE,
+    JOURNEYS_INDEX,
 )

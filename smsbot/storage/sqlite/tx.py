@@ -12,6 +12,7 @@ from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
 from smsbot.storage.sqlite.feedback import SqliteFeedback
 from smsbot.storage.sqlite.inbound import SqliteInbound
+from smsbot.storage.sqlite.journeys import SqliteJourneys
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
 from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
@@ -62,6 +63,10 @@ class SqliteTx:
     @cached_property
     def exports(self) -> SqliteExports:
         return SqliteExports(self.conn, self.db)
+
+    @cached_property
+    def journeys(self) -> SqliteJourneys:
+        return SqliteJourneys(self.conn, self.db)
 
     # feedback, retention, pseudonym key, simulator
     @cached_property
