@@ -20,6 +20,8 @@ from smsbot.storage.ports import Store
 __all__ = [
     "TOKEN_PREFIX",
     "Actor",
+    "ApiToken",
+    "Person",
     "SessionTimes",
     "add_person",
     "digest",
@@ -28,6 +30,7 @@ __all__ = [
     "open_session",
     "password_matches",
     "person_for_token",
+    "record_change",
     "revoke_token",
     "session_person",
     "set_active",
@@ -98,6 +101,14 @@ async def add_person(
         detail = {"roles": sorted(granted), "units": sorted(scoped)}
         await record_in(tx, _entry(actor, "person_added", person.describe(), now, **detail))
     return person
+
+
+async def record_change(
+    store: Store, actor: Actor, action: str, person: Person, now: datetime
+) -> None:
+    """Audit a change to a person made elsewhere (a new password)."""
+    async with store.write() as tx:
+        await record_in(tx, _entry(actor, action, person.describe(), now))
 
 
 async def set_roles(
