@@ -13,7 +13,7 @@ these routes by the app (`add_report_routes` adds only the route).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,10 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from smsbot.engine.model import Flow
+from smsbot.gateway.access import OutOfScope, person_of, scoped_unit
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
 from smsbot.http.responses import json_answer
+from smsbot.people.rights import Right, units_seen
 from smsbot.results.reports import (
     GROUP_BY,
     PERIODS,
@@ -82,6 +84,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         context = get_context(request)
         try:
             f, options = _query(request.query, ZoneInfo(context.timezone))
+            f = _in_scope(request, f)
             data = await full_report(
                 context.store,
                 f,
@@ -95,6 +98,18 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         return json_answer(data)
 
     app.router.add_get("/v1/reports/{section}", handle)
+
+
+def _in_scope(request: web.Request, f: ReportFilter) -> ReportFilter:
+    """A unit manager's reports are of her units, and compare only with all units together:
+    another unit, or grouping by unit (which names the others), is refused (403, audited)."""
+    person = person_of(request)
+    units = units_seen(person, Right.VIEW_RESULTS) if person else None
+    if person is None or units is None:
+        return f
+    if f.group_by == "unit":
+        raise OutOfScope(None, units)
+    return replace(f, unit=scoped_unit(person, Right.VIEW_RESULTS, f.unit))
 
 
 def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:

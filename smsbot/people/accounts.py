@@ -147,27 +147,34 @@ async def password_matches(store: Store, email: str, password: str) -> Person | 
 
 
 async def open_session(store: Store, person: Person, now: datetime) -> tuple[str, str]:
-    """A new session for the person: (the cookie's session id, the CSRF token)."""
+    """A new session for the person (id 0: the bootstrap admin token's): (the cookie's session
+    id, the CSRF token)."""
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    stored = StoredSession(digest(session_id), person.id or None, csrf, now, now)
     async with store.write() as tx:
-        await tx.people.add_session(StoredSession(digest(session_id), person.id, csrf, now, now))
+        await tx.people.add_session(stored)
     return session_id, csrf
 
 
 async def session_person(
-    store: Store, session_id: str, now: datetime, times: SessionTimes
+    store: Store, session_id: str, now: datetime, times: SessionTimes, bootstrap: Person
 ) -> tuple[Person, StoredSession] | None:
-    """The session's active person, if the session is neither idle too long nor too old."""
+    """The session's active person, if the session is neither idle too long nor too old. A
+    session of the bootstrap admin token gives `bootstrap` while no active admin exists."""
     if not session_id:
         return None
     key = digest(session_id)
     async with store.read() as tx:
         session = await tx.people.session(key)
-        person = await tx.people.get(session.person_id) if session else None
-    if session is None or person is None:
-        return None
+        if session is None:
+            return None
+        if session.person_id is None:
+            person = None if await tx.people.any_active_admin() else bootstrap
+        else:
+            person = await tx.people.get(session.person_id)
     if (
-        not person.active
+        person is None
+        or not person.active
         or now - session.seen_at > times.idle
         or now - session.created_at > times.absolute
     ):

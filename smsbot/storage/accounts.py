@@ -42,7 +42,7 @@ class StoredSession:
     """A signed-in browser: the id is kept only as its SHA-256 (`key`)."""
 
     key: str
-    person_id: int
+    person_id: int | None  # None: signed in with the bootstrap admin token
     csrf: str
     created_at: datetime
     seen_at: datetime

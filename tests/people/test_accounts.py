@@ -16,6 +16,7 @@ from smsbot.storage.sqlite.db import Database
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CLI = Actor("cli", "cli")
 PASSWORD = "correct horse battery"
+BOOT = accounts.Person(0, "admin token", "", True, frozenset({"admin"}))
 
 
 async def _anna(store: Store) -> accounts.Person:
@@ -64,19 +65,22 @@ async def test_sessions_end_when_idle_too_old_or_disabled(store: Store) -> None:
     anna = await _anna(store)
     times = SessionTimes(idle=timedelta(minutes=30), absolute=timedelta(hours=8))
     session_id, _ = await accounts.open_session(store, anna, NOW)
-    assert await accounts.session_person(store, session_id, NOW + timedelta(minutes=29), times)
+    assert await accounts.session_person(
+        store, session_id, NOW + timedelta(minutes=29), times, BOOT
+    )
     assert (
-        await accounts.session_person(store, session_id, NOW + timedelta(minutes=90), times) is None
+        await accounts.session_person(store, session_id, NOW + timedelta(minutes=90), times, BOOT)
+        is None
     )
     kept, _ = await accounts.open_session(store, anna, NOW)
     moment = NOW
     for _ in range(17):  # active all day: the absolute timeout still ends it
         moment += timedelta(minutes=29)
-        alive = await accounts.session_person(store, kept, moment, times)
+        alive = await accounts.session_person(store, kept, moment, times, BOOT)
     assert alive is None and moment - NOW > times.absolute
     third, _ = await accounts.open_session(store, anna, NOW)
     await accounts.set_active(store, CLI, anna, False, NOW)
-    assert await accounts.session_person(store, third, NOW, times) is None
+    assert await accounts.session_person(store, third, NOW, times, BOOT) is None
 
 
 async def test_the_session_id_is_not_stored(store: Store, db: Database) -> None:

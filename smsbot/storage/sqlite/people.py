@@ -89,7 +89,8 @@ class SqlitePeople(Repository):
             row = await cur.fetchone()
         if row is None:
             return None
-        return StoredSession(row[0], int(row[1]), row[2], from_ts(row[3]), from_ts(row[4]))
+        person_id = None if row[1] is None else int(row[1])
+        return StoredSession(row[0], person_id, row[2], from_ts(row[3]), from_ts(row[4]))
 
     async def touch_session(self, key: str, now: datetime) -> None:
         await self.conn.execute("UPDATE sessions SET seen_at = ? WHERE key = ?", (ts(now), key))

@@ -291,7 +291,7 @@ CREATE TABLE person_roles (
 );
 CREATE TABLE sessions (
     key TEXT PRIMARY KEY,  -- sha256 of the cookie's session id
-    person_id INTEGER NOT NULL REFERENCES people(id),
+    person_id INTEGER REFERENCES people(id),  -- NULL: signed in with the bootstrap admin token
     csrf TEXT NOT NULL,
     created_at TEXT NOT NULL,
     seen_at TEXT NOT NULL
