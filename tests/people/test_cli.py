@@ -94,3 +94,17 @@ def test_audit_lists_changes_and_verify_finds_a_deleted_row(
         conn.execute("DELETE FROM audit_log WHERE id = 2")
     code, out, err = run(env, "audit", "verify")
     assert code == 1 and "entry 2 was removed" in out and "NOT whole" in err
+
+
+def test_an_export_and_a_purge_are_audited(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "users", "list")[0] == 0  # makes the database
+    code, _, err = run(env, "export", "feedback", "--format", "jsonl", "--flow", "contact")
+    assert code == 0, err
+    assert run(env, "purge", "--retention", "0s")[0] == 0
+    code, out, _ = run(env, "audit")
+    purge, export = (json.loads(line) for line in out.splitlines())
+    assert export["action"] == "export" and export["target"] == "feedback"
+    detail = json.loads(export["detail"])
+    assert detail["rows"] == 0 and detail["filters"]["flow"] == "contact"
+    assert purge["action"] == "purge" and json.loads(purge["detail"])["retention_seconds"] == 0
+    assert "+46" not in out
