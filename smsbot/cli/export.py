@@ -9,6 +9,7 @@ What the rows hold, and how they are written, is smsbot.results.export.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import click
 from smsbot.bootstrap.store import opened_store
 from smsbot.cli.common import config_of
 from smsbot.config import Config
+from smsbot.people import audit
 from smsbot.results.export import EXPORTS, FORMATS, parse_since, write_export
 
 __all__ = ["export"]
@@ -90,6 +92,17 @@ async def _export(
     """Export `what` in `scope`: (flow, since, include_trials)."""
     flow, since, include_trials = scope
     async with opened_store(config.database.path) as store:
-        return await write_export(
+        count = await write_export(
             store, what, out, fmt=fmt, flow=flow, since=since, include_trials=include_trials
         )
+        filters = {
+            "flow": flow,
+            "since": since.isoformat() if since else None,
+            "include_trials": include_trials,
+            "format": fmt,
+        }
+        await audit.record(
+            store, "export", at=datetime.now(UTC), who=f"cli ({getpass.getuser()})",
+            remote="cli", target=what, detail={"filters": filters, "rows": count},
+        )  # fmt: skip
+        return count

@@ -6,11 +6,13 @@ smsbot purge [--retention 7d]
 from __future__ import annotations
 
 import asyncio
+import getpass
 
 import click
 
 from smsbot.bootstrap.store import opened_store
 from smsbot.config import Config
+from smsbot.people import audit
 from smsbot.ports import SystemClock
 from smsbot.privacy.retention import PurgeCounts, parse_retention, purge
 
@@ -43,4 +45,10 @@ def purge_command(ctx: click.Context, retention: str | None) -> None:
 
 async def _purge(config: Config, seconds: int) -> PurgeCounts:
     async with opened_store(config.database.path) as store:
-        return await purge(store, retention_seconds=seconds, now=SystemClock().now())
+        now = SystemClock().now()
+        counts = await purge(store, retention_seconds=seconds, now=now)
+        await audit.record(
+            store, "purge", at=now, who=f"cli ({getpass.getuser()})", remote="cli",
+            target="phone numbers", detail={"retention_seconds": seconds, **counts.as_dict()},
+        )  # fmt: skip
+        return counts

@@ -28,6 +28,7 @@ from smsbot.gateway.sender import Sender, SenderSettings
 from smsbot.gateway.timers import Timers
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
+from smsbot.people import audit
 from smsbot.phones import parse_phone
 from smsbot.ports import Clock
 from smsbot.privacy.retention import PurgeTask, parse_retention
@@ -153,13 +154,24 @@ class Gateway:
             "timers": every(
                 self.timers.poll_seconds, self.timers.fire_due, stopping, name="timers"
             ),
-            "purge": every(purger.every_seconds, purger.due, stopping, name="purge"),
+            "purge": every(
+                purger.every_seconds, lambda: self._purge(purger), stopping, name="purge"
+            ),
         }
         if self.taxonomy is not None:
             jobs["tags"] = every(
                 TAG_SUGGESTION_SECONDS, self._suggest_tags, stopping, name="tag_suggestion"
             )
         return jobs
+
+    async def _purge(self, purger: PurgeTask) -> None:
+        """Purge what is past retention; a purge that removed numbers goes in the audit log."""
+        counts = await purger.run_once()
+        if counts is not None and counts.total:
+            await audit.record(
+                self.parts.store, "purge", at=self.clock.now(), who="gateway (retention)",
+                remote="gateway", target="phone numbers", detail=dict(counts.as_dict()),
+            )  # fmt: skip
 
     async def _suggest_tags(self) -> None:
         """New feedback gets tags suggested by the taxonomy's rules."""

@@ -21,6 +21,7 @@ from aiohttp.typedefs import Middleware
 from smsbot import __version__
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.flows.journeys import journeys_path, load_journeys
+from smsbot.gateway.access import PERSON, OutOfScope, audit, person_for_bearer, route_rule
 from smsbot.gateway.limits import Limit, SourceLimits, retry_after
 from smsbot.gateway.runner import GATEWAY, Gateway
 from smsbot.gateway.service_events import EventError, needs_by_type, parse_event, parse_events_body
@@ -29,7 +30,9 @@ from smsbot.http.openapi.document import openapi_document
 from smsbot.http.reports import ReportContext, add_report_routes
 from smsbot.http.responses import json_answer
 from smsbot.logs import get_logger
+from smsbot.people.rights import Right, may
 from smsbot.providers.vonage import webhooks as vw
+from smsbot.storage.accounts import Person
 from smsbot.storage.ports import StorageUnavailable
 
 __all__ = [
@@ -46,8 +49,6 @@ log = get_logger("smsbot.http.app")
 LIMITS = web.AppKey("source_limits", SourceLimits)  # each event source's token bucket
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-ADMIN_PREFIXES = ("/v1/feedback", "/v1/reports")
 # Routes for people, not in /openapi.json: the web pages and the API reference page.
 PAGES = ("/ui", "/docs")
 
@@ -164,24 +165,64 @@ def _gateway(request: web.Request) -> Gateway:
 
 
 @web.middleware
-async def _admin_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Results and feedback need the admin token (`SMSBOT_SERVER__ADMIN_TOKEN`)."""
-    if not request.path.startswith(ADMIN_PREFIXES):
+async def _who_asks(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The JSON API for people: a person's API token (or, before the first admin exists, the
+    bootstrap admin token) with the right the route table names; audited. The pages (/ui, with
+    sessions) and event sources (their own tokens) are checked elsewhere."""
+    rule = route_rule(request)
+    if is_page(request.path) or not isinstance(rule, Right):
+        if rule is None and request.match_info.http_exception is None:
+            log.error("route_without_rule", path=request.path, method=request.method)
+            return _forbidden("this route has no rule in smsbot.people.routes")
         return await handler(request)
-    expected = _gateway(request).config.server.admin_token
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if (
-        expected
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(token.strip().encode(), expected.encode())
-    ):
-        return await handler(request)
-    log.warning("admin_unauthorized", path=request.path, configured=bool(expected))
-    return web.json_response(
-        {"error": "unauthorized", "message": "the admin token is required"},
-        status=401,
-        headers={"WWW-Authenticate": 'Bearer realm="smsbot-admin"'},
+    person = (
+        await person_for_bearer(_gateway(request), token) if scheme.lower() == "bearer" else None
     )
+    if person is None:
+        log.warning("api_unauthorized", path=request.path)
+        return web.json_response(
+            {"error": "unauthorized", "message": "a person's API token is required"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="smsbot"'},
+        )
+    request[PERSON] = person
+    if not may(person, rule):
+        await audit(request, "refused", detail={"reason": "no_right", "needs": rule.value})
+        return _forbidden(f"your roles do not give the right {rule.value}")
+    try:
+        response = await handler(request)
+    except OutOfScope as error:
+        await audit(request, "refused", detail={"reason": "out_of_scope", "unit": error.unit})
+        return _forbidden(str(error))
+    if response.status < 400:
+        await audit(request, API_AUDITED[rule])
+    return response
+
+
+async def _bearer_person(request: web.Request) -> Person | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return await person_for_bearer(_gateway(request), token)
+
+
+API_AUDITED = {
+    Right.VIEW_RESULTS: "view_results",
+    Right.VIEW_FEEDBACK: "view_feedback",
+    Right.TAG_FEEDBACK: "tag",
+    Right.EXPORT: "export",
+    Right.VIEW_AUDIT: "view_audit",
+    Right.MANAGE_PEOPLE: "people",
+    Right.SETTINGS: "settings",
+    Right.DESIGN_FLOWS: "flows",
+    Right.SIMULATE: "simulate",
+    Right.SIGNED_IN: "api",
+}
+
+
+def _forbidden(message: str) -> web.Response:
+    return json_answer({"error": "forbidden", "message": message}, 403)
 
 
 # --- health, metrics, docs -------------------------------------------------------------------
@@ -198,8 +239,8 @@ INDEX_LINKS = {
 
 
 def api_middlewares() -> list[Middleware]:
-    """Request ids and logs, errors as JSON, the admin token on admin paths: outermost first."""
-    return [_request_context, _errors, _admin_only]
+    """Request ids and logs, errors as JSON, who asks and may they: outermost first."""
+    return [_request_context, _errors, _who_asks]
 
 
 async def index(request: web.Request) -> web.Response:

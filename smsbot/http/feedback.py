@@ -28,8 +28,10 @@ from smsbot.feedback.review import (
     untag,
 )
 from smsbot.feedback.taxonomy import Taxonomy
+from smsbot.gateway.access import person_of, scoped_unit
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Body, Operation, Param, problem, ref
 from smsbot.http.responses import json_answer
+from smsbot.people.rights import Right, units_seen
 from smsbot.storage.ports import Store
 
 __all__ = ["OPERATIONS", "FeedbackContext", "add_feedback_routes"]
@@ -72,6 +74,9 @@ class _Handlers:
             query = _list_query(request, context.taxonomy)
         except _BadRequest as error:
             return _error(error)
+        person = person_of(request)
+        if person is not None and units_seen(person, Right.VIEW_FEEDBACK) is not None:
+            query["unit"] = scoped_unit(person, Right.VIEW_FEEDBACK, query["unit"])
         items = await list_feedback(context.store, **query)
         return json_answer(
             {
@@ -84,7 +89,8 @@ class _Handlers:
     async def add_tags(self, request: web.Request) -> web.Response:
         context = self.get_context(request)
         try:
-            tags, who = _tag_body(await _body(request), context.taxonomy)
+            tags, typed = _tag_body(await _body(request), context.taxonomy)
+            who = _signed(request) or _who(typed)
             return await _change(context, request, tags, who, remove=False)
         except _BadRequest as error:
             return _error(error)
@@ -94,7 +100,7 @@ class _Handlers:
         try:
             tag_id = request.match_info["tag"]
             _known(context.taxonomy, [tag_id])
-            who = _who(request.query.get("by"))
+            who = _signed(request) or _who(request.query.get("by"))
             return await _change(context, request, [tag_id], who, remove=True)
         except _BadRequest as error:
             return _error(error)
@@ -172,7 +178,7 @@ async def _body(request: web.Request) -> Any:
         raise _BadRequest("invalid_json", "the body is not JSON") from None
 
 
-def _tag_body(body: Any, taxonomy: Taxonomy) -> tuple[list[str], str]:
+def _tag_body(body: Any, taxonomy: Taxonomy) -> tuple[list[str], object]:
     if not isinstance(body, dict):
         raise _BadRequest("invalid_body", 'expected {"tags": [...], "by": "name"}')
     tags = body.get("tags")
@@ -184,7 +190,13 @@ def _tag_body(body: Any, taxonomy: Taxonomy) -> tuple[list[str], str]:
     ):
         raise _BadRequest("invalid_body", f"tags: expected a list of 1-{MAX_TAGS} tag ids")
     _known(taxonomy, tags)
-    return tags, _who(body.get("by"))
+    return tags, body.get("by")
+
+
+def _signed(request: web.Request) -> str:
+    """The person whose API token asks (the tags' history records her, not a typed name)."""
+    person = person_of(request)
+    return person.describe() if person is not None and person.id else ""
 
 
 def _who(value: object) -> str:

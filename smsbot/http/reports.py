@@ -15,7 +15,7 @@ these routes by the app (`add_report_routes` adds only the route).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,10 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from smsbot.engine.model import Flow
+from smsbot.gateway.access import OutOfScope, person_of, scoped_unit
 from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
 from smsbot.http.responses import json_answer
+from smsbot.people.rights import Right, units_seen
 from smsbot.results.journeys import journey_report
 from smsbot.results.reports import (
     GROUP_BY,
@@ -96,6 +98,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
                 raise ReportFilterError("journey: only for /v1/reports/journeys")
             f, options = _query(request.query, ZoneInfo(context.timezone))
             del options["journey"]
+            f = _in_scope(request, f)
             data = await full_report(
                 context.store,
                 f,
@@ -113,6 +116,7 @@ def add_report_routes(app: web.Application, get_context: GetContext) -> None:
         try:
             _only_filters(request.query)
             f, options = _query(request.query, ZoneInfo(context.timezone), _JOURNEY_KNOWN)
+            f = _in_scope(request, f)
             data = await _journeys(context, f, options["journey"])
         except ReportFilterError as error:
             return _error("invalid_query", str(error), 400)
@@ -141,6 +145,18 @@ async def _journeys(
         journey=journey,
         min_group=context.min_group,
     )
+
+
+def _in_scope(request: web.Request, f: ReportFilter) -> ReportFilter:
+    """A unit manager's reports are of her units, and compare only with all units together:
+    another unit, or grouping by unit (which names the others), is refused (403, audited)."""
+    person = person_of(request)
+    units = units_seen(person, Right.VIEW_RESULTS) if person else None
+    if person is None or units is None:
+        return f
+    if f.group_by == "unit":
+        raise OutOfScope(None, units)
+    return replace(f, unit=scoped_unit(person, Right.VIEW_RESULTS, f.unit))
 
 
 def _sections(section: str, crosstab: str | None) -> tuple[str, ...]:

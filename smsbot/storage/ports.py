@@ -37,6 +37,7 @@ from smsbot.domain import (
 )
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import Outcome, Send, State
+from smsbot.storage.accounts import ApiToken, AuditEntry, AuditQuery, Person, StoredSession
 from smsbot.storage.figures import (
     AnswerProfile,
     Cell,
@@ -59,6 +60,7 @@ __all__ = [
     "PRIORITIES",
     "PRIORITY_NEW",
     "PRIORITY_REPLY",
+    "AuditLog",
     "Conversation",
     "Conversations",
     "DatabaseOpenError",
@@ -74,6 +76,7 @@ __all__ = [
     "NewConversation",
     "Outbox",
     "Outgoing",
+    "People",
     "PseudonymKeys",
     "PurgeCounts",
     "PurgeCutoffs",
@@ -723,6 +726,83 @@ class Trials(Protocol):
         ...
 
 
+# --- people, sessions, API tokens, the audit log (issue 15) ------------------------------------
+
+
+class People(Protocol):
+    """Staff accounts, their roles and units, their browser sessions and API tokens."""
+
+    async def add(
+        self, name: str, email: str, roles: frozenset[str], units: frozenset[str], now: datetime
+    ) -> Person:
+        """A new active person; ValueError when the e-mail is taken."""
+        ...
+
+    async def get(self, person_id: int) -> Person | None: ...
+
+    async def by_email(self, email: str) -> Person | None:
+        """The person with this e-mail (compared without case)."""
+        ...
+
+    async def by_sub(self, sub: str) -> Person | None: ...
+
+    async def all(self) -> list[Person]: ...
+
+    async def any_active_admin(self) -> bool: ...
+
+    async def set_active(self, person_id: int, active: bool) -> None: ...
+
+    async def set_roles(
+        self, person_id: int, roles: frozenset[str], units: frozenset[str]
+    ) -> None: ...
+
+    async def link_sub(self, person_id: int, sub: str) -> None: ...
+
+    async def set_password(self, person_id: int, password_hash: str | None) -> None: ...
+
+    async def password_hash(self, person_id: int) -> str | None: ...
+
+    # sessions
+    async def add_session(self, session: StoredSession) -> None: ...
+
+    async def session(self, key: str) -> StoredSession | None: ...
+
+    async def touch_session(self, key: str, now: datetime) -> None: ...
+
+    async def drop_session(self, key: str) -> None: ...
+
+    async def drop_sessions_of(self, person_id: int) -> int:
+        """Ends every session of the person (sign-out everywhere, disabling): how many."""
+        ...
+
+    # API tokens
+    async def add_token(
+        self, person_id: int, name: str, digest: str, now: datetime, expires_at: datetime
+    ) -> ApiToken: ...
+
+    async def token(self, digest: str) -> ApiToken | None: ...
+
+    async def tokens(self, person_id: int | None) -> list[ApiToken]: ...
+
+    async def revoke_token(self, token_id: int) -> bool: ...
+
+
+class AuditLog(Protocol):
+    """The append-only audit log, each entry chained to the one before by a hash."""
+
+    async def last_hash(self) -> str: ...
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Keep the entry as given (its `hash` already chained by smsbot.people.audit)."""
+        ...
+
+    async def find(self, query: AuditQuery) -> list[AuditEntry]: ...
+
+    async def chain(self) -> list[AuditEntry]:
+        """Every entry, oldest first, for `smsbot audit verify`."""
+        ...
+
+
 # --- the unit of work ---------------------------------------------------------------------
 
 
@@ -763,6 +843,12 @@ class Tx(Protocol):
     def keys(self) -> PseudonymKeys: ...
     @property
     def trials(self) -> Trials: ...
+
+    # people and the audit log
+    @property
+    def people(self) -> People: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
 
 class Store(Protocol):

@@ -1,8 +1,8 @@
 """The web pages (/ui/): home, flows, phone simulator, dashboard, feedback inbox.
 
 Server-rendered with Jinja2 (autoescaped), one CSS file and small vanilla scripts served from
-/ui/static/; nothing is loaded from elsewhere. Behind a login with the admin token
-(`SMSBOT_SERVER__ADMIN_TOKEN`), see `auth.py`.
+/ui/static/; nothing is loaded from elsewhere. Behind a sign-in as a person, with a
+right for every page (smsbot.people.routes), see `auth.py`.
 
 The contract for a page module (flows, simulator, dashboard, inbox):
 
@@ -21,7 +21,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from smsbot.gateway.runner import Gateway
-from smsbot.webui import auth, dashboard, flows, home, inbox, simulator
+from smsbot.people.accounts import SessionTimes
+from smsbot.people.throttle import SignInThrottle
+from smsbot.webui import audit, auth, dashboard, flows, home, inbox, simulator
 from smsbot.webui.render import STATIC
 
 __all__ = ["add_ui_routes", "ui_middleware"]
@@ -30,9 +32,9 @@ ui_middleware = auth.guard
 
 
 def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
-    sessions = auth.Sessions()
-    app[auth.SESSIONS] = sessions
+    app[auth.THROTTLE] = SignInThrottle()
+    app[auth.TIMES] = SessionTimes()
     app.router.add_routes(auth.routes(gateway))
-    for page in (home, flows, simulator, dashboard, inbox):
+    for page in (home, flows, simulator, dashboard, inbox, audit):
         app.router.add_routes(page.routes(gateway))
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)

@@ -169,9 +169,12 @@ async def build(
     tz: ZoneInfo,
     min_group: int,
     lang: str = "en",
+    units_shown: frozenset[str] | None = None,
 ) -> Dashboard:
     """Every chart of the page for these filters (one pass over the reports); the flows' own
-    words (titles, question labels, options) in `lang` where a flow has it."""
+    words (titles, question labels, options) in `lang` where a flow has it. With `units_shown`
+    (a unit manager's units), units are compared only with all units together, never with
+    another named unit."""
     f = filters.report_filter(tz)
     [funnel_group] = await funnel(store, f, min_group=min_group)
     [questions_group] = await questions(store, f, flows, min_group=min_group)
@@ -181,6 +184,9 @@ async def build(
     units = await _unit_groups(
         store, filters, flows, tz, min_group, (funnel_group, questions_group), lang
     )
+    if units_shown is not None:
+        shown = {k: v for k, v in units.per_unit.items() if k in units_shown}
+        units = _Units(units.everyone, shown)
     demand = await _avoidable_views(store, f, flows, min_group, (series.size, lang))
     crossed, choices = await _cross_views(store, f, flows, filters, min_group, lang)
     return Dashboard(

@@ -12,6 +12,7 @@ shortcuts on top.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -26,7 +27,10 @@ from smsbot.feedback.review import (
     untag,
 )
 from smsbot.feedback.taxonomy import Taxonomy
+from smsbot.gateway.access import person_of, scoped_unit
 from smsbot.gateway.runner import Gateway
+from smsbot.people.rights import Right, may, units_seen
+from smsbot.storage.accounts import Person
 from smsbot.webui import inbox_view as view
 from smsbot.webui.render import render
 
@@ -53,11 +57,13 @@ class _Inbox:
 
     async def show(self, request: web.Request) -> web.Response:
         filters, problems = view.parse_filters(request.query, self.taxonomy)
+        filters = _scoped(request, filters)
         done = view.parse_done(request.query.get("done"), self.taxonomy)
         return await self._page(request, filters, problems, done=done)
 
     async def change(self, request: web.Request) -> web.StreamResponse:
         filters, _ = view.parse_filters(request.query, self.taxonomy)
+        filters = _scoped(request, filters)
         feedback_id = int(request.match_info["id"])
         action = _action(request.match_info["action"])
         form = await request.post()
@@ -98,7 +104,7 @@ class _Inbox:
         done: view.Done | None = None,
         status: int = 200,
     ) -> web.Response:
-        context = await self._context(filters, done)
+        context = await self._context(filters, done, _person(request))
         heading = "The change was not made" if status != 200 else "Not all filters apply"
         return await render(
             request,
@@ -109,7 +115,9 @@ class _Inbox:
             **context,
         )
 
-    async def _context(self, filters: view.Filters, done: view.Done | None) -> dict[str, Any]:
+    async def _context(
+        self, filters: view.Filters, done: view.Done | None, person: Person
+    ) -> dict[str, Any]:
         store = self.gateway.parts.store
         items = await list_feedback(
             store,
@@ -130,7 +138,7 @@ class _Inbox:
             "filters": filters,
             "back": filters.query(),
             "clear_url": view.Filters(lang=filters.lang).url(),
-            "units": await feedback_units(store),
+            "units": _units_for(person, await feedback_units(store)),
             "tag_groups": view.add_options(self.taxonomy, filters.lang),
             "languages": list(view.LANGUAGE_NAMES.items()),
             "rows": rows,
@@ -140,6 +148,7 @@ class _Inbox:
             "previous_url": filters.url(page=filters.page - 1) if filters.page > 1 else "",
             "next_url": filters.url(page=filters.page + 1) if len(items) > view.PAGE_SIZE else "",
             "tagging_ready": self.gateway.taxonomy is not None,
+            "may_tag": may(person, Right.TAG_FEEDBACK),
             "script_url": "/ui/static/inbox.js",
         }
 
@@ -148,5 +157,26 @@ def _action(text: str) -> view.Action:
     return next(a for a in view.ACTIONS if a == text)
 
 
+def _person(request: web.Request) -> Person:
+    person = person_of(request)
+    assert person is not None  # the guard let only a signed-in person in
+    return person
+
+
 def _user(request: web.Request) -> str:
-    return "web"
+    """Who changed the tags, as the tags' history keeps it: the signed-in person."""
+    person = _person(request)
+    return person.describe() if person.id else person.name
+
+
+def _scoped(request: web.Request, filters: view.Filters) -> view.Filters:
+    """A unit manager sees her units' feedback only (another unit: 403, audited)."""
+    person = _person(request)
+    if units_seen(person, Right.VIEW_FEEDBACK) is None:
+        return filters
+    return replace(filters, unit=scoped_unit(person, Right.VIEW_FEEDBACK, filters.unit))
+
+
+def _units_for(person: Person, units: list[str]) -> list[str]:
+    seen = units_seen(person, Right.VIEW_FEEDBACK)
+    return units if seen is None else [u for u in units if u in seen]

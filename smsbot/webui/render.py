@@ -8,6 +8,10 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from smsbot.gateway.access import person_of
+from smsbot.people.rights import Right, may, units_seen
+from smsbot.people.routes import rule_for
+from smsbot.storage.accounts import Person
 from smsbot.webui.longtext import more_label, preview
 
 __all__ = ["LANGUAGE_NAMES", "NAV", "STATIC", "page_language", "render", "second_language"]
@@ -21,6 +25,7 @@ NAV = (
     ("/ui/simulator", "Phone simulator", "Telefonsimulator", "Puhelinsimulaattori"),
     ("/ui/dashboard", "Dashboard", "Översikt", "Yleiskatsaus"),
     ("/ui/feedback", "Feedback", "Synpunkter", "Palaute"),
+    ("/ui/audit", "Audit log", "Granskningslogg", "Lokitiedot"),
 )
 
 _ENV = jinja2.Environment(
@@ -66,15 +71,39 @@ async def render(
 
     page = _ENV.get_template(template)
     also = second_language(request.headers.get("Accept-Language", ""))
+    person = person_of(request)
     text = page.render(
         csrf_token=csrf_token_of(request),
-        nav=[(path, en, sv if also == "sv" else fi) for path, en, sv, fi in NAV],
+        nav=[(path, en, sv if also == "sv" else fi) for path, en, sv, fi in _nav(person)],
         nav_lang=also,
         current_path=request.path,
         language_names=LANGUAGE_NAMES,
-        signed_in=csrf_token_of(request) != "",
+        signed_in=person is not None,
+        who=_who(person),
         **context,
     )
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _nav(person: Person | None) -> list[tuple[str, str, str, str]]:
+    """The pages the person may open, and only those."""
+    if person is None:
+        return []
+    return [item for item in NAV if _may_open(person, item[0])]
+
+
+def _may_open(person: Person, path: str) -> bool:
+    rule = rule_for("GET", path)
+    return isinstance(rule, Right) and may(person, rule)
+
+
+def _who(person: Person | None) -> str:
+    """ "Anna Berg · unit manager of Akuten": who is signed in and what she may see."""
+    if person is None:
+        return ""
+    roles = ", ".join(sorted(r.replace("_", " ") for r in person.roles)) or "no role"
+    units = units_seen(person, Right.VIEW_RESULTS)
+    scope = f" of {', '.join(sorted(units))}" if units else ""
+    return f"{person.name} · {roles}{scope}"

@@ -63,7 +63,7 @@ def _require_chromium() -> None:
 
 async def sign_in(page: Page, base_url: str, token: str = ADMIN_TOKEN) -> None:
     await page.goto(base_url + "/ui/login")
-    await page.get_by_label("Access token").fill(token)
+    await page.get_by_label("Password").fill(token)  # no e-mail: the bootstrap admin token
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_load_state()
 

@@ -23,7 +23,7 @@ async def test_the_root_leads_through_the_sign_in_to_the_home_page(ui: UI) -> No
         page = await browser.new_page()
         await page.goto(ui.url + "/")
         assert page.url == ui.url + "/ui/login?next=/ui/"
-        await page.get_by_label("Access token").fill(ADMIN_TOKEN)
+        await page.get_by_label("Password").fill(ADMIN_TOKEN)
         await page.get_by_role("button", name="Sign in").click()
         await page.wait_for_url(ui.url + "/ui/")
         for role in ROLES:

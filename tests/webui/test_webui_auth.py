@@ -56,7 +56,7 @@ async def test_a_wrong_token_is_refused_and_gets_no_cookie(gw: Running) -> None:
     async with gw.http.post(gw.url + "/ui/login", data={"token": "guess"}) as answer:
         assert answer.status == 401
         assert "smsbot_session" not in answer.cookies
-        assert "not right" in await answer.text()
+        assert "do not match" in await answer.text()
 
 
 async def test_next_never_leads_to_another_site(gw: Running) -> None:

@@ -389,7 +389,7 @@ async def test_confirm_a_suggestion_goes_back_to_the_same_view(
         f"/ui/feedback?unit=Kajaanin+terveysasema&done={ids[1]}.confirm.waiting#f-{ids[1]}"
     )
     assert await stored(gw, ids[1]) == [
-        {"tag": "waiting", "action": "confirm", "changed_by": "web", "changed_at": ts(T0)}
+        {"tag": "waiting", "action": "confirm", "changed_by": "admin token", "changed_at": ts(T0)}
     ]
     _, page = await browser.get(location.split("#")[0])
     item = articles(page)[ids[1]]

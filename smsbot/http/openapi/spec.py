@@ -61,8 +61,12 @@ SECURITY_SCHEMES: dict[str, Schema] = {
     "adminToken": {
         "type": "http",
         "scheme": "bearer",
-        "description": "The admin token (`SMSBOT_SERVER__ADMIN_TOKEN`) as `Authorization: "
-        "Bearer <token>`: results and feedback are for the people who run the service.",
+        "description": "A person's API token (`smsbot tokens add EMAIL --name NAME`; it "
+        "starts with `smsbot_pat_`) as `Authorization: Bearer <token>`. It carries the "
+        "person's roles and units: an analyst sees every unit, a unit manager only hers "
+        "(another unit, or grouping by unit, answers 403), and every call is audited. "
+        "Until the first admin exists, the bootstrap admin token (`SMSBOT_SERVER__ADMIN_TOKEN`) "
+        "works too.",
     },
     "vonageSmsSignature": {
         "type": "apiKey",

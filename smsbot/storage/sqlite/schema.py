@@ -277,6 +277,57 @@ CREATE INDEX conversations_journey ON conversations (journey_id, journey_step)
     WHERE journey_id IS NOT NULL;
 """
 
+# People and their rights (issue 15): staff, their roles (unit_manager scoped to units), their
+# browser sessions (kept by the SHA-256 of the cookie's id, so a copy of the database signs no
+# one in), their API tokens (SHA-256 of the token, shown once), and the append-only audit log,
+# each row chained to the one before by a hash (`smsbot audit verify`).
+PEOPLE = """
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    active INTEGER NOT NULL DEFAULT 1,
+    sub TEXT UNIQUE,
+    password_hash TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE person_roles (
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    role TEXT NOT NULL,
+    unit TEXT NOT NULL DEFAULT '',  -- '' for a role over every unit
+    PRIMARY KEY (person_id, role, unit)
+);
+CREATE TABLE sessions (
+    key TEXT PRIMARY KEY,  -- sha256 of the cookie's session id
+    person_id INTEGER REFERENCES people(id),  -- NULL: signed in with the bootstrap admin token
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX sessions_person ON sessions (person_id);
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    who TEXT NOT NULL,
+    person_id INTEGER,
+    remote TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -287,4 +338,5 @@ MIGRATIONS: tuple[str, ...] = (
     _V_SCALE,
     _REPLY_LANGUAGE,
     JOURNEYS_INDEX,
+    PEOPLE,
 )

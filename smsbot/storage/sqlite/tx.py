@@ -14,6 +14,7 @@ from smsbot.storage.sqlite.feedback import SqliteFeedback
 from smsbot.storage.sqlite.inbound import SqliteInbound
 from smsbot.storage.sqlite.journeys import SqliteJourneys
 from smsbot.storage.sqlite.outbox import SqliteOutbox
+from smsbot.storage.sqlite.people import SqliteAuditLog, SqlitePeople
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
 from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
 from smsbot.storage.sqlite.service_events import SqliteServiceEvents
@@ -84,6 +85,15 @@ class SqliteTx:
     @cached_property
     def trials(self) -> SqliteTrials:
         return SqliteTrials(self.conn, self.db)
+
+    # people and the audit log
+    @cached_property
+    def people(self) -> SqlitePeople:
+        return SqlitePeople(self.conn, self.db)
+
+    @cached_property
+    def audit(self) -> SqliteAuditLog:
+        return SqliteAuditLog(self.conn, self.db)
 
 
 class SqliteStore:
