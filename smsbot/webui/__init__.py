@@ -21,7 +21,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from smsbot.gateway.runner import Gateway
-from smsbot.webui import auth, dashboard, flows, home, inbox, simulator
+from smsbot.webui import auth, dashboard, flows, home, inbox, oidc, simulator
 from smsbot.webui.render import STATIC
 
 __all__ = ["add_ui_routes", "ui_middleware"]
@@ -33,6 +33,7 @@ def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
     sessions = auth.Sessions()
     app[auth.SESSIONS] = sessions
     app.router.add_routes(auth.routes(gateway))
+    oidc.install(app, gateway.config.oidc)
     for page in (home, flows, simulator, dashboard, inbox):
         app.router.add_routes(page.routes(gateway))
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)

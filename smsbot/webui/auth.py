@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler
 
 from smsbot.gateway.runner import GATEWAY, Gateway
 from smsbot.logs import get_logger
+from smsbot.webui.oidc import button_label
 from smsbot.webui.render import render
 
 __all__ = ["SESSIONS", "Sessions", "csrf_token_of", "guard", "routes", "session_id_of"]
@@ -191,7 +192,13 @@ def _next_path(request: web.Request) -> str:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return await render(request, "login.html", next_path=_next_path(request), problem="")
+    return await render(
+        request,
+        "login.html",
+        next_path=_next_path(request),
+        problem="",
+        sso_label=button_label(request),
+    )
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -202,7 +209,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         log.warning("ui_login_failed", remote=request.remote)
         problem = "That token is not right. Check it and try again."
         return await render(
-            request, "login.html", status=401, next_path=_next_path(request), problem=problem
+            request,
+            "login.html",
+            status=401,
+            next_path=_next_path(request),
+            problem=problem,
+            sso_label=button_label(request),
         )
     session = request.app[SESSIONS].create()
     log.info("ui_login", remote=request.remote)
