@@ -253,15 +253,14 @@ async def admin_session_hook(request: web.Request, identity: Identity) -> web.St
 
 
 def sso_env(tmp: Path, issuer: str, **more: str) -> dict[str, str]:
-    return gateway_env(
-        tmp,
-        SMSBOT_SERVER__ADMIN_TOKEN=ADMIN_TOKEN,
-        SMSBOT_OIDC__ISSUER=issuer,
-        SMSBOT_OIDC__CLIENT_ID=CLIENT_ID,
-        SMSBOT_OIDC__CLIENT_SECRET=CLIENT_SECRET,
-        SMSBOT_OIDC__NAME="Test ID",
-        **more,
-    )
+    settings = {
+        "SMSBOT_SERVER__ADMIN_TOKEN": ADMIN_TOKEN,
+        "SMSBOT_OIDC__ISSUER": issuer,
+        "SMSBOT_OIDC__CLIENT_ID": CLIENT_ID,
+        "SMSBOT_OIDC__CLIENT_SECRET": CLIENT_SECRET,
+        "SMSBOT_OIDC__NAME": "Test ID",
+    }
+    return gateway_env(tmp, **{**settings, **more})
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -198,10 +199,13 @@ class Provider:
         assert self.session is not None  # metadata() has checked
         try:
             async with self.session.post(url, data=form, headers=headers, timeout=TIMEOUT) as r:
-                body = await r.json(content_type=None)
-                status = r.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+                status, text = r.status, await r.text()
+        except (aiohttp.ClientError, TimeoutError, UnicodeError) as error:
             raise _unreachable(f"POST {url}: {error or type(error).__name__}") from None
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
         if status != 200 or not isinstance(body, dict):
             said = body.get("error", "") if isinstance(body, dict) else ""
             raise _refused(f"token_refused: HTTP {status} {said}", "the provider refused the code")

@@ -290,3 +290,14 @@ async def test_an_unreachable_provider_at_start_is_logged_and_the_token_login_st
     failed = [line for line in logged() if line.get("event") == "oidc_discovery_failed"]
     assert failed and issuer in str(failed[0]["problem"])
     assert "token login works" in str(failed[0]["consequence"])
+
+
+async def test_a_wrong_client_secret_is_refused_by_the_provider_and_said_so(
+    tmp_path: Path, clock: ManualClock, provider: TestProvider, logged: Lines
+) -> None:
+    env = sso_env(tmp_path, provider.url, SMSBOT_OIDC__CLIENT_SECRET="not-the-secret")
+    async with sso_gateway(env, clock) as gw, browser() as client:
+        status, page = await sign_in(gw, provider, client)
+        assert status == 502 and "the provider refused the code" in page
+        assert not await signed_in(gw, client)
+    assert refusals(logged) == ["token_refused: HTTP 401 invalid_client"]
