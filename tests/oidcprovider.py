@@ -4,8 +4,10 @@
 an authorization page (Approve / Cancel), PKCE (S256) checked at the token endpoint, the client
 secret checked (HTTP Basic or in the form), one-time codes, ID tokens signed by joserfc. Knobs make
 it misbehave the way real providers and attackers do: `audience` (a token for another client),
-`lifetime` (negative: already expired), `rotate()` (a new signing key, published), `sign_with`
-(a key it does not publish), `nonce` (someone else's). `jwks_fetches` counts key downloads.
+`lifetime` (negative: already expired), `token_issuer` (another issuer), `rotate()` (a new
+signing key, published), `sign_with` (a key it does not publish), `nonce` (someone else's);
+`issuer_slash` ends its issuer with "/" as some providers do. `jwks_fetches` counts key
+downloads.
 
 Its address uses the name `localhost` while the gateway is on 127.0.0.1: two sites to the
 browser, as a real provider is, so SameSite rules apply as they would in production.
@@ -71,6 +73,8 @@ class TestProvider:
     audience: str | None = None
     lifetime: int = 300
     nonce: str | None = None
+    issuer_slash: bool = False  # its issuer ends with "/" (as some providers' do)
+    token_issuer: str | None = None
     signing: RSAKey = field(default_factory=_new_key)
     published: list[RSAKey] = field(default_factory=list)
     sign_with: RSAKey | None = None
@@ -92,6 +96,10 @@ class TestProvider:
             },
         )
 
+    @property
+    def issuer(self) -> str:
+        return self.url + "/" if self.issuer_slash else self.url
+
     def rotate(self) -> RSAKey:
         """A new signing key, published in place of the old one (as providers rotate)."""
         self.signing = _new_key()
@@ -112,7 +120,7 @@ class TestProvider:
     async def discovery(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
-                "issuer": self.url,
+                "issuer": self.issuer,
                 "authorization_endpoint": self.url + "/authorize",
                 "token_endpoint": self.url + "/token",
                 "jwks_uri": self.url + "/jwks",
@@ -209,7 +217,7 @@ class TestProvider:
         now = int(time.time())
         claims = {
             **self.users[user],
-            "iss": self.url,
+            "iss": self.token_issuer or self.issuer,
             "aud": self.audience or CLIENT_ID,
             "iat": now,
             "exp": now + self.lifetime,

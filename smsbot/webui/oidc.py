@@ -115,7 +115,11 @@ def _redirect_uri(request: web.Request) -> str:
 
 
 def _wanted(request: web.Request) -> str:
-    wanted = request.query.get("next", "")
+    return _safe_next(request.query.get("next", ""))
+
+
+def _safe_next(wanted: str) -> str:
+    """A path of ours to go to after signing in (never another site), else the home page."""
     if wanted.startswith("/ui/") and not wanted.startswith("//") and "\\" not in wanted:
         return wanted
     return "/ui/"
@@ -219,11 +223,18 @@ def _encode(pending: _Pending) -> str:
 
 
 def _decode(text: str) -> _Pending | None:
+    """The cookie's sign-in, or None when it is missing or not one of ours."""
     try:
         fields = json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
-        return _Pending(**fields) if isinstance(fields, dict) else None
+        pending = _Pending(**fields) if isinstance(fields, dict) else None
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         return None
+    if pending is None or not isinstance(pending.at, int | float):
+        return None
+    texts = (pending.state, pending.nonce, pending.verifier, pending.next)
+    if not all(isinstance(text, str) and text for text in texts):
+        return None
+    return pending if _safe_next(pending.next) == pending.next else None
 
 
 def _forget(response: web.StreamResponse) -> web.StreamResponse:

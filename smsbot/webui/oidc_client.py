@@ -108,7 +108,7 @@ class Provider:
     async def _discover(self) -> dict[str, Any]:
         url = self.config.issuer + "/.well-known/openid-configuration"
         document = await self._get_json(url)
-        if document.get("issuer", "").rstrip("/") != self.config.issuer:
+        if str(document.get("issuer", "")).rstrip("/") != self.config.issuer:
             raise _unreachable(
                 f"{url} names the issuer {document.get('issuer')!r}, not {self.config.issuer!r}; "
                 "set [oidc] issuer to the provider's own"
@@ -219,16 +219,18 @@ class Provider:
                 token = jwt.decode(id_token, await self._key_set(fresh=False), algorithms)
             except InvalidKeyIdError:  # a key we have not seen: the provider may have rotated
                 token = jwt.decode(id_token, await self._key_set(fresh=True), algorithms)
-            self._registry(nonce).validate(token.claims)
+            self._registry(nonce, (await self.metadata())["issuer"]).validate(token.claims)
         except JoseError as error:
             raise _token_problem(error) from None
         self._check_azp(token.claims)
         return dict(token.claims)
 
-    def _registry(self, nonce: str) -> jwt.JWTClaimsRegistry:
+    def _registry(self, nonce: str, issuer: str) -> jwt.JWTClaimsRegistry:
+        """The claims an ID token must hold; `issuer` exactly as the provider writes it (some
+        end it with "/", which the configured address may leave off)."""
         return jwt.JWTClaimsRegistry(
             leeway=LEEWAY_SECONDS,
-            iss={"essential": True, "value": self.config.issuer},
+            iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": self.config.client_id},
             sub={"essential": True},
             exp={"essential": True},

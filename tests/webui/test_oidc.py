@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -170,6 +171,7 @@ async def test_a_wrong_state_is_refused_before_the_code_is_used(
         ("audience", "wrong_audience: aud", "meant for another application"),
         ("lifetime", "token_expired", "had expired"),
         ("nonce", "wrong_nonce: nonce", "belongs to another sign-in attempt"),
+        ("issuer", "wrong_issuer: iss", "came from another sign-in service"),
         ("forged", "bad_signature", "signature is not right"),
     ],
 )
@@ -187,6 +189,8 @@ async def test_an_id_token_that_fails_a_check_is_refused(
         provider.lifetime = -120  # expired two minutes ago: past the minute of leeway
     elif knob == "nonce":
         provider.nonce = "the-nonce-of-another-sign-in"
+    elif knob == "issuer":
+        provider.token_issuer = "https://login.example.org/another-tenant"
     else:  # the published key's id on another key: a forged signature
         provider.sign_with = RSAKey.generate_key(2048, parameters={"kid": provider.signing.kid})
     async with browser() as client:
@@ -301,3 +305,34 @@ async def test_a_wrong_client_secret_is_refused_by_the_provider_and_said_so(
         assert status == 502 and "the provider refused the code" in page
         assert not await signed_in(gw, client)
     assert refusals(logged) == ["token_refused: HTTP 401 invalid_client"]
+
+
+async def test_an_issuer_that_ends_with_a_slash_is_taken_as_the_provider_writes_it(
+    tmp_path: Path, clock: ManualClock, provider: TestProvider
+) -> None:
+    provider.issuer_slash = True  # config says http://localhost:N, the provider ".../"
+    async with sso_gateway(sso_env(tmp_path, provider.url), clock) as gw, browser() as client:
+        assert (await sign_in(gw, provider, client))[0] == 200
+        assert await signed_in(gw, client)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "not base64 at all!",
+        oidc._encode(oidc._Pending("xyz", "n", "v", "//evil.example/", time.time())),
+        base64.urlsafe_b64encode(
+            b'{"state": 1, "nonce": "n", "verifier": "v", "next": "/ui/", "at": "yesterday"}'
+        ).decode(),
+        base64.urlsafe_b64encode(b'["a list"]').decode(),
+    ],
+)
+async def test_a_tampered_sign_in_cookie_is_refused_with_a_page(
+    gw: SSOGateway, logged: Lines, cookie: str
+) -> None:
+    async with browser() as client:
+        here = URL(gw.url + "/ui/login/oidc/")
+        client.cookie_jar.update_cookies({oidc.COOKIE: cookie}, response_url=here)
+        async with client.get(gw.url + "/ui/login/oidc/callback?code=abc&state=xyz") as r:
+            assert r.status == 400 and "Sign-in took too long" in await r.text()
+    assert refusals(logged) == ["expired"]
