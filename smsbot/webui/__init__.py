@@ -2,7 +2,8 @@
 
 Server-rendered with Jinja2 (autoescaped), one CSS file and small vanilla scripts served from
 /ui/static/; nothing is loaded from elsewhere. Behind a login with the admin token
-(`SMSBOT_SERVER__ADMIN_TOKEN`), see `auth.py`.
+(`SMSBOT_SERVER__ADMIN_TOKEN`), see `auth.py`, or with OpenID Connect when `[oidc]` is set, see
+`oidc.py` (the protocol in `oidc_client.py`).
 
 The contract for a page module (flows, simulator, dashboard, inbox):
 

@@ -11,6 +11,12 @@
 
 Without a hook (no accounts for people yet) a sign-in is refused with a page that says so: the
 identity provider's word alone never makes anyone an admin. Tests set the hook.
+
+The hook's contract: `await hook(request, identity)` answers the response, usually a redirect
+that sets the session cookie (it may also raise it). A redirect is sent as a small page of ours
+that moves on by itself (see `_same_site_hop`), with the hook's cookies; a redirect to the home
+page "/ui/" goes instead to where the person was going (`next_path_of(request)`). An e-mail the
+provider marks `email_verified: false` is left out of the Identity.
 """
 
 from __future__ import annotations

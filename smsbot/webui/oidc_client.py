@@ -246,7 +246,9 @@ class Provider:
 
     def _identity(self, claims: dict[str, Any]) -> Identity:
         email = claims.get("email") or ""
-        if not email and "@" in str(claims.get("preferred_username", "")):
+        if claims.get("email_verified") is False:  # the provider says so: not for finding people
+            email = ""
+        elif not email and "@" in str(claims.get("preferred_username", "")):
             email = claims["preferred_username"]  # Entra ID sends the UPN here without "email"
         groups = claims.get(self.config.groups_claim, ())
         if isinstance(groups, str):

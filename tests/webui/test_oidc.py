@@ -336,3 +336,12 @@ async def test_a_tampered_sign_in_cookie_is_refused_with_a_page(
         async with client.get(gw.url + "/ui/login/oidc/callback?code=abc&state=xyz") as r:
             assert r.status == 400 and "Sign-in took too long" in await r.text()
     assert refusals(logged) == ["expired"]
+
+
+async def test_an_email_the_provider_has_not_verified_is_left_out(
+    gw: SSOGateway, provider: TestProvider
+) -> None:
+    provider.users["anna"]["email_verified"] = False
+    async with browser() as client:
+        assert (await sign_in(gw, provider, client))[0] == 200
+    assert [(i.sub, i.email) for i in gw.identities] == [("anna-0001", "")]
