@@ -34,6 +34,7 @@ from typing import (
     get_origin,
     get_type_hints,
 )
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from smsbot.engine.durations import parse_duration
@@ -47,6 +48,7 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "LoggingConfig",
+    "OidcConfig",
     "PrivacyConfig",
     "SendingConfig",
     "ServerConfig",
@@ -285,6 +287,78 @@ class SourceConfig:
     signing_secret: str | None = _secret()
 
 
+def _issuer(value: str) -> str:
+    """The provider's issuer: an https address (plain http only on this machine, for tests)."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError(
+            "expected the provider's https address, such as "
+            f"'https://login.microsoftonline.com/<tenant id>/v2.0', got {value!r}"
+        )
+    if parts.query or parts.fragment or not parts.hostname:
+        raise ValueError(f"expected an address without ?query or #fragment, got {value!r}")
+    return value
+
+
+def _scopes(value: tuple[str, ...]) -> tuple[str, ...]:
+    scopes = _words(value)
+    if "openid" not in scopes:
+        raise ValueError(f"expected a list that includes 'openid', got {list(value)!r}")
+    return scopes
+
+
+def _group_roles(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        group, _, role = item.partition("=")
+        if not group.strip() or not role.strip():
+            raise ValueError(f"{item!r}: write 'group id=role' or 'group id=unit_manager:Unit'")
+    return value
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """Sign-in with OpenID Connect (Microsoft Entra ID or any provider); off while issuer = ""."""
+
+    issuer: str = field(default="", metadata={"check": _issuer})
+    client_id: str = ""
+    client_secret: str | None = _secret()
+    name: str = "your organisation"
+    scopes: tuple[str, ...] = field(
+        default=("openid", "profile", "email"), metadata={"check": _scopes}
+    )
+    groups_claim: str = "groups"
+    # Roles from the provider's groups: "group id=role" or "group id=unit_manager:Unit", e.g.
+    # ["3f1c...=analyst", "9a2b...=unit_manager:Akuten"]. A person whose groups map to none keeps
+    # the roles an admin gave her (smsbot users set-roles); one with no account and no mapped
+    # group is not let in.
+    group_roles: tuple[str, ...] = field(default=(), metadata={"check": _group_roles})
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+
+def _oidc_problems(oidc: OidcConfig, where: str) -> list[str]:
+    """What is missing for single sign-on, one problem a line (the fields alone are fine)."""
+    if oidc.enabled and not oidc.client_id.strip():
+        return [
+            f"{where}[oidc] client_id: single sign-on needs the client (application) id that "
+            'the provider gave smsbot, or set issuer = "" to switch it off'
+        ]
+    if oidc.client_id.strip() and not oidc.enabled:
+        return [
+            f"{where}[oidc] issuer: client_id is set but issuer is not; set the provider's "
+            "address, or remove client_id"
+        ]
+    if oidc.enabled and not oidc.name.strip():
+        return [f"{where}[oidc] name: the name on the sign-in button may not be empty"]
+    return []
+
+
 def _empty() -> Mapping[str, Any]:
     return types.MappingProxyType({})
 
@@ -301,6 +375,7 @@ class Config:
     texts: TextsConfig = field(default_factory=TextsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    oidc: OidcConfig = field(default_factory=OidcConfig)
     sources: Mapping[str, SourceConfig] = field(default_factory=_empty)
     source_tokens: Mapping[str, str] = field(default_factory=_empty, repr=False)
     path: Path | None = None
@@ -339,6 +414,7 @@ def load_config(
     table = _read_file(file) if file is not None else {}
     reader = _Reader(file, env)
     config = reader.config(table)
+    reader.problems += _oidc_problems(config.oidc, f"{file}: " if file is not None else "")
     if reader.problems:
         raise ConfigError(*reader.problems)
     return config

@@ -206,6 +206,8 @@ class FakeVonage:
     requests: list[Request] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     throttled: int = 0
+    slow_now: int = 0  # "slow" answers being waited out now, and the most at once
+    slow_peak: int = 0
     receipt_answers: Counter[str] = field(default_factory=Counter)
     receipts_taken: list[tuple[str, str]] = field(default_factory=list)  # (messageId, status)
 
@@ -356,7 +358,12 @@ class FakeVonage:
     async def _misbehave(self, request: web.Request, answer: str) -> web.Response | None:
         """The scripted misbehaviour common to both APIs, or None to go on."""
         if answer.startswith("slow:"):
-            await asyncio.sleep(float(answer.split(":", 1)[1]))
+            self.slow_now += 1
+            self.slow_peak = max(self.slow_peak, self.slow_now)
+            try:
+                await asyncio.sleep(float(answer.split(":", 1)[1]))
+            finally:
+                self.slow_now -= 1
             return None
         if answer == "drop":
             assert request.transport is not None

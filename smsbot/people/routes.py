@@ -49,6 +49,8 @@ ROUTE_RULES: dict[str, Rule] = {
     # the web pages (a session)
     "GET /ui/login": PUBLIC,
     "POST /ui/login": PUBLIC,
+    "GET /ui/login/oidc": PUBLIC,  # single sign-on: to the provider, and back (webui/oidc.py)
+    "GET /ui/login/oidc/callback": PUBLIC,
     "GET /ui/static": PUBLIC,
     "POST /ui/logout": Right.SIGNED_IN,
     "GET /ui": Right.SIGNED_IN,

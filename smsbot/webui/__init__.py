@@ -2,7 +2,8 @@
 
 Server-rendered with Jinja2 (autoescaped), one CSS file and small vanilla scripts served from
 /ui/static/; nothing is loaded from elsewhere. Behind a sign-in as a person, with a
-right for every page (smsbot.people.routes), see `auth.py`.
+right for every page (smsbot.people.routes), see `auth.py`: with e-mail and password, or
+with OpenID Connect when `[oidc]` is set, see `oidc.py` (the protocol in `oidc_client.py`).
 
 The contract for a page module (flows, simulator, dashboard, inbox):
 
@@ -23,7 +24,7 @@ from aiohttp import web
 from smsbot.gateway.runner import Gateway
 from smsbot.people.accounts import SessionTimes
 from smsbot.people.throttle import SignInThrottle
-from smsbot.webui import audit, auth, dashboard, flows, home, inbox, simulator
+from smsbot.webui import audit, auth, dashboard, flows, home, inbox, oidc, simulator, sso
 from smsbot.webui.render import STATIC
 
 __all__ = ["add_ui_routes", "ui_middleware"]
@@ -35,6 +36,8 @@ def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
     app[auth.THROTTLE] = SignInThrottle()
     app[auth.TIMES] = SessionTimes()
     app.router.add_routes(auth.routes(gateway))
+    oidc.install(app, gateway.config.oidc)
+    app[oidc.ON_IDENTITY] = sso.sign_in_identity
     for page in (home, flows, simulator, dashboard, inbox, audit):
         app.router.add_routes(page.routes(gateway))
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)

@@ -43,6 +43,7 @@ from smsbot.people.rights import Right, may
 from smsbot.people.routes import PUBLIC
 from smsbot.people.throttle import SignInThrottle
 from smsbot.storage.accounts import Person, StoredSession
+from smsbot.webui.oidc import button_label
 from smsbot.webui.render import render
 
 __all__ = [
@@ -285,6 +286,7 @@ async def _login_form(
         next_path=next_path(request),
         problem=problem,
         email=email,
+        sso_label=button_label(request),
     )
 
 
