@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from smsbot.storage.figures import (
     SmsCost,
     iso,
 )
+from smsbot.storage.sqlite import aggregate_reads as agg
 from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
 
@@ -127,22 +128,35 @@ class SqliteResults(Repository):
 
     # --- funnel --------------------------------------------------------------------------
 
+    async def _fast(
+        self, f: ReportFilter, width: int, sql_of: Callable[[str, str], str]
+    ) -> list[aiosqlite.Row] | None:
+        """The aggregates' rows for `f` (see aggregate_reads), or None: read the raw rows."""
+        found = agg.scope(f, width)
+        if found is None:
+            return None
+        key, where, params = found
+        return await self._rows(sql_of(key, where), params)
+
     async def conversation_counts(self, f: ReportFilter) -> dict[Key, ConversationCounts]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS started,
-            SUM(c.first_reply_at IS NOT NULL) AS answered,
-            SUM(c.status = 'completed') AS completed,
-            SUM(c.status = 'opted_out') AS opted_out,
-            SUM(c.status = 'undeliverable') AS undeliverable,
-            SUM(c.status = 'expired') AS expired,
-            SUM(c.status = 'active') AS active
-        FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
+        rows = await self._fast(f, agg.HOUR, agg.surveys_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, COUNT(*) AS started,
+                SUM(c.first_reply_at IS NOT NULL) AS answered,
+                SUM(c.status = 'completed') AS completed,
+                SUM(c.status = 'opted_out') AS opted_out,
+                SUM(c.status = 'undeliverable') AS undeliverable,
+                SUM(c.status = 'expired') AS expired,
+                SUM(c.status = 'active') AS active
+            FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
+            rows = await self._rows(sql, scope.params)
         return {
             row["k"]: ConversationCounts(
                 *(int(row[name]) for name in ConversationCounts.__dataclass_fields__)
             )
-            for row in await self._rows(sql, scope.params)
+            for row in rows
         }
 
     async def delivered(self, f: ReportFilter) -> dict[Key, int]:
@@ -187,17 +201,20 @@ class SqliteResults(Repository):
     # --- per question --------------------------------------------------------------------
 
     async def answer_counts(self, f: ReportFilter) -> dict[Cell, Counter[object]]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
-            CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
-                WHEN 'text' THEN NULL ELSE a.value_text END AS v,
-            COUNT(*) AS n
-        FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
-        WHERE a.problem IS NULL {scope.where}
-        GROUP BY k, a.flow_id, a.question_id, v"""
+        rows = await self._fast(f, agg.DAY, agg.answer_counts_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
+                CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
+                    WHEN 'text' THEN NULL ELSE a.value_text END AS v,
+                COUNT(*) AS n
+            FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+            WHERE a.problem IS NULL {scope.where}
+            GROUP BY k, a.flow_id, a.question_id, v"""
+            rows = await self._rows(sql, scope.params)
         found: dict[Cell, Counter[object]] = defaultdict(Counter)
-        for row in await self._rows(sql, scope.params):
+        for row in rows:
             found[(row["k"], row["flow_id"], row["question_id"])][row["v"]] += int(row["n"])
         return found
 
@@ -297,16 +314,19 @@ class SqliteResults(Repository):
     # --- cost ----------------------------------------------------------------------------
 
     async def sms_cost(self, f: ReportFilter) -> dict[Key, list[SmsCost]]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
-            COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
-            SUM(m.price IS NULL) AS unpriced
-        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
-        WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
-        GROUP BY k, currency"""
+        rows = await self._fast(f, agg.DAY, agg.cost_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
+                COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
+                SUM(m.price IS NULL) AS unpriced
+            FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+            WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
+            GROUP BY k, currency"""
+            rows = await self._rows(sql, scope.params)
         found: dict[Key, list[SmsCost]] = defaultdict(list)
-        for row in await self._rows(sql, scope.params):
+        for row in rows:
             price = None if row["price"] is None else float(row["price"])
             found[row["k"]].append(
                 SmsCost(
@@ -322,14 +342,17 @@ class SqliteResults(Repository):
     # --- over time (UTC hours; the caller adds them up into local days) ------------------
 
     async def surveys_per_hour(self, f: ReportFilter) -> list[HourCounts]:
-        scope = _surveys(f)
-        sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
-                SUM(c.first_reply_at IS NOT NULL) AS answered,
-                SUM(c.status = 'completed') AS completed
-            FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY hour"""
+        rows = await self._fast(f, agg.HOUR, lambda _, where: agg.surveys_per_hour_sql(where))
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
+                    SUM(c.first_reply_at IS NOT NULL) AS answered,
+                    SUM(c.status = 'completed') AS completed
+                FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY hour"""
+            rows = await self._rows(sql, scope.params)
         return [
             HourCounts(row["hour"], int(row["sent"]), int(row["answered"]), int(row["completed"]))
-            for row in await self._rows(sql, scope.params)
+            for row in rows
         ]
 
     async def satisfaction_per_hour(

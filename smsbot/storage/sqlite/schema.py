@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smsbot.storage.sqlite.aggregates import AGGREGATES
+
 __all__ = ["MIGRATIONS", "TRIALS"]
 
 _V1 = """
@@ -278,4 +280,5 @@ MIGRATIONS: tuple[str, ...] = (
     TRIALS,
     _V_SCALE,
     _REPLY_LANGUAGE,
+    AGGREGATES,
 )

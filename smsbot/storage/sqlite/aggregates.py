@@ -1,0 +1,251 @@
+"""Aggregate tables (issue 17, "Fast at any size"): the results' counts kept up to date by
+SQLite triggers in the same transaction as each write, for every writer (the gateway, imports,
+retention, trials marking).
+
+Every row is a cell of the conversations' dimensions: the period the survey started in (its
+UTC hour "2026-11-01T08" in agg_surveys, so the dashboard can add hours up into local days;
+its UTC day "2026-11-01" in the others, ten times fewer rows), its flow, unit, service,
+channel, language and trial mark. A NULL unit, service, channel (and an answer's NULL value)
+is stored as the blob x'00', which no text equals: primary keys cannot hold NULL, and NULLs
+would never meet in a unique index. `decoded(column)` turns it back.
+
+    agg_surveys  conversations: started, answered (a first reply), and by status (hourly)
+    agg_answers  understood answers (problem IS NULL) per answer flow, question and value
+                 (as answer_counts groups them), their count with a number and its sum
+    agg_cost     outbound SMS sent or delivered per currency: count, segments, price
+
+A conversation whose dimensions change (trials marking, a corrected unit) moves its answers
+and SMS to its new cell; a deleted conversation takes them out, as the raw join would.
+`REBUILD` fills the tables from the raw rows (the migration, `smsbot db rebuild-aggregates`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["AGGREGATES", "REBUILD", "decoded"]
+
+_NONE = "x'00'"
+_DIMS = "period, flow_id, unit, service, channel, language, trial"
+
+
+def decoded(column: str) -> str:
+    """SQL giving `column` of an aggregate back as stored in the raw rows (NULL for x'00')."""
+    return f"CASE WHEN typeof({column}) = 'blob' THEN NULL ELSE {column} END"
+
+
+def _dims(c: str, width: int = 10) -> str:
+    """A conversation row's cell (c: its alias, or old / new in a trigger): its UTC day
+    (width 10), or hour (13)."""
+    return (
+        f"substr({c}.created_at, 1, {width}), {c}.flow_id, IFNULL({c}.unit, {_NONE}),"
+        f" IFNULL({c}.service, {_NONE}), IFNULL({c}.channel, {_NONE}), {c}.language, {c}.trial"
+    )
+
+
+def _dims_differ() -> str:
+    return " OR ".join(
+        f"old.{name} IS NOT new.{name}"
+        for name in ("created_at", "flow_id", "unit", "service", "channel", "language", "trial")
+    )
+
+
+def _upsert(table: str, key: str, sums: tuple[str, ...]) -> str:
+    added = ", ".join(f"{name} = {name} + excluded.{name}" for name in sums)
+    return f"ON CONFLICT ({key}) DO UPDATE SET {added}"
+
+
+# --- conversations ---------------------------------------------------------------------------
+
+_SURVEY_SUMS = (
+    "started",
+    "answered",
+    "completed",
+    "opted_out",
+    "undeliverable",
+    "expired",
+    "active",
+)
+
+
+def _survey_values(c: str, sign: str) -> str:
+    statuses = ", ".join(f"{sign}({c}.status = '{status}')" for status in _SURVEY_SUMS[2:])
+    return f"{sign}1, {sign}({c}.first_reply_at IS NOT NULL), {statuses}"
+
+
+def _surveys(c: str, sign: str) -> str:
+    return f"""INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
+    VALUES ({_dims(c, 13)}, {_survey_values(c, sign)})
+    {_upsert("agg_surveys", _DIMS, _SURVEY_SUMS)};"""
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+_ANSWER_KEY = f"{_DIMS}, answer_flow, question_id, value"
+_ANSWER_SUMS = ("n", "numbers", "total")
+
+
+def _value(a: str) -> str:
+    """An answer's value as answer_counts groups it: a scale's whole number, no value for
+    free text, else the text."""
+    return f"""IFNULL(CASE {a}.kind WHEN 'scale' THEN CAST({a}.value_num AS INTEGER)
+        WHEN 'text' THEN NULL ELSE {a}.value_text END, {_NONE})"""
+
+
+def _answer(a: str, sign: str) -> str:
+    """One answer row (a: old / new) into its conversation's cell, if it is understood."""
+    return f"""INSERT INTO agg_answers ({_ANSWER_KEY}, {", ".join(_ANSWER_SUMS)})
+    SELECT {_dims("c")}, {a}.flow_id, {a}.question_id, {_value(a)}, {sign}1,
+        {sign}({a}.value_num IS NOT NULL), {sign}IFNULL({a}.value_num, 0)
+    FROM conversations c WHERE c.id = {a}.conversation_id AND {a}.problem IS NULL
+    {_upsert("agg_answers", _ANSWER_KEY, _ANSWER_SUMS)};"""
+
+
+def _answers_of(c: str, sign: str, when: str = "1") -> str:
+    """Every understood answer of conversation c (old / new) into c's cell."""
+    return f"""INSERT INTO agg_answers ({_ANSWER_KEY}, {", ".join(_ANSWER_SUMS)})
+    SELECT {_dims(c)}, a.flow_id, a.question_id, {_value("a")} AS v, {sign}COUNT(*),
+        {sign}COUNT(a.value_num), {sign}TOTAL(a.value_num)
+    FROM answers a WHERE a.conversation_id = {c}.id AND a.problem IS NULL AND ({when})
+    GROUP BY a.flow_id, a.question_id, v
+    {_upsert("agg_answers", _ANSWER_KEY, _ANSWER_SUMS)};"""
+
+
+# --- SMS cost --------------------------------------------------------------------------------
+
+_COST_KEY = f"{_DIMS}, currency"
+_COST_SUMS = ("sms", "segments", "priced", "price")
+_SENT = "{m}.direction = 'out' AND {m}.status IN ('sent', 'delivered')"
+
+
+def _message(m: str, sign: str) -> str:
+    """One message row (m: old / new) into its conversation's cell, if it is a sent SMS."""
+    return f"""INSERT INTO agg_cost ({_COST_KEY}, {", ".join(_COST_SUMS)})
+    SELECT {_dims("c")}, IFNULL({m}.currency, {_NONE}), {sign}1, {sign}IFNULL({m}.segments, 0),
+        {sign}({m}.price IS NOT NULL), {sign}IFNULL({m}.price, 0)
+    FROM conversations c WHERE c.id = {m}.conversation_id AND {_SENT.format(m=m)}
+    {_upsert("agg_cost", _COST_KEY, _COST_SUMS)};"""
+
+
+def _messages_of(c: str, sign: str, when: str = "1") -> str:
+    return f"""INSERT INTO agg_cost ({_COST_KEY}, {", ".join(_COST_SUMS)})
+    SELECT {_dims(c)}, IFNULL(m.currency, {_NONE}) AS cur, {sign}COUNT(*),
+        {sign}TOTAL(m.segments), {sign}COUNT(m.price), {sign}TOTAL(m.price)
+    FROM messages m WHERE m.conversation_id = {c}.id AND {_SENT.format(m="m")} AND ({when})
+    GROUP BY cur
+    {_upsert("agg_cost", _COST_KEY, _COST_SUMS)};"""
+
+
+# --- the migration ---------------------------------------------------------------------------
+
+_TABLES = f"""
+CREATE TABLE agg_surveys (
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL,
+    {", ".join(f"{name} INTEGER NOT NULL" for name in _SURVEY_SUMS)},
+    PRIMARY KEY ({_DIMS})
+) WITHOUT ROWID;
+CREATE TABLE agg_answers (
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL,
+    answer_flow TEXT NOT NULL, question_id TEXT NOT NULL, value NOT NULL,
+    n INTEGER NOT NULL, numbers INTEGER NOT NULL, total REAL NOT NULL,
+    PRIMARY KEY ({_ANSWER_KEY})
+) WITHOUT ROWID;
+CREATE INDEX agg_answers_question ON agg_answers (answer_flow, question_id, period);
+CREATE TABLE agg_cost (
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL, currency NOT NULL,
+    sms INTEGER NOT NULL, segments INTEGER NOT NULL, priced INTEGER NOT NULL,
+    price REAL NOT NULL,
+    PRIMARY KEY ({_COST_KEY})
+) WITHOUT ROWID;
+"""
+
+REBUILD = f"""
+DELETE FROM agg_surveys;
+DELETE FROM agg_answers;
+DELETE FROM agg_cost;
+INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
+    SELECT {_dims("c", 13)}, COUNT(*), SUM(c.first_reply_at IS NOT NULL),
+        {", ".join(f"SUM(c.status = '{status}')" for status in _SURVEY_SUMS[2:])}
+    FROM conversations c GROUP BY {_dims("c", 13)};
+INSERT INTO agg_answers ({_ANSWER_KEY}, {", ".join(_ANSWER_SUMS)})
+    SELECT {_dims("c")}, a.flow_id, a.question_id, {_value("a")} AS v, COUNT(*),
+        COUNT(a.value_num), TOTAL(a.value_num)
+    FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+    WHERE a.problem IS NULL
+    GROUP BY {_dims("c")}, a.flow_id, a.question_id, v;
+INSERT INTO agg_cost ({_COST_KEY}, {", ".join(_COST_SUMS)})
+    SELECT {_dims("c")}, IFNULL(m.currency, {_NONE}) AS cur, COUNT(*), TOTAL(m.segments),
+        COUNT(m.price), TOTAL(m.price)
+    FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+    WHERE {_SENT.format(m="m")}
+    GROUP BY {_dims("c")}, cur;
+"""
+
+_ANSWER_CHANGED = " OR ".join(
+    f"old.{name} IS NOT new.{name}"
+    for name in (
+        "conversation_id",
+        "flow_id",
+        "question_id",
+        "kind",
+        "value_num",
+        "value_text",
+        "problem",
+    )
+)
+_MESSAGE_CHANGED = " OR ".join(
+    f"old.{name} IS NOT new.{name}"
+    for name in ("conversation_id", "direction", "status", "segments", "price", "currency")
+)
+_SURVEY_CHANGED = f"{_dims_differ()} OR old.status IS NOT new.status" + (
+    " OR old.first_reply_at IS NOT new.first_reply_at"
+)
+
+_TRIGGERS = f"""
+CREATE TRIGGER agg_conversation_insert AFTER INSERT ON conversations BEGIN
+    {_surveys("new", "+")}
+END;
+CREATE TRIGGER agg_conversation_update AFTER UPDATE ON conversations
+WHEN {_SURVEY_CHANGED} BEGIN
+    {_surveys("old", "-")}
+    {_surveys("new", "+")}
+END;
+CREATE TRIGGER agg_conversation_move AFTER UPDATE ON conversations
+WHEN {_dims_differ()} BEGIN
+    {_answers_of("old", "-")}
+    {_answers_of("new", "+")}
+    {_messages_of("old", "-")}
+    {_messages_of("new", "+")}
+END;
+CREATE TRIGGER agg_conversation_delete AFTER DELETE ON conversations BEGIN
+    {_surveys("old", "-")}
+    {_answers_of("old", "-")}
+    {_messages_of("old", "-")}
+END;
+CREATE TRIGGER agg_answer_insert AFTER INSERT ON answers WHEN new.problem IS NULL BEGIN
+    {_answer("new", "+")}
+END;
+CREATE TRIGGER agg_answer_update AFTER UPDATE ON answers WHEN {_ANSWER_CHANGED} BEGIN
+    {_answer("old", "-")}
+    {_answer("new", "+")}
+END;
+CREATE TRIGGER agg_answer_delete AFTER DELETE ON answers WHEN old.problem IS NULL BEGIN
+    {_answer("old", "-")}
+END;
+CREATE TRIGGER agg_message_insert AFTER INSERT ON messages
+WHEN {_SENT.format(m="new")} BEGIN
+    {_message("new", "+")}
+END;
+CREATE TRIGGER agg_message_update AFTER UPDATE ON messages WHEN {_MESSAGE_CHANGED} BEGIN
+    {_message("old", "-")}
+    {_message("new", "+")}
+END;
+CREATE TRIGGER agg_message_delete AFTER DELETE ON messages
+WHEN {_SENT.format(m="old")} BEGIN
+    {_message("old", "-")}
+END;
+"""
+
+# The migration: the tables, filled from what is stored, then kept up to date by the triggers.
+AGGREGATES = _TABLES + REBUILD + _TRIGGERS
