@@ -102,4 +102,5 @@ def cost_sql(key: str, where: str) -> str:
         SUM(g.segments) AS segments,
         CASE WHEN SUM(g.priced) > 0 THEN SUM(g.price) END AS price,
         SUM(g.sms) - SUM(g.priced) AS unpriced
-    FROM agg_cost g WHERE 1 = 1 {where} GROUP BY k, g.currency HAVING SUM(g.sms) > 0"""
+    FROM agg_cost g WHERE 1 = 1 {where} GROUP BY k, g.currency HAVING SUM(g.sms) > 0
+    ORDER BY k, currency"""
