@@ -44,8 +44,12 @@ READS: dict[str, Read] = {
     "surveys_per_hour": lambda r, f: _sorted(r.surveys_per_hour(f)),
     "answer_counts": lambda r, f: r.answer_counts(f),
     "sms_cost": lambda r, f: r.sms_cost(f),
+    "delivered": lambda r, f: r.delivered(f),
+    "event_counts": lambda r, f: r.event_counts(f),
+    "skipped_by_reason": lambda r, f: r.skipped_by_reason(f),
 }
-WIDTH = {"conversation_counts": agg.HOUR, "surveys_per_hour": agg.HOUR}
+_HOURLY = ("conversation_counts", "surveys_per_hour", "delivered", "event_counts")
+WIDTH = dict.fromkeys((*_HOURLY, "skipped_by_reason"), agg.HOUR)
 
 DAY = START + timedelta(days=20)
 FILTERS = [
@@ -153,6 +157,9 @@ async def test_the_migration_fills_the_tables_from_what_was_stored(db: Database)
 _SCALES = "kind = 'scale'"
 _FAILED = "status = 'failed', price = NULL"
 _RECOSTED = "currency = 'SEK', segments = 3"
+_AGAIN = """(conversation_id, direction, body, purpose, status, created_at, updated_at)
+    SELECT conversation_id, 'out', 'again', 'opening', 'delivered', created_at, updated_at
+    FROM messages"""  # a second delivered opening: the conversation still counts once
 
 
 async def change_rows(conn: aiosqlite.Connection, rng: random.Random) -> None:
@@ -175,6 +182,15 @@ async def change_rows(conn: aiosqlite.Connection, rng: random.Random) -> None:
         (f"UPDATE messages SET {_FAILED} WHERE conversation_id = ?", picked[80:90]),
         (f"UPDATE messages SET {_RECOSTED} WHERE conversation_id = ?", picked[90:95]),
     ]
+    statements += [
+        (f"INSERT INTO messages {_AGAIN} WHERE conversation_id = ?", picked[40:45]),
+        (
+            "UPDATE events SET decision = 'skipped', reason = NULL WHERE conversation_id = ?",
+            picked[0:10],
+        ),
+        ("UPDATE events SET trial = 1, unit = NULL WHERE conversation_id = ?", picked[10:15]),
+        ("DELETE FROM events WHERE conversation_id = ?", picked[15:20]),
+    ]
     for table in ("answers", "messages", "timers", "feedback"):
         statements.append((f"DELETE FROM {table} WHERE conversation_id = ?", picked[95:110]))
     statements.append(("DELETE FROM conversations WHERE id = ?", picked[95:110]))
@@ -187,7 +203,12 @@ async def change_rows(conn: aiosqlite.Connection, rng: random.Random) -> None:
 
 # --- the tables ----------------------------------------------------------------------------
 
-_KEYS = {"agg_surveys": 7, "agg_answers": 10, "agg_cost": 8}  # a table: its key's columns
+_KEYS = {
+    "agg_surveys": 7,
+    "agg_answers": 10,
+    "agg_cost": 8,
+    "agg_events": 9,
+}  # a table: its key's columns
 
 
 async def snapshot(conn: aiosqlite.Connection) -> dict[str, list[tuple[Any, ...]]]:

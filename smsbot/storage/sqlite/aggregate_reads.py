@@ -17,7 +17,10 @@ __all__ = [
     "HOUR",
     "answer_counts_sql",
     "cost_sql",
+    "delivered_sql",
+    "events_sql",
     "scope",
+    "skipped_sql",
     "surveys_per_hour_sql",
     "surveys_sql",
 ]
@@ -104,3 +107,25 @@ def cost_sql(key: str, where: str) -> str:
         SUM(g.sms) - SUM(g.priced) AS unpriced
     FROM agg_cost g WHERE 1 = 1 {where} GROUP BY k, g.currency HAVING SUM(g.sms) > 0
     ORDER BY k, currency"""
+
+
+def delivered_sql(key: str, where: str) -> str:
+    return f"""
+    SELECT {key} AS k, SUM(g.delivered) AS n
+    FROM agg_surveys g WHERE 1 = 1 {where} GROUP BY k HAVING SUM(g.delivered) > 0"""
+
+
+def events_sql(key: str, where: str) -> str:
+    return f"""
+    SELECT {key} AS k, SUM(g.n) AS received,
+        SUM(CASE g.decision WHEN 'started' THEN g.n ELSE 0 END) AS started,
+        SUM(CASE g.decision WHEN 'scheduled' THEN g.n ELSE 0 END) AS scheduled,
+        SUM(CASE g.decision WHEN 'skipped' THEN g.n ELSE 0 END) AS skipped
+    FROM agg_events g WHERE 1 = 1 {where} GROUP BY k HAVING SUM(g.n) > 0"""
+
+
+def skipped_sql(key: str, where: str) -> str:
+    return f"""
+    SELECT {key} AS k, IFNULL({decoded("g.reason")}, 'unknown') AS reason, SUM(g.n) AS n
+    FROM agg_events g WHERE g.decision = 'skipped' {where}
+    GROUP BY k, reason HAVING SUM(g.n) > 0 ORDER BY reason"""

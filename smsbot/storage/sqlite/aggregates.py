@@ -9,10 +9,13 @@ channel, language and trial mark. A NULL unit, service, channel (and an answer's
 is stored as the blob x'00', which no text equals: primary keys cannot hold NULL, and NULLs
 would never meet in a unique index. `decoded(column)` turns it back.
 
-    agg_surveys  conversations: started, answered (a first reply), and by status (hourly)
+    agg_surveys  conversations: started, answered (a first reply), by status, and with a
+                 delivered opening (hourly)
     agg_answers  understood answers (problem IS NULL) per answer flow, question and value
                  (as answer_counts groups them), their count with a number and its sum
     agg_cost     outbound SMS sent or delivered per currency: count, segments, price
+    agg_events   service events per decision and reason (hourly, by the event's own
+                 dimensions and received_at)
 
 A conversation whose dimensions change (trials marking, a corrected unit) moves its answers
 and SMS to its new cell; a deleted conversation takes them out, as the raw join would.
@@ -63,12 +66,13 @@ _SURVEY_SUMS = (
     "undeliverable",
     "expired",
     "active",
+    "delivered",  # conversations with a delivered opening
 )
 
 
 def _survey_values(c: str, sign: str) -> str:
-    statuses = ", ".join(f"{sign}({c}.status = '{status}')" for status in _SURVEY_SUMS[2:])
-    return f"{sign}1, {sign}({c}.first_reply_at IS NOT NULL), {statuses}"
+    statuses = ", ".join(f"{sign}({c}.status = '{status}')" for status in _SURVEY_SUMS[2:-1])
+    return f"{sign}1, {sign}({c}.first_reply_at IS NOT NULL), {statuses}, {sign}{_delivered(c)}"
 
 
 def _surveys(c: str, sign: str) -> str:
@@ -134,6 +138,63 @@ def _messages_of(c: str, sign: str, when: str = "1") -> str:
     {_upsert("agg_cost", _COST_KEY, _COST_SUMS)};"""
 
 
+# --- service events --------------------------------------------------------------------------
+
+_EVENT_KEY = f"{_DIMS}, decision, reason"
+
+
+def _event_dims(e: str) -> str:
+    """An event's cell: its UTC hour of receipt (events are filtered by received_at)."""
+    return (
+        f"substr({e}.received_at, 1, 13), IFNULL({e}.flow_id, {_NONE}),"
+        f" IFNULL({e}.unit, {_NONE}), IFNULL({e}.service, {_NONE}),"
+        f" IFNULL({e}.channel, {_NONE}), IFNULL({e}.language, {_NONE}), {e}.trial,"
+        f" {e}.decision, IFNULL({e}.reason, {_NONE})"
+    )
+
+
+def _event(e: str, sign: str) -> str:
+    return f"""INSERT INTO agg_events ({_EVENT_KEY}, n) VALUES ({_event_dims(e)}, {sign}1)
+    {_upsert("agg_events", _EVENT_KEY, ("n",))};"""
+
+
+_EVENT_CHANGED = " OR ".join(
+    f"old.{name} IS NOT new.{name}"
+    for name in (
+        "received_at",
+        "flow_id",
+        "unit",
+        "service",
+        "channel",
+        "language",
+        "trial",
+        "decision",
+        "reason",
+    )
+)
+
+# --- delivered openings ----------------------------------------------------------------------
+
+_OPENING = "{m}.direction = 'out' AND {m}.purpose = 'opening' AND {m}.status = 'delivered'"
+
+
+def _delivered(c: str) -> str:
+    """1 when conversation c has a delivered opening, else 0."""
+    return f"""EXISTS (SELECT 1 FROM messages d WHERE d.conversation_id = {c}.id
+        AND {_OPENING.format(m="d")})"""
+
+
+def _opening(m: str, sign: str) -> str:
+    """Message m (old / new) counted in its conversation's `delivered` if it is a delivered
+    opening and no other message of the conversation is one (the count is of conversations)."""
+    return f"""UPDATE agg_surveys SET delivered = delivered {sign} 1
+    WHERE ({_DIMS}) = (SELECT {_dims("c", 13)} FROM conversations c
+            WHERE c.id = {m}.conversation_id)
+        AND {_OPENING.format(m=m)}
+        AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.conversation_id = {m}.conversation_id
+            AND d.id != {m}.id AND {_OPENING.format(m="d")});"""
+
+
 # --- the migration ---------------------------------------------------------------------------
 
 _TABLES = f"""
@@ -150,6 +211,12 @@ CREATE TABLE agg_answers (
     n INTEGER NOT NULL, numbers INTEGER NOT NULL, total REAL NOT NULL,
     PRIMARY KEY ({_ANSWER_KEY})
 ) WITHOUT ROWID;
+CREATE TABLE agg_events (
+    period TEXT NOT NULL, flow_id NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language NOT NULL, trial INTEGER NOT NULL, decision TEXT NOT NULL,
+    reason NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY ({_EVENT_KEY})
+) WITHOUT ROWID;
 CREATE INDEX agg_answers_question ON agg_answers (answer_flow, question_id, period);
 CREATE TABLE agg_cost (
     period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
@@ -164,10 +231,14 @@ REBUILD = f"""
 DELETE FROM agg_surveys;
 DELETE FROM agg_answers;
 DELETE FROM agg_cost;
+DELETE FROM agg_events;
 INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     SELECT {_dims("c", 13)}, COUNT(*), SUM(c.first_reply_at IS NOT NULL),
-        {", ".join(f"SUM(c.status = '{status}')" for status in _SURVEY_SUMS[2:])}
+        {", ".join(f"SUM(c.status = '{status}')" for status in _SURVEY_SUMS[2:-1])},
+        SUM({_delivered("c")})
     FROM conversations c GROUP BY {_dims("c", 13)};
+INSERT INTO agg_events ({_EVENT_KEY}, n)
+    SELECT {_event_dims("e")}, COUNT(*) FROM events e GROUP BY {_event_dims("e")};
 INSERT INTO agg_answers ({_ANSWER_KEY}, {", ".join(_ANSWER_SUMS)})
     SELECT {_dims("c")}, a.flow_id, a.question_id, {_value("a")} AS v, COUNT(*),
         COUNT(a.value_num), TOTAL(a.value_num)
@@ -196,7 +267,15 @@ _ANSWER_CHANGED = " OR ".join(
 )
 _MESSAGE_CHANGED = " OR ".join(
     f"old.{name} IS NOT new.{name}"
-    for name in ("conversation_id", "direction", "status", "segments", "price", "currency")
+    for name in (
+        "conversation_id",
+        "direction",
+        "purpose",
+        "status",
+        "segments",
+        "price",
+        "currency",
+    )
 )
 _SURVEY_CHANGED = f"{_dims_differ()} OR old.status IS NOT new.status" + (
     " OR old.first_reply_at IS NOT new.first_reply_at"
@@ -234,16 +313,30 @@ CREATE TRIGGER agg_answer_delete AFTER DELETE ON answers WHEN old.problem IS NUL
     {_answer("old", "-")}
 END;
 CREATE TRIGGER agg_message_insert AFTER INSERT ON messages
-WHEN {_SENT.format(m="new")} BEGIN
+WHEN new.direction = 'out' AND new.status IN ('sent', 'delivered') BEGIN
     {_message("new", "+")}
+    {_opening("new", "+")}
 END;
 CREATE TRIGGER agg_message_update AFTER UPDATE ON messages WHEN {_MESSAGE_CHANGED} BEGIN
     {_message("old", "-")}
     {_message("new", "+")}
+    {_opening("old", "-")}
+    {_opening("new", "+")}
 END;
 CREATE TRIGGER agg_message_delete AFTER DELETE ON messages
-WHEN {_SENT.format(m="old")} BEGIN
+WHEN old.direction = 'out' AND old.status IN ('sent', 'delivered') BEGIN
     {_message("old", "-")}
+    {_opening("old", "-")}
+END;
+CREATE TRIGGER agg_event_insert AFTER INSERT ON events BEGIN
+    {_event("new", "+")}
+END;
+CREATE TRIGGER agg_event_update AFTER UPDATE ON events WHEN {_EVENT_CHANGED} BEGIN
+    {_event("old", "-")}
+    {_event("new", "+")}
+END;
+CREATE TRIGGER agg_event_delete AFTER DELETE ON events BEGIN
+    {_event("old", "-")}
 END;
 """
 

@@ -160,23 +160,29 @@ class SqliteResults(Repository):
         }
 
     async def delivered(self, f: ReportFilter) -> dict[Key, int]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
-        WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
-            AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
-            {scope.where}
-        GROUP BY k"""
-        return {row["k"]: int(row["n"]) for row in await self._rows(sql, scope.params)}
+        rows = await self._fast(f, agg.HOUR, agg.delivered_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
+            WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+                AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
+                {scope.where}
+            GROUP BY k"""
+            rows = await self._rows(sql, scope.params)
+        return {row["k"]: int(row["n"]) for row in rows}
 
     async def event_counts(self, f: ReportFilter) -> dict[Key, EventCounts]:
-        scope = scope_of(f, "e", "received_at")
-        sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS received,
-            SUM(e.decision = 'started') AS started,
-            SUM(e.decision = 'scheduled') AS scheduled,
-            SUM(e.decision = 'skipped') AS skipped
-        FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
+        rows = await self._fast(f, agg.HOUR, agg.events_sql)
+        if rows is None:
+            scope = scope_of(f, "e", "received_at")
+            sql = f"""
+            SELECT {scope.key} AS k, COUNT(*) AS received,
+                SUM(e.decision = 'started') AS started,
+                SUM(e.decision = 'scheduled') AS scheduled,
+                SUM(e.decision = 'skipped') AS skipped
+            FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
+            rows = await self._rows(sql, scope.params)
         return {
             row["k"]: EventCounts(
                 int(row["received"]),
@@ -184,17 +190,20 @@ class SqliteResults(Repository):
                 int(row["scheduled"]),
                 int(row["skipped"]),
             )
-            for row in await self._rows(sql, scope.params)
+            for row in rows
         }
 
     async def skipped_by_reason(self, f: ReportFilter) -> dict[Key, dict[str, int]]:
-        scope = scope_of(f, "e", "received_at")
-        sql = f"""
-        SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
-        FROM events e WHERE e.decision = 'skipped' {scope.where}
-        GROUP BY k, reason ORDER BY reason"""
+        rows = await self._fast(f, agg.HOUR, agg.skipped_sql)
+        if rows is None:
+            scope = scope_of(f, "e", "received_at")
+            sql = f"""
+            SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
+            FROM events e WHERE e.decision = 'skipped' {scope.where}
+            GROUP BY k, reason ORDER BY reason"""
+            rows = await self._rows(sql, scope.params)
         reasons: dict[Key, dict[str, int]] = defaultdict(dict)
-        for row in await self._rows(sql, scope.params):
+        for row in rows:
             reasons[row["k"]][row["reason"]] = int(row["n"])
         return reasons
 
