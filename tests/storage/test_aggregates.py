@@ -47,6 +47,7 @@ READS: dict[str, Read] = {
     "delivered": lambda r, f: r.delivered(f),
     "event_counts": lambda r, f: r.event_counts(f),
     "skipped_by_reason": lambda r, f: r.skipped_by_reason(f),
+    "dropoff": lambda r, f: r.dropoff(f),
 }
 _HOURLY = ("conversation_counts", "surveys_per_hour", "delivered", "event_counts")
 WIDTH = dict.fromkeys((*_HOURLY, "skipped_by_reason"), agg.HOUR)
@@ -145,7 +146,9 @@ async def test_the_whole_report_is_the_same_from_the_aggregates(db: Database) ->
 async def test_the_migration_fills_the_tables_from_what_was_stored(db: Database) -> None:
     """A rebuild (what the migration and `smsbot db rebuild-aggregates` run) from the raw rows
     gives the tables the triggers kept."""
-    assert await snapshot(db.conn) == await rebuilt(db.conn)
+    found = await snapshot(db.conn)
+    assert found == await rebuilt(db.conn)
+    assert len(found["agg_drops"]) > 20  # surveys that ended unfinished, each with its question
     async with db.conn.execute("SELECT SUM(started) FROM agg_surveys") as cur:
         [(started,)] = list(await cur.fetchall())
     assert started == len(DATA.conversations) + len(TRIALS.conversations)
@@ -157,6 +160,16 @@ async def test_the_migration_fills_the_tables_from_what_was_stored(db: Database)
 _SCALES = "kind = 'scale'"
 _FAILED = "status = 'failed', price = NULL"
 _RECOSTED = "currency = 'SEK', segments = 3"
+# Late answers to the last question of ten surveys that expired unanswered: no longer dropped.
+_LATE_ANSWERS = """INSERT INTO answers (conversation_id, flow_id, flow_version, question_id, kind,
+        value_text, raw_text, created_at)
+    SELECT c.id, c.flow_id, c.flow_version, m.question_id, 'yesno', 'yes', 'ja', c.created_at
+    FROM conversations c JOIN messages m ON m.id = (SELECT MAX(id) FROM messages
+        WHERE conversation_id = c.id AND purpose = 'question')
+    WHERE c.status = 'expired' AND NOT EXISTS (SELECT 1 FROM answers a
+        WHERE a.conversation_id = c.id AND a.question_id = m.question_id)
+    ORDER BY c.id LIMIT 10"""
+_CANCELLED = "status = 'cancelled' WHERE purpose = 'question'"
 _AGAIN = """(conversation_id, direction, body, purpose, status, created_at, updated_at)
     SELECT conversation_id, 'out', 'again', 'opening', 'delivered', created_at, updated_at
     FROM messages"""  # a second delivered opening: the conversation still counts once
@@ -165,7 +178,7 @@ _AGAIN = """(conversation_id, direction, body, purpose, status, created_at, upda
 async def change_rows(conn: aiosqlite.Connection, rng: random.Random) -> None:
     """What the gateway, trials marking, corrections and retention do to stored rows."""
     ids = [row[0] for row in await _all(conn, "SELECT id FROM conversations ORDER BY id")]
-    picked = rng.sample(ids, 120)
+    picked = rng.sample(ids, 140)
     statements = [
         ("UPDATE conversations SET status = 'completed' WHERE id = ?", picked[0:20]),
         ("UPDATE conversations SET first_reply_at = created_at WHERE id = ?", picked[20:30]),
@@ -191,11 +204,16 @@ async def change_rows(conn: aiosqlite.Connection, rng: random.Random) -> None:
         ("UPDATE events SET trial = 1, unit = NULL WHERE conversation_id = ?", picked[10:15]),
         ("DELETE FROM events WHERE conversation_id = ?", picked[15:20]),
     ]
+    statements += [
+        ("UPDATE conversations SET status = 'expired' WHERE id = ?", picked[120:130]),
+        (f"UPDATE messages SET {_CANCELLED} AND conversation_id = ?", picked[130:140]),
+    ]
     for table in ("answers", "messages", "timers", "feedback"):
         statements.append((f"DELETE FROM {table} WHERE conversation_id = ?", picked[95:110]))
     statements.append(("DELETE FROM conversations WHERE id = ?", picked[95:110]))
     statements.append(("DELETE FROM answers WHERE conversation_id = ?", picked[110:120]))
     await conn.execute("BEGIN")
+    await conn.execute(_LATE_ANSWERS)
     for sql, chosen in statements:
         await conn.executemany(sql, [(cid,) for cid in chosen])
     await conn.commit()
@@ -211,6 +229,9 @@ _KEYS = {
 }  # a table: its key's columns
 
 
+_DROPS = "SELECT * FROM agg_drops ORDER BY conversation_id"
+
+
 async def snapshot(conn: aiosqlite.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Each table's rows that hold anything (a cell emptied by changes stays, all zeros)."""
     found = {}
@@ -218,6 +239,7 @@ async def snapshot(conn: aiosqlite.Connection) -> dict[str, list[tuple[Any, ...]
         order = ", ".join(str(i + 1) for i in range(key))
         rows = [tuple(row) for row in await _all(conn, f"SELECT * FROM {table} ORDER BY {order}")]
         found[table] = [_rounded(row) for row in rows if any(map(_nonzero, row[key:]))]
+    found["agg_drops"] = [tuple(row) for row in await _all(conn, _DROPS)]
     return found
 
 

@@ -16,8 +16,10 @@ __all__ = [
     "DAY",
     "HOUR",
     "answer_counts_sql",
+    "asked_sql",
     "cost_sql",
     "delivered_sql",
+    "dropped_sql",
     "events_sql",
     "scope",
     "skipped_sql",
@@ -129,3 +131,16 @@ def skipped_sql(key: str, where: str) -> str:
     SELECT {key} AS k, IFNULL({decoded("g.reason")}, 'unknown') AS reason, SUM(g.n) AS n
     FROM agg_events g WHERE g.decision = 'skipped' {where}
     GROUP BY k, reason HAVING SUM(g.n) > 0 ORDER BY reason"""
+
+
+def asked_sql(key: str, where: str) -> str:
+    return f"""
+    SELECT {key} AS k, g.flow_id AS flow_id, g.question_id AS question_id, SUM(g.n) AS n
+    FROM agg_asked g WHERE 1 = 1 {where}
+    GROUP BY k, g.flow_id, g.question_id HAVING SUM(g.n) > 0"""
+
+
+def dropped_sql(key: str, where: str) -> str:
+    return f"""
+    SELECT {key} AS k, g.flow_id AS flow_id, g.question_id AS question_id, COUNT(*) AS n
+    FROM agg_drops g WHERE 1 = 1 {where} GROUP BY k, g.flow_id, g.question_id"""

@@ -14,6 +14,9 @@ would never meet in a unique index. `decoded(column)` turns it back.
     agg_answers  understood answers (problem IS NULL) per answer flow, question and value
                  (as answer_counts groups them), their count with a number and its sum
     agg_cost     outbound SMS sent or delivered per currency: count, segments, price
+    agg_asked    conversations asked each question (a question SMS not cancelled)
+    agg_drops    per survey that ended unfinished without an understood answer to the last
+                 question asked: that question (one row per such survey, not a count)
     agg_events   service events per decision and reason (hourly, by the event's own
                  dimensions and received_at)
 
@@ -195,6 +198,52 @@ def _opening(m: str, sign: str) -> str:
             AND d.id != {m}.id AND {_OPENING.format(m="d")});"""
 
 
+# --- drop-off --------------------------------------------------------------------------------
+
+_ASKED = """{m}.direction = 'out' AND {m}.purpose = 'question' AND {m}.question_id IS NOT NULL
+    AND {m}.status != 'cancelled'"""
+_ASKED_KEY = f"{_DIMS}, question_id"
+_ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
+
+
+def _asked(m: str, sign: str) -> str:
+    """Message m (old / new) counted in agg_asked if it asks a question no other message of
+    its conversation asked (the count is of conversations asked the question)."""
+    return f"""INSERT INTO agg_asked ({_ASKED_KEY}, n)
+    SELECT {_dims("c")}, {m}.question_id, {sign}1 FROM conversations c
+    WHERE c.id = {m}.conversation_id AND {_ASKED.format(m=m)}
+        AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.conversation_id = {m}.conversation_id
+            AND d.id != {m}.id AND d.question_id = {m}.question_id AND {_ASKED.format(m="d")})
+    {_upsert("agg_asked", _ASKED_KEY, ("n",))};"""
+
+
+def _asked_of(c: str, sign: str) -> str:
+    return f"""INSERT INTO agg_asked ({_ASKED_KEY}, n)
+    SELECT {_dims(c)}, m.question_id AS q, {sign}1 FROM messages m
+    WHERE m.conversation_id = {c}.id AND {_ASKED.format(m="m")} GROUP BY q
+    {_upsert("agg_asked", _ASKED_KEY, ("n",))};"""
+
+
+def _drop(conversation_id: str) -> str:
+    """agg_drops' row of the conversation made again: a survey that ended unfinished
+    (expired, opted out, undeliverable) whose last question asked has no understood answer."""
+    return f"""DELETE FROM agg_drops WHERE conversation_id = {conversation_id};
+    INSERT INTO agg_drops (conversation_id, {_DIMS}, question_id)
+    SELECT c.id, {_dims("c")}, c.q FROM (
+        SELECT c.*, (SELECT m.question_id FROM messages m WHERE m.conversation_id = c.id
+            AND {_ASKED.format(m="m")} ORDER BY m.id DESC LIMIT 1) AS q
+        FROM conversations c
+        WHERE c.id = {conversation_id} AND c.status IN {_ENDED_UNFINISHED}) c
+    WHERE c.q IS NOT NULL AND NOT EXISTS (SELECT 1 FROM answers x
+        WHERE x.conversation_id = c.id AND x.question_id = c.q AND x.problem IS NULL);"""
+
+
+_QUESTION_MESSAGE = "{m}.direction = 'out' AND {m}.purpose = 'question'"
+_ASKED_CHANGED = " OR ".join(
+    f"old.{name} IS NOT new.{name}"
+    for name in ("conversation_id", "direction", "purpose", "question_id", "status")
+)
+
 # --- the migration ---------------------------------------------------------------------------
 
 _TABLES = f"""
@@ -217,6 +266,17 @@ CREATE TABLE agg_events (
     reason NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY ({_EVENT_KEY})
 ) WITHOUT ROWID;
+CREATE TABLE agg_asked (
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL,
+    question_id TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY ({_ASKED_KEY})
+) WITHOUT ROWID;
+CREATE TABLE agg_drops (
+    conversation_id TEXT PRIMARY KEY,
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL, question_id TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX agg_answers_question ON agg_answers (answer_flow, question_id, period);
 CREATE TABLE agg_cost (
     period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
@@ -232,6 +292,8 @@ DELETE FROM agg_surveys;
 DELETE FROM agg_answers;
 DELETE FROM agg_cost;
 DELETE FROM agg_events;
+DELETE FROM agg_asked;
+DELETE FROM agg_drops;
 INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     SELECT {_dims("c", 13)}, COUNT(*), SUM(c.first_reply_at IS NOT NULL),
         {", ".join(f"SUM(c.status = '{status}')" for status in _SURVEY_SUMS[2:-1])},
@@ -239,6 +301,17 @@ INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     FROM conversations c GROUP BY {_dims("c", 13)};
 INSERT INTO agg_events ({_EVENT_KEY}, n)
     SELECT {_event_dims("e")}, COUNT(*) FROM events e GROUP BY {_event_dims("e")};
+INSERT INTO agg_asked ({_ASKED_KEY}, n)
+    SELECT {_dims("c")}, m.question_id AS q, COUNT(DISTINCT m.conversation_id)
+    FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+    WHERE {_ASKED.format(m="m")} GROUP BY {_dims("c")}, q;
+INSERT INTO agg_drops (conversation_id, {_DIMS}, question_id)
+    SELECT c.id, {_dims("c")}, c.q FROM (
+        SELECT c.*, (SELECT m.question_id FROM messages m WHERE m.conversation_id = c.id
+            AND {_ASKED.format(m="m")} ORDER BY m.id DESC LIMIT 1) AS q
+        FROM conversations c WHERE c.status IN {_ENDED_UNFINISHED}) c
+    WHERE c.q IS NOT NULL AND NOT EXISTS (SELECT 1 FROM answers x
+        WHERE x.conversation_id = c.id AND x.question_id = c.q AND x.problem IS NULL);
 INSERT INTO agg_answers ({_ANSWER_KEY}, {", ".join(_ANSWER_SUMS)})
     SELECT {_dims("c")}, a.flow_id, a.question_id, {_value("a")} AS v, COUNT(*),
         COUNT(a.value_num), TOTAL(a.value_num)
@@ -284,11 +357,13 @@ _SURVEY_CHANGED = f"{_dims_differ()} OR old.status IS NOT new.status" + (
 _TRIGGERS = f"""
 CREATE TRIGGER agg_conversation_insert AFTER INSERT ON conversations BEGIN
     {_surveys("new", "+")}
+    {_drop("new.id")}
 END;
 CREATE TRIGGER agg_conversation_update AFTER UPDATE ON conversations
 WHEN {_SURVEY_CHANGED} BEGIN
     {_surveys("old", "-")}
     {_surveys("new", "+")}
+    {_drop("new.id")}
 END;
 CREATE TRIGGER agg_conversation_move AFTER UPDATE ON conversations
 WHEN {_dims_differ()} BEGIN
@@ -296,21 +371,29 @@ WHEN {_dims_differ()} BEGIN
     {_answers_of("new", "+")}
     {_messages_of("old", "-")}
     {_messages_of("new", "+")}
+    {_asked_of("old", "-")}
+    {_asked_of("new", "+")}
 END;
 CREATE TRIGGER agg_conversation_delete AFTER DELETE ON conversations BEGIN
     {_surveys("old", "-")}
     {_answers_of("old", "-")}
     {_messages_of("old", "-")}
+    {_asked_of("old", "-")}
+    DELETE FROM agg_drops WHERE conversation_id = old.id;
 END;
 CREATE TRIGGER agg_answer_insert AFTER INSERT ON answers WHEN new.problem IS NULL BEGIN
     {_answer("new", "+")}
+    {_drop("new.conversation_id")}
 END;
 CREATE TRIGGER agg_answer_update AFTER UPDATE ON answers WHEN {_ANSWER_CHANGED} BEGIN
     {_answer("old", "-")}
     {_answer("new", "+")}
+    {_drop("old.conversation_id")}
+    {_drop("new.conversation_id")}
 END;
 CREATE TRIGGER agg_answer_delete AFTER DELETE ON answers WHEN old.problem IS NULL BEGIN
     {_answer("old", "-")}
+    {_drop("old.conversation_id")}
 END;
 CREATE TRIGGER agg_message_insert AFTER INSERT ON messages
 WHEN new.direction = 'out' AND new.status IN ('sent', 'delivered') BEGIN
@@ -327,6 +410,24 @@ CREATE TRIGGER agg_message_delete AFTER DELETE ON messages
 WHEN old.direction = 'out' AND old.status IN ('sent', 'delivered') BEGIN
     {_message("old", "-")}
     {_opening("old", "-")}
+END;
+CREATE TRIGGER agg_question_insert AFTER INSERT ON messages
+WHEN {_QUESTION_MESSAGE.format(m="new")} BEGIN
+    {_asked("new", "+")}
+    {_drop("new.conversation_id")}
+END;
+CREATE TRIGGER agg_question_update AFTER UPDATE ON messages
+WHEN ({_QUESTION_MESSAGE.format(m="old")} OR {_QUESTION_MESSAGE.format(m="new")})
+    AND ({_ASKED_CHANGED}) BEGIN
+    {_asked("old", "-")}
+    {_asked("new", "+")}
+    {_drop("old.conversation_id")}
+    {_drop("new.conversation_id")}
+END;
+CREATE TRIGGER agg_question_delete AFTER DELETE ON messages
+WHEN {_QUESTION_MESSAGE.format(m="old")} BEGIN
+    {_asked("old", "-")}
+    {_drop("old.conversation_id")}
 END;
 CREATE TRIGGER agg_event_insert AFTER INSERT ON events BEGIN
     {_event("new", "+")}

@@ -228,6 +228,11 @@ class SqliteResults(Repository):
         return found
 
     async def dropoff(self, f: ReportFilter) -> dict[Cell, tuple[int, int]]:
+        asked_rows = await self._fast(f, agg.DAY, agg.asked_sql)
+        dropped_rows = await self._fast(f, agg.DAY, agg.dropped_sql)
+        if asked_rows is not None and dropped_rows is not None:
+            asked, dropped = _by_cell(asked_rows), _by_cell(dropped_rows)
+            return {cell: (n, dropped.get(cell, 0)) for cell, n in asked.items()}
         scope = _surveys(f)
         asked_sql = f"""
         SELECT {scope.key} AS k, c.flow_id AS flow_id, m.question_id AS question_id,
