@@ -48,9 +48,10 @@ READS: dict[str, Read] = {
     "event_counts": lambda r, f: r.event_counts(f),
     "skipped_by_reason": lambda r, f: r.skipped_by_reason(f),
     "dropoff": lambda r, f: r.dropoff(f),
+    "satisfaction_per_hour": lambda r, f: _sorted(r.satisfaction_per_hour(f, *_scale_of(f))),
 }
 _HOURLY = ("conversation_counts", "surveys_per_hour", "delivered", "event_counts")
-WIDTH = dict.fromkeys((*_HOURLY, "skipped_by_reason"), agg.HOUR)
+WIDTH = dict.fromkeys((*_HOURLY, "skipped_by_reason", "satisfaction_per_hour"), agg.HOUR)
 
 DAY = START + timedelta(days=20)
 FILTERS = [
@@ -69,6 +70,11 @@ HOURLY = [  # local days: hour boundaries that are no UTC midnight
     ReportFilter(since=DAY + timedelta(hours=23), until=DAY + timedelta(days=3, hours=23)),
     ReportFilter(since=DAY - timedelta(hours=1), unit=UNITS[1], group_by="service"),
 ]
+
+
+def _scale_of(f: ReportFilter) -> tuple[str, str]:
+    """A scale question of the filter's flow (of "visit" without one)."""
+    return (f.flow or "visit", {"contact": "ces", "recommend": "nps"}.get(f.flow or "", "csat"))
 
 
 async def _sorted(rows: Awaitable[list[Any]]) -> list[Any]:

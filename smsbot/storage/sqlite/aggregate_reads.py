@@ -21,6 +21,7 @@ __all__ = [
     "delivered_sql",
     "dropped_sql",
     "events_sql",
+    "scales_per_hour_sql",
     "scope",
     "skipped_sql",
     "surveys_per_hour_sql",
@@ -144,3 +145,11 @@ def dropped_sql(key: str, where: str) -> str:
     return f"""
     SELECT {key} AS k, g.flow_id AS flow_id, g.question_id AS question_id, COUNT(*) AS n
     FROM agg_drops g WHERE 1 = 1 {where} GROUP BY k, g.flow_id, g.question_id"""
+
+
+def scales_per_hour_sql(where: str) -> str:
+    """satisfaction_per_hour's rows; `where` holds the terms of :sat_flow and :sat."""
+    return f"""
+    SELECT g.period AS hour, SUM(g.numbers) AS n, SUM(g.total) AS total
+    FROM agg_scales g WHERE g.answer_flow = :sat_flow AND g.question_id = :sat {where}
+    GROUP BY g.period HAVING SUM(g.numbers) > 0"""

@@ -14,6 +14,8 @@ would never meet in a unique index. `decoded(column)` turns it back.
     agg_answers  understood answers (problem IS NULL) per answer flow, question and value
                  (as answer_counts groups them), their count with a number and its sum
     agg_cost     outbound SMS sent or delivered per currency: count, segments, price
+    agg_scales   understood answers with a number per answer flow and question: their count
+                 and sum (hourly, for satisfaction over time)
     agg_asked    conversations asked each question (a question SMS not cancelled)
     agg_drops    per survey that ended unfinished without an understood answer to the last
                  question asked: that question (one row per such survey, not a count)
@@ -114,6 +116,27 @@ def _answers_of(c: str, sign: str, when: str = "1") -> str:
     FROM answers a WHERE a.conversation_id = {c}.id AND a.problem IS NULL AND ({when})
     GROUP BY a.flow_id, a.question_id, v
     {_upsert("agg_answers", _ANSWER_KEY, _ANSWER_SUMS)};"""
+
+
+_SCALE_KEY = f"{_DIMS}, answer_flow, question_id"
+
+
+def _scale(a: str, sign: str) -> str:
+    """An understood answer with a number (a: old / new) into agg_scales, hourly."""
+    return f"""INSERT INTO agg_scales ({_SCALE_KEY}, numbers, total)
+    SELECT {_dims("c", 13)}, {a}.flow_id, {a}.question_id, {sign}1, {sign}{a}.value_num
+    FROM conversations c WHERE c.id = {a}.conversation_id AND {a}.problem IS NULL
+        AND {a}.value_num IS NOT NULL
+    {_upsert("agg_scales", _SCALE_KEY, ("numbers", "total"))};"""
+
+
+def _scales_of(c: str, sign: str) -> str:
+    return f"""INSERT INTO agg_scales ({_SCALE_KEY}, numbers, total)
+    SELECT {_dims(c, 13)}, a.flow_id, a.question_id, {sign}COUNT(*), {sign}TOTAL(a.value_num)
+    FROM answers a WHERE a.conversation_id = {c}.id AND a.problem IS NULL
+        AND a.value_num IS NOT NULL
+    GROUP BY a.flow_id, a.question_id
+    {_upsert("agg_scales", _SCALE_KEY, ("numbers", "total"))};"""
 
 
 # --- SMS cost --------------------------------------------------------------------------------
@@ -266,6 +289,14 @@ CREATE TABLE agg_events (
     reason NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY ({_EVENT_KEY})
 ) WITHOUT ROWID;
+CREATE TABLE agg_scales (
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL,
+    answer_flow TEXT NOT NULL, question_id TEXT NOT NULL,
+    numbers INTEGER NOT NULL, total REAL NOT NULL,
+    PRIMARY KEY ({_SCALE_KEY})
+) WITHOUT ROWID;
+CREATE INDEX agg_scales_question ON agg_scales (answer_flow, question_id, period);
 CREATE TABLE agg_asked (
     period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
     channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL,
@@ -294,6 +325,7 @@ DELETE FROM agg_cost;
 DELETE FROM agg_events;
 DELETE FROM agg_asked;
 DELETE FROM agg_drops;
+DELETE FROM agg_scales;
 INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     SELECT {_dims("c", 13)}, COUNT(*), SUM(c.first_reply_at IS NOT NULL),
         {", ".join(f"SUM(c.status = '{status}')" for status in _SURVEY_SUMS[2:-1])},
@@ -301,6 +333,11 @@ INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     FROM conversations c GROUP BY {_dims("c", 13)};
 INSERT INTO agg_events ({_EVENT_KEY}, n)
     SELECT {_event_dims("e")}, COUNT(*) FROM events e GROUP BY {_event_dims("e")};
+INSERT INTO agg_scales ({_SCALE_KEY}, numbers, total)
+    SELECT {_dims("c", 13)}, a.flow_id, a.question_id, COUNT(*), TOTAL(a.value_num)
+    FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+    WHERE a.problem IS NULL AND a.value_num IS NOT NULL
+    GROUP BY {_dims("c", 13)}, a.flow_id, a.question_id;
 INSERT INTO agg_asked ({_ASKED_KEY}, n)
     SELECT {_dims("c")}, m.question_id AS q, COUNT(DISTINCT m.conversation_id)
     FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
@@ -373,26 +410,33 @@ WHEN {_dims_differ()} BEGIN
     {_messages_of("new", "+")}
     {_asked_of("old", "-")}
     {_asked_of("new", "+")}
+    {_scales_of("old", "-")}
+    {_scales_of("new", "+")}
 END;
 CREATE TRIGGER agg_conversation_delete AFTER DELETE ON conversations BEGIN
     {_surveys("old", "-")}
     {_answers_of("old", "-")}
     {_messages_of("old", "-")}
     {_asked_of("old", "-")}
+    {_scales_of("old", "-")}
     DELETE FROM agg_drops WHERE conversation_id = old.id;
 END;
 CREATE TRIGGER agg_answer_insert AFTER INSERT ON answers WHEN new.problem IS NULL BEGIN
     {_answer("new", "+")}
+    {_scale("new", "+")}
     {_drop("new.conversation_id")}
 END;
 CREATE TRIGGER agg_answer_update AFTER UPDATE ON answers WHEN {_ANSWER_CHANGED} BEGIN
     {_answer("old", "-")}
     {_answer("new", "+")}
+    {_scale("old", "-")}
+    {_scale("new", "+")}
     {_drop("old.conversation_id")}
     {_drop("new.conversation_id")}
 END;
 CREATE TRIGGER agg_answer_delete AFTER DELETE ON answers WHEN old.problem IS NULL BEGIN
     {_answer("old", "-")}
+    {_scale("old", "-")}
     {_drop("old.conversation_id")}
 END;
 CREATE TRIGGER agg_message_insert AFTER INSERT ON messages

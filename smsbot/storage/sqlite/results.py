@@ -372,6 +372,12 @@ class SqliteResults(Repository):
     async def satisfaction_per_hour(
         self, f: ReportFilter, flow_id: str, question_id: str
     ) -> list[HourSums]:
+        found = agg.scope(f, agg.HOUR)
+        if found is not None:
+            _, where, params = found
+            params = {**params, "sat_flow": flow_id, "sat": question_id}
+            rows = await self._rows(agg.scales_per_hour_sql(where), params)
+            return [HourSums(row["hour"], int(row["n"]), float(row["total"])) for row in rows]
         scope = _surveys(f)
         sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n,
                 SUM(s.value_num) AS total
