@@ -66,7 +66,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 
 # Commands that read or change what a gateway stored: a missing database is a wrong path (run
 # elsewhere, or a wrong setting), never a reason to make a new, empty one.
-_NEED_STORED_DATA = ("report", "export", "feedback", "purge", "backup")
+_NEED_STORED_DATA = ("report", "export", "feedback", "purge", "backup", "db")
 
 
 def _check_database_exists(config: Config, command: str) -> None:
@@ -266,12 +266,13 @@ async def _import(config: Config, file: Path, source: str) -> Any:
 
 def _add_commands() -> None:
     from smsbot.cli.backup import backup_command
+    from smsbot.cli.db import db
     from smsbot.cli.export import export
     from smsbot.cli.feedback import feedback
     from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
 
-    for command in (backup_command, feedback, export, purge_command, report):
+    for command in (backup_command, db, feedback, export, purge_command, report):
         main.add_command(command)
 
 

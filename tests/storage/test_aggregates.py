@@ -14,6 +14,7 @@ the tables are compared with a rebuild from the raw rows.
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,9 @@ from typing import Any
 
 import aiosqlite
 import pytest
+from click.testing import CliRunner
 
+from smsbot.cli import main
 from smsbot.results.reports import full_report
 from smsbot.storage.figures import GROUPINGS, ReportFilter
 from smsbot.storage.ports import Results, Store
@@ -30,7 +33,8 @@ from smsbot.storage.sqlite import aggregate_reads as agg
 from smsbot.storage.sqlite.aggregates import REBUILD
 from smsbot.storage.sqlite.db import Database, open_database
 from smsbot.storage.sqlite.tx import SqliteStore
-from tests.reportdata import START, UNITS, generate, write
+from tests.harness import ROOT
+from tests.reportdata import START, UNITS, database_with, generate, write
 
 DATA = generate(seed=1717, surveys=1200)
 TRIALS = generate(seed=1718, surveys=200, trial=True)
@@ -264,3 +268,33 @@ async def rebuilt(conn: aiosqlite.Connection) -> dict[str, list[tuple[Any, ...]]
 async def _all(conn: aiosqlite.Connection, sql: str) -> list[Any]:
     async with conn.execute(sql) as cur:
         return list(await cur.fetchall())
+
+
+# --- smsbot db rebuild-aggregates ------------------------------------------------------------
+
+
+def test_the_rebuild_command_mends_tables_changed_behind_the_stores_back(tmp_path: Path) -> None:
+    path = database_with(tmp_path / "mend.db", DATA)
+    with sqlite3.connect(path) as conn:
+        expected = _figures(conn)
+        conn.execute("DROP TRIGGER agg_answer_insert")  # a writer the triggers miss
+        conn.execute("DELETE FROM agg_answers")
+        conn.execute("UPDATE agg_surveys SET started = started + 1")
+        assert _figures(conn) != expected
+    env = {
+        "SMSBOT_CONFIG": str(ROOT / "config.toml"),
+        "SMSBOT_DATABASE__PATH": str(path),
+        "SMSBOT_FLOWS__DIR": str(ROOT / "flows"),
+    }
+    result = CliRunner().invoke(main, ["db", "rebuild-aggregates"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "agg_answers: " in result.stdout and "rebuilt in " in result.stdout
+    with sqlite3.connect(path) as conn:
+        assert _figures(conn) == expected
+
+
+def _figures(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        "SELECT SUM(started), (SELECT SUM(n) FROM agg_answers),"
+        " (SELECT COUNT(*) FROM agg_answers WHERE n != 0) FROM agg_surveys"
+    ).fetchall()

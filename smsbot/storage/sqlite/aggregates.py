@@ -29,7 +29,7 @@ and SMS to its new cell; a deleted conversation takes them out, as the raw join 
 
 from __future__ import annotations
 
-__all__ = ["AGGREGATES", "REBUILD", "decoded"]
+__all__ = ["AGGREGATES", "REBUILD", "TABLES", "decoded"]
 
 _NONE = "x'00'"
 _DIMS = "period, flow_id, unit, service, channel, language, trial"
@@ -318,6 +318,15 @@ CREATE TABLE agg_cost (
 ) WITHOUT ROWID;
 """
 
+TABLES = (
+    "agg_surveys",
+    "agg_answers",
+    "agg_scales",
+    "agg_cost",
+    "agg_events",
+    "agg_asked",
+    "agg_drops",
+)
 REBUILD = f"""
 DELETE FROM agg_surveys;
 DELETE FROM agg_answers;

@@ -37,6 +37,7 @@ from smsbot.storage.figures import (
     iso,
 )
 from smsbot.storage.sqlite import aggregate_reads as agg
+from smsbot.storage.sqlite.aggregates import REBUILD, TABLES
 from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
 
@@ -125,6 +126,15 @@ class SqliteResults(Repository):
         column = _COLUMNS[what]
         sql = f"SELECT DISTINCT {column} AS v FROM conversations WHERE {column} IS NOT NULL"
         return sorted(str(row["v"]) for row in await self._rows(sql, {}))
+
+    async def rebuild_aggregates(self) -> dict[str, int]:
+        for statement in filter(None, (part.strip() for part in REBUILD.split(";"))):
+            await self.conn.execute(statement)
+        counts = {}
+        for table in TABLES:
+            [row] = await self._rows(f"SELECT COUNT(*) FROM {table}", {})
+            counts[table] = int(row[0])
+        return counts
 
     # --- funnel --------------------------------------------------------------------------
 
