@@ -52,6 +52,7 @@ READS: dict[str, Read] = {
     "event_counts": lambda r, f: r.event_counts(f),
     "skipped_by_reason": lambda r, f: r.skipped_by_reason(f),
     "dropoff": lambda r, f: r.dropoff(f),
+    "first_replies": lambda r, f: r.first_replies(f),
     "satisfaction_per_hour": lambda r, f: _sorted(r.satisfaction_per_hour(f, *_scale_of(f))),
 }
 _HOURLY = ("conversation_counts", "surveys_per_hour", "delivered", "event_counts")

@@ -18,6 +18,7 @@ __all__ = [
     "answer_counts_sql",
     "asked_sql",
     "cost_sql",
+    "delays_sql",
     "delivered_sql",
     "dropped_sql",
     "events_sql",
@@ -153,3 +154,24 @@ def scales_per_hour_sql(where: str) -> str:
     SELECT g.period AS hour, SUM(g.numbers) AS n, SUM(g.total) AS total
     FROM agg_scales g WHERE g.answer_flow = :sat_flow AND g.question_id = :sat {where}
     GROUP BY g.period HAVING SUM(g.numbers) > 0"""
+
+
+def delays_sql(key: str, where: str) -> str:
+    """Per group k, each delay s with the ranks its replies take in the sorted delays (first
+    to last), the group's n and replies within an hour and a day, where a rank first_replies
+    needs falls in it."""
+    return f"""
+    WITH d AS (
+        SELECT {key} AS k, g.seconds AS s, SUM(g.n) AS n FROM agg_delays g
+        WHERE 1 = 1 {where} GROUP BY k, g.seconds HAVING SUM(g.n) > 0
+    ), r AS (
+        SELECT k, s, n, SUM(n) OVER w AS upto, SUM(n) OVER p AS total,
+            SUM(CASE WHEN s <= 3600 THEN n ELSE 0 END) OVER p AS hour,
+            SUM(CASE WHEN s <= 86400 THEN n ELSE 0 END) OVER p AS day
+        FROM d WINDOW p AS (PARTITION BY k),
+            w AS (PARTITION BY k ORDER BY s ROWS UNBOUNDED PRECEDING)
+    )
+    SELECT k, s, upto - n + 1 AS low, upto AS high, total AS n, hour, day FROM r
+    WHERE (total + 1) / 2 BETWEEN upto - n + 1 AND upto
+        OR (total + 2) / 2 BETWEEN upto - n + 1 AND upto
+        OR (9 * total + 9) / 10 BETWEEN upto - n + 1 AND upto"""

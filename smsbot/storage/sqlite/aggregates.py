@@ -16,6 +16,8 @@ would never meet in a unique index. `decoded(column)` turns it back.
     agg_cost     outbound SMS sent or delivered per currency: count, segments, price
     agg_scales   understood answers with a number per answer flow and question: their count
                  and sum (hourly, for satisfaction over time)
+    agg_delays   conversations per seconds from start to first reply (to the millisecond, as
+                 first_replies has them: exact medians)
     agg_asked    conversations asked each question (a question SMS not cancelled)
     agg_drops    per survey that ended unfinished without an understood answer to the last
                  question asked: that question (one row per such survey, not a count)
@@ -84,6 +86,20 @@ def _surveys(c: str, sign: str) -> str:
     return f"""INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     VALUES ({_dims(c, 13)}, {_survey_values(c, sign)})
     {_upsert("agg_surveys", _DIMS, _SURVEY_SUMS)};"""
+
+
+_DELAY_KEY = f"{_DIMS}, seconds"
+
+
+def _delay(c: str, sign: str) -> str:
+    """A conversation's seconds from start to first reply (as first_replies rounds them)."""
+    return f"""INSERT INTO agg_delays ({_DELAY_KEY}, n)
+    SELECT {_dims(c)}, {_seconds(c)}, {sign}1 WHERE {c}.first_reply_at IS NOT NULL
+    {_upsert("agg_delays", _DELAY_KEY, ("n",))};"""
+
+
+def _seconds(c: str) -> str:
+    return f"ROUND((julianday({c}.first_reply_at) - julianday({c}.created_at)) * 86400.0, 3)"
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -297,6 +313,12 @@ CREATE TABLE agg_scales (
     PRIMARY KEY ({_SCALE_KEY})
 ) WITHOUT ROWID;
 CREATE INDEX agg_scales_question ON agg_scales (answer_flow, question_id, period);
+CREATE TABLE agg_delays (
+    period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
+    channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL, seconds REAL NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY ({_DELAY_KEY})
+) WITHOUT ROWID;
 CREATE TABLE agg_asked (
     period TEXT NOT NULL, flow_id TEXT NOT NULL, unit NOT NULL, service NOT NULL,
     channel NOT NULL, language TEXT NOT NULL, trial INTEGER NOT NULL,
@@ -326,6 +348,7 @@ TABLES = (
     "agg_events",
     "agg_asked",
     "agg_drops",
+    "agg_delays",
 )
 REBUILD = f"""
 DELETE FROM agg_surveys;
@@ -335,6 +358,7 @@ DELETE FROM agg_events;
 DELETE FROM agg_asked;
 DELETE FROM agg_drops;
 DELETE FROM agg_scales;
+DELETE FROM agg_delays;
 INSERT INTO agg_surveys ({_DIMS}, {", ".join(_SURVEY_SUMS)})
     SELECT {_dims("c", 13)}, COUNT(*), SUM(c.first_reply_at IS NOT NULL),
         {", ".join(f"SUM(c.status = '{status}')" for status in _SURVEY_SUMS[2:-1])},
@@ -347,6 +371,9 @@ INSERT INTO agg_scales ({_SCALE_KEY}, numbers, total)
     FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
     WHERE a.problem IS NULL AND a.value_num IS NOT NULL
     GROUP BY {_dims("c", 13)}, a.flow_id, a.question_id;
+INSERT INTO agg_delays ({_DELAY_KEY}, n)
+    SELECT {_dims("c")}, {_seconds("c")} AS s, COUNT(*) FROM conversations c
+    WHERE c.first_reply_at IS NOT NULL GROUP BY {_dims("c")}, s;
 INSERT INTO agg_asked ({_ASKED_KEY}, n)
     SELECT {_dims("c")}, m.question_id AS q, COUNT(DISTINCT m.conversation_id)
     FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
@@ -403,12 +430,15 @@ _SURVEY_CHANGED = f"{_dims_differ()} OR old.status IS NOT new.status" + (
 _TRIGGERS = f"""
 CREATE TRIGGER agg_conversation_insert AFTER INSERT ON conversations BEGIN
     {_surveys("new", "+")}
+    {_delay("new", "+")}
     {_drop("new.id")}
 END;
 CREATE TRIGGER agg_conversation_update AFTER UPDATE ON conversations
 WHEN {_SURVEY_CHANGED} BEGIN
     {_surveys("old", "-")}
     {_surveys("new", "+")}
+    {_delay("old", "-")}
+    {_delay("new", "+")}
     {_drop("new.id")}
 END;
 CREATE TRIGGER agg_conversation_move AFTER UPDATE ON conversations
@@ -424,6 +454,7 @@ WHEN {_dims_differ()} BEGIN
 END;
 CREATE TRIGGER agg_conversation_delete AFTER DELETE ON conversations BEGIN
     {_surveys("old", "-")}
+    {_delay("old", "-")}
     {_answers_of("old", "-")}
     {_messages_of("old", "-")}
     {_asked_of("old", "-")}
