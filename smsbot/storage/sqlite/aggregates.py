@@ -278,10 +278,24 @@ def _drop(conversation_id: str) -> str:
 
 
 _QUESTION_MESSAGE = "{m}.direction = 'out' AND {m}.purpose = 'question'"
+# Only what can change a count: a question sent, then delivered, changes nothing asked.
 _ASKED_CHANGED = " OR ".join(
-    f"old.{name} IS NOT new.{name}"
-    for name in ("conversation_id", "direction", "purpose", "question_id", "status")
+    [
+        *(
+            f"old.{name} IS NOT new.{name}"
+            for name in ("conversation_id", "direction", "purpose", "question_id")
+        ),
+        "(old.status = 'cancelled') IS NOT (new.status = 'cancelled')",
+    ]
 )
+
+
+def _may_drop(conversation_id: str) -> str:
+    """Whether a new question SMS can change the conversation's drop-off: only once it ended
+    unfinished (questions are sent while it is active)."""
+    return f"""EXISTS (SELECT 1 FROM conversations e WHERE e.id = {conversation_id}
+        AND e.status IN {_ENDED_UNFINISHED})"""
+
 
 # --- the migration ---------------------------------------------------------------------------
 
@@ -411,17 +425,17 @@ _ANSWER_CHANGED = " OR ".join(
         "problem",
     )
 )
+# Only what can change a count: sent -> delivered changes the cost of nothing but an
+# opening's delivery.
 _MESSAGE_CHANGED = " OR ".join(
-    f"old.{name} IS NOT new.{name}"
-    for name in (
-        "conversation_id",
-        "direction",
-        "purpose",
-        "status",
-        "segments",
-        "price",
-        "currency",
-    )
+    [
+        *(
+            f"old.{name} IS NOT new.{name}"
+            for name in ("conversation_id", "direction", "purpose", "segments", "price", "currency")
+        ),
+        "(old.status IN ('sent', 'delivered')) IS NOT (new.status IN ('sent', 'delivered'))",
+        "(old.status = 'delivered') IS NOT (new.status = 'delivered')",
+    ]
 )
 _SURVEY_CHANGED = f"{_dims_differ()} OR old.status IS NOT new.status" + (
     " OR old.first_reply_at IS NOT new.first_reply_at"
@@ -433,7 +447,9 @@ CREATE TRIGGER agg_conversation_insert AFTER INSERT ON conversations BEGIN
     {_delay("new", "+")}
     {_drop("new.id")}
 END;
-CREATE TRIGGER agg_conversation_update AFTER UPDATE ON conversations
+CREATE TRIGGER agg_conversation_update
+AFTER UPDATE OF created_at, flow_id, unit, service, channel, language, trial, status,
+    first_reply_at ON conversations
 WHEN {_SURVEY_CHANGED} BEGIN
     {_surveys("old", "-")}
     {_surveys("new", "+")}
@@ -441,7 +457,8 @@ WHEN {_SURVEY_CHANGED} BEGIN
     {_delay("new", "+")}
     {_drop("new.id")}
 END;
-CREATE TRIGGER agg_conversation_move AFTER UPDATE ON conversations
+CREATE TRIGGER agg_conversation_move
+AFTER UPDATE OF created_at, flow_id, unit, service, channel, language, trial ON conversations
 WHEN {_dims_differ()} BEGIN
     {_answers_of("old", "-")}
     {_answers_of("new", "+")}
@@ -464,9 +481,14 @@ END;
 CREATE TRIGGER agg_answer_insert AFTER INSERT ON answers WHEN new.problem IS NULL BEGIN
     {_answer("new", "+")}
     {_scale("new", "+")}
+END;
+CREATE TRIGGER agg_answer_undrop AFTER INSERT ON answers WHEN new.problem IS NULL
+    AND EXISTS (SELECT 1 FROM agg_drops WHERE conversation_id = new.conversation_id) BEGIN
     {_drop("new.conversation_id")}
 END;
-CREATE TRIGGER agg_answer_update AFTER UPDATE ON answers WHEN {_ANSWER_CHANGED} BEGIN
+CREATE TRIGGER agg_answer_update
+AFTER UPDATE OF conversation_id, flow_id, question_id, kind, value_num, value_text, problem
+ON answers WHEN {_ANSWER_CHANGED} BEGIN
     {_answer("old", "-")}
     {_answer("new", "+")}
     {_scale("old", "-")}
@@ -484,7 +506,9 @@ WHEN new.direction = 'out' AND new.status IN ('sent', 'delivered') BEGIN
     {_message("new", "+")}
     {_opening("new", "+")}
 END;
-CREATE TRIGGER agg_message_update AFTER UPDATE ON messages WHEN {_MESSAGE_CHANGED} BEGIN
+CREATE TRIGGER agg_message_update
+AFTER UPDATE OF conversation_id, direction, purpose, status, segments, price, currency
+ON messages WHEN {_MESSAGE_CHANGED} BEGIN
     {_message("old", "-")}
     {_message("new", "+")}
     {_opening("old", "-")}
@@ -498,9 +522,13 @@ END;
 CREATE TRIGGER agg_question_insert AFTER INSERT ON messages
 WHEN {_QUESTION_MESSAGE.format(m="new")} BEGIN
     {_asked("new", "+")}
+END;
+CREATE TRIGGER agg_question_late AFTER INSERT ON messages
+WHEN {_QUESTION_MESSAGE.format(m="new")} AND {_may_drop("new.conversation_id")} BEGIN
     {_drop("new.conversation_id")}
 END;
-CREATE TRIGGER agg_question_update AFTER UPDATE ON messages
+CREATE TRIGGER agg_question_update
+AFTER UPDATE OF conversation_id, direction, purpose, question_id, status ON messages
 WHEN ({_QUESTION_MESSAGE.format(m="old")} OR {_QUESTION_MESSAGE.format(m="new")})
     AND ({_ASKED_CHANGED}) BEGIN
     {_asked("old", "-")}
@@ -516,7 +544,9 @@ END;
 CREATE TRIGGER agg_event_insert AFTER INSERT ON events BEGIN
     {_event("new", "+")}
 END;
-CREATE TRIGGER agg_event_update AFTER UPDATE ON events WHEN {_EVENT_CHANGED} BEGIN
+CREATE TRIGGER agg_event_update
+AFTER UPDATE OF received_at, flow_id, unit, service, channel, language, trial, decision, reason
+ON events WHEN {_EVENT_CHANGED} BEGIN
     {_event("old", "-")}
     {_event("new", "+")}
 END;
