@@ -67,7 +67,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 
 # Commands that read or change what a gateway stored: a missing database is a wrong path (run
 # elsewhere, or a wrong setting), never a reason to make a new, empty one.
-_NEED_STORED_DATA = ("report", "export", "feedback", "purge", "backup", "tokens", "audit")
+_NEED_STORED_DATA = ("report", "export", "feedback", "purge", "backup", "tokens", "audit", "db")
 
 
 def _check_database_exists(config: Config, command: str) -> None:
@@ -272,13 +272,24 @@ async def _import(config: Config, file: Path, source: str) -> Any:
 def _add_commands() -> None:
     from smsbot.cli.audit import audit
     from smsbot.cli.backup import backup_command
+    from smsbot.cli.db import db
     from smsbot.cli.export import export
     from smsbot.cli.feedback import feedback
     from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
     from smsbot.cli.users import tokens, users
 
-    for command in (backup_command, feedback, export, purge_command, report, users, tokens, audit):
+    for command in (
+        backup_command,
+        db,
+        feedback,
+        export,
+        purge_command,
+        report,
+        users,
+        tokens,
+        audit,
+    ):
         main.add_command(command)
 
 

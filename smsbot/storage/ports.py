@@ -419,6 +419,12 @@ class Results(Protocol):
         """The units or services (`what`) surveys were sent for, sorted."""
         ...
 
+    async def rebuild_aggregates(self) -> dict[str, int]:
+        """Fill the store's aggregates of the results again from the stored rows (in a write
+        unit); the rows each now holds, by name. The store keeps them up to date by itself:
+        this is for a store that was changed behind its back, or to check."""
+        ...
+
     async def conversation_counts(self, f: ReportFilter) -> dict[Key, ConversationCounts]: ...
 
     async def delivered(self, f: ReportFilter) -> dict[Key, int]:

@@ -346,6 +346,13 @@ async def _migrate(db: Database) -> None:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration into statements (the schema has no semicolons inside strings)."""
+    """Split a migration into statements (the schema has no semicolons inside strings; a
+    trigger's body holds several: its pieces are joined until the statement is complete)."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements, pending = [], ""
+    for piece in "\n".join(lines).split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    return [s for s in statements if s]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
@@ -36,6 +36,8 @@ from smsbot.storage.figures import (
     SmsCost,
     iso,
 )
+from smsbot.storage.sqlite import aggregate_reads as agg
+from smsbot.storage.sqlite.aggregates import REBUILD, TABLES
 from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
 
@@ -125,44 +127,72 @@ class SqliteResults(Repository):
         sql = f"SELECT DISTINCT {column} AS v FROM conversations WHERE {column} IS NOT NULL"
         return sorted(str(row["v"]) for row in await self._rows(sql, {}))
 
+    async def rebuild_aggregates(self) -> dict[str, int]:
+        for statement in filter(None, (part.strip() for part in REBUILD.split(";"))):
+            await self.conn.execute(statement)
+        counts = {}
+        for table in TABLES:
+            [row] = await self._rows(f"SELECT COUNT(*) FROM {table}", {})
+            counts[table] = int(row[0])
+        return counts
+
     # --- funnel --------------------------------------------------------------------------
 
+    async def _fast(
+        self, f: ReportFilter, width: int, sql_of: Callable[[str, str], str]
+    ) -> list[aiosqlite.Row] | None:
+        """The aggregates' rows for `f` (see aggregate_reads), or None: read the raw rows."""
+        found = agg.scope(f, width)
+        if found is None:
+            return None
+        key, where, params = found
+        return await self._rows(sql_of(key, where), params)
+
     async def conversation_counts(self, f: ReportFilter) -> dict[Key, ConversationCounts]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS started,
-            SUM(c.first_reply_at IS NOT NULL) AS answered,
-            SUM(c.status = 'completed') AS completed,
-            SUM(c.status = 'opted_out') AS opted_out,
-            SUM(c.status = 'undeliverable') AS undeliverable,
-            SUM(c.status = 'expired') AS expired,
-            SUM(c.status = 'active') AS active
-        FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
+        rows = await self._fast(f, agg.HOUR, agg.surveys_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, COUNT(*) AS started,
+                SUM(c.first_reply_at IS NOT NULL) AS answered,
+                SUM(c.status = 'completed') AS completed,
+                SUM(c.status = 'opted_out') AS opted_out,
+                SUM(c.status = 'undeliverable') AS undeliverable,
+                SUM(c.status = 'expired') AS expired,
+                SUM(c.status = 'active') AS active
+            FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY k"""
+            rows = await self._rows(sql, scope.params)
         return {
             row["k"]: ConversationCounts(
                 *(int(row[name]) for name in ConversationCounts.__dataclass_fields__)
             )
-            for row in await self._rows(sql, scope.params)
+            for row in rows
         }
 
     async def delivered(self, f: ReportFilter) -> dict[Key, int]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
-        WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
-            AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
-            {scope.where}
-        GROUP BY k"""
-        return {row["k"]: int(row["n"]) for row in await self._rows(sql, scope.params)}
+        rows = await self._fast(f, agg.HOUR, agg.delivered_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, COUNT(*) AS n FROM conversations c
+            WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+                AND m.direction = 'out' AND m.purpose = 'opening' AND m.status = 'delivered')
+                {scope.where}
+            GROUP BY k"""
+            rows = await self._rows(sql, scope.params)
+        return {row["k"]: int(row["n"]) for row in rows}
 
     async def event_counts(self, f: ReportFilter) -> dict[Key, EventCounts]:
-        scope = scope_of(f, "e", "received_at")
-        sql = f"""
-        SELECT {scope.key} AS k, COUNT(*) AS received,
-            SUM(e.decision = 'started') AS started,
-            SUM(e.decision = 'scheduled') AS scheduled,
-            SUM(e.decision = 'skipped') AS skipped
-        FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
+        rows = await self._fast(f, agg.HOUR, agg.events_sql)
+        if rows is None:
+            scope = scope_of(f, "e", "received_at")
+            sql = f"""
+            SELECT {scope.key} AS k, COUNT(*) AS received,
+                SUM(e.decision = 'started') AS started,
+                SUM(e.decision = 'scheduled') AS scheduled,
+                SUM(e.decision = 'skipped') AS skipped
+            FROM events e WHERE 1 = 1 {scope.where} GROUP BY k"""
+            rows = await self._rows(sql, scope.params)
         return {
             row["k"]: EventCounts(
                 int(row["received"]),
@@ -170,38 +200,49 @@ class SqliteResults(Repository):
                 int(row["scheduled"]),
                 int(row["skipped"]),
             )
-            for row in await self._rows(sql, scope.params)
+            for row in rows
         }
 
     async def skipped_by_reason(self, f: ReportFilter) -> dict[Key, dict[str, int]]:
-        scope = scope_of(f, "e", "received_at")
-        sql = f"""
-        SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
-        FROM events e WHERE e.decision = 'skipped' {scope.where}
-        GROUP BY k, reason ORDER BY reason"""
+        rows = await self._fast(f, agg.HOUR, agg.skipped_sql)
+        if rows is None:
+            scope = scope_of(f, "e", "received_at")
+            sql = f"""
+            SELECT {scope.key} AS k, COALESCE(e.reason, 'unknown') AS reason, COUNT(*) AS n
+            FROM events e WHERE e.decision = 'skipped' {scope.where}
+            GROUP BY k, reason ORDER BY reason"""
+            rows = await self._rows(sql, scope.params)
         reasons: dict[Key, dict[str, int]] = defaultdict(dict)
-        for row in await self._rows(sql, scope.params):
+        for row in rows:
             reasons[row["k"]][row["reason"]] = int(row["n"])
         return reasons
 
     # --- per question --------------------------------------------------------------------
 
     async def answer_counts(self, f: ReportFilter) -> dict[Cell, Counter[object]]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
-            CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
-                WHEN 'text' THEN NULL ELSE a.value_text END AS v,
-            COUNT(*) AS n
-        FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
-        WHERE a.problem IS NULL {scope.where}
-        GROUP BY k, a.flow_id, a.question_id, v"""
+        rows = await self._fast(f, agg.DAY, agg.answer_counts_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, a.flow_id AS flow_id, a.question_id AS question_id,
+                CASE a.kind WHEN 'scale' THEN CAST(a.value_num AS INTEGER)
+                    WHEN 'text' THEN NULL ELSE a.value_text END AS v,
+                COUNT(*) AS n
+            FROM conversations c CROSS JOIN answers a ON a.conversation_id = c.id
+            WHERE a.problem IS NULL {scope.where}
+            GROUP BY k, a.flow_id, a.question_id, v"""
+            rows = await self._rows(sql, scope.params)
         found: dict[Cell, Counter[object]] = defaultdict(Counter)
-        for row in await self._rows(sql, scope.params):
+        for row in rows:
             found[(row["k"], row["flow_id"], row["question_id"])][row["v"]] += int(row["n"])
         return found
 
     async def dropoff(self, f: ReportFilter) -> dict[Cell, tuple[int, int]]:
+        asked_rows = await self._fast(f, agg.DAY, agg.asked_sql)
+        dropped_rows = await self._fast(f, agg.DAY, agg.dropped_sql)
+        if asked_rows is not None and dropped_rows is not None:
+            asked, dropped = _by_cell(asked_rows), _by_cell(dropped_rows)
+            return {cell: (n, dropped.get(cell, 0)) for cell, n in asked.items()}
         scope = _surveys(f)
         asked_sql = f"""
         SELECT {scope.key} AS k, c.flow_id AS flow_id, m.question_id AS question_id,
@@ -228,6 +269,9 @@ class SqliteResults(Repository):
     # --- time to first answer ------------------------------------------------------------
 
     async def first_replies(self, f: ReportFilter) -> dict[Key, FirstReplies]:
+        rows = await self._fast(f, agg.DAY, agg.delays_sql)
+        if rows is not None:
+            return _ranked_replies(rows)
         scope = _surveys(f)
         sql = f"""
         WITH d AS (
@@ -297,16 +341,19 @@ class SqliteResults(Repository):
     # --- cost ----------------------------------------------------------------------------
 
     async def sms_cost(self, f: ReportFilter) -> dict[Key, list[SmsCost]]:
-        scope = _surveys(f)
-        sql = f"""
-        SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
-            COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
-            SUM(m.price IS NULL) AS unpriced
-        FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
-        WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
-        GROUP BY k, currency"""
+        rows = await self._fast(f, agg.DAY, agg.cost_sql)
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""
+            SELECT {scope.key} AS k, m.currency AS currency, COUNT(*) AS sms,
+                COALESCE(SUM(m.segments), 0) AS segments, SUM(m.price) AS price,
+                SUM(m.price IS NULL) AS unpriced
+            FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+            WHERE m.direction = 'out' AND m.status IN ('sent', 'delivered') {scope.where}
+            GROUP BY k, currency"""
+            rows = await self._rows(sql, scope.params)
         found: dict[Key, list[SmsCost]] = defaultdict(list)
-        for row in await self._rows(sql, scope.params):
+        for row in rows:
             price = None if row["price"] is None else float(row["price"])
             found[row["k"]].append(
                 SmsCost(
@@ -322,19 +369,28 @@ class SqliteResults(Repository):
     # --- over time (UTC hours; the caller adds them up into local days) ------------------
 
     async def surveys_per_hour(self, f: ReportFilter) -> list[HourCounts]:
-        scope = _surveys(f)
-        sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
-                SUM(c.first_reply_at IS NOT NULL) AS answered,
-                SUM(c.status = 'completed') AS completed
-            FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY hour"""
+        rows = await self._fast(f, agg.HOUR, lambda _, where: agg.surveys_per_hour_sql(where))
+        if rows is None:
+            scope = _surveys(f)
+            sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS sent,
+                    SUM(c.first_reply_at IS NOT NULL) AS answered,
+                    SUM(c.status = 'completed') AS completed
+                FROM conversations c WHERE 1 = 1 {scope.where} GROUP BY hour"""
+            rows = await self._rows(sql, scope.params)
         return [
             HourCounts(row["hour"], int(row["sent"]), int(row["answered"]), int(row["completed"]))
-            for row in await self._rows(sql, scope.params)
+            for row in rows
         ]
 
     async def satisfaction_per_hour(
         self, f: ReportFilter, flow_id: str, question_id: str
     ) -> list[HourSums]:
+        found = agg.scope(f, agg.HOUR)
+        if found is not None:
+            _, where, params = found
+            params = {**params, "sat_flow": flow_id, "sat": question_id}
+            rows = await self._rows(agg.scales_per_hour_sql(where), params)
+            return [HourSums(row["hour"], int(row["n"]), float(row["total"])) for row in rows]
         scope = _surveys(f)
         sql = f"""SELECT substr(c.created_at, 1, 13) AS hour, COUNT(*) AS n,
                 SUM(s.value_num) AS total
@@ -429,6 +485,19 @@ def _first_replies(rows: list[aiosqlite.Row]) -> FirstReplies:
     first = rows[0]
     at = {int(row["rn"]): float(row["s"]) for row in rows}
     return FirstReplies(int(first["n"]), at, int(first["hour"]), int(first["day"]))
+
+
+def _ranked_replies(rows: list[aiosqlite.Row]) -> dict[Key, FirstReplies]:
+    """first_replies from agg_delays' rows: each delay stands at the ranks low..high."""
+    found: dict[Key, FirstReplies] = {}
+    for row in rows:
+        n = int(row["n"])
+        known = found.get(row["k"]) or FirstReplies(n, {}, int(row["hour"]), int(row["day"]))
+        ranks = {(n + 1) // 2, (n + 2) // 2, (9 * n + 9) // 10}
+        at = dict(known.seconds_at)
+        at.update({rank: float(row["s"]) for rank in ranks if row["low"] <= rank <= row["high"]})
+        found[row["k"]] = replace(known, seconds_at=at)
+    return found
 
 
 def _driver_params(scope: Scope, asked: DriverQuestions) -> dict[str, object]:

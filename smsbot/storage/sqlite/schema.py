@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smsbot.storage.sqlite.aggregates import AGGREGATES
+
 __all__ = ["JOURNEYS_INDEX", "MIGRATIONS", "TRIALS"]
 
 _V1 = """
@@ -339,4 +341,5 @@ MIGRATIONS: tuple[str, ...] = (
     _REPLY_LANGUAGE,
     JOURNEYS_INDEX,
     PEOPLE,
+    AGGREGATES,
 )
