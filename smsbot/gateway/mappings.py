@@ -39,6 +39,7 @@ from pathlib import Path
 
 from smsbot.engine.definition import DataPath
 from smsbot.flows.files import Finding, _line, _read_text, _Reader, _Refused
+from smsbot.gateway.service_events import FIELDS
 from smsbot.suggest import did_you_mean
 
 __all__ = [
@@ -55,15 +56,9 @@ __all__ = [
 FORMAT = 1
 SIGNATURES = ("zendesk",)
 FORMATS = ("epoch_ms", "epoch_s")
+# The event's fields a mapping fills: those of a posted event, the journey as two plain fields.
 EVENT_FIELDS = (
-    "id",
-    "type",
-    "phone",
-    "occurred_at",
-    "unit",
-    "service",
-    "channel",
-    "language",
+    *(name for name in FIELDS if name not in ("journey", "trial", "attributes")),
     "journey_id",
     "journey_step",
     "attributes",

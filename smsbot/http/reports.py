@@ -286,18 +286,7 @@ OPERATIONS = (
         ),
         params=(
             Param("section", "path", "which section", ref("ReportSectionName")),
-            _param("flow", "only this flow"),
-            _param("since", f"from {_DATE}, inclusive (when the survey started)"),
-            _param("until", f"to {_DATE}, exclusive; a bare date includes that day"),
-            _param("unit", "only this unit"),
-            _param("service", "only this service"),
-            _param("channel", "only this channel"),
-            Param(
-                "attr",
-                "query",
-                "an event attribute as name=value (exact match); repeat for more",
-                repeatable=True,
-            ),
+            *_FILTER_PARAMS,
             _param("group_by", f"one of {', '.join(GROUP_BY)}"),
             _param("satisfaction", "drivers: the satisfaction question's id"),
             _param(
