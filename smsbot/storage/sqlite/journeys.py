@@ -1,9 +1,9 @@
 """The journeys repository of the SQLite store (`Journeys` in smsbot.storage.ports).
 
-Three aggregate queries per journey type, each starting from the conversations whose journey id
-starts with the type's prefix (a range on the index `conversations_journey`) and whose
-(journey step, flow) is one of the type's steps; the report filter narrows them as it narrows
-every report (`scope_of`). No query selects a phone number or a journey id.
+Four aggregate queries per journey type over the conversations whose (journey step, flow) is one
+of the type's steps and whose journey id starts with the type's prefix: per step, one range on
+the index `conversations_journey` (journey_step, journey_id). The report filter narrows them as
+it narrows every report (`scope_of`). No query selects a phone number or a journey id.
 """
 
 from __future__ import annotations

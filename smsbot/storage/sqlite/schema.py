@@ -269,11 +269,11 @@ ALTER TABLE feedback ADD COLUMN reply_language TEXT;       -- sv, fi, en; NULL: 
 ALTER TABLE feedback ADD COLUMN language_confidence REAL;  -- the detector's confidence, 0..1
 """
 
-# Journeys (issue 17): the journey report counts one journey type's conversations, found by
-# the start of their journey ids (a range on this index). Only conversations of a journey are
-# in it, so surveys without one cost nothing more.
+# Journeys (issue 17): the journey report counts one journey type's conversations, found per
+# step by the step and the range of ids that start with the type's prefix (one range on this
+# index). Only conversations of a journey are in it: surveys without one cost nothing more.
 JOURNEYS_INDEX = """
-CREATE INDEX conversations_journey ON conversations (journey_id, journey_step)
+CREATE INDEX conversations_journey ON conversations (journey_step, journey_id)
     WHERE journey_id IS NOT NULL;
 """
 
