@@ -271,9 +271,12 @@ ALTER TABLE feedback ADD COLUMN language_confidence REAL;  -- the detector's con
 
 # Journeys (issue 17): the journey report counts one journey type's conversations, found per
 # step by the step and the range of ids that start with the type's prefix (one range on this
-# index). Only conversations of a journey are in it: surveys without one cost nothing more.
+# index). It also holds what the counts read (flow, trial, start, unit, first reply, id), so
+# they need no table row. Only conversations of a journey are in it: surveys without one cost
+# nothing more.
 JOURNEYS_INDEX = """
-CREATE INDEX conversations_journey ON conversations (journey_step, journey_id)
+CREATE INDEX conversations_journey ON conversations
+    (journey_step, journey_id, flow_id, trial, created_at, unit, first_reply_at, id)
     WHERE journey_id IS NOT NULL;
 """
 
