@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["JOURNEYS_INDEX", "MIGRATIONS", "TRIALS"]
+__all__ = ["JOURNEYS_COVERING_INDEX", "JOURNEYS_INDEX", "MIGRATIONS", "TRIALS"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -269,12 +269,21 @@ ALTER TABLE feedback ADD COLUMN reply_language TEXT;       -- sv, fi, en; NULL: 
 ALTER TABLE feedback ADD COLUMN language_confidence REAL;  -- the detector's confidence, 0..1
 """
 
-# Journeys (issue 17): the journey report counts one journey type's conversations, found per
-# step by the step and the range of ids that start with the type's prefix (one range on this
-# index). It also holds what the counts read (flow, trial, start, unit, first reply, id), so
-# they need no table row. Only conversations of a journey are in it: surveys without one cost
-# nothing more.
+# Journeys (issue 17): the journey report counts one journey type's conversations, found by
+# the start of their journey ids (a range on this index). Only conversations of a journey are
+# in it, so surveys without one cost nothing more.
 JOURNEYS_INDEX = """
+CREATE INDEX conversations_journey ON conversations (journey_id, journey_step)
+    WHERE journey_id IS NOT NULL;
+"""
+
+# Journeys, faster (issue 17): the report finds a step's conversations by the step and the
+# range of ids that start with the type's prefix (one range per step, where the index above
+# gave one range per type, read once per step), and the index holds what the counts read
+# (flow, trial, start, unit, first reply, id), so they need no table row. Still only the
+# conversations of a journey.
+JOURNEYS_COVERING_INDEX = """
+DROP INDEX conversations_journey;
 CREATE INDEX conversations_journey ON conversations
     (journey_step, journey_id, flow_id, trial, created_at, unit, first_reply_at, id)
     WHERE journey_id IS NOT NULL;
@@ -290,4 +299,5 @@ MIGRATIONS: tuple[str, ...] = (
     _V_SCALE,
     _REPLY_LANGUAGE,
     JOURNEYS_INDEX,
+    JOURNEYS_COVERING_INDEX,
 )
