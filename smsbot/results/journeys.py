@@ -41,6 +41,7 @@ from smsbot.results.reports import (
     Group,
     ReportFilter,
     ReportFilterError,
+    check_names,
     csat_pct,
     mean_of,
     satisfaction_question,
@@ -303,7 +304,9 @@ async def journey_report(
     journey: str | None = None,
     min_group: int,
 ) -> dict[str, object]:
-    """The journey report in `full_report`'s shape: {filter, min_group, sections: {journeys}}."""
+    """The journey report in `full_report`'s shape: {filter, journey, min_group, sections:
+    {journeys}}. A flow, unit or service in `f` that nothing has is refused (`check_names`)."""
+    await check_names(store, f, flows)
     groups = await journeys(store, f, definitions, flows, journey=journey, min_group=min_group)
     return {
         "filter": f.to_dict(),

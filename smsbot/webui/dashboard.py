@@ -19,6 +19,7 @@ from aiohttp import web
 from smsbot.flows.journeys import journeys_path, load_journeys
 from smsbot.gateway.access import person_of, scoped_unit
 from smsbot.gateway.runner import Gateway
+from smsbot.logs import get_logger
 from smsbot.people.rights import Right, units_seen
 from smsbot.results import dashboard as data
 from smsbot.storage.accounts import Person
@@ -28,12 +29,18 @@ from smsbot.webui.render import page_language, render
 
 __all__ = ["routes"]
 
+log = get_logger(__name__)
+
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
-    journey_types = load_journeys(
+    journey_types, problems = load_journeys(
         journeys_path(gateway.config.flows.dir),
         {flow.id: flow for flow in gateway.catalog.flows()},
-    )[0]
+    )
+    for problem in problems:  # a journey type with an error is left out of the dashboard
+        log.warning(
+            "journeys_problem", file=problem.file, line=problem.line, problem=problem.message
+        )
 
     async def page(request: web.Request) -> web.Response:
         flows = {flow.id: flow for flow in gateway.catalog.flows()}

@@ -56,6 +56,8 @@ async def journey_views(
 
 def _view(kind: JourneyType, group: Group, lang: str) -> JourneyView:
     title = kind.name(lang)
+    if group.n == 0:
+        return JourneyView(kind.id, title, "No journeys of this type in this selection.", [], [])
     if group.suppressed:
         summary = f"{group.n} journeys: {charts.TOO_FEW.lower()} to show (fewer than the minimum)"
         return JourneyView(kind.id, title, summary, [], [])

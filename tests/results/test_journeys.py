@@ -337,6 +337,8 @@ def test_the_command_prints_the_journey(tmp_path: Path, db_path: Path) -> None:
     assert "+4670555" not in table.output  # never a phone number
     bad = runner.invoke(report, ["--journey", "diabetis"], obj=config)
     assert bad.exit_code == 2 and "did you mean 'diabetes'?" in bad.output
+    typo = runner.invoke(report, ["--journey", "diabetes", "--unit", "Vårdcentral Nor"], obj=config)
+    assert typo.exit_code == 2 and "did you mean 'Vårdcentral Norr'?" in typo.output
 
 
 async def test_the_api_answers_the_journeys(store: Store) -> None:

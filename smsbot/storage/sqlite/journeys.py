@@ -1,9 +1,10 @@
 """The journeys repository of the SQLite store (`Journeys` in smsbot.storage.ports).
 
-Three aggregate queries per journey type, each starting from the conversations whose journey id
-starts with the type's prefix (a range on the index `conversations_journey`) and whose
-(journey step, flow) is one of the type's steps; the report filter narrows them as it narrows
-every report (`scope_of`). No query selects a phone number or a journey id.
+Four aggregate queries per journey type over the conversations whose (journey step, flow) is one
+of the type's steps and whose journey id starts with the type's prefix: per step, one range on
+the index `conversations_journey` (journey_step, journey_id, ...), which covers the counts
+without a filter on service, channel or attributes. The report filter narrows them as it
+narrows every report (`scope_of`). No query selects a phone number or a journey id.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class SqliteJourneys(Repository):
                 ON c.journey_step = s.step AND c.flow_id = s.flow_id
             CROSS JOIN answers a ON a.conversation_id = c.id
             WHERE c.journey_id >= :j_low AND c.journey_id < :j_high {scope.where}
+                AND c.first_reply_at IS NOT NULL  -- no reply, no answer: no look-up
                 AND a.question_id = s.question_id AND a.problem IS NULL
                 AND a.kind = 'scale' AND a.value_num IS NOT NULL
             GROUP BY s.pos, c.unit, v"""
