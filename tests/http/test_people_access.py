@@ -17,12 +17,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.bootstrap.web import build_app
 from smsbot.people import accounts
 from smsbot.people.accounts import Actor
 from smsbot.people.routes import ROUTE_RULES, SOURCE
 from smsbot.storage.accounts import AuditQuery, Person
 from tests.conftest import ManualClock
+from tests.feedback.test_tagging import FEEDBACK
+from tests.feedback.test_tagging import seed as seed_feedback
 from tests.harness import Running, gateway_env, running_gateway
 
 ADMIN_TOKEN = "bootstrap-admin-token-for-people-tests"
@@ -337,3 +340,19 @@ async def test_a_restart_signs_no_one_out(tmp_path: Path, clock: ManualClock) ->
 def test_sessions_expire_in_time() -> None:
     times = accounts.SessionTimes()
     assert times.idle == timedelta(minutes=30) and times.absolute == timedelta(hours=8)
+
+
+async def test_an_analyst_tags_feedback_and_the_audit_log_shows_her_name(gw: Running) -> None:
+    [item_id, *_] = await seed_feedback(database_of(gw.gateway.parts), FEEDBACK)
+    await add(gw, "analyst")
+    async with browser() as client:
+        csrf = await sign_in(gw, client, "analyst@example.org")
+        form = {"csrf_token": csrf, "tag": "waiting"}
+        path = f"/ui/feedback/{item_id}/add"
+        async with client.post(gw.url + path, data=form, allow_redirects=False) as r:
+            assert r.status == 303, await r.text()
+    [change] = await gw.query("SELECT changed_by FROM tag_changes WHERE action = 'add'")
+    assert change["changed_by"] == "Analyst Person <analyst@example.org>"
+    async with gw.gateway.parts.store.read() as tx:
+        [entry] = await tx.audit.find(AuditQuery(action="tag"))
+    assert entry.who == "Analyst Person <analyst@example.org>" and entry.target == path
