@@ -192,6 +192,8 @@ async def test_the_navigation_lists_only_what_the_person_may_open(gw: Running) -
     nav = page[page.index('<nav aria-label="Pages">') : page.index("</nav>")]
     assert re.findall(r'href="([^"]+)"', nav) == ["/ui/audit"]
     assert "Signed in as Auditor Person · auditor" in page
+    headings = re.findall(r'<h2 id="(\w+)"', page)
+    assert headings == ["auditors"]  # the home page's parts for her role only
 
 
 async def test_a_unit_manager_asking_for_another_unit_is_refused_and_audited(
