@@ -92,7 +92,7 @@ async def test_the_auditor_reads_the_audit_log(ui: UI) -> None:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page()
         await sign_in_as(page, ui.url, "auditor@example.org")
-        await page.get_by_role("link", name="Audit log").click()
+        await page.get_by_role("link", name="Audit log", exact=True).click()
         await expect(page.locator("#chain-state")).to_contain_text("whole")
         table = page.get_by_role("table")
         await expect(table).to_contain_text("Maria Auditor <auditor@example.org>")
