@@ -23,7 +23,7 @@ from aiohttp import web
 from smsbot.gateway.runner import Gateway
 from smsbot.people.accounts import SessionTimes
 from smsbot.people.throttle import SignInThrottle
-from smsbot.webui import audit, auth, dashboard, flows, home, inbox, simulator
+from smsbot.webui import audit, auth, dashboard, flows, home, inbox, simulator, tokens
 from smsbot.webui.render import STATIC
 
 __all__ = ["add_ui_routes", "ui_middleware"]
@@ -35,6 +35,6 @@ def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
     app[auth.THROTTLE] = SignInThrottle()
     app[auth.TIMES] = SessionTimes()
     app.router.add_routes(auth.routes(gateway))
-    for page in (home, flows, simulator, dashboard, inbox, audit):
+    for page in (home, flows, simulator, dashboard, inbox, audit, tokens):
         app.router.add_routes(page.routes(gateway))
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)

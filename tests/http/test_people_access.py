@@ -54,6 +54,9 @@ WHO_MAY: dict[str, set[str]] = {
     "GET /ui/feedback": RESULTS,
     "POST /ui/feedback/{id}/{action}": {"admin", "analyst"},
     "GET /ui/audit": {"admin", "auditor"},
+    "GET /ui/tokens": ALL,
+    "POST /ui/tokens": ALL,
+    "POST /ui/tokens/{id}/revoke": ALL,
 }
 OPEN = {"GET /ui/login", "POST /ui/login", "GET /ui/static"}
 
@@ -190,7 +193,7 @@ async def test_the_navigation_lists_only_what_the_person_may_open(gw: Running) -
         async with client.get(gw.url + "/ui/") as r:
             page = await r.text()
     nav = page[page.index('<nav aria-label="Pages">') : page.index("</nav>")]
-    assert re.findall(r'href="([^"]+)"', nav) == ["/ui/audit"]
+    assert re.findall(r'href="([^"]+)"', nav) == ["/ui/audit", "/ui/tokens"]
     assert "Signed in as Auditor Person · auditor" in page
     headings = re.findall(r'<h2 id="(\w+)"', page)
     assert headings == ["auditors"]  # the home page's parts for her role only
@@ -358,3 +361,34 @@ async def test_an_analyst_tags_feedback_and_the_audit_log_shows_her_name(gw: Run
     async with gw.gateway.parts.store.read() as tx:
         [entry] = await tx.audit.find(AuditQuery(action="tag"))
     assert entry.who == "Analyst Person <analyst@example.org>" and entry.target == path
+
+
+async def test_a_person_makes_and_revokes_her_own_api_token_on_a_page(gw: Running) -> None:
+    await add(gw, "analyst")
+    await add(gw, "designer")
+    async with browser() as client:
+        csrf = await sign_in(gw, client, "analyst@example.org")
+        form = {"csrf_token": csrf, "name": "power-bi", "days": "30"}
+        async with client.post(gw.url + "/ui/tokens", data=form) as r:
+            page = await r.text()
+        secret = re.search(r"<code>(smsbot_pat_[^<]+)</code>", page)
+        assert r.status == 200 and secret, page
+        async with client.get(gw.url + "/ui/tokens") as r:
+            listed = await r.text()
+        assert "power-bi" in listed and secret[1] not in listed  # shown once
+        bearer = {"Authorization": f"Bearer {secret[1]}"}
+        async with gw.http.get(gw.url + "/v1/feedback", headers=bearer) as r:
+            assert r.status == 200
+        [token_id] = re.findall(r'action="/ui/tokens/(\d+)/revoke"', listed)
+        async with browser() as other:
+            other_csrf = await sign_in(gw, other, "designer@example.org")
+            revoke = f"{gw.url}/ui/tokens/{token_id}/revoke"
+            async with other.post(revoke, data={"csrf_token": other_csrf}) as r:
+                assert r.status == 404  # not hers
+        async with client.post(f"{gw.url}/ui/tokens/{token_id}/revoke", data={"csrf_token": csrf}):
+            pass
+        async with gw.http.get(gw.url + "/v1/feedback", headers=bearer) as r:
+            assert r.status == 401
+        form["days"] = "900"
+        async with client.post(gw.url + "/ui/tokens", data=form) as r:
+            assert r.status == 400 and "1-366 days" in await r.text()
