@@ -27,6 +27,7 @@ from tests.conftest import ManualClock
 from tests.feedback.test_tagging import FEEDBACK
 from tests.feedback.test_tagging import seed as seed_feedback
 from tests.harness import Running, gateway_env, running_gateway
+from tests.suite_summary import tally
 
 ADMIN_TOKEN = "bootstrap-admin-token-for-people-tests"
 PASSWORD = "a long enough password"
@@ -162,6 +163,7 @@ async def test_every_json_route_for_every_role(gw: Running) -> None:
                 else:
                     assert r.status == 403, (route, role, r.status)
                     assert (await r.json())["error"] == "forbidden"
+            tally("people", "route x role checks")
 
 
 async def test_every_page_for_every_role(gw: Running) -> None:
@@ -184,6 +186,7 @@ async def test_every_page_for_every_role(gw: Running) -> None:
                     else:
                         assert r.status == 403, (route, role, r.status)
                         assert "The attempt is recorded" in await r.text()
+                tally("people", "route x role checks")
 
 
 async def test_the_navigation_lists_only_what_the_person_may_open(gw: Running) -> None:
@@ -224,6 +227,7 @@ async def test_a_unit_manager_asking_for_another_unit_is_refused_and_audited(
                 assert UNIT_B not in await r.text(), page
     refused = await refusals(gw)
     assert len(refused) == 6  # 3 reports, the feedback list, 2 pages
+    tally("people", "other-unit requests refused and audited", len(refused))
     assert all(e["who"] == "Unit_Manager Person <unit_manager@example.org>" for e in refused)
     assert {e["reason"] for e in refused} == {"out_of_scope"}
     assert any(UNIT_B.split()[0] in str(e["target"]) for e in refused)
@@ -283,6 +287,7 @@ async def test_brute_force_locks_the_account_and_the_lockout_is_logged(gw: Runni
     async with gw.gateway.parts.store.read() as tx:
         actions = [e.action for e in await tx.audit.find(AuditQuery())][::-1]
     assert actions.count("sign_in_failed") == 5
+    tally("people", "brute-force lockouts (logged, released)")
     assert actions[6:] == [
         "sign_in_locked", "sign_in_refused", "sign_in_lock_released", "sign_in",
     ]  # fmt: skip
@@ -327,6 +332,7 @@ async def test_every_form_needs_the_csrf_token(gw: Running) -> None:
             for data in ({}, {"csrf_token": "forged", "tag": "waiting"}):
                 async with client.post(gw.url + path, data=data, allow_redirects=False) as r:
                     assert r.status == 403 and "out of date" in await r.text(), (route, data)
+                    tally("people", "forged or missing CSRF tokens refused")
 
 
 async def test_a_restart_signs_no_one_out(tmp_path: Path, clock: ManualClock) -> None:
