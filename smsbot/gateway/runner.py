@@ -29,6 +29,7 @@ from smsbot.gateway.timers import Timers
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.people import audit
+from smsbot.people.accounts import SessionTimes, forget_stale_sessions
 from smsbot.phones import parse_phone
 from smsbot.ports import Clock
 from smsbot.privacy.retention import PurgeTask, parse_retention
@@ -165,7 +166,9 @@ class Gateway:
         return jobs
 
     async def _purge(self, purger: PurgeTask) -> None:
-        """Purge what is past retention; a purge that removed numbers goes in the audit log."""
+        """Purge what is past retention (a purge that removed numbers goes in the audit log),
+        and sessions past their timeouts."""
+        await forget_stale_sessions(self.parts.store, self.clock.now(), SessionTimes())
         counts = await purger.run_once()
         if counts is not None and counts.total:
             await audit.record(

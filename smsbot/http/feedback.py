@@ -29,7 +29,16 @@ from smsbot.feedback.review import (
 )
 from smsbot.feedback.taxonomy import Taxonomy
 from smsbot.gateway.access import person_of, scoped_unit
-from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Body, Operation, Param, problem, ref
+from smsbot.http.openapi.spec import (
+    FORBIDDEN,
+    UNAUTHORIZED,
+    Answer,
+    Body,
+    Operation,
+    Param,
+    problem,
+    ref,
+)
 from smsbot.http.responses import json_answer
 from smsbot.people.rights import Right, units_seen
 from smsbot.storage.ports import Store
@@ -236,6 +245,7 @@ OPERATIONS = (
             200: Answer("the feedback", ref("FeedbackPage"), examples=("feedback_page",)),
             400: problem("a filter that cannot be used"),
             401: UNAUTHORIZED,
+            403: FORBIDDEN,
         },
         security=("adminToken",),
     ),
@@ -253,6 +263,7 @@ OPERATIONS = (
             200: Answer("tagged", ref("TagResult"), examples=("tag_result",)),
             400: _UNKNOWN,
             401: UNAUTHORIZED,
+            403: FORBIDDEN,
             404: _NOT_FOUND,
         },
         security=("adminToken",),
@@ -274,6 +285,7 @@ OPERATIONS = (
             200: Answer("rejected", ref("TagResult")),
             400: _UNKNOWN,
             401: UNAUTHORIZED,
+            403: FORBIDDEN,
             404: _NOT_FOUND,
         },
         security=("adminToken",),

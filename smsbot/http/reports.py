@@ -24,7 +24,7 @@ from multidict import MultiMapping
 
 from smsbot.engine.model import Flow
 from smsbot.gateway.access import OutOfScope, person_of, scoped_unit
-from smsbot.http.openapi.spec import UNAUTHORIZED, Answer, Operation, Param, problem, ref
+from smsbot.http.openapi.spec import FORBIDDEN, UNAUTHORIZED, Answer, Operation, Param, problem, ref
 from smsbot.http.responses import json_answer
 from smsbot.people.rights import Right, units_seen
 from smsbot.results.journeys import journey_report
@@ -321,6 +321,7 @@ OPERATIONS = (
             ),
             400: problem("a filter that cannot be used, and why"),
             401: UNAUTHORIZED,
+            403: FORBIDDEN,
             404: problem("no such report section"),
         },
         security=("adminToken",),

@@ -26,6 +26,7 @@ __all__ = [
     "add_person",
     "digest",
     "end_session",
+    "forget_stale_sessions",
     "issue_token",
     "open_session",
     "password_matches",
@@ -184,6 +185,12 @@ async def session_person(
         async with store.write() as tx:
             await tx.people.touch_session(key, now)
     return person, session
+
+
+async def forget_stale_sessions(store: Store, now: datetime, times: SessionTimes) -> int:
+    """Removes sessions past their idle or absolute timeout (the gateway's purge job)."""
+    async with store.write() as tx:
+        return await tx.people.drop_stale_sessions(now - times.idle, now - times.absolute)
 
 
 async def end_session(store: Store, session_id: str, everywhere_for: int | None = None) -> None:

@@ -15,7 +15,7 @@ role; else None (no account: the sign-in is refused). A disabled person gives No
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from smsbot.people.accounts import Actor, add_person
 from smsbot.people.audit import record_in
@@ -50,9 +50,11 @@ async def person_for_identity(
     groups: Iterable[str],
     *,
     group_roles: Mapping[str, str] | None = None,
-    now: datetime,
+    now: datetime | None = None,
 ) -> Person | None:
-    """See the module's text. Raises ValueError when the mapped groups make no valid grant."""
+    """See the module's text. Raises ValueError when the mapped groups make no valid grant.
+    `now` (for the audit log) defaults to the system's clock."""
+    now = now or datetime.now(UTC)
     roles, units = roles_from_groups(groups, group_roles or {})
     if roles:
         parse_roles(roles, units)  # a mapping that cannot be granted is the operator's to fix

@@ -65,6 +65,9 @@ ROUTE_RULES: dict[str, Rule] = {
     "GET /ui/feedback": Right.VIEW_FEEDBACK,
     "POST /ui/feedback/{id}/{action}": Right.TAG_FEEDBACK,
     "GET /ui/audit": Right.VIEW_AUDIT,
+    "GET /ui/tokens": Right.SIGNED_IN,  # her own tokens only
+    "POST /ui/tokens": Right.SIGNED_IN,
+    "POST /ui/tokens/{id}/revoke": Right.SIGNED_IN,
 }
 
 

@@ -781,6 +781,10 @@ class People(Protocol):
         """Ends every session of the person (sign-out everywhere, disabling): how many."""
         ...
 
+    async def drop_stale_sessions(self, seen_before: datetime, created_before: datetime) -> int:
+        """Removes sessions idle since `seen_before` or made before `created_before`."""
+        ...
+
     # API tokens
     async def add_token(
         self, person_id: int, name: str, digest: str, now: datetime, expires_at: datetime

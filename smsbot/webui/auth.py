@@ -150,7 +150,7 @@ async def _page_or_problem(request: web.Request, handler: Handler) -> web.Stream
     ):
         return await _refuse(request, person, "no_right", {"needs": str(rule)})
     try:
-        response = await handler(request)
+        response = await _audited(request, handler, rule)
     except web.HTTPNotFound:
         return await _message(request, 404, "No such page", NOT_FOUND)
     except web.HTTPMethodNotAllowed as error:
@@ -159,8 +159,21 @@ async def _page_or_problem(request: web.Request, handler: Handler) -> web.Stream
         return answer
     except OutOfScope as error:
         return await _refuse(request, person, "out_of_scope", {"unit": error.unit})
-    if isinstance(rule, Right) and rule in AUDITED and response.status < 400:
-        await audit(request, AUDITED[rule])
+    return response
+
+
+async def _audited(request: web.Request, handler: Handler, rule: object) -> web.StreamResponse:
+    """The handler's answer; a view, a change or an export that succeeded is audited (a change
+    answers with a redirect, raised)."""
+    action = AUDITED.get(rule) if isinstance(rule, Right) else None
+    try:
+        response = await handler(request)
+    except web.HTTPException as done:
+        if action and done.status < 400:
+            await audit(request, action)
+        raise
+    if action and response.status < 400:
+        await audit(request, action)
     return response
 
 

@@ -1,8 +1,8 @@
 """/ui/: the home page, where `GET /` leads a browser (through the sign-in when needed).
 
-One page with a short part per role (everyone signs in with the same admin token today): the
-service designer's flows and simulator, the manager's dashboard and feedback inbox, and for
-the operator whether the gateway is ready, where its health, metrics and logs are, and which
+One page with a short part per role, each shown only to whom it is for: the service designer's
+flows and simulator, the manager's dashboard and feedback inbox, the auditor's log, and for the
+operator (admin) whether the gateway is ready, where its health, metrics and logs are, and which
 configuration and database it runs on.
 """
 
@@ -14,7 +14,9 @@ from aiohttp import web
 
 from smsbot import __version__
 from smsbot.flows.files import files_not_loaded
+from smsbot.gateway.access import person_of
 from smsbot.gateway.runner import Gateway
+from smsbot.people.rights import rights_of
 from smsbot.webui.render import render
 
 __all__ = ["routes"]
@@ -25,7 +27,9 @@ _NOT_READY = {"database": "the database is not reachable", "transport": "no tran
 
 def routes(gateway: Gateway) -> list[web.RouteDef]:
     async def home(request: web.Request) -> web.Response:
-        return await render(request, "home.html", **await _context(gateway))
+        person = person_of(request)
+        rights = {r.value for r in rights_of(person)} if person else set()
+        return await render(request, "home.html", rights=rights, **await _context(gateway))
 
     async def to_home(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(PATH)

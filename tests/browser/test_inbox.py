@@ -59,7 +59,7 @@ async def test_confirm_a_suggested_tag_with_the_keyboard(ui: UI) -> None:
         ids[1],
         "suggest",
     )
-    assert changes == [{"tag": "waiting", "action": "confirm", "changed_by": "web"}]
+    assert changes == [{"tag": "waiting", "action": "confirm", "changed_by": "admin token"}]
 
     # The shortcuts: j moves to the next (older) item, 1 confirms its first suggestion.
     assert await page.get_by_role("heading", name="Keyboard shortcuts").is_visible()

@@ -17,13 +17,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from smsbot.bootstrap.parts import database_of
 from smsbot.bootstrap.web import build_app
 from smsbot.people import accounts
 from smsbot.people.accounts import Actor
 from smsbot.people.routes import ROUTE_RULES, SOURCE
 from smsbot.storage.accounts import AuditQuery, Person
 from tests.conftest import ManualClock
+from tests.feedback.test_tagging import FEEDBACK
+from tests.feedback.test_tagging import seed as seed_feedback
 from tests.harness import Running, gateway_env, running_gateway
+from tests.suite_summary import tally
 
 ADMIN_TOKEN = "bootstrap-admin-token-for-people-tests"
 PASSWORD = "a long enough password"
@@ -59,6 +63,9 @@ WHO_MAY: dict[str, set[str]] = {
     "GET /ui/feedback": RESULTS,
     "POST /ui/feedback/{id}/{action}": {"admin", "analyst"},
     "GET /ui/audit": {"admin", "auditor"},
+    "GET /ui/tokens": ALL,
+    "POST /ui/tokens": ALL,
+    "POST /ui/tokens/{id}/revoke": ALL,
 }
 OPEN = {"GET /ui/login", "POST /ui/login", "GET /ui/static"}
 
@@ -165,6 +172,7 @@ async def test_every_json_route_for_every_role(gw: Running) -> None:
                 else:
                     assert r.status == 403, (route, role, r.status)
                     assert (await r.json())["error"] == "forbidden"
+            tally("people", "route x role checks")
 
 
 async def test_every_page_for_every_role(gw: Running) -> None:
@@ -187,6 +195,7 @@ async def test_every_page_for_every_role(gw: Running) -> None:
                     else:
                         assert r.status == 403, (route, role, r.status)
                         assert "The attempt is recorded" in await r.text()
+                tally("people", "route x role checks")
 
 
 async def test_the_navigation_lists_only_what_the_person_may_open(gw: Running) -> None:
@@ -196,8 +205,10 @@ async def test_the_navigation_lists_only_what_the_person_may_open(gw: Running) -
         async with client.get(gw.url + "/ui/") as r:
             page = await r.text()
     nav = page[page.index('<nav aria-label="Pages">') : page.index("</nav>")]
-    assert re.findall(r'href="([^"]+)"', nav) == ["/ui/audit"]
+    assert re.findall(r'href="([^"]+)"', nav) == ["/ui/audit", "/ui/tokens"]
     assert "Signed in as Auditor Person · auditor" in page
+    headings = re.findall(r'<h2 id="(\w+)"', page)
+    assert headings == ["auditors"]  # the home page's parts for her role only
 
 
 async def test_a_unit_manager_asking_for_another_unit_is_refused_and_audited(
@@ -225,6 +236,7 @@ async def test_a_unit_manager_asking_for_another_unit_is_refused_and_audited(
                 assert UNIT_B not in await r.text(), page
     refused = await refusals(gw)
     assert len(refused) == 6  # 3 reports, the feedback list, 2 pages
+    tally("people", "other-unit requests refused and audited", len(refused))
     assert all(e["who"] == "Unit_Manager Person <unit_manager@example.org>" for e in refused)
     assert {e["reason"] for e in refused} == {"out_of_scope"}
     assert any(UNIT_B.split()[0] in str(e["target"]) for e in refused)
@@ -284,6 +296,7 @@ async def test_brute_force_locks_the_account_and_the_lockout_is_logged(gw: Runni
     async with gw.gateway.parts.store.read() as tx:
         actions = [e.action for e in await tx.audit.find(AuditQuery())][::-1]
     assert actions.count("sign_in_failed") == 5
+    tally("people", "brute-force lockouts (logged, released)")
     assert actions[6:] == [
         "sign_in_locked", "sign_in_refused", "sign_in_lock_released", "sign_in",
     ]  # fmt: skip
@@ -328,6 +341,7 @@ async def test_every_form_needs_the_csrf_token(gw: Running) -> None:
             for data in ({}, {"csrf_token": "forged", "tag": "waiting"}):
                 async with client.post(gw.url + path, data=data, allow_redirects=False) as r:
                     assert r.status == 403 and "out of date" in await r.text(), (route, data)
+                    tally("people", "forged or missing CSRF tokens refused")
 
 
 async def test_a_restart_signs_no_one_out(tmp_path: Path, clock: ManualClock) -> None:
@@ -346,3 +360,50 @@ async def test_a_restart_signs_no_one_out(tmp_path: Path, clock: ManualClock) ->
 def test_sessions_expire_in_time() -> None:
     times = accounts.SessionTimes()
     assert times.idle == timedelta(minutes=30) and times.absolute == timedelta(hours=8)
+
+
+async def test_an_analyst_tags_feedback_and_the_audit_log_shows_her_name(gw: Running) -> None:
+    [item_id, *_] = await seed_feedback(database_of(gw.gateway.parts), FEEDBACK)
+    await add(gw, "analyst")
+    async with browser() as client:
+        csrf = await sign_in(gw, client, "analyst@example.org")
+        form = {"csrf_token": csrf, "tag": "waiting"}
+        path = f"/ui/feedback/{item_id}/add"
+        async with client.post(gw.url + path, data=form, allow_redirects=False) as r:
+            assert r.status == 303, await r.text()
+    [change] = await gw.query("SELECT changed_by FROM tag_changes WHERE action = 'add'")
+    assert change["changed_by"] == "Analyst Person <analyst@example.org>"
+    async with gw.gateway.parts.store.read() as tx:
+        [entry] = await tx.audit.find(AuditQuery(action="tag"))
+    assert entry.who == "Analyst Person <analyst@example.org>" and entry.target == path
+
+
+async def test_a_person_makes_and_revokes_her_own_api_token_on_a_page(gw: Running) -> None:
+    await add(gw, "analyst")
+    await add(gw, "designer")
+    async with browser() as client:
+        csrf = await sign_in(gw, client, "analyst@example.org")
+        form = {"csrf_token": csrf, "name": "power-bi", "days": "30"}
+        async with client.post(gw.url + "/ui/tokens", data=form) as r:
+            page = await r.text()
+        secret = re.search(r"<code>(smsbot_pat_[^<]+)</code>", page)
+        assert r.status == 200 and secret, page
+        async with client.get(gw.url + "/ui/tokens") as r:
+            listed = await r.text()
+        assert "power-bi" in listed and secret[1] not in listed  # shown once
+        bearer = {"Authorization": f"Bearer {secret[1]}"}
+        async with gw.http.get(gw.url + "/v1/feedback", headers=bearer) as r:
+            assert r.status == 200
+        [token_id] = re.findall(r'action="/ui/tokens/(\d+)/revoke"', listed)
+        async with browser() as other:
+            other_csrf = await sign_in(gw, other, "designer@example.org")
+            revoke = f"{gw.url}/ui/tokens/{token_id}/revoke"
+            async with other.post(revoke, data={"csrf_token": other_csrf}) as r:
+                assert r.status == 404  # not hers
+        async with client.post(f"{gw.url}/ui/tokens/{token_id}/revoke", data={"csrf_token": csrf}):
+            pass
+        async with gw.http.get(gw.url + "/v1/feedback", headers=bearer) as r:
+            assert r.status == 401
+        form["days"] = "900"
+        async with client.post(gw.url + "/ui/tokens", data=form) as r:
+            assert r.status == 400 and "1-366 days" in await r.text()

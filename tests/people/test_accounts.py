@@ -83,6 +83,16 @@ async def test_sessions_end_when_idle_too_old_or_disabled(store: Store) -> None:
     assert await accounts.session_person(store, third, NOW, times, BOOT) is None
 
 
+async def test_stale_sessions_are_forgotten(store: Store, db: Database) -> None:
+    anna = await _anna(store)
+    await accounts.open_session(store, anna, NOW)
+    await accounts.open_session(store, anna, NOW + timedelta(minutes=20))
+    times = SessionTimes()
+    assert await accounts.forget_stale_sessions(store, NOW + timedelta(minutes=45), times) == 1
+    async with db.conn.execute("SELECT COUNT(*) FROM sessions") as cur:
+        assert (await cur.fetchone())[0] == 1
+
+
 async def test_the_session_id_is_not_stored(store: Store, db: Database) -> None:
     anna = await _anna(store)
     session_id, _ = await accounts.open_session(store, anna, NOW)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsbot.cli import main
+from tests.suite_summary import tally
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a good long password"
@@ -94,6 +95,7 @@ def test_audit_lists_changes_and_verify_finds_a_deleted_row(
         conn.execute("DELETE FROM audit_log WHERE id = 2")
     code, out, err = run(env, "audit", "verify")
     assert code == 1 and "entry 2 was removed" in out and "NOT whole" in err
+    tally("people", "audit rows deleted and found by verify")
 
 
 def test_an_export_and_a_purge_are_audited(env: dict[str, str], tmp_path: Path) -> None:

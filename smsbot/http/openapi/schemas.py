@@ -220,10 +220,15 @@ _FEEDBACK: dict[str, Schema] = {
     "TagRequest": {
         "type": "object",
         "description": "Tags to confirm or add, and who decides.",
-        "required": ["tags", "by"],
+        "required": ["tags"],
         "properties": {
             "tags": {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": 20},
-            "by": {**_TEXT, "maxLength": 100, "description": "who decides (a name)"},
+            "by": {
+                **_TEXT,
+                "maxLength": 100,
+                "description": "who decides (a name): needed only with the bootstrap admin "
+                "token; with a person's API token the person is recorded and this is ignored",
+            },
         },
     },
     "TagChange": _closed(

@@ -243,3 +243,7 @@ def problem(description: str, *examples: str) -> Answer:
 
 
 UNAUTHORIZED = problem("the token or signature is missing or wrong")
+FORBIDDEN = problem(
+    "the token's person may not do this: her roles lack the right, or the unit is not hers "
+    "(a unit manager); the attempt is audited"
+)

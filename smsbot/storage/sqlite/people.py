@@ -102,6 +102,11 @@ class SqlitePeople(Repository):
         cursor = await self.conn.execute("DELETE FROM sessions WHERE person_id = ?", (person_id,))
         return int(cursor.rowcount)
 
+    async def drop_stale_sessions(self, seen_before: datetime, created_before: datetime) -> int:
+        sql = "DELETE FROM sessions WHERE seen_at < ? OR created_at < ?"
+        cursor = await self.conn.execute(sql, (ts(seen_before), ts(created_before)))
+        return int(cursor.rowcount)
+
     async def add_token(
         self, person_id: int, name: str, digest: str, now: datetime, expires_at: datetime
     ) -> ApiToken:
