@@ -243,7 +243,7 @@ _KEYS = {
 _DROPS = "SELECT * FROM agg_drops ORDER BY conversation_id"
 
 
-async def snapshot(conn: aiosqlite.Connection) -> dict[str, list[tuple[Any, ...]]]:
+async def snapshot(conn: aiosqlite.Connection) -> dict[str, list[Any]]:
     """Each table's rows that hold anything (a cell emptied by changes stays, all zeros)."""
     found = {}
     for table, key in _KEYS.items():
@@ -258,7 +258,7 @@ def _nonzero(value: object) -> bool:
     return isinstance(value, int | float) and round(value, 6) != 0
 
 
-async def rebuilt(conn: aiosqlite.Connection) -> dict[str, list[tuple[Any, ...]]]:
+async def rebuilt(conn: aiosqlite.Connection) -> dict[str, list[Any]]:
     await conn.execute("BEGIN")
     for statement in filter(None, (s.strip() for s in REBUILD.split(";"))):
         await conn.execute(statement)
