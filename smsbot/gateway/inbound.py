@@ -39,13 +39,17 @@ class Inbound:
         so a crash leaves either that part unstored (the provider retries it) or the message
         taken. Committed when this returns.
         """
-        async with self.surveys.store.write() as tx:
+
+        async def take(tx: Tx) -> tuple[StoredPart, ReceiveResult | None]:
             stored = await tx.inbound.store_part(part, self.surveys.clock.now())
-            result = None
-            if stored.outcome == "whole":
-                result = await self.surveys.receive_in(
-                    tx, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
-                )
+            if stored.outcome != "whole":
+                return stored, None
+            result = await self.surveys.receive_in(
+                tx, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
+            )
+            return stored, result
+
+        stored, result = await self.surveys.store.unit(take)
         self._part_logged(part, stored)
         if result is None:
             return ReceiveResult("duplicate") if stored.outcome == "duplicate" else None
@@ -88,14 +92,18 @@ class Inbound:
     async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
         """A message we cannot use: kept with its reason (beside the sender's running survey,
         if any) and logged; nothing else happens. Committed when this returns."""
-        async with self.surveys.store.write() as tx:
+
+        async def keep(tx: Tx) -> tuple[str | None, bool]:
             active = (
                 await tx.conversations.find_active(message.phone, message.to)
                 if message.phone
                 else None
             )
             conversation_id = active.id if active else None
-            new = await tx.inbound.add_ignored(message, conversation_id, self.surveys.clock.now())
+            now = self.surveys.clock.now()
+            return conversation_id, await tx.inbound.add_ignored(message, conversation_id, now)
+
+        conversation_id, new = await self.surveys.store.unit(keep)
         outcome = "ignored" if new else "duplicate"
         self.metrics.messages_in.labels(outcome=outcome).inc()
         log.info(
@@ -111,12 +119,15 @@ class Inbound:
     async def receipt(self, receipt: DeliveryReceipt) -> str:
         """A delivery receipt: update the message; a first message that never arrived ends it."""
         message_id = message_id_from_client_ref(receipt.client_ref)
-        async with self.surveys.store.write() as tx:
+
+        async def apply(tx: Tx) -> str:
             now = self.surveys.clock.now()
             new, message = await tx.inbound.apply_receipt(receipt, message_id, now)
-            outcome = "duplicate" if not new else "unknown_message" if message is None else "ok"
             if new and message is not None and receipt.failed and message.purpose == "opening":
                 await self._undeliverable(tx, message.conversation_id)
+            return "duplicate" if not new else "unknown_message" if message is None else "ok"
+
+        outcome = await self.surveys.store.unit(apply)
         self.metrics.receipts.labels(status=receipt.status).inc()
         log.info(
             "receipt_received",

@@ -91,8 +91,8 @@ class Sender:
             return 1
         if allowed is not None:  # a probe: what has waited too long goes first
             await self.cancel_stale_openings()
-        async with self.store.write() as tx:
-            claimed = await tx.outbox.claim_due(now, min(free, allowed or free))
+        limit = min(free, allowed or free)
+        claimed = await self.store.unit(lambda tx: tx.outbox.claim_due(now, limit))
         if allowed is not None and claimed:
             self.circuit.probing()
         for message in claimed:
@@ -131,8 +131,8 @@ class Sender:
             repeats = await tx.outbox.recent_same_text(message, since)
         if repeats < self.settings.loop_guard_count:
             return False
-        async with self.store.write() as tx:
-            await tx.outbox.mark_refused(message.id, "loop_guard", self.clock.now())
+        now = self.clock.now()
+        await self.store.unit(lambda tx: tx.outbox.mark_refused(message.id, "loop_guard", now))
         log.warning(
             "send_refused_loop_guard",
             message_id=message.id,
@@ -153,11 +153,7 @@ class Sender:
         for opening in stale:
             limit = self.max_age(opening.flow_id)
             reason = f"too_old: held past the flow's max_age ({limit}) while the provider was down"
-            async with self.store.write() as tx:
-                cancelled = await tx.outbox.cancel(opening.message_id, reason, now)
-                if cancelled:
-                    await self.on_final_failure(tx, _opening(opening), "too_old")
-            if cancelled:
+            if await self.store.unit(self._cancel(opening, reason, now)):
                 log.warning(
                     "sms_cancelled_too_old",
                     message_id=opening.message_id,
@@ -167,20 +163,29 @@ class Sender:
                 )
         return len(stale)
 
+    def _cancel(
+        self, opening: HeldOpening, reason: str, now: datetime
+    ) -> Callable[[Tx], Awaitable[bool]]:
+        async def cancel(tx: Tx) -> bool:
+            cancelled = await tx.outbox.cancel(opening.message_id, reason, now)
+            if cancelled:
+                await self.on_final_failure(tx, _opening(opening), "too_old")
+            return cancelled
+
+        return cancel
+
     def _too_old(self, flow_id: str, queued_at: datetime, now: datetime) -> bool:
         limit = self.max_age(flow_id)
         return limit is not None and now - queued_at > limit
 
     async def _sent(self, message: Outgoing, result: SendResult, seconds: float) -> None:
         self._provider_answered()
-        async with self.store.write() as tx:
-            await tx.outbox.mark_sent(
-                message.id,
-                result.provider_ref,
-                self.clock.now(),
-                price=result.price,
-                currency=result.currency,
+        now = self.clock.now()
+        await self.store.unit(
+            lambda tx: tx.outbox.mark_sent(
+                message.id, result.provider_ref, now, price=result.price, currency=result.currency
             )
+        )
         self.metrics.messages_out.labels(status="sent").inc()
         self.metrics.send_seconds.observe(seconds)
         log.info(
@@ -205,7 +210,8 @@ class Sender:
         # while the provider is down no message fails for it; the message's own errors do
         spent = message.attempts >= self.settings.max_attempts
         final = not down and ((not error.retryable and not provider) or spent)
-        async with self.store.write() as tx:
+
+        async def record(tx: Tx) -> None:
             if final:
                 await tx.outbox.mark_failed(message.id, f"{error.code}: {error}", now)
                 await self.on_final_failure(tx, message, error.code)
@@ -215,6 +221,8 @@ class Sender:
             else:
                 due = now + timedelta(seconds=self._backoff(message.attempts))
                 await tx.outbox.mark_retry(message.id, error.code, due, now)
+
+        await self.store.unit(record)
         # uncertain: it may have gone; it waits for a receipt before it is sent again
         outcome = "failed" if final else "uncertain" if error.maybe_sent else "retry"
         self.metrics.messages_out.labels(status="failed" if final else "retry").inc()
@@ -259,8 +267,8 @@ class Sender:
         return self.circuit.is_open
 
     async def _hold(self, message: Outgoing, error: SendError) -> None:
-        async with self.store.write() as tx:
-            await tx.outbox.hold(message.id, error.code, self.clock.now())
+        now = self.clock.now()
+        await self.store.unit(lambda tx: tx.outbox.hold(message.id, error.code, now))
         self.metrics.messages_out.labels(status="held").inc()
 
     def _backoff(self, attempts: int) -> float:

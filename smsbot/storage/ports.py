@@ -10,6 +10,10 @@ and talk to one small repository per area through the `Tx` it yields:
     async with store.read() as tx:           # reads, no writes
         rows = await tx.results.counts(filters)
 
+    async def opt_out(tx: Tx) -> None:       # a hot path's unit, handed over whole
+        await tx.conversations.record_opt_out(respondent, now)
+    await store.unit(opt_out)                # durable here too
+
 `write()` returns from its block only after the unit's writes are durable (the group commit
 shares one COMMIT between the units waiting at that moment); a block that raises leaves
 nothing behind. Each area's Protocol below is defined by the code that uses it, in its words.
@@ -21,11 +25,11 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from smsbot.domain import (
     DeliveryReceipt,
@@ -91,6 +95,9 @@ __all__ = [
     "Tx",
     "message_id_from_client_ref",
 ]
+
+
+T = TypeVar("T")
 
 
 class DatabaseOpenError(Exception):
@@ -763,6 +770,14 @@ class Store(Protocol):
 
     def read(self) -> AbstractAsyncContextManager[Tx]:
         """Reads only."""
+        ...
+
+    async def unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """`work` as one unit of writes, like `async with write() as tx: return await
+        work(tx)`, handed to the database whole: `work` uses only its `tx` (no other awaits),
+        so the adapter may run all of it at once where the data is (SQLite: in the writer's
+        thread, one hand-off; a server database: one round trip or pipeline). Returns once
+        the unit's writes are durable, after its `after_commit` effects."""
         ...
 
     async def flush(self) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
+from typing import TypeVar, cast
 
 import aiosqlite
 
+from smsbot.storage.ports import Tx
 from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
 from smsbot.storage.sqlite.feedback import SqliteFeedback
 from smsbot.storage.sqlite.inbound import SqliteInbound
+from smsbot.storage.sqlite.inline import InlineConnection, run_now
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.results import SqliteExports, SqliteResults
 from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
@@ -20,6 +24,8 @@ from smsbot.storage.sqlite.timers import SqliteTimers
 from smsbot.storage.sqlite.trials import SqliteTrials
 
 __all__ = ["SqliteStore", "SqliteTx"]
+
+T = TypeVar("T")
 
 
 class SqliteTx:
@@ -101,6 +107,16 @@ class SqliteStore:
         yield tx
         for effect in tx.effects:  # nothing to commit: an effect asked for still happens
             effect()
+
+    async def unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        def whole(conn: sqlite3.Connection) -> tuple[T, list[Callable[[], None]]]:
+            tx = SqliteTx(cast(aiosqlite.Connection, InlineConnection(conn)), self.db)
+            return run_now(work(tx)), tx.effects  # in the writer's thread, at once
+
+        value, effects = await self.db.write(whole)
+        for effect in effects:  # the unit is durable now
+            effect()
+        return value
 
     async def flush(self) -> None:
         await self.db.flush()
