@@ -1,5 +1,11 @@
 """The sender task: takes due messages from the outbox and hands them to the transport.
 
+A reply written by a webhook's unit as being sent is handed here directly (`hand`) and
+started as soon as a slot is free, with no claim. The outbox is scanned (`claim_due`) for what
+was queued instead (new surveys, retries, a message behind another to the same number, what
+a crash left): when woken (`wake`), after a send while something waits behind, and every
+`idle_poll_seconds`. Results are recorded in batches (`Batched`).
+
 Paced to the provider's rate, at most one message in flight per phone (so each person gets
 their messages in order), retried with backoff when a retry can help, refused by a loop guard
 when the same text keeps going to the same number.
@@ -9,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from smsbot.gateway.batching import Batched
 from smsbot.gateway.circuit import CircuitSettings, ProviderCircuit, about_the_provider
 from smsbot.gateway.loops import every
 from smsbot.gateway.pacing import Pacer
@@ -20,7 +28,7 @@ from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.ports import Clock
 from smsbot.providers.base import SendError, SendResult, Transport
-from smsbot.storage.ports import HeldOpening, Outgoing, Store, Tx
+from smsbot.storage.ports import Handover, HeldOpening, Outgoing, Store, Tx
 
 __all__ = ["Sender", "SenderSettings"]
 
@@ -44,6 +52,7 @@ class SenderSettings:
     loop_guard_window: timedelta = timedelta(minutes=10)
     uncertain_grace: timedelta = timedelta(minutes=5)
     idle_poll_seconds: float = 0.5
+    direct_backlog: int = 500  # replies handed over and not yet started, at most
     circuit: CircuitSettings = field(default_factory=CircuitSettings)
 
 
@@ -70,13 +79,65 @@ class Sender:
         self.wake = asyncio.Event()
         self._pacer = Pacer(settings.rate_per_second, settings.window_margin_seconds)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._direct: deque[Outgoing] = deque()
+        self._results = Batched(store)
+        self._behind = 0  # messages queued behind another to the same number since a scan
+        self._stopped = False
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Send until `stopping` is set, then let what is in flight finish."""
         poll = self.settings.idle_poll_seconds
         await every(poll, self.send_due, stopping, name="sender", wake=self.wake)
+        self._stopped = True  # nothing handed over starts any more
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self._put_back()
+
+    # --- the hand-over ------------------------------------------------------------------
+
+    def takes_directly(self) -> bool:
+        """Whether a reply may be written as being sent and handed here: the provider is up
+        and the replies handed over and not yet started are few."""
+        return self._sending_now() and len(self._direct) < self.settings.direct_backlog
+
+    def hand(self, handover: Handover) -> None:
+        """A durable unit's messages: send those written as being sent; scan for the rest."""
+        self._direct.extend(handover.sending)
+        self._start_direct()
+        if handover.queued:
+            self._behind += handover.queued
+            self.wake.set()
+
+    def _start_direct(self) -> None:
+        """Start handed-over replies while slots are free and the provider is up."""
+        while self._direct and self._free_slots() > 0 and self._sending_now():
+            self._start(self._direct.popleft())
+
+    def _sending_now(self) -> bool:
+        return not self._stopped and not self.circuit.is_open
+
+    def _start(self, message: Outgoing) -> None:
+        task = asyncio.create_task(self._send_one(message))
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._start_direct()
+
+    async def _put_back(self) -> None:
+        """Stopping: replies handed over but never started go back to the queue."""
+        left = list(self._direct)
+        self._direct.clear()
+        if not left:
+            return
+        now = self.clock.now()
+
+        async def put_back(tx: Tx) -> None:
+            for message in left:
+                await tx.outbox.hold(message.id, "not sent before the gateway stopped", now)
+
+        await self.store.unit(put_back)
 
     async def send_due(self) -> int:
         """Claim what is due (as many as there are free slots) and start sending it; while
@@ -92,14 +153,19 @@ class Sender:
         if allowed is not None:  # a probe: what has waited too long goes first
             await self.cancel_stale_openings()
         limit = min(free, allowed or free)
-        claimed = await self.store.unit(lambda tx: tx.outbox.claim_due(now, limit))
+        handed = [self._direct.popleft() for _ in range(min(limit, len(self._direct)))]
+        claimed = handed or await self._claim(now, limit)
         if allowed is not None and claimed:
             self.circuit.probing()
         for message in claimed:
-            task = asyncio.create_task(self._send_one(message))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self._start(message)
         return len(claimed)
+
+    async def _claim(self, now: datetime, limit: int) -> list[Outgoing]:
+        claimed = await self.store.unit(lambda tx: tx.outbox.claim_due(now, limit))
+        if not claimed and not self._in_flight:
+            self._behind = 0  # nothing of ours in flight holds a number back
+        return claimed
 
     def _free_slots(self) -> int:
         return self.settings.concurrency - len(self._in_flight)
@@ -181,11 +247,13 @@ class Sender:
     async def _sent(self, message: Outgoing, result: SendResult, seconds: float) -> None:
         self._provider_answered()
         now = self.clock.now()
-        await self.store.unit(
+        await self._results.run(
             lambda tx: tx.outbox.mark_sent(
                 message.id, result.provider_ref, now, price=result.price, currency=result.currency
             )
         )
+        if self._behind:  # a message queued behind this one to its number may go now
+            self.wake.set()
         self.metrics.messages_out.labels(status="sent").inc()
         self.metrics.send_seconds.observe(seconds)
         log.info(
@@ -222,7 +290,7 @@ class Sender:
                 due = now + timedelta(seconds=self._backoff(message.attempts))
                 await tx.outbox.mark_retry(message.id, error.code, due, now)
 
-        await self.store.unit(record)
+        await self._results.run(record)
         # uncertain: it may have gone; it waits for a receipt before it is sent again
         outcome = "failed" if final else "uncertain" if error.maybe_sent else "retry"
         self.metrics.messages_out.labels(status="failed" if final else "retry").inc()
@@ -268,7 +336,7 @@ class Sender:
 
     async def _hold(self, message: Outgoing, error: SendError) -> None:
         now = self.clock.now()
-        await self.store.unit(lambda tx: tx.outbox.hold(message.id, error.code, now))
+        await self._results.run(lambda tx: tx.outbox.hold(message.id, error.code, now))
         self.metrics.messages_out.labels(status="held").inc()
 
     def _backoff(self, attempts: int) -> float:

@@ -71,6 +71,7 @@ __all__ = [
     "FeedbackItem",
     "FeedbackReview",
     "FeedbackText",
+    "Handover",
     "HeldOpening",
     "Inbound",
     "NewConversation",
@@ -249,6 +250,14 @@ class HeldOpening:
     queued_at: datetime
 
 
+@dataclass(frozen=True)
+class Handover:
+    """A unit's outgoing messages for the sender: to send now, and how many were queued."""
+
+    sending: tuple[Outgoing, ...] = ()
+    queued: int = 0
+
+
 class Outbox(Protocol):
     """Messages waiting to be sent, being sent, and what became of them."""
 
@@ -264,6 +273,18 @@ class Outbox(Protocol):
         now: datetime,
     ) -> int:
         """Queue one message (`priority` is one of PRIORITIES); returns its id."""
+        ...
+
+    def send_directly(self) -> None:
+        """From now on in this unit, a reply due now to a number with no other message
+        waiting or in flight is written as being sent (its first attempt), not queued: the
+        caller hands it to the sender once the unit is durable, with no claim. A crash before
+        it went leaves it `sending`, so the restart's recovery settles it (`uncertain`)."""
+        ...
+
+    def handover(self) -> Handover:
+        """What this unit wrote for the sender: the messages written as being sent (see
+        `send_directly`), in order, and how many it queued instead."""
         ...
 
     async def queued_for_phone(self, phone: str) -> list[Outgoing]: ...

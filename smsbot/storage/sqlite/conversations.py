@@ -19,7 +19,7 @@ from smsbot.engine.runtime import (
     State,
 )
 from smsbot.storage.ports import PRIORITY_REPLY, Conversation, NewConversation
-from smsbot.storage.sqlite.db import from_ts, ts
+from smsbot.storage.sqlite.db import Database, from_ts, ts
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.repository import Repository
 
@@ -42,6 +42,12 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
 
 class SqliteConversations(Repository):
     """The `Conversations` port (smsbot.storage.ports) on SQLite."""
+
+    __slots__ = ("outbox",)
+
+    def __init__(self, conn: aiosqlite.Connection, db: Database, outbox: SqliteOutbox) -> None:
+        super().__init__(conn, db)
+        self.outbox = outbox  # the unit's: messages of an outcome queue as its other ones do
 
     async def save_flow_version(self, flow: Flow, now: datetime) -> None:
         definition = json.dumps(flow.source, sort_keys=True, ensure_ascii=False)
@@ -115,7 +121,7 @@ class SqliteConversations(Repository):
     ) -> None:
         """Store the new state and everything the engine said happened, in the caller's unit."""
         await _update_state(self.conn, conversation.id, outcome, now)
-        outbox = SqliteOutbox(self.conn, self.db)
+        outbox = self.outbox
         answer_ids: dict[str, int] = {}
         for event in outcome.events:
             if isinstance(event, Send) and conversation.phone is not None:

@@ -14,8 +14,8 @@ import aiosqlite
 
 from smsbot.engine.runtime import Send
 from smsbot.engine.sms_text import measure
-from smsbot.storage.ports import PRIORITIES, HeldOpening, Outgoing
-from smsbot.storage.sqlite.db import from_ts, ts
+from smsbot.storage.ports import PRIORITIES, PRIORITY_REPLY, Handover, HeldOpening, Outgoing
+from smsbot.storage.sqlite.db import Database, from_ts, ts
 from smsbot.storage.sqlite.repository import Repository
 
 __all__ = ["Outgoing", "SqliteOutbox"]  # Outgoing: where providers imported it from before
@@ -66,8 +66,30 @@ WHERE m.direction = 'out' AND m.status IN ('queued', 'uncertain') AND m.purpose 
 """
 
 
+# Whether a number has a message waiting or in flight (then a reply queues behind it: one in
+# flight per number, in order). The backlog's index, never the number's history.
+_PENDING = (
+    "SELECT 1 FROM messages INDEXED BY messages_pending_phone WHERE phone = ?"
+    " AND direction = 'out' AND status IN ('queued', 'sending', 'uncertain') LIMIT 1"
+)
+
+
 class SqliteOutbox(Repository):
     """The `Outbox` port (smsbot.storage.ports) on SQLite."""
+
+    __slots__ = ("_direct", "_queued", "_sending")
+
+    def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
+        super().__init__(conn, db)
+        self._direct = False
+        self._sending: list[Outgoing] = []
+        self._queued = 0
+
+    def send_directly(self) -> None:
+        self._direct = True
+
+    def handover(self) -> Handover:
+        return Handover(tuple(self._sending), self._queued)
 
     async def queue(
         self,
@@ -84,11 +106,32 @@ class SqliteOutbox(Repository):
             raise ValueError(
                 f"priority {priority} is not one of {PRIORITIES}: it would never be sent"
             )
+        if self._direct and priority == PRIORITY_REPLY and due_at <= now:
+            return await self._queue_or_send(conversation_id, phone, send, step, now)
+        self._queued += 1
+        return await self._insert(
+            conversation_id, phone, send, step, now, queued=True, priority=priority, due_at=due_at
+        )
+
+    async def _insert(
+        self,
+        conversation_id: str | None,
+        phone: str,
+        send: Send,
+        step: int,
+        now: datetime,
+        *,
+        queued: bool,
+        priority: int = PRIORITY_REPLY,
+        due_at: datetime | None = None,
+    ) -> int:
+        """Queued, or being sent on its first attempt."""
         cost = measure(send.text)
+        status, attempts = ("queued", 0) if queued else ("sending", 1)
         cur = await self.conn.execute(
             "INSERT INTO messages (conversation_id, direction, phone, body, purpose, question_id,"
-            " step, encoding, segments, status, priority, due_at, created_at, updated_at)"
-            " VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+            " step, encoding, segments, status, attempts, priority, due_at, created_at,"
+            " updated_at) VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 phone,
@@ -98,14 +141,36 @@ class SqliteOutbox(Repository):
                 step,
                 cost.encoding.value,
                 cost.segments,
+                status,
+                attempts,
                 priority,
-                ts(due_at),
+                ts(due_at or now),
                 ts(now),
                 ts(now),
             ),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    async def _queue_or_send(
+        self, conversation_id: str | None, phone: str, send: Send, step: int, now: datetime
+    ) -> int:
+        """A reply due now: written as being sent (its first attempt) when nothing else to its
+        number waits or is in flight, else queued behind that."""
+        async with self.conn.execute(_PENDING, (phone,)) as cur:
+            pending = await cur.fetchone() is not None
+        message_id = await self._insert(conversation_id, phone, send, step, now, queued=pending)
+        if pending:
+            self._queued += 1
+        else:
+            cost = measure(send.text)
+            self._sending.append(
+                Outgoing(
+                    *(message_id, conversation_id, phone, send.text, send.purpose),
+                    *(cost.encoding.value, cost.segments, 1),
+                )
+            )
+        return message_id
 
     async def queued_for_phone(self, phone: str) -> list[Outgoing]:
         sql = (

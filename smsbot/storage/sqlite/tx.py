@@ -42,7 +42,7 @@ class SqliteTx:
     # gateway
     @cached_property
     def conversations(self) -> SqliteConversations:
-        return SqliteConversations(self.conn, self.db)
+        return SqliteConversations(self.conn, self.db, self.outbox)
 
     @cached_property
     def outbox(self) -> SqliteOutbox:
