@@ -20,7 +20,7 @@ from smsbot.engine.runtime import (
 )
 from smsbot.storage.ports import PRIORITY_REPLY, Conversation, NewConversation
 from smsbot.storage.sqlite.db import Database, from_ts, ts
-from smsbot.storage.sqlite.outbox import SqliteOutbox
+from smsbot.storage.sqlite.outbox import PENDING_FOR_PHONE, SqliteOutbox
 from smsbot.storage.sqlite.repository import Repository
 
 __all__ = ["SqliteConversations"]
@@ -38,6 +38,14 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
         unit=row["unit"],
         service=row["service"],
     )
+
+
+# The person's active conversation, and in the same read whether their number has a message
+# waiting or in flight (the outbox's choice between sending a reply at once and queueing it).
+_FIND_ACTIVE = (
+    f"SELECT {_CONVERSATION_COLUMNS}, {PENDING_FOR_PHONE} AS pending FROM conversations"
+    " WHERE phone = ? AND status = 'active' ORDER BY sender = ? DESC, created_at DESC LIMIT 1"
+)
 
 
 class SqliteConversations(Repository):
@@ -95,13 +103,12 @@ class SqliteConversations(Repository):
 
     async def find_active(self, phone: str, sender: str) -> Conversation | None:
         """The person's active conversation on this sender number, else on any of ours."""
-        sql = (
-            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE phone = ?"
-            " AND status = 'active' ORDER BY sender = ? DESC, created_at DESC LIMIT 1"
-        )
-        async with self.conn.execute(sql, (phone, sender)) as cur:
+        async with self.conn.execute(_FIND_ACTIVE, (phone, phone, sender)) as cur:
             row = await cur.fetchone()
-        return None if row is None else _conversation(row)
+        if row is None:
+            return None
+        self.outbox.pending_was_read(phone, bool(row["pending"]))  # for the reply, if any
+        return _conversation(row)
 
     async def get(self, conversation_id: str) -> Conversation | None:
         sql = f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?"

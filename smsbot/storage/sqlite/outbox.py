@@ -68,22 +68,28 @@ WHERE m.direction = 'out' AND m.status IN ('queued', 'uncertain') AND m.purpose 
 
 # Whether a number has a message waiting or in flight (then a reply queues behind it: one in
 # flight per number, in order). The backlog's index, never the number's history.
-_PENDING = (
-    "SELECT 1 FROM messages INDEXED BY messages_pending_phone WHERE phone = ?"
-    " AND direction = 'out' AND status IN ('queued', 'sending', 'uncertain') LIMIT 1"
+PENDING_FOR_PHONE = (
+    "EXISTS (SELECT 1 FROM messages INDEXED BY messages_pending_phone WHERE phone = ?"
+    " AND direction = 'out' AND status IN ('queued', 'sending', 'uncertain'))"
 )
 
 
 class SqliteOutbox(Repository):
     """The `Outbox` port (smsbot.storage.ports) on SQLite."""
 
-    __slots__ = ("_direct", "_queued", "_sending")
+    __slots__ = ("_direct", "_pending", "_queued", "_sending")
 
     def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
         super().__init__(conn, db)
         self._direct = False
         self._sending: list[Outgoing] = []
         self._queued = 0
+        self._pending: dict[str, bool] = {}  # numbers with a message waiting or in flight
+
+    def pending_was_read(self, phone: str, pending: bool) -> None:
+        """The unit's read of the conversation also read whether its number has a message
+        waiting or in flight (this unit's own messages are added as they are written)."""
+        self._pending.setdefault(phone, pending)
 
     def send_directly(self) -> None:
         self._direct = True
@@ -126,6 +132,7 @@ class SqliteOutbox(Repository):
         due_at: datetime | None = None,
     ) -> int:
         """Queued, or being sent on its first attempt."""
+        self._pending[phone] = True
         cost = measure(send.text)
         status, attempts = ("queued", 0) if queued else ("sending", 1)
         cur = await self.conn.execute(
@@ -157,8 +164,11 @@ class SqliteOutbox(Repository):
     ) -> int:
         """A reply due now: written as being sent (its first attempt) when nothing else to its
         number waits or is in flight, else queued behind that."""
-        async with self.conn.execute(_PENDING, (phone,)) as cur:
-            pending = await cur.fetchone() is not None
+        pending = self._pending.get(phone)
+        if pending is None:
+            async with self.conn.execute(f"SELECT {PENDING_FOR_PHONE}", (phone,)) as cur:
+                row = await cur.fetchone()
+            pending = bool(row and row[0])
         message_id = await self._insert(conversation_id, phone, send, step, now, queued=pending)
         if pending:
             self._queued += 1
