@@ -193,8 +193,7 @@ class Sender:
         since = self.clock.now() - self.settings.loop_guard_window
         # a read, not a unit of writes: one message in flight per number, so nothing else can
         # send this text to this number meanwhile; only a refusal writes
-        async with self.store.read() as tx:
-            repeats = await tx.outbox.recent_same_text(message, since)
+        repeats = await self.store.read_unit(lambda tx: tx.outbox.recent_same_text(message, since))
         if repeats < self.settings.loop_guard_count:
             return False
         now = self.clock.now()

@@ -801,6 +801,11 @@ class Store(Protocol):
         the unit's writes are durable, after its `after_commit` effects."""
         ...
 
+    async def read_unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """`work` as reads only, handed to the database whole like `unit` (no other awaits);
+        like `read()`, it may see writes a moment before their COMMIT."""
+        ...
+
     async def flush(self) -> None:
         """Wait until every write so far is durable."""
         ...

@@ -91,3 +91,23 @@ async def test_a_unit_that_awaits_something_else_is_refused_and_kept_nothing(
     await store.unit(lambda tx: tx.conversations.record_opt_out("next", NOW))
     await store.close()
     assert _opted_out(path) == ["next"]
+
+
+async def test_a_read_unit_is_one_handoff_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counts, "ENABLED", True)
+    monkeypatch.setattr(counts, "COUNTS", counts.Counts())
+    store = SqliteStore(await open_database(tmp_path / "read.db"))
+    await store.unit(lambda tx: tx.conversations.record_opt_out("r1", NOW))
+
+    async def both(tx: Tx) -> tuple[bool, bool]:
+        return await tx.conversations.is_opted_out("r1"), await tx.conversations.is_opted_out("r2")
+
+    start = (counts.COUNTS.handoffs, counts.COUNTS.statements)
+    found = await store.read_unit(both)
+    handoffs = counts.COUNTS.handoffs - start[0]
+    statements = counts.COUNTS.statements - start[1]
+    await store.close()
+    assert found == (True, False)
+    assert (handoffs, statements) == (1, 2)  # the two SELECTs, no transaction of its own

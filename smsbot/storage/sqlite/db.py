@@ -260,6 +260,14 @@ class Database:
         await asyncio.shield(batch.committed)
         return result
 
+    async def peek(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` (reads only) on the writing connection, in its thread, between units:
+        one hand-off, no transaction of its own, so it may see the open batch's writes a
+        moment before their COMMIT (as every read on this connection may)."""
+        run = self.conn._execute
+        result: T = await run(work, self.conn._conn)  # type: ignore[no-untyped-call]
+        return result
+
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` on a reader connection (one snapshot); never waits for writers."""
         return await self._readers().run(work)

@@ -118,6 +118,16 @@ class SqliteStore:
             effect()
         return value
 
+    async def read_unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        def whole(conn: sqlite3.Connection) -> tuple[T, list[Callable[[], None]]]:
+            tx = SqliteTx(cast(aiosqlite.Connection, InlineConnection(conn)), self.db)
+            return run_now(work(tx)), tx.effects  # in the database's thread, at once
+
+        value, effects = await self.db.peek(whole)
+        for effect in effects:  # nothing to commit: an effect asked for still happens
+            effect()
+        return value
+
     async def flush(self) -> None:
         await self.db.flush()
 
