@@ -19,7 +19,7 @@ from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.tx import SqliteStore
 from tests.conftest import ManualClock
-from tests.harness import Running, gateway_env, running_gateway
+from tests.harness import Running, gateway_env, running_gateway, wait_for
 
 CITIZEN = "+46701740642"
 NOW = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
@@ -49,6 +49,10 @@ async def outgoing(gw: Running) -> list[dict[str, Any]]:
     )
 
 
+async def delivered(gw: Running, count: int) -> bool:
+    return [m["status"] for m in await outgoing(gw)] == ["delivered"] * count
+
+
 @pytest.fixture
 def claims(monkeypatch: pytest.MonkeyPatch) -> list[Outgoing]:
     """Every message the outbox scan claimed (the real claim runs; this only watches)."""
@@ -75,10 +79,10 @@ async def test_a_reply_is_sent_without_a_claim(
         claims.clear()
         await answer(gw, "5")
         await gw.settle()
+        await wait_for(lambda: delivered(gw, 3), what="the simulator's receipts")
         sent = await outgoing(gw)
     assert started == {"opening", "question"}
     assert claims == []  # the reply's next question went straight to the sender
-    assert [m["status"] for m in sent] == ["delivered"] * 3
     assert sent[-1]["attempts"] == 1
 
 
@@ -89,6 +93,7 @@ async def test_a_reply_to_a_number_with_a_message_pending_waits_behind_it(
     async with running_gateway(env, clock) as gw:
         await gw.post_events(event(clock, "e1"))
         await gw.settle()
+        await wait_for(lambda: delivered(gw, 2), what="the simulator's receipts")
         later = "2026-12-31T00:00:00.000+00:00"  # the question may have gone: wait for a receipt
         await gw.query(
             "UPDATE messages SET status = 'uncertain', due_at = ? WHERE purpose = 'question'",
