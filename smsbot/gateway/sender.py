@@ -82,13 +82,13 @@ class Sender:
         self._direct: deque[Outgoing] = deque()
         self._results = Batched(store)
         self._behind = 0  # messages queued behind another to the same number since a scan
-        self._stopped = False
+        self._stopping = asyncio.Event()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Send until `stopping` is set, then let what is in flight finish."""
+        self._stopping = stopping  # once set, nothing handed over starts any more
         poll = self.settings.idle_poll_seconds
         await every(poll, self.send_due, stopping, name="sender", wake=self.wake)
-        self._stopped = True  # nothing handed over starts any more
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         await self._put_back()
@@ -114,7 +114,7 @@ class Sender:
             self._start(self._direct.popleft())
 
     def _sending_now(self) -> bool:
-        return not self._stopped and not self.circuit.is_open
+        return not self._stopping.is_set() and not self.circuit.is_open
 
     def _start(self, message: Outgoing) -> None:
         task = asyncio.create_task(self._send_one(message))
@@ -153,7 +153,9 @@ class Sender:
         if allowed is not None:  # a probe: what has waited too long goes first
             await self.cancel_stale_openings()
         limit = min(free, allowed or free)
-        handed = [self._direct.popleft() for _ in range(min(limit, len(self._direct)))]
+        # handed-over replies first (also as the probe while the provider is down)
+        left = 0 if self._stopping.is_set() else len(self._direct)
+        handed = [self._direct.popleft() for _ in range(min(limit, left))]
         claimed = handed or await self._claim(now, limit)
         if allowed is not None and claimed:
             self.circuit.probing()

@@ -12,8 +12,12 @@ from typing import Any
 import pytest
 
 from smsbot.domain import Outgoing
+from smsbot.engine.runtime import Send
 from smsbot.gateway.batching import Batched
-from smsbot.storage.ports import Tx
+from smsbot.gateway.sender import Sender, SenderSettings
+from smsbot.metrics import Metrics
+from smsbot.providers.base import SendResult
+from smsbot.storage.ports import PRIORITY_REPLY, Handover, Tx
 from smsbot.storage.sqlite import counts
 from smsbot.storage.sqlite.db import open_database
 from smsbot.storage.sqlite.outbox import SqliteOutbox
@@ -138,3 +142,73 @@ async def test_results_are_recorded_in_batches_each_durable_and_each_failing_alo
     assert units <= 3  # the first alone, the 99 that came meanwhile together
     assert [n for n, r in enumerate(results, 100) if isinstance(r, ValueError)] == [150]
     assert kept == [n for n in range(200) if n != 150]
+
+
+class HeldProvider:
+    """A provider that answers only when let go (a slow one), so a send stays in flight."""
+
+    name = "held"
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.sent: list[int] = []
+
+    async def send(self, message: Outgoing) -> SendResult:
+        await self.go.wait()
+        self.sent.append(message.id)
+        return SendResult(f"ref-{message.id}")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_replies_handed_over_but_not_started_go_back_to_the_queue_at_stop(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(await open_database(tmp_path / "stop.db"))
+
+    async def two_replies(tx: Tx) -> Handover:
+        tx.outbox.send_directly()
+        for phone in ("+46701740001", "+46701740002"):
+            send = Send("Hur nöjd är du?", "question")
+            await tx.outbox.queue(
+                conversation_id=None,
+                phone=phone,
+                send=send,
+                step=1,
+                priority=PRIORITY_REPLY,
+                due_at=NOW,
+                now=NOW,
+            )
+        return tx.outbox.handover()
+
+    handover = await store.unit(two_replies)
+    provider = HeldProvider()
+    sender = Sender(
+        store,
+        provider,
+        SenderSettings(concurrency=1),
+        clock=ManualClock(NOW),
+        metrics=Metrics(),
+        on_final_failure=lambda tx, message, code: asyncio.sleep(0),
+    )
+    stopping = asyncio.Event()
+    running = asyncio.create_task(sender.run(stopping))
+    sender.hand(handover)  # one slot: the first starts, the second waits for it
+    await asyncio.sleep(0.1)
+    stopping.set()
+    await asyncio.sleep(0.1)
+    provider.go.set()
+    await running
+    rows = await store.db.read(
+        lambda conn: conn.execute(
+            "SELECT status, attempts, error FROM messages ORDER BY id"
+        ).fetchall()
+    )
+    await store.close()
+    assert [m.attempts for m in handover.sending] == [1, 1]
+    assert provider.sent == [handover.sending[0].id]
+    assert [tuple(r) for r in rows] == [
+        ("sent", 1, None),
+        ("queued", 0, "not sent before the gateway stopped"),
+    ]
