@@ -20,7 +20,8 @@ log = get_logger("smsbot.gateway.inbound")
 class Sending(Protocol):
     """Where a reply's SMS goes once its unit is durable (the sender)."""
 
-    def takes_directly(self) -> bool: ...
+    def reserve(self) -> bool: ...
+    def release(self) -> None: ...
     def hand(self, handover: Handover) -> None: ...
 
 
@@ -54,13 +55,20 @@ class Inbound:
             )
             return result, tx.outbox.handover()
 
-        result, handover = await self.surveys.store.unit(take)
+        try:
+            result, handover = await self.surveys.store.unit(take)
+        finally:
+            self._release(direct)
         self._hand(handover)
         self._taken(sms, result)
         return result
 
     def _direct(self) -> bool:
-        return self.sender is not None and self.sender.takes_directly()
+        return self.sender is not None and self.sender.reserve()
+
+    def _release(self, direct: bool) -> None:
+        if direct and self.sender is not None:
+            self.sender.release()
 
     def _hand(self, handover: Handover) -> None:
         if self.sender is not None:
@@ -88,7 +96,10 @@ class Inbound:
             )
             return stored, result, tx.outbox.handover()
 
-        stored, result, handover = await self.surveys.store.unit(take)
+        try:
+            stored, result, handover = await self.surveys.store.unit(take)
+        finally:
+            self._release(direct)
         self._hand(handover)
         self._part_logged(part, stored)
         if result is None:

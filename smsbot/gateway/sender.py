@@ -52,7 +52,6 @@ class SenderSettings:
     loop_guard_window: timedelta = timedelta(minutes=10)
     uncertain_grace: timedelta = timedelta(minutes=5)
     idle_poll_seconds: float = 0.5
-    direct_backlog: int = 500  # replies handed over and not yet started, at most
     circuit: CircuitSettings = field(default_factory=CircuitSettings)
 
 
@@ -83,6 +82,7 @@ class Sender:
         self._results = Batched(store)
         self._behind = 0  # messages queued behind another to the same number since a scan
         self._stopping = asyncio.Event()
+        self._reserved = 0  # slots reserved by units under way for their reply
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Send until `stopping` is set, then let what is in flight finish."""
@@ -95,10 +95,19 @@ class Sender:
 
     # --- the hand-over ------------------------------------------------------------------
 
-    def takes_directly(self) -> bool:
-        """Whether a reply may be written as being sent and handed here: the provider is up
-        and the replies handed over and not yet started are few."""
-        return self._sending_now() and len(self._direct) < self.settings.direct_backlog
+    def reserve(self) -> bool:
+        """A slot for a reply to be written as being sent and handed here, if one is free
+        now and the provider is up (then `release` it once the unit is done, and `hand` over
+        what it wrote). Only a free slot: a message caught `sending` by a crash waits out the
+        uncertain grace, so none may wait long in that state before it is sent."""
+        busy = len(self._in_flight) + len(self._direct) + self._reserved
+        if not self._sending_now() or busy >= self.settings.concurrency:
+            return False
+        self._reserved += 1
+        return True
+
+    def release(self) -> None:
+        self._reserved -= 1
 
     def hand(self, handover: Handover) -> None:
         """A durable unit's messages: send those written as being sent; scan for the rest."""
