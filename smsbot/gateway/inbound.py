@@ -4,33 +4,77 @@ and delivery receipts."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from smsbot.domain import DeliveryReceipt, IgnoredInbound, InboundPart, InboundSms
 from smsbot.gateway.surveys import ReceiveResult, Surveys
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
-from smsbot.storage.ports import StoredPart, Tx, message_id_from_client_ref
+from smsbot.storage.ports import Handover, StoredPart, Tx, message_id_from_client_ref
 
 __all__ = ["Inbound"]
 
 log = get_logger("smsbot.gateway.inbound")
 
 
+class Sending(Protocol):
+    """Where a reply's SMS goes once its unit is durable (the sender)."""
+
+    def reserve(self) -> bool: ...
+    def release(self) -> None: ...
+    def hand(self, handover: Handover) -> None: ...
+
+
 class Inbound:
+    """Each message is one unit of work. With a `sender`, the reply it causes is written as
+    being sent in that unit and handed to the sender after the COMMIT (no outbox claim);
+    without one, it is queued and `notify` wakes whoever sends."""
+
     def __init__(
-        self, surveys: Surveys, metrics: Metrics, *, notify: Callable[[], None] = lambda: None
+        self,
+        surveys: Surveys,
+        metrics: Metrics,
+        *,
+        notify: Callable[[], None] = lambda: None,
+        sender: Sending | None = None,
     ) -> None:
         self.surveys = surveys
         self.metrics = metrics
         self.notify = notify
+        self.sender = sender
 
     async def sms(self, sms: InboundSms) -> ReceiveResult:
         """One whole SMS from a citizen. Committed when this returns."""
-        result = await self.surveys.receive(
-            sms.phone, sms.text, sender=sms.to, provider_ref=sms.provider_ref
-        )
+        direct = self._direct()
+
+        async def take(tx: Tx) -> tuple[ReceiveResult, Handover]:
+            if direct:
+                tx.outbox.send_directly()
+            result = await self.surveys.receive_in(
+                tx, sms.phone, sms.text, sender=sms.to, provider_ref=sms.provider_ref
+            )
+            return result, tx.outbox.handover()
+
+        try:
+            result, handover = await self.surveys.store.unit(take)
+        finally:
+            self._release(direct)
+        self._hand(handover)
         self._taken(sms, result)
         return result
+
+    def _direct(self) -> bool:
+        return self.sender is not None and self.sender.reserve()
+
+    def _release(self, direct: bool) -> None:
+        if direct and self.sender is not None:
+            self.sender.release()
+
+    def _hand(self, handover: Handover) -> None:
+        if self.sender is not None:
+            self.sender.hand(handover)
+        elif handover.queued:
+            self.notify()
 
     async def part(self, part: InboundPart) -> ReceiveResult | None:
         """One part of a long SMS; None while parts of its message are missing.
@@ -39,13 +83,24 @@ class Inbound:
         so a crash leaves either that part unstored (the provider retries it) or the message
         taken. Committed when this returns.
         """
-        async with self.surveys.store.write() as tx:
+        direct = self._direct()
+
+        async def take(tx: Tx) -> tuple[StoredPart, ReceiveResult | None, Handover]:
+            if direct:
+                tx.outbox.send_directly()
             stored = await tx.inbound.store_part(part, self.surveys.clock.now())
-            result = None
-            if stored.outcome == "whole":
-                result = await self.surveys.receive_in(
-                    tx, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
-                )
+            if stored.outcome != "whole":
+                return stored, None, Handover()
+            result = await self.surveys.receive_in(
+                tx, part.phone, stored.text, sender=part.to, provider_ref=stored.whole_ref
+            )
+            return stored, result, tx.outbox.handover()
+
+        try:
+            stored, result, handover = await self.surveys.store.unit(take)
+        finally:
+            self._release(direct)
+        self._hand(handover)
         self._part_logged(part, stored)
         if result is None:
             return ReceiveResult("duplicate") if stored.outcome == "duplicate" else None
@@ -82,20 +137,22 @@ class Inbound:
             chars=len(sms.text),
             text=sms.text,
         )
-        if result.outcome != "duplicate":
-            self.notify()
 
     async def ignored(self, message: IgnoredInbound) -> ReceiveResult:
         """A message we cannot use: kept with its reason (beside the sender's running survey,
         if any) and logged; nothing else happens. Committed when this returns."""
-        async with self.surveys.store.write() as tx:
+
+        async def keep(tx: Tx) -> tuple[str | None, bool]:
             active = (
                 await tx.conversations.find_active(message.phone, message.to)
                 if message.phone
                 else None
             )
             conversation_id = active.id if active else None
-            new = await tx.inbound.add_ignored(message, conversation_id, self.surveys.clock.now())
+            now = self.surveys.clock.now()
+            return conversation_id, await tx.inbound.add_ignored(message, conversation_id, now)
+
+        conversation_id, new = await self.surveys.store.unit(keep)
         outcome = "ignored" if new else "duplicate"
         self.metrics.messages_in.labels(outcome=outcome).inc()
         log.info(
@@ -111,12 +168,15 @@ class Inbound:
     async def receipt(self, receipt: DeliveryReceipt) -> str:
         """A delivery receipt: update the message; a first message that never arrived ends it."""
         message_id = message_id_from_client_ref(receipt.client_ref)
-        async with self.surveys.store.write() as tx:
+
+        async def apply(tx: Tx) -> str:
             now = self.surveys.clock.now()
             new, message = await tx.inbound.apply_receipt(receipt, message_id, now)
-            outcome = "duplicate" if not new else "unknown_message" if message is None else "ok"
             if new and message is not None and receipt.failed and message.purpose == "opening":
                 await self._undeliverable(tx, message.conversation_id)
+            return "duplicate" if not new else "unknown_message" if message is None else "ok"
+
+        outcome = await self.surveys.store.unit(apply)
         self.metrics.receipts.labels(status=receipt.status).inc()
         log.info(
             "receipt_received",

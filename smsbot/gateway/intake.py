@@ -41,8 +41,11 @@ class Intake:
 
     async def submit(self, events: Sequence[ServiceEvent]) -> list[dict[str, object]]:
         """Decide on each event; returns one answer per event, in order."""
-        async with self.surveys.store.write() as tx:
-            answers = [await self._one(tx, event) for event in events]
+
+        async def decide_each(tx: Tx) -> list[dict[str, object]]:
+            return [await self._one(tx, event) for event in events]
+
+        answers = await self.surveys.store.unit(decide_each)
         self.notify()
         return answers
 
@@ -110,11 +113,15 @@ class Intake:
 
     async def start_scheduled(self, limit: int = 100) -> int:
         """Start the surveys whose time has come (delays, quiet hours); decide again first."""
-        async with self.surveys.store.write() as tx:
+
+        async def start_each(tx: Tx) -> list[StoredEvent]:
             now = self.surveys.clock.now()
             due = await tx.service_events.due_scheduled(now, limit)
             for stored in due:
                 await self._start_due(tx, stored, now)
+            return due
+
+        due = await self.surveys.store.unit(start_each)
         if due:
             self.notify()
         return len(due)

@@ -101,7 +101,7 @@ class Gateway:
             sender_number=self.config.vonage.from_number,
             notify=wake,
         )
-        self.inbound = Inbound(surveys, self.metrics, notify=wake)
+        self.inbound = Inbound(surveys, self.metrics, notify=wake, sender=self.sender)
         self.timers = Timers(surveys, self.intake, poll_seconds=self.timer_poll_seconds)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

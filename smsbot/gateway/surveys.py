@@ -125,8 +125,7 @@ class Surveys:
     # --- starting -----------------------------------------------------------------------
 
     async def start(self, request: StartRequest) -> StartResult:
-        async with self.store.write() as tx:
-            return await self.start_in(tx, request)
+        return await self.store.unit(lambda tx: self.start_in(tx, request))
 
     async def start_in(self, tx: Tx, request: StartRequest) -> StartResult:
         """Start a survey inside the caller's transaction (the event intake batches them)."""
@@ -168,8 +167,9 @@ class Surveys:
         self, phone: str, text: str, *, sender: str = "", provider_ref: str | None = None
     ) -> ReceiveResult:
         """Take one inbound SMS (already reassembled); a repeated provider_ref does nothing."""
-        async with self.store.write() as tx:
-            return await self.receive_in(tx, phone, text, sender=sender, provider_ref=provider_ref)
+        return await self.store.unit(
+            lambda tx: self.receive_in(tx, phone, text, sender=sender, provider_ref=provider_ref)
+        )
 
     async def receive_in(
         self,
@@ -338,7 +338,7 @@ class Surveys:
         step: int,
         action: Callable[[Flow, runtime.State, datetime], runtime.Outcome],
     ) -> bool:
-        async with self.store.write() as tx:
+        async def fire(tx: Tx) -> bool:
             conversation = await tx.conversations.get(conversation_id)
             if conversation is None or conversation.state.step != step:
                 return False
@@ -348,6 +348,8 @@ class Surveys:
             outcome = action(flow, state, now)
             await tx.conversations.apply_outcome(conversation, outcome, now=now)
             return bool(outcome.events)
+
+        return await self.store.unit(fire)
 
 
 def _as_stored(new: NewConversation, state: runtime.State) -> Conversation:

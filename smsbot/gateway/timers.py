@@ -42,8 +42,8 @@ class Timers:
             acted = await self.surveys.remind(timer.conversation_id, timer.step)
         else:
             acted = False
-        async with self.surveys.store.write() as tx:
-            await tx.timers.mark_done(timer.id, self.surveys.clock.now())
+        now = self.surveys.clock.now()
+        await self.surveys.store.unit(lambda tx: tx.timers.mark_done(timer.id, now))
         log.info(
             f"timer_{timer.kind}",
             conversation_id=timer.conversation_id,

@@ -10,6 +10,10 @@ and talk to one small repository per area through the `Tx` it yields:
     async with store.read() as tx:           # reads, no writes
         rows = await tx.results.counts(filters)
 
+    async def opt_out(tx: Tx) -> None:       # a hot path's unit, handed over whole
+        await tx.conversations.record_opt_out(respondent, now)
+    await store.unit(opt_out)                # durable here too
+
 `write()` returns from its block only after the unit's writes are durable (the group commit
 shares one COMMIT between the units waiting at that moment); a block that raises leaves
 nothing behind. Each area's Protocol below is defined by the code that uses it, in its words.
@@ -21,11 +25,11 @@ Only the composition root (`smsbot.bootstrap`) knows which adapter runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from smsbot.domain import (
     DeliveryReceipt,
@@ -70,6 +74,7 @@ __all__ = [
     "FeedbackItem",
     "FeedbackReview",
     "FeedbackText",
+    "Handover",
     "HeldOpening",
     "Inbound",
     "Journeys",
@@ -96,6 +101,9 @@ __all__ = [
     "Tx",
     "message_id_from_client_ref",
 ]
+
+
+T = TypeVar("T")
 
 
 class DatabaseOpenError(Exception):
@@ -247,6 +255,14 @@ class HeldOpening:
     queued_at: datetime
 
 
+@dataclass(frozen=True)
+class Handover:
+    """A unit's outgoing messages for the sender: to send now, and how many were queued."""
+
+    sending: tuple[Outgoing, ...] = ()
+    queued: int = 0
+
+
 class Outbox(Protocol):
     """Messages waiting to be sent, being sent, and what became of them."""
 
@@ -262,6 +278,18 @@ class Outbox(Protocol):
         now: datetime,
     ) -> int:
         """Queue one message (`priority` is one of PRIORITIES); returns its id."""
+        ...
+
+    def send_directly(self) -> None:
+        """From now on in this unit, a reply due now to a number with no other message
+        waiting or in flight is written as being sent (its first attempt), not queued: the
+        caller hands it to the sender once the unit is durable, with no claim. A crash before
+        it went leaves it `sending`, so the restart's recovery settles it (`uncertain`)."""
+        ...
+
+    def handover(self) -> Handover:
+        """What this unit wrote for the sender: the messages written as being sent (see
+        `send_directly`), in order, and how many it queued instead."""
         ...
 
     async def queued_for_phone(self, phone: str) -> list[Outgoing]: ...
@@ -870,6 +898,19 @@ class Store(Protocol):
 
     def read(self) -> AbstractAsyncContextManager[Tx]:
         """Reads only."""
+        ...
+
+    async def unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """`work` as one unit of writes, like `async with write() as tx: return await
+        work(tx)`, handed to the database whole: `work` uses only its `tx` (no other awaits),
+        so the adapter may run all of it at once where the data is (SQLite: in the writer's
+        thread, one hand-off; a server database: one round trip or pipeline). Returns once
+        the unit's writes are durable, after its `after_commit` effects."""
+        ...
+
+    async def read_unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """`work` as reads only, handed to the database whole like `unit` (no other awaits);
+        like `read()`, it may see writes a moment before their COMMIT."""
         ...
 
     async def flush(self) -> None:

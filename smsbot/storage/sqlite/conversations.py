@@ -19,8 +19,8 @@ from smsbot.engine.runtime import (
     State,
 )
 from smsbot.storage.ports import PRIORITY_REPLY, Conversation, NewConversation
-from smsbot.storage.sqlite.db import from_ts, ts
-from smsbot.storage.sqlite.outbox import SqliteOutbox
+from smsbot.storage.sqlite.db import Database, from_ts, ts
+from smsbot.storage.sqlite.outbox import PENDING_FOR_PHONE, SqliteOutbox
 from smsbot.storage.sqlite.repository import Repository
 
 __all__ = ["SqliteConversations"]
@@ -40,8 +40,22 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
     )
 
 
+# The person's active conversation, and in the same read whether their number has a message
+# waiting or in flight (the outbox's choice between sending a reply at once and queueing it).
+_FIND_ACTIVE = (
+    f"SELECT {_CONVERSATION_COLUMNS}, {PENDING_FOR_PHONE} AS pending FROM conversations"
+    " WHERE phone = ? AND status = 'active' ORDER BY sender = ? DESC, created_at DESC LIMIT 1"
+)
+
+
 class SqliteConversations(Repository):
     """The `Conversations` port (smsbot.storage.ports) on SQLite."""
+
+    __slots__ = ("outbox",)
+
+    def __init__(self, conn: aiosqlite.Connection, db: Database, outbox: SqliteOutbox) -> None:
+        super().__init__(conn, db)
+        self.outbox = outbox  # the unit's: messages of an outcome queue as its other ones do
 
     async def save_flow_version(self, flow: Flow, now: datetime) -> None:
         definition = json.dumps(flow.source, sort_keys=True, ensure_ascii=False)
@@ -89,13 +103,12 @@ class SqliteConversations(Repository):
 
     async def find_active(self, phone: str, sender: str) -> Conversation | None:
         """The person's active conversation on this sender number, else on any of ours."""
-        sql = (
-            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE phone = ?"
-            " AND status = 'active' ORDER BY sender = ? DESC, created_at DESC LIMIT 1"
-        )
-        async with self.conn.execute(sql, (phone, sender)) as cur:
+        async with self.conn.execute(_FIND_ACTIVE, (phone, phone, sender)) as cur:
             row = await cur.fetchone()
-        return None if row is None else _conversation(row)
+        if row is None:
+            return None
+        self.outbox.pending_was_read(phone, bool(row["pending"]))  # for the reply, if any
+        return _conversation(row)
 
     async def get(self, conversation_id: str) -> Conversation | None:
         sql = f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?"
@@ -115,7 +128,7 @@ class SqliteConversations(Repository):
     ) -> None:
         """Store the new state and everything the engine said happened, in the caller's unit."""
         await _update_state(self.conn, conversation.id, outcome, now)
-        outbox = SqliteOutbox(self.conn, self.db)
+        outbox = self.outbox
         answer_ids: dict[str, int] = {}
         for event in outcome.events:
             if isinstance(event, Send) and conversation.phone is not None:

@@ -228,11 +228,44 @@ class Database:
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` on the writing connection, in its thread, as one unit of the group
-        commit; returns once its writes are durable."""
-        async with self.transaction() as conn:
-            # aiosqlite's own thread runs it (transitional, until the writer thread replaces
-            # aiosqlite): one hand-off for the whole unit instead of one per statement
-            result: T = await conn._execute(work, conn._conn)  # type: ignore[no-untyped-call]
+        commit; returns once its writes are durable. The unit's SAVEPOINT, `work` and its
+        RELEASE cross to the thread together: one hand-off (a batch's BEGIN and COMMIT are
+        shared by its units).
+
+        Raises StorageUnavailable like `transaction()`; what `work` raises, with nothing of
+        it kept."""
+        try:
+            result = await self._write_unit(work)
+        except (sqlite3.Error, DatabaseError) as error:
+            cause = unavailable_cause(error)
+            if cause is None:
+                raise
+            self._failure = (time.monotonic(), cause)
+            raise StorageUnavailable(cause, f"{self.path}: {error}") from error
+        self._failure = None
+        return result
+
+    async def _write_unit(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._write_lock:
+            batch = await self._join_batch()
+            try:
+                # aiosqlite's own thread runs it (until the writer thread replaces aiosqlite)
+                run = self.conn._execute
+                result: T = await run(_in_savepoint, work, self.conn._conn)  # type: ignore[no-untyped-call]
+            except BaseException:
+                if not self.conn.in_transaction:  # the batch is lost with this unit
+                    self._fail(batch, None)
+                raise
+            batch.units += 1
+        await asyncio.shield(batch.committed)
+        return result
+
+    async def peek(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` (reads only) on the writing connection, in its thread, between units:
+        one hand-off, no transaction of its own, so it may see the open batch's writes a
+        moment before their COMMIT (as every read on this connection may)."""
+        run = self.conn._execute
+        result: T = await run(work, self.conn._conn)  # type: ignore[no-untyped-call]
         return result
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -257,6 +290,23 @@ class Database:
         if self._reader_pool is not None:
             await self._reader_pool.close()
         await self.conn.close()
+
+
+def _in_savepoint(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    """`work` as one unit inside the batch's transaction: all of it kept, or none of it."""
+    conn.execute("SAVEPOINT unit")
+    try:
+        result = work(conn)
+    except BaseException:
+        try:
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+        except sqlite3.Error:  # the savepoint is gone: give the whole batch up
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        raise
+    conn.execute("RELEASE unit")
+    return result
 
 
 async def open_database(path: Path | str) -> Database:

@@ -73,10 +73,9 @@ class SqliteInbound(Repository):
         )
         if cur.rowcount == 0:
             return False, None
-        message = await _receipt_message(self.conn, receipt, message_id)
+        message = await _apply_to_message(self.conn, receipt, message_id, now)
         if message is None:
             return True, None
-        await _update_message_status(self.conn, message["id"], receipt, now)
         return True, ReceiptTarget(message["id"], message["conversation_id"], message["purpose"])
 
     async def store_part(self, part: InboundPart, now: datetime) -> StoredPart:
@@ -107,43 +106,43 @@ class SqliteInbound(Repository):
         return StoredPart("whole", "".join(texts), whole_ref, abandoned)
 
 
-async def _receipt_message(
-    conn: aiosqlite.Connection, receipt: DeliveryReceipt, message_id: int | None
+# The message a receipt is about, by our reference when it came with one, else by the
+# provider's; its status moved on in the same statement (final statuses win over intermediate
+# ones, whatever order receipts arrive in).
+_APPLY_RECEIPT = """
+UPDATE messages SET
+  status = CASE WHEN :final IS NOT NULL THEN :final
+    WHEN status IN ('sending', 'uncertain', 'queued') THEN 'sent' ELSE status END,
+  provider_ref = COALESCE(provider_ref, :provider_ref),
+  price = COALESCE(price, :price), currency = COALESCE(currency, :currency),
+  error = CASE WHEN :failed THEN :error ELSE error END, updated_at = :now
+WHERE id = {which} AND direction = 'out'
+RETURNING id, conversation_id, purpose
+"""
+_BY_ID = _APPLY_RECEIPT.format(which=":message_id")
+_BY_PROVIDER_REF = _APPLY_RECEIPT.format(
+    which="(SELECT id FROM messages WHERE provider_ref = :provider_ref AND direction = 'out'"
+    " LIMIT 1)"
+)
+
+
+async def _apply_to_message(
+    conn: aiosqlite.Connection, receipt: DeliveryReceipt, message_id: int | None, now: datetime
 ) -> aiosqlite.Row | None:
-    if message_id is not None:
-        sql = "SELECT * FROM messages WHERE id = ? AND direction = 'out'"
-        args: tuple[object, ...] = (message_id,)
-    else:
-        sql = "SELECT * FROM messages WHERE provider_ref = ? AND direction = 'out'"
-        args = (receipt.provider_ref,)
+    """The receipt's message, updated; None when no message of ours is known by it."""
+    args = {
+        "final": receipt.status if receipt.final else None,
+        "provider_ref": receipt.provider_ref,
+        "price": receipt.price,
+        "currency": receipt.currency,
+        "failed": receipt.failed,
+        "error": _failure(receipt),
+        "now": ts(now),
+        "message_id": message_id,
+    }
+    sql = _BY_ID if message_id is not None else _BY_PROVIDER_REF
     async with conn.execute(sql, args) as cur:
         return await cur.fetchone()
-
-
-async def _update_message_status(
-    conn: aiosqlite.Connection, message_id: int, receipt: DeliveryReceipt, now: datetime
-) -> None:
-    """Final statuses win over intermediate ones, whatever order receipts arrive in."""
-    status = receipt.status if receipt.final else None
-    await conn.execute(
-        "UPDATE messages SET"
-        " status = CASE WHEN ? IS NOT NULL THEN ?"
-        "   WHEN status IN ('sending', 'uncertain', 'queued') THEN 'sent' ELSE status END,"
-        " provider_ref = COALESCE(provider_ref, ?),"
-        " price = COALESCE(price, ?), currency = COALESCE(currency, ?),"
-        " error = CASE WHEN ? THEN ? ELSE error END, updated_at = ? WHERE id = ?",
-        (
-            status,
-            status,
-            receipt.provider_ref,
-            receipt.price,
-            receipt.currency,
-            receipt.failed,
-            _failure(receipt),
-            ts(now),
-            message_id,
-        ),
-    )
 
 
 def _failure(receipt: DeliveryReceipt) -> str:

@@ -14,8 +14,8 @@ import aiosqlite
 
 from smsbot.engine.runtime import Send
 from smsbot.engine.sms_text import measure
-from smsbot.storage.ports import PRIORITIES, HeldOpening, Outgoing
-from smsbot.storage.sqlite.db import from_ts, ts
+from smsbot.storage.ports import PRIORITIES, PRIORITY_REPLY, Handover, HeldOpening, Outgoing
+from smsbot.storage.sqlite.db import Database, from_ts, ts
 from smsbot.storage.sqlite.repository import Repository
 
 __all__ = ["Outgoing", "SqliteOutbox"]  # Outgoing: where providers imported it from before
@@ -66,8 +66,36 @@ WHERE m.direction = 'out' AND m.status IN ('queued', 'uncertain') AND m.purpose 
 """
 
 
+# Whether a number has a message waiting or in flight (then a reply queues behind it: one in
+# flight per number, in order). The backlog's index, never the number's history.
+PENDING_FOR_PHONE = (
+    "EXISTS (SELECT 1 FROM messages INDEXED BY messages_pending_phone WHERE phone = ?"
+    " AND direction = 'out' AND status IN ('queued', 'sending', 'uncertain'))"
+)
+
+
 class SqliteOutbox(Repository):
     """The `Outbox` port (smsbot.storage.ports) on SQLite."""
+
+    __slots__ = ("_direct", "_pending", "_queued", "_sending")
+
+    def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
+        super().__init__(conn, db)
+        self._direct = False
+        self._sending: list[Outgoing] = []
+        self._queued = 0
+        self._pending: dict[str, bool] = {}  # numbers with a message waiting or in flight
+
+    def pending_was_read(self, phone: str, pending: bool) -> None:
+        """The unit's read of the conversation also read whether its number has a message
+        waiting or in flight (this unit's own messages are added as they are written)."""
+        self._pending.setdefault(phone, pending)
+
+    def send_directly(self) -> None:
+        self._direct = True
+
+    def handover(self) -> Handover:
+        return Handover(tuple(self._sending), self._queued)
 
     async def queue(
         self,
@@ -84,11 +112,33 @@ class SqliteOutbox(Repository):
             raise ValueError(
                 f"priority {priority} is not one of {PRIORITIES}: it would never be sent"
             )
+        if self._direct and priority == PRIORITY_REPLY and due_at <= now:
+            return await self._queue_or_send(conversation_id, phone, send, step, now)
+        self._queued += 1
+        return await self._insert(
+            conversation_id, phone, send, step, now, queued=True, priority=priority, due_at=due_at
+        )
+
+    async def _insert(
+        self,
+        conversation_id: str | None,
+        phone: str,
+        send: Send,
+        step: int,
+        now: datetime,
+        *,
+        queued: bool,
+        priority: int = PRIORITY_REPLY,
+        due_at: datetime | None = None,
+    ) -> int:
+        """Queued, or being sent on its first attempt."""
+        self._pending[phone] = True
         cost = measure(send.text)
+        status, attempts = ("queued", 0) if queued else ("sending", 1)
         cur = await self.conn.execute(
             "INSERT INTO messages (conversation_id, direction, phone, body, purpose, question_id,"
-            " step, encoding, segments, status, priority, due_at, created_at, updated_at)"
-            " VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+            " step, encoding, segments, status, attempts, priority, due_at, created_at,"
+            " updated_at) VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 phone,
@@ -98,14 +148,39 @@ class SqliteOutbox(Repository):
                 step,
                 cost.encoding.value,
                 cost.segments,
+                status,
+                attempts,
                 priority,
-                ts(due_at),
+                ts(due_at or now),
                 ts(now),
                 ts(now),
             ),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    async def _queue_or_send(
+        self, conversation_id: str | None, phone: str, send: Send, step: int, now: datetime
+    ) -> int:
+        """A reply due now: written as being sent (its first attempt) when nothing else to its
+        number waits or is in flight, else queued behind that."""
+        pending = self._pending.get(phone)
+        if pending is None:
+            async with self.conn.execute(f"SELECT {PENDING_FOR_PHONE}", (phone,)) as cur:
+                row = await cur.fetchone()
+            pending = bool(row and row[0])
+        message_id = await self._insert(conversation_id, phone, send, step, now, queued=pending)
+        if pending:
+            self._queued += 1
+        else:
+            cost = measure(send.text)
+            self._sending.append(
+                Outgoing(
+                    *(message_id, conversation_id, phone, send.text, send.purpose),
+                    *(cost.encoding.value, cost.segments, 1),
+                )
+            )
+        return message_id
 
     async def queued_for_phone(self, phone: str) -> list[Outgoing]:
         sql = (

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
+from typing import TypeVar, cast
 
 import aiosqlite
 
+from smsbot.storage.ports import Tx
 from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
 from smsbot.storage.sqlite.feedback import SqliteFeedback
 from smsbot.storage.sqlite.inbound import SqliteInbound
+from smsbot.storage.sqlite.inline import InlineConnection, run_now
 from smsbot.storage.sqlite.journeys import SqliteJourneys
 from smsbot.storage.sqlite.outbox import SqliteOutbox
 from smsbot.storage.sqlite.people import SqliteAuditLog, SqlitePeople
@@ -22,6 +26,8 @@ from smsbot.storage.sqlite.timers import SqliteTimers
 from smsbot.storage.sqlite.trials import SqliteTrials
 
 __all__ = ["SqliteStore", "SqliteTx"]
+
+T = TypeVar("T")
 
 
 class SqliteTx:
@@ -38,7 +44,7 @@ class SqliteTx:
     # gateway
     @cached_property
     def conversations(self) -> SqliteConversations:
-        return SqliteConversations(self.conn, self.db)
+        return SqliteConversations(self.conn, self.db, self.outbox)
 
     @cached_property
     def outbox(self) -> SqliteOutbox:
@@ -116,6 +122,26 @@ class SqliteStore:
         yield tx
         for effect in tx.effects:  # nothing to commit: an effect asked for still happens
             effect()
+
+    async def unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        def whole(conn: sqlite3.Connection) -> tuple[T, list[Callable[[], None]]]:
+            tx = SqliteTx(cast(aiosqlite.Connection, InlineConnection(conn)), self.db)
+            return run_now(work(tx)), tx.effects  # in the writer's thread, at once
+
+        value, effects = await self.db.write(whole)
+        for effect in effects:  # the unit is durable now
+            effect()
+        return value
+
+    async def read_unit(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        def whole(conn: sqlite3.Connection) -> tuple[T, list[Callable[[], None]]]:
+            tx = SqliteTx(cast(aiosqlite.Connection, InlineConnection(conn)), self.db)
+            return run_now(work(tx)), tx.effects  # in the database's thread, at once
+
+        value, effects = await self.db.peek(whole)
+        for effect in effects:  # nothing to commit: an effect asked for still happens
+            effect()
+        return value
 
     async def flush(self) -> None:
         await self.db.flush()
