@@ -229,7 +229,8 @@ async def test_a_dropped_kept_alive_connection_is_not_posted_again(
 
 async def test_the_wire_gate_paces_sends(impl: Impl, fake: FakeVonage) -> None:
     fake.rate_limit(per_second=4)
-    transport = impl.sms(settings(fake), threads=6, gate=WireGate(4.0, 0.05))
+    # the margin absorbs the jitter between leaving here and arriving there (a loaded machine's)
+    transport = impl.sms(settings(fake), threads=6, gate=WireGate(4.0, 0.2))
     started = time.monotonic()
     try:
         await asyncio.gather(*(transport.send(message()) for _ in range(6)))
