@@ -277,9 +277,11 @@ def _add_commands() -> None:
     from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
     from smsbot.cli.users import tokens, users
+    from smsbot.cli.webhooks import webhooks
 
     for command in (backup_command, feedback, export, purge_command, report, users, tokens, audit):
         main.add_command(command)
+    main.add_command(webhooks)
 
 
 _add_commands()

@@ -26,6 +26,7 @@ from smsbot.gateway.parts import Parts
 from smsbot.gateway.policy import SendingRules, max_age_seconds
 from smsbot.gateway.sender import Sender, SenderSettings
 from smsbot.gateway.timers import Timers
+from smsbot.gateway.webhooks import DeliveryWorker, WebhookSettings
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.people import audit
@@ -35,7 +36,7 @@ from smsbot.privacy.retention import PurgeTask, parse_retention
 from smsbot.providers.base import Transport
 from smsbot.storage.ports import Outgoing, Tx
 
-__all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules"]
+__all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules", "webhook_settings"]
 
 log = get_logger("smsbot.gateway.runner")
 
@@ -72,6 +73,14 @@ def sender_settings(config: Config) -> SenderSettings:
     )
 
 
+def webhook_settings(config: Config) -> WebhookSettings:
+    webhooks = config.webhooks
+    return WebhookSettings(
+        timeout_seconds=parse_duration(webhooks.timeout),
+        retry_after=tuple(parse_duration(wait) for wait in webhooks.retry_after),
+    )
+
+
 @dataclass
 class Gateway:
     parts: Parts
@@ -102,6 +111,8 @@ class Gateway:
         )
         self.inbound = Inbound(surveys, self.metrics, notify=wake)
         self.timers = Timers(surveys, self.intake, poll_seconds=self.timer_poll_seconds)
+        self.webhook_settings = webhook_settings(self.config)
+        self.webhooks = DeliveryWorker(self.parts.store, surveys.clock, self.webhook_settings)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -141,6 +152,7 @@ class Gateway:
         self._stopping.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.webhooks.close()
         await self.transport.close()
         await self.parts.close()
 
@@ -153,6 +165,12 @@ class Gateway:
             "sender": self.sender.run(stopping),
             "timers": every(
                 self.timers.poll_seconds, self.timers.fire_due, stopping, name="timers"
+            ),
+            "webhooks": every(
+                self.webhook_settings.poll_seconds,
+                self.webhooks.deliver_due,
+                stopping,
+                name="webhooks",
             ),
             "purge": every(
                 purger.every_seconds, lambda: self._purge(purger), stopping, name="purge"

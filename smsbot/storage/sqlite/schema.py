@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["JOURNEYS_INDEX", "MIGRATIONS", "TRIALS"]
+__all__ = ["JOURNEYS_INDEX", "MIGRATIONS", "TRIALS", "WEBHOOKS"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -328,6 +328,48 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log (at);
 """
 
+# Results out (issue 16): an admin's webhook subscriptions, the delivery outbox written in the
+# same unit as the change it tells of (one row per subscription and event, its webhook-id fixed
+# when written so every retry carries the same id), and every attempt at delivering it.
+WEBHOOKS = """
+CREATE TABLE webhook_subscriptions (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,                -- JSON list of event types
+    unit TEXT,                           -- NULL: every unit
+    secret TEXT NOT NULL,                -- whsec_...: signs each delivery
+    send_phone INTEGER NOT NULL DEFAULT 0,  -- may receive a consented callback number
+    active INTEGER NOT NULL DEFAULT 1,
+    disabled_reason TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook_id TEXT NOT NULL UNIQUE,     -- the webhook-id header, the same on every attempt
+    subscription_id INTEGER NOT NULL REFERENCES webhook_subscriptions (id),
+    event_type TEXT NOT NULL,
+    unit TEXT,
+    payload TEXT NOT NULL,               -- the JSON body, exactly as signed and sent
+    status TEXT NOT NULL,                -- pending | delivered | failed | cancelled
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, id);
+CREATE TABLE webhook_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id),
+    at TEXT NOT NULL,
+    status_code INTEGER,                 -- NULL: no answer (refused, timed out)
+    error TEXT,
+    milliseconds INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -339,4 +381,5 @@ MIGRATIONS: tuple[str, ...] = (
     _REPLY_LANGUAGE,
     JOURNEYS_INDEX,
     PEOPLE,
+    WEBHOOKS,
 )
