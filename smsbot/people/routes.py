@@ -65,6 +65,11 @@ ROUTE_RULES: dict[str, Rule] = {
     "GET /ui/feedback": Right.VIEW_FEEDBACK,
     "POST /ui/feedback/{id}/{action}": Right.TAG_FEEDBACK,
     "GET /ui/audit": Right.VIEW_AUDIT,
+    # results out: webhook subscriptions, their deliveries and replays (webui/webhooks.py)
+    "GET /ui/webhooks": Right.MANAGE_SUBSCRIPTIONS,
+    "POST /ui/webhooks": Right.MANAGE_SUBSCRIPTIONS,
+    "POST /ui/webhooks/{id}/remove": Right.MANAGE_SUBSCRIPTIONS,
+    "POST /ui/webhooks/deliveries/{id}/replay": Right.MANAGE_SUBSCRIPTIONS,
 }
 
 

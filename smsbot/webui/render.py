@@ -26,6 +26,7 @@ NAV = (
     ("/ui/dashboard", "Dashboard", "Översikt", "Yleiskatsaus"),
     ("/ui/feedback", "Feedback", "Synpunkter", "Palaute"),
     ("/ui/audit", "Audit log", "Granskningslogg", "Lokitiedot"),
+    ("/ui/webhooks", "Webhooks", "Webhooks", "Webhookit"),
 )
 
 _ENV = jinja2.Environment(

@@ -59,6 +59,10 @@ WHO_MAY: dict[str, set[str]] = {
     "GET /ui/feedback": RESULTS,
     "POST /ui/feedback/{id}/{action}": {"admin", "analyst"},
     "GET /ui/audit": {"admin", "auditor"},
+    "GET /ui/webhooks": {"admin"},
+    "POST /ui/webhooks": {"admin"},
+    "POST /ui/webhooks/{id}/remove": {"admin"},
+    "POST /ui/webhooks/deliveries/{id}/replay": {"admin"},
 }
 OPEN = {"GET /ui/login", "POST /ui/login", "GET /ui/static"}
 
