@@ -22,6 +22,7 @@ from smsbot.gateway.circuit import CircuitSettings
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.intake import Intake
 from smsbot.gateway.loops import every
+from smsbot.gateway.mailer import Mailer, MailSettings
 from smsbot.gateway.parts import Parts
 from smsbot.gateway.policy import SendingRules, max_age_seconds
 from smsbot.gateway.sender import Sender, SenderSettings
@@ -41,6 +42,7 @@ __all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules", "webhook_se
 log = get_logger("smsbot.gateway.runner")
 
 TAG_SUGGESTION_SECONDS = 60.0  # new feedback gets its suggested tags within a minute
+MAIL_SECONDS = 30.0  # an instant e-mail goes within half a minute
 
 
 def sending_rules(config: Config) -> SendingRules:
@@ -176,6 +178,9 @@ class Gateway:
                 purger.every_seconds, lambda: self._purge(purger), stopping, name="purge"
             ),
         }
+        if self.config.email.smtp_host:
+            mailer = Mailer(self.parts.store, self.clock, MailSettings.of(self.config))
+            jobs["mail"] = every(MAIL_SECONDS, mailer.send_due, stopping, name="mail")
         if self.taxonomy is not None:
             jobs["tags"] = every(
                 TAG_SUGGESTION_SECONDS, self._suggest_tags, stopping, name="tag_suggestion"

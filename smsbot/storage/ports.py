@@ -55,7 +55,7 @@ from smsbot.storage.figures import (
     SmsCost,
 )
 from smsbot.storage.journeys import JourneyCounts, JourneyQuery
-from smsbot.storage.webhooks import Attempt, Delivery, NewSubscription, Subscription
+from smsbot.storage.webhooks import Attempt, Delivery, MailNotice, NewSubscription, Subscription
 
 __all__ = [
     "PRIORITIES",
@@ -862,6 +862,19 @@ class Webhooks(Protocol):
     async def replay(self, delivery_id: int, now: datetime) -> bool:
         """Deliver it again, with the same webhook-id, from now; False when there is none or
         its subscription is disabled."""
+        ...
+
+    # e-mail to units
+    async def notify(self, notice: MailNotice) -> None:
+        """Queue a line for the unit's next e-mail, in the caller's unit of writes."""
+        ...
+
+    async def waiting_notices(self, before: datetime) -> list[MailNotice]:
+        """Notices not yet e-mailed, made before `before`, oldest first."""
+        ...
+
+    async def mark_notices(self, ids: Sequence[int], status: str, now: datetime) -> None:
+        """`sent`, or `no_address` (the unit has no contact address)."""
         ...
 
 

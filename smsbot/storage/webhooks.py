@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["EVENT_TYPES", "Attempt", "Delivery", "NewSubscription", "Subscription"]
+__all__ = [
+    "EVENT_TYPES",
+    "Attempt",
+    "Delivery",
+    "MailNotice",
+    "NewSubscription",
+    "Subscription",
+]
 
 EVENT_TYPES = (
     "case.opened",
@@ -61,3 +68,14 @@ class Attempt:
     status_code: int | None  # None: no answer (refused, timed out)
     error: str | None
     milliseconds: int
+
+
+@dataclass(frozen=True)
+class MailNotice:
+    """One line of a unit's e-mail: a title and a link to the page, never a phone number."""
+
+    unit: str
+    title: str  # "Case opened: effort 2 of 7, not solved"
+    link_path: str  # "/ui/cases/17": the e-mail links to [email] base_url + this
+    created_at: datetime
+    id: int = 0

@@ -368,6 +368,18 @@ CREATE TABLE webhook_attempts (
     milliseconds INTEGER NOT NULL
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+-- what a unit's contact address is told about by e-mail (new cases): a title and a link, never
+-- a phone number; sent instantly or in the daily digest
+CREATE TABLE mail_notices (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link_path TEXT NOT NULL,             -- e.g. /ui/cases/17, after [email] base_url
+    status TEXT NOT NULL DEFAULT 'waiting',  -- waiting | sent | no_address
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX mail_notices_waiting ON mail_notices (created_at) WHERE status = 'waiting';
 """
 
 MIGRATIONS: tuple[str, ...] = (

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
 
 from smsbot.storage.sqlite.db import from_ts, ts
 from smsbot.storage.sqlite.repository import Repository
-from smsbot.storage.webhooks import Attempt, Delivery, NewSubscription, Subscription
+from smsbot.storage.webhooks import Attempt, Delivery, MailNotice, NewSubscription, Subscription
 
 __all__ = ["SqliteWebhooks"]
 
@@ -179,3 +180,23 @@ class SqliteWebhooks(Repository):
             (ts(now), delivery_id),
         ) as cur:
             return cur.rowcount == 1
+
+    async def notify(self, notice: MailNotice) -> None:
+        await self.conn.execute(
+            "INSERT INTO mail_notices (unit, title, link_path, created_at) VALUES (?, ?, ?, ?)",
+            (notice.unit, notice.title, notice.link_path, ts(notice.created_at)),
+        )
+
+    async def waiting_notices(self, before: datetime) -> list[MailNotice]:
+        sql = (
+            "SELECT unit, title, link_path, created_at, id FROM mail_notices"
+            " WHERE status = 'waiting' AND created_at < ? ORDER BY created_at, id"
+        )
+        async with self.conn.execute(sql, (ts(before),)) as cur:
+            return [MailNotice(r[0], r[1], r[2], from_ts(r[3]), r[4]) for r in await cur.fetchall()]
+
+    async def mark_notices(self, ids: Sequence[int], status: str, now: datetime) -> None:
+        await self.conn.executemany(
+            "UPDATE mail_notices SET status = ?, sent_at = ? WHERE id = ?",
+            [(status, ts(now), notice_id) for notice_id in ids],
+        )
