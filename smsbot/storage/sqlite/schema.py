@@ -343,6 +343,7 @@ CREATE TABLE webhook_subscriptions (
     disabled_reason TEXT,
     created_at TEXT NOT NULL
 );
+CREATE INDEX webhook_subscriptions_unit ON webhook_subscriptions (active, unit);
 CREATE TABLE webhook_deliveries (
     id INTEGER PRIMARY KEY,
     webhook_id TEXT NOT NULL UNIQUE,     -- the webhook-id header, the same on every attempt
