@@ -138,6 +138,15 @@ async def test_the_callback_number_goes_only_to_subscriptions_flagged_for_it(
         for r in await rows(parts, "SELECT payload FROM webhook_deliveries ORDER BY id")
     ]
     assert payloads == [{"case_id": "c1", "callback_phone": PHONE}, {"case_id": "c1"}]
+    await flagged.up()
+    worker = DeliveryWorker(parts.store, clock, FAST)
+    await worker.deliver_due()
+    await worker.close()
+    await flagged.down()
+    assert flagged.accepted[0].payload["data"]["callback_phone"] == PHONE
+    # once delivered (or failed, or cancelled), the number is gone from the stored payload
+    for row in await rows(parts, "SELECT payload FROM webhook_deliveries"):
+        assert PHONE not in row["payload"] and "callback_phone" not in row["payload"]
 
 
 async def test_an_unknown_event_type_is_refused_in_words(parts: Parts) -> None:

@@ -24,6 +24,11 @@ _DELIVERY = (
     " FROM webhook_deliveries AS d JOIN webhook_subscriptions AS s ON s.id = d.subscription_id"
 )
 
+# A consented callback number is kept only while its delivery may still go: once delivered,
+# failed or cancelled, the stored payload loses it (a replay goes without it).
+_WITHOUT_PHONE = "json_remove(payload, '$.data.callback_phone')"
+_NO_PHONE = f"payload = {_WITHOUT_PHONE}"
+
 
 def _subscription(row: aiosqlite.Row) -> Subscription:
     return Subscription(
@@ -95,7 +100,7 @@ class SqliteWebhooks(Repository):
             (reason, subscription_id),
         )
         await self.conn.execute(
-            "UPDATE webhook_deliveries SET status = 'cancelled', last_error = ?"
+            f"UPDATE webhook_deliveries SET status = 'cancelled', last_error = ?, {_NO_PHONE}"
             " WHERE subscription_id = ? AND status = 'pending'",
             (f"subscription {reason}", subscription_id),
         )
@@ -143,12 +148,15 @@ class SqliteWebhooks(Repository):
         status = "delivered" if delivered else ("pending" if next_due else "failed")
         await self.conn.execute(
             "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, due_at = ?,"
-            " delivered_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+            " delivered_at = ?, last_error = ?,"
+            f" payload = CASE WHEN ? = 'pending' THEN payload ELSE {_WITHOUT_PHONE} END"
+            " WHERE id = ? AND status = 'pending'",
             (
                 status,
                 ts(next_due or attempt.at),
                 ts(attempt.at) if delivered else None,
                 attempt.error,
+                status,
                 attempt.delivery_id,
             ),
         )
