@@ -149,6 +149,20 @@ def _words(value: tuple[str, ...]) -> tuple[str, ...]:
     return words
 
 
+def _durations(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("expected a list of one or more durations such as ['5s', '5m']")
+    return tuple(_duration(item) for item in value)
+
+
+def _unit_addresses(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        unit, _, address = item.partition("=")
+        if not unit.strip() or "@" not in address:
+            raise ValueError(f"expected 'unit name=address@example.org', got {item!r}")
+    return tuple(item.strip() for item in value)
+
+
 SECRET: Mapping[str, Any] = types.MappingProxyType({"secret": True})
 PATH: Mapping[str, Any] = types.MappingProxyType({"path": True})
 DURATION: Mapping[str, Any] = types.MappingProxyType({"check": _duration})
@@ -266,6 +280,38 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class WebhooksConfig:
+    """Results out: how deliveries to subscribed systems are POSTed and retried."""
+
+    timeout: str = field(default="10s", metadata=DURATION)
+    # the waits after each failed attempt: 8 attempts over 27 h 35 min, then failed
+    retry_after: tuple[str, ...] = field(
+        default=("5s", "5m", "30m", "2h", "5h", "10h", "10h"), metadata={"check": _durations}
+    )
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """E-mail about new cases to each unit's contact address (no smtp_host: none is sent)."""
+
+    smtp_host: str = ""
+    smtp_port: int = field(default=587, metadata={"min": 1, "max": 65535})
+    smtp_user: str = ""
+    smtp_password: str | None = _secret()
+    starttls: bool = True
+    sender: str = "smsbot@localhost"
+    base_url: str = "http://127.0.0.1:8080"  # where the links in an e-mail point
+    digest: Literal["instant", "daily"] = "daily"
+    daily_at: str = field(default="07:00", metadata={"check": _clock})  # in [survey] timezone
+    units: tuple[str, ...] = field(default=(), metadata={"check": _unit_addresses})
+
+    def addresses(self) -> dict[str, str]:
+        """Unit name -> contact address."""
+        pairs = (item.partition("=") for item in self.units)
+        return {unit.strip(): address.strip() for unit, _, address in pairs}
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     format: LogFormat = "auto"
     level: LogLevel = "info"
@@ -375,6 +421,8 @@ class Config:
     texts: TextsConfig = field(default_factory=TextsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     oidc: OidcConfig = field(default_factory=OidcConfig)
     sources: Mapping[str, SourceConfig] = field(default_factory=_empty)
     source_tokens: Mapping[str, str] = field(default_factory=_empty, repr=False)

@@ -278,6 +278,7 @@ def _add_commands() -> None:
     from smsbot.cli.purge import purge_command
     from smsbot.cli.report import report
     from smsbot.cli.users import tokens, users
+    from smsbot.cli.webhooks import webhooks
 
     for command in (
         backup_command,
@@ -291,6 +292,7 @@ def _add_commands() -> None:
         audit,
     ):
         main.add_command(command)
+    main.add_command(webhooks)
 
 
 _add_commands()

@@ -22,10 +22,12 @@ from smsbot.gateway.circuit import CircuitSettings
 from smsbot.gateway.inbound import Inbound
 from smsbot.gateway.intake import Intake
 from smsbot.gateway.loops import every
+from smsbot.gateway.mailer import Mailer, MailSettings
 from smsbot.gateway.parts import Parts
 from smsbot.gateway.policy import SendingRules, max_age_seconds
 from smsbot.gateway.sender import Sender, SenderSettings
 from smsbot.gateway.timers import Timers
+from smsbot.gateway.webhooks import DeliveryWorker, WebhookSettings
 from smsbot.logs import get_logger
 from smsbot.metrics import Metrics
 from smsbot.people import audit
@@ -36,11 +38,12 @@ from smsbot.privacy.retention import PurgeTask, parse_retention
 from smsbot.providers.base import Transport
 from smsbot.storage.ports import Outgoing, Tx
 
-__all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules"]
+__all__ = ["GATEWAY", "Gateway", "sender_settings", "sending_rules", "webhook_settings"]
 
 log = get_logger("smsbot.gateway.runner")
 
 TAG_SUGGESTION_SECONDS = 60.0  # new feedback gets its suggested tags within a minute
+MAIL_SECONDS = 30.0  # an instant e-mail goes within half a minute
 
 
 def sending_rules(config: Config) -> SendingRules:
@@ -70,6 +73,14 @@ def sender_settings(config: Config) -> SenderSettings:
             first_probe=timedelta(seconds=parse_duration(sending.probe_first)),
             max_probe=timedelta(seconds=parse_duration(sending.probe_max)),
         ),
+    )
+
+
+def webhook_settings(config: Config) -> WebhookSettings:
+    webhooks = config.webhooks
+    return WebhookSettings(
+        timeout_seconds=parse_duration(webhooks.timeout),
+        retry_after=tuple(parse_duration(wait) for wait in webhooks.retry_after),
     )
 
 
@@ -103,6 +114,8 @@ class Gateway:
         )
         self.inbound = Inbound(surveys, self.metrics, notify=wake, sender=self.sender)
         self.timers = Timers(surveys, self.intake, poll_seconds=self.timer_poll_seconds)
+        self.webhook_settings = webhook_settings(self.config)
+        self.webhooks = DeliveryWorker(self.parts.store, surveys.clock, self.webhook_settings)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -142,6 +155,7 @@ class Gateway:
         self._stopping.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.webhooks.close()
         await self.transport.close()
         await self.parts.close()
 
@@ -155,10 +169,19 @@ class Gateway:
             "timers": every(
                 self.timers.poll_seconds, self.timers.fire_due, stopping, name="timers"
             ),
+            "webhooks": every(
+                self.webhook_settings.poll_seconds,
+                self.webhooks.deliver_due,
+                stopping,
+                name="webhooks",
+            ),
             "purge": every(
                 purger.every_seconds, lambda: self._purge(purger), stopping, name="purge"
             ),
         }
+        if self.config.email.smtp_host:
+            mailer = Mailer(self.parts.store, self.clock, MailSettings.of(self.config))
+            jobs["mail"] = every(MAIL_SECONDS, mailer.send_due, stopping, name="mail")
         if self.taxonomy is not None:
             jobs["tags"] = every(
                 TAG_SUGGESTION_SECONDS, self._suggest_tags, stopping, name="tag_suggestion"

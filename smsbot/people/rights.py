@@ -36,6 +36,7 @@ class Right(Enum):
     TAG_FEEDBACK = "tag_feedback"
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"  # the audit log and the privacy reports
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions"  # webhooks to other systems (admin only)
     SIGNED_IN = "signed_in"  # any active person: the home page, own tokens, signing out
 
 

@@ -68,6 +68,11 @@ ROUTE_RULES: dict[str, Rule] = {
     "GET /ui/tokens": Right.SIGNED_IN,  # her own tokens only
     "POST /ui/tokens": Right.SIGNED_IN,
     "POST /ui/tokens/{id}/revoke": Right.SIGNED_IN,
+    # results out: webhook subscriptions, their deliveries and replays (webui/webhooks.py)
+    "GET /ui/webhooks": Right.MANAGE_SUBSCRIPTIONS,
+    "POST /ui/webhooks": Right.MANAGE_SUBSCRIPTIONS,
+    "POST /ui/webhooks/{id}/remove": Right.MANAGE_SUBSCRIPTIONS,
+    "POST /ui/webhooks/deliveries/{id}/replay": Right.MANAGE_SUBSCRIPTIONS,
 }
 
 

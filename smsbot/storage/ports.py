@@ -59,6 +59,7 @@ from smsbot.storage.figures import (
     SmsCost,
 )
 from smsbot.storage.journeys import JourneyCounts, JourneyQuery
+from smsbot.storage.webhooks import Attempt, Delivery, MailNotice, NewSubscription, Subscription
 
 __all__ = [
     "PRIORITIES",
@@ -99,6 +100,7 @@ __all__ = [
     "TrialChat",
     "Trials",
     "Tx",
+    "Webhooks",
     "message_id_from_client_ref",
 ]
 
@@ -841,6 +843,79 @@ class AuditLog(Protocol):
         ...
 
 
+# --- results out: webhook subscriptions and their delivery outbox ---------------------------
+
+
+class Webhooks(Protocol):
+    """Subscriptions (an admin's), and the deliveries written with the change they tell of."""
+
+    async def subscribe(self, new: NewSubscription, now: datetime) -> int: ...
+
+    async def subscriptions(self) -> list[Subscription]:
+        """Every subscription, active or not, oldest first."""
+        ...
+
+    async def subscription(self, subscription_id: int) -> Subscription | None: ...
+
+    async def remove(self, subscription_id: int, now: datetime) -> bool:
+        """Disable it and cancel what it still had to deliver; False when there is none."""
+        ...
+
+    async def disable(self, subscription_id: int, reason: str, now: datetime) -> None:
+        """Stop delivering to it (the receiver said 410 Gone); its pending ones are cancelled."""
+        ...
+
+    async def subscribers(self, event_type: str, unit: str | None) -> list[Subscription]:
+        """The active subscriptions that want this event type from this unit."""
+        ...
+
+    async def queue(
+        self,
+        *,
+        webhook_id: str,
+        subscription_id: int,
+        event_type: str,
+        unit: str | None,
+        payload: str,
+        now: datetime,
+    ) -> int: ...
+
+    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Pending deliveries due by `now` to active subscriptions, oldest due first."""
+        ...
+
+    async def record_attempt(self, attempt: Attempt, next_due: datetime | None) -> None:
+        """Keep the attempt; the delivery is delivered (2xx), pending again at `next_due`, or
+        failed (no `next_due`: its retries are spent)."""
+        ...
+
+    async def deliveries(
+        self, *, subscription_id: int | None = None, status: str | None = None, limit: int = 50
+    ) -> list[Delivery]:
+        """The newest deliveries first."""
+        ...
+
+    async def attempts(self, delivery_id: int) -> list[Attempt]: ...
+
+    async def replay(self, delivery_id: int, now: datetime) -> bool:
+        """Deliver it again, with the same webhook-id, from now; False when there is none or
+        its subscription is disabled."""
+        ...
+
+    # e-mail to units
+    async def notify(self, notice: MailNotice) -> None:
+        """Queue a line for the unit's next e-mail, in the caller's unit of writes."""
+        ...
+
+    async def waiting_notices(self, before: datetime) -> list[MailNotice]:
+        """Notices not yet e-mailed, made before `before`, oldest first."""
+        ...
+
+    async def mark_notices(self, ids: Sequence[int], status: str, now: datetime) -> None:
+        """`sent`, or `no_address` (the unit has no contact address)."""
+        ...
+
+
 # --- the unit of work ---------------------------------------------------------------------
 
 
@@ -887,6 +962,10 @@ class Tx(Protocol):
     def people(self) -> People: ...
     @property
     def audit(self) -> AuditLog: ...
+
+    # results out
+    @property
+    def webhooks(self) -> Webhooks: ...
 
 
 class Store(Protocol):

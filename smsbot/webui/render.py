@@ -27,6 +27,7 @@ NAV = (
     ("/ui/feedback", "Feedback", "Synpunkter", "Palaute"),
     ("/ui/audit", "Audit log", "Granskningslogg", "Lokitiedot"),
     ("/ui/tokens", "API tokens", "API-nycklar", "API-avaimet"),
+    ("/ui/webhooks", "Webhooks", "Webhooks", "Webhookit"),
 )
 
 _ENV = jinja2.Environment(

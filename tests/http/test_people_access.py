@@ -66,6 +66,10 @@ WHO_MAY: dict[str, set[str]] = {
     "GET /ui/tokens": ALL,
     "POST /ui/tokens": ALL,
     "POST /ui/tokens/{id}/revoke": ALL,
+    "GET /ui/webhooks": {"admin"},
+    "POST /ui/webhooks": {"admin"},
+    "POST /ui/webhooks/{id}/remove": {"admin"},
+    "POST /ui/webhooks/deliveries/{id}/replay": {"admin"},
 }
 OPEN = {"GET /ui/login", "POST /ui/login", "GET /ui/static"}
 

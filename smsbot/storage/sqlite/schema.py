@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smsbot.storage.sqlite.aggregates import AGGREGATES
 
-__all__ = ["JOURNEYS_COVERING_INDEX", "JOURNEYS_INDEX", "MIGRATIONS", "TRIALS"]
+__all__ = ["JOURNEYS_COVERING_INDEX", "JOURNEYS_INDEX", "MIGRATIONS", "TRIALS", "WEBHOOKS"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -342,6 +342,61 @@ CREATE INDEX conversations_journey ON conversations
     WHERE journey_id IS NOT NULL;
 """
 
+# Results out (issue 16): an admin's webhook subscriptions, the delivery outbox written in the
+# same unit as the change it tells of (one row per subscription and event, its webhook-id fixed
+# when written so every retry carries the same id), and every attempt at delivering it.
+WEBHOOKS = """
+CREATE TABLE webhook_subscriptions (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,                -- JSON list of event types
+    unit TEXT,                           -- NULL: every unit
+    secret TEXT NOT NULL,                -- whsec_...: signs each delivery
+    send_phone INTEGER NOT NULL DEFAULT 0,  -- may receive a consented callback number
+    active INTEGER NOT NULL DEFAULT 1,
+    disabled_reason TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX webhook_subscriptions_unit ON webhook_subscriptions (active, unit);
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook_id TEXT NOT NULL UNIQUE,     -- the webhook-id header, the same on every attempt
+    subscription_id INTEGER NOT NULL REFERENCES webhook_subscriptions (id),
+    event_type TEXT NOT NULL,
+    unit TEXT,
+    payload TEXT NOT NULL,               -- the JSON body, exactly as signed and sent
+    status TEXT NOT NULL,                -- pending | delivered | failed | cancelled
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, id);
+CREATE TABLE webhook_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id),
+    at TEXT NOT NULL,
+    status_code INTEGER,                 -- NULL: no answer (refused, timed out)
+    error TEXT,
+    milliseconds INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+-- what a unit's contact address is told about by e-mail (new cases): a title and a link, never
+-- a phone number; sent instantly or in the daily digest
+CREATE TABLE mail_notices (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link_path TEXT NOT NULL,             -- e.g. /ui/cases/17, after [email] base_url
+    status TEXT NOT NULL DEFAULT 'waiting',  -- waiting | sent | no_address
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX mail_notices_waiting ON mail_notices (created_at) WHERE status = 'waiting';
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -355,4 +410,5 @@ MIGRATIONS: tuple[str, ...] = (
     PEOPLE,
     AGGREGATES,
     JOURNEYS_COVERING_INDEX,
+    WEBHOOKS,
 )

@@ -24,6 +24,7 @@ from smsbot.storage.sqlite.retention import SqlitePseudonymKeys, SqliteRetention
 from smsbot.storage.sqlite.service_events import SqliteServiceEvents
 from smsbot.storage.sqlite.timers import SqliteTimers
 from smsbot.storage.sqlite.trials import SqliteTrials
+from smsbot.storage.sqlite.webhooks import SqliteWebhooks
 
 __all__ = ["SqliteStore", "SqliteTx"]
 
@@ -100,6 +101,11 @@ class SqliteTx:
     @cached_property
     def audit(self) -> SqliteAuditLog:
         return SqliteAuditLog(self.conn, self.db)
+
+    # results out
+    @cached_property
+    def webhooks(self) -> SqliteWebhooks:
+        return SqliteWebhooks(self.conn, self.db)
 
 
 class SqliteStore:
