@@ -37,6 +37,7 @@ from smsbot.storage.figures import (
     iso,
 )
 from smsbot.storage.sqlite import aggregate_reads as agg
+from smsbot.storage.sqlite.agg_profiles import PROFILES_REBUILD, PROFILES_TABLES
 from smsbot.storage.sqlite.aggregates import REBUILD, TABLES
 from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
@@ -51,6 +52,8 @@ _COLUMNS = {
     "language": "language",
 }
 _ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
+
+ALL_REBUILD = REBUILD + PROFILES_REBUILD
 
 
 @dataclass(frozen=True)
@@ -128,10 +131,10 @@ class SqliteResults(Repository):
         return sorted(str(row["v"]) for row in await self._rows(sql, {}))
 
     async def rebuild_aggregates(self) -> dict[str, int]:
-        for statement in filter(None, (part.strip() for part in REBUILD.split(";"))):
+        for statement in filter(None, (part.strip() for part in ALL_REBUILD.split(";"))):
             await self.conn.execute(statement)
         counts = {}
-        for table in TABLES:
+        for table in TABLES + PROFILES_TABLES:
             [row] = await self._rows(f"SELECT COUNT(*) FROM {table}", {})
             counts[table] = int(row[0])
         return counts
@@ -436,6 +439,9 @@ class SqliteResults(Repository):
     async def answer_profiles(
         self, f: ReportFilter, flow_id: str, question_ids: Sequence[str]
     ) -> list[AnswerProfile]:
+        fast = await self._fast_profiles(f, flow_id, question_ids)
+        if fast is not None:
+            return fast
         scope = _surveys(f)
         params: dict[str, object] = {**scope.params, "p_flow": flow_id}
         values = []
@@ -456,6 +462,39 @@ class SqliteResults(Repository):
                 int(row["n"]),
             )
             for row in await self._rows(sql, params)
+        ]
+
+    async def _fast_profiles(
+        self, f: ReportFilter, flow_id: str, question_ids: Sequence[str]
+    ) -> list[AnswerProfile] | None:
+        """answer_profiles from agg_profiles, or None: the filter or a free-text question
+        needs the raw rows."""
+        found = agg.scope(f, agg.DAY)
+        if found is None or not question_ids:
+            return None
+        key, where, params = found
+        asked = {f"p_q{i}": question_id for i, question_id in enumerate(question_ids)}
+        marks = ", ".join(f":{name}" for name in asked)
+        sql = f"SELECT 1 FROM agg_text_questions WHERE question_id IN ({marks}) LIMIT 1"
+        if await self._rows(sql, asked):
+            return None
+        paths = {f"p_path{i}": _json_path(q) for i, q in enumerate(question_ids)}
+        values = ", ".join(
+            f"json_extract(g.latest, :p_path{i}) AS v{i}" for i in range(len(question_ids))
+        )
+        names = ", ".join(f"v{i}" for i in range(len(question_ids)))
+        sql = f"""SELECT {key} AS k, g.period AS day, {values}, SUM(g.n) AS n
+            FROM agg_profiles g WHERE g.flow_id = :p_flow {where}
+            GROUP BY k, day, {names} HAVING SUM(g.n) > 0"""
+        rows = await self._rows(sql, {**params, **paths, "p_flow": flow_id})
+        return [
+            AnswerProfile(
+                row["k"],
+                row["day"],
+                tuple(row[f"v{i}"] for i in range(len(question_ids))),
+                int(row["n"]),
+            )
+            for row in rows
         ]
 
 
