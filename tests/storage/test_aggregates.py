@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from smsbot.cli import main
 from smsbot.results.reports import full_report
-from smsbot.storage.figures import GROUPINGS, ReportFilter
+from smsbot.storage.figures import GROUPINGS, DriverQuestions, ReportFilter
 from smsbot.storage.ports import Results, Store
 from smsbot.storage.sqlite import aggregate_reads as agg
 from smsbot.storage.sqlite.db import Database, open_database
@@ -48,6 +48,12 @@ _PROFILED: dict[str, tuple[str, ...]] = {
     "contact": ("web_first", "ces", "solved"),
     "recommend": ("nps", "staff"),
 }
+# What the drivers report explains, per flow: satisfaction by the resolved question.
+_DRIVEN = {
+    "visit": DriverQuestions("csat", "solved", "age"),
+    "contact": DriverQuestions("ces", "solved", "age"),
+    "recommend": DriverQuestions("nps", None, "age"),
+}
 Read = Callable[[Results, ReportFilter], Awaitable[Any]]
 READS: dict[str, Read] = {
     "conversation_counts": lambda r, f: r.conversation_counts(f),
@@ -61,6 +67,9 @@ READS: dict[str, Read] = {
     "first_replies": lambda r, f: r.first_replies(f),
     "satisfaction_per_hour": lambda r, f: _sorted(r.satisfaction_per_hour(f, *_scale_of(f))),
     "answer_profiles": lambda r, f: _profiles(r, f, _PROFILED[f.flow or "visit"]),
+    "satisfaction_by_resolved": lambda r, f: r.satisfaction_by_resolved(
+        replace(f, flow=f.flow or "visit"), _DRIVEN[f.flow or "visit"]
+    ),
 }
 _HOURLY = ("conversation_counts", "surveys_per_hour", "delivered", "event_counts")
 WIDTH = dict.fromkeys((*_HOURLY, "skipped_by_reason", "satisfaction_per_hour"), agg.HOUR)
