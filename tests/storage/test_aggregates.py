@@ -27,14 +27,14 @@ from click.testing import CliRunner
 
 from smsbot.cli import main
 from smsbot.results.reports import full_report
-from smsbot.storage.figures import GROUPINGS, ReportFilter
+from smsbot.storage.figures import GROUPINGS, DriverQuestions, ReportFilter
 from smsbot.storage.ports import Results, Store
 from smsbot.storage.sqlite import aggregate_reads as agg
-from smsbot.storage.sqlite.aggregates import REBUILD
 from smsbot.storage.sqlite.db import Database, open_database
+from smsbot.storage.sqlite.results import ALL_REBUILD
 from smsbot.storage.sqlite.tx import SqliteStore
 from tests.harness import ROOT
-from tests.reportdata import START, UNITS, database_with, generate, write
+from tests.reportdata import START, UNITS, database_with, generate, marked_flows, write
 
 DATA = generate(seed=1717, surveys=1200)
 TRIALS = generate(seed=1718, surveys=200, trial=True)
@@ -42,6 +42,18 @@ FLOWS = DATA.flows
 _MS = timedelta(milliseconds=1)
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
+# The questions whose latest answers answer_profiles reads (avoidable demand), per flow.
+_PROFILED: dict[str, tuple[str, ...]] = {
+    "visit": ("solved", "reason", "csat"),
+    "contact": ("web_first", "ces", "solved"),
+    "recommend": ("nps", "staff"),
+}
+# What the drivers report explains, per flow: satisfaction by the resolved question.
+_DRIVEN = {
+    "visit": DriverQuestions("csat", "solved", "age"),
+    "contact": DriverQuestions("ces", "solved", "age"),
+    "recommend": DriverQuestions("nps", None, "age"),
+}
 Read = Callable[[Results, ReportFilter], Awaitable[Any]]
 READS: dict[str, Read] = {
     "conversation_counts": lambda r, f: r.conversation_counts(f),
@@ -54,6 +66,10 @@ READS: dict[str, Read] = {
     "dropoff": lambda r, f: r.dropoff(f),
     "first_replies": lambda r, f: r.first_replies(f),
     "satisfaction_per_hour": lambda r, f: _sorted(r.satisfaction_per_hour(f, *_scale_of(f))),
+    "answer_profiles": lambda r, f: _profiles(r, f, _PROFILED[f.flow or "visit"]),
+    "satisfaction_by_resolved": lambda r, f: r.satisfaction_by_resolved(
+        replace(f, flow=f.flow or "visit"), _DRIVEN[f.flow or "visit"]
+    ),
 }
 _HOURLY = ("conversation_counts", "surveys_per_hour", "delivered", "event_counts")
 WIDTH = dict.fromkeys((*_HOURLY, "skipped_by_reason", "satisfaction_per_hour"), agg.HOUR)
@@ -80,6 +96,11 @@ HOURLY = [  # local days: hour boundaries that are no UTC midnight
 def _scale_of(f: ReportFilter) -> tuple[str, str]:
     """A scale question of the filter's flow (of "visit" without one)."""
     return (f.flow or "visit", {"contact": "ces", "recommend": "nps"}.get(f.flow or "", "csat"))
+
+
+async def _profiles(r: Results, f: ReportFilter, questions: tuple[str, ...]) -> list[Any]:
+    found = await r.answer_profiles(f, f.flow or "visit", questions)
+    return sorted(found, key=repr)
 
 
 async def _sorted(rows: Awaitable[list[Any]]) -> list[Any]:
@@ -139,6 +160,21 @@ async def test_every_aggregated_figure_is_the_raw_one(db: Database) -> None:
     assert hourly == len(HOURLY) * len(WIDTH)  # on hour boundaries: the hourly tables only
 
 
+async def test_answer_profiles_read_the_profiles_unless_a_question_is_free_text(
+    db: Database,
+) -> None:
+    """Emptied behind the store's back, agg_profiles gives nothing: the profiles were read
+    from it; a free-text question ("comment") has no place in a profile: raw rows."""
+    await db.conn.execute("DELETE FROM agg_profiles")
+    await db.conn.commit()
+    async with SqliteStore(db).read() as tx:
+        assert await tx.results.answer_profiles(ReportFilter(), "recommend", ("nps",)) == []
+        with_text = await tx.results.answer_profiles(ReportFilter(), "recommend", ("comment",))
+    assert sum(profile.n for profile in with_text) == sum(
+        c.flow_id == "recommend" for c in DATA.conversations
+    )
+
+
 async def test_the_figures_stay_right_as_writers_change_the_rows(db: Database) -> None:
     await change_rows(db.conn, random.Random(17))
     store = SqliteStore(db)
@@ -148,9 +184,12 @@ async def test_the_figures_stay_right_as_writers_change_the_rows(db: Database) -
 
 async def test_the_whole_report_is_the_same_from_the_aggregates(db: Database) -> None:
     store = SqliteStore(db)
+    flows = marked_flows(FLOWS)  # with avoidable demand marked: its section too
     for f in (ReportFilter(), ReportFilter(group_by="unit", include_trials=True)):
-        got = await full_report(store, f, FLOWS, min_group=5)
-        expected = await full_report(store, reference(f), FLOWS, min_group=5)
+        got = await full_report(store, f, flows, min_group=5)
+        expected = await full_report(store, reference(f), flows, min_group=5)
+        sections = got["sections"]
+        assert isinstance(sections, dict) and sections["avoidable"]
         assert _rounded(got["sections"]) == _rounded(expected["sections"])
 
 
@@ -180,6 +219,12 @@ _LATE_ANSWERS = """INSERT INTO answers (conversation_id, flow_id, flow_version, 
     WHERE c.status = 'expired' AND NOT EXISTS (SELECT 1 FROM answers a
         WHERE a.conversation_id = c.id AND a.question_id = m.question_id)
     ORDER BY c.id LIMIT 10"""
+# A second answer to "solved" (a correction): the latest answer wins in answer profiles.
+_CORRECTED = """INSERT INTO answers (conversation_id, flow_id, flow_version, question_id, kind,
+        value_text, raw_text, created_at)
+    SELECT conversation_id, flow_id, flow_version, question_id, kind,
+        CASE value_text WHEN 'yes' THEN 'no' ELSE 'yes' END, 'rättat', created_at
+    FROM answers WHERE question_id = 'solved' AND problem IS NULL AND conversation_id = ?"""
 _CANCELLED = "status = 'cancelled' WHERE purpose = 'question'"
 _AGAIN = """(conversation_id, direction, body, purpose, status, created_at, updated_at)
     SELECT conversation_id, 'out', 'again', 'opening', 'delivered', created_at, updated_at
@@ -217,6 +262,7 @@ async def change_rows(conn: aiosqlite.Connection, rng: random.Random) -> None:
     ]
     statements += [
         ("UPDATE conversations SET status = 'expired' WHERE id = ?", picked[120:130]),
+        (_CORRECTED, picked[0:40]),
         (f"UPDATE messages SET {_CANCELLED} AND conversation_id = ?", picked[130:140]),
     ]
     for table in ("answers", "messages", "timers", "feedback"):
@@ -237,6 +283,7 @@ _KEYS = {
     "agg_answers": 10,
     "agg_cost": 8,
     "agg_events": 9,
+    "agg_profiles": 8,
 }  # a table: its key's columns
 
 
@@ -251,6 +298,8 @@ async def snapshot(conn: aiosqlite.Connection) -> dict[str, list[Any]]:
         rows = [tuple(row) for row in await _all(conn, f"SELECT * FROM {table} ORDER BY {order}")]
         found[table] = [_rounded(row) for row in rows if any(map(_nonzero, row[key:]))]
     found["agg_drops"] = [tuple(row) for row in await _all(conn, _DROPS)]
+    for table in ("agg_profile_of", "agg_text_questions"):
+        found[table] = [tuple(row) for row in await _all(conn, f"SELECT * FROM {table} ORDER BY 1")]
     return found
 
 
@@ -260,7 +309,7 @@ def _nonzero(value: object) -> bool:
 
 async def rebuilt(conn: aiosqlite.Connection) -> dict[str, list[Any]]:
     await conn.execute("BEGIN")
-    for statement in filter(None, (s.strip() for s in REBUILD.split(";"))):
+    for statement in filter(None, (s.strip() for s in ALL_REBUILD.split(";"))):
         await conn.execute(statement)
     await conn.commit()
     return await snapshot(conn)

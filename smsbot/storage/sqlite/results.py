@@ -37,6 +37,7 @@ from smsbot.storage.figures import (
     iso,
 )
 from smsbot.storage.sqlite import aggregate_reads as agg
+from smsbot.storage.sqlite.agg_profiles import PROFILES_REBUILD, PROFILES_TABLES
 from smsbot.storage.sqlite.aggregates import REBUILD, TABLES
 from smsbot.storage.sqlite.db import ts
 from smsbot.storage.sqlite.repository import Repository
@@ -51,6 +52,8 @@ _COLUMNS = {
     "language": "language",
 }
 _ENDED_UNFINISHED = "('expired', 'opted_out', 'undeliverable')"
+
+ALL_REBUILD = REBUILD + PROFILES_REBUILD
 
 
 @dataclass(frozen=True)
@@ -128,10 +131,10 @@ class SqliteResults(Repository):
         return sorted(str(row["v"]) for row in await self._rows(sql, {}))
 
     async def rebuild_aggregates(self) -> dict[str, int]:
-        for statement in filter(None, (part.strip() for part in REBUILD.split(";"))):
+        for statement in filter(None, (part.strip() for part in ALL_REBUILD.split(";"))):
             await self.conn.execute(statement)
         counts = {}
-        for table in TABLES:
+        for table in TABLES + PROFILES_TABLES:
             [row] = await self._rows(f"SELECT COUNT(*) FROM {table}", {})
             counts[table] = int(row[0])
         return counts
@@ -296,6 +299,9 @@ class SqliteResults(Repository):
     async def satisfaction_by_resolved(
         self, f: ReportFilter, asked: DriverQuestions
     ) -> dict[Key, dict[str | None, tuple[int, float]]]:
+        fast = await self._fast_by_resolved(f, asked)
+        if fast is not None:
+            return fast
         scope = _surveys(f)
         sql = f"""
         SELECT {scope.key} AS k,
@@ -309,6 +315,34 @@ class SqliteResults(Repository):
         for row in await self._rows(sql, _driver_params(scope, asked)):
             found[row["k"]][row["resolved"]] = (int(row["n"]), float(row["total"]))
         return found
+
+    async def _fast_by_resolved(
+        self, f: ReportFilter, asked: DriverQuestions
+    ) -> dict[Key, dict[str | None, tuple[int, float]]] | None:
+        """satisfaction_by_resolved from agg_profile_scales (the resolved question's latest
+        answer is in the profile: a yes/no question's text), or None: read the raw rows."""
+        found = agg.scope(f, agg.DAY)
+        if found is None or f.flow is None or await self._free_text([asked.resolved or ""]):
+            return None
+        key, where, params = found
+        sql = f"""SELECT {key} AS k, json_extract(g.latest, :res_path) AS resolved,
+                SUM(g.numbers) AS n, SUM(g.total) AS total
+            FROM agg_profile_scales g WHERE g.answer_flow = :flow AND g.question_id = :sat
+                {where}
+            GROUP BY k, resolved HAVING SUM(g.numbers) > 0"""
+        res_path = _json_path(asked.resolved) if asked.resolved else None
+        rows = await self._rows(sql, {**params, "sat": asked.satisfaction, "res_path": res_path})
+        by_key: dict[Key, dict[str | None, tuple[int, float]]] = defaultdict(dict)
+        for row in rows:
+            by_key[row["k"]][row["resolved"]] = (int(row["n"]), float(row["total"]))
+        return by_key
+
+    async def _free_text(self, question_ids: Sequence[str]) -> bool:
+        """Whether one of the questions ever had an understood free-text answer."""
+        asked = {f"t{i}": question_id for i, question_id in enumerate(question_ids)}
+        marks = ", ".join(f":{name}" for name in asked)
+        sql = f"SELECT 1 FROM agg_text_questions WHERE question_id IN ({marks}) LIMIT 1"
+        return bool(await self._rows(sql, asked))
 
     async def satisfaction_by_band(
         self, f: ReportFilter, asked: DriverQuestions
@@ -436,6 +470,9 @@ class SqliteResults(Repository):
     async def answer_profiles(
         self, f: ReportFilter, flow_id: str, question_ids: Sequence[str]
     ) -> list[AnswerProfile]:
+        fast = await self._fast_profiles(f, flow_id, question_ids)
+        if fast is not None:
+            return fast
         scope = _surveys(f)
         params: dict[str, object] = {**scope.params, "p_flow": flow_id}
         values = []
@@ -456,6 +493,36 @@ class SqliteResults(Repository):
                 int(row["n"]),
             )
             for row in await self._rows(sql, params)
+        ]
+
+    async def _fast_profiles(
+        self, f: ReportFilter, flow_id: str, question_ids: Sequence[str]
+    ) -> list[AnswerProfile] | None:
+        """answer_profiles from agg_profiles, or None: the filter or a free-text question
+        needs the raw rows."""
+        found = agg.scope(f, agg.DAY)
+        if found is None or not question_ids:
+            return None
+        if await self._free_text(question_ids):
+            return None
+        key, where, params = found
+        paths = {f"p_path{i}": _json_path(q) for i, q in enumerate(question_ids)}
+        values = ", ".join(
+            f"json_extract(g.latest, :p_path{i}) AS v{i}" for i in range(len(question_ids))
+        )
+        names = ", ".join(f"v{i}" for i in range(len(question_ids)))
+        sql = f"""SELECT {key} AS k, g.period AS day, {values}, SUM(g.n) AS n
+            FROM agg_profiles g WHERE g.flow_id = :p_flow {where}
+            GROUP BY k, day, {names} HAVING SUM(g.n) > 0"""
+        rows = await self._rows(sql, {**params, **paths, "p_flow": flow_id})
+        return [
+            AnswerProfile(
+                row["k"],
+                row["day"],
+                tuple(row[f"v{i}"] for i in range(len(question_ids))),
+                int(row["n"]),
+            )
+            for row in rows
         ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from smsbot.storage.sqlite.agg_profiles import PROFILES
 from smsbot.storage.sqlite.aggregates import AGGREGATES
 
 __all__ = ["JOURNEYS_COVERING_INDEX", "JOURNEYS_INDEX", "MIGRATIONS", "TRIALS", "WEBHOOKS"]
@@ -411,4 +412,5 @@ MIGRATIONS: tuple[str, ...] = (
     AGGREGATES,
     JOURNEYS_COVERING_INDEX,
     WEBHOOKS,
+    PROFILES,
 )
