@@ -65,6 +65,12 @@ ROUTE_RULES: dict[str, Rule] = {
     "GET /ui/feedback": Right.VIEW_FEEDBACK,
     "POST /ui/feedback/{id}/{action}": Right.TAG_FEEDBACK,
     "GET /ui/audit": Right.VIEW_AUDIT,
+    # follow-up cases (issue 16): a unit manager's of her units, an admin's of all
+    "GET /ui/cases": Right.HANDLE_CASES,
+    "GET /ui/cases/{id}": Right.HANDLE_CASES,
+    "POST /ui/cases/{id}/take": Right.HANDLE_CASES,
+    "POST /ui/cases/{id}/note": Right.HANDLE_CASES,
+    "POST /ui/cases/{id}/close": Right.HANDLE_CASES,
 }
 
 

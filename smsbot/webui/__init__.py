@@ -24,7 +24,7 @@ from aiohttp import web
 from smsbot.gateway.runner import Gateway
 from smsbot.people.accounts import SessionTimes
 from smsbot.people.throttle import SignInThrottle
-from smsbot.webui import audit, auth, dashboard, flows, home, inbox, oidc, simulator, sso
+from smsbot.webui import audit, auth, cases, dashboard, flows, home, inbox, oidc, simulator, sso
 from smsbot.webui.render import STATIC
 
 __all__ = ["add_ui_routes", "ui_middleware"]
@@ -38,6 +38,6 @@ def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
     app.router.add_routes(auth.routes(gateway))
     oidc.install(app, gateway.config.oidc)
     app[oidc.ON_IDENTITY] = sso.sign_in_identity
-    for page in (home, flows, simulator, dashboard, inbox, audit):
+    for page in (home, flows, simulator, dashboard, inbox, audit, cases):
         app.router.add_routes(page.routes(gateway))
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)

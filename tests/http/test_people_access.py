@@ -59,6 +59,11 @@ WHO_MAY: dict[str, set[str]] = {
     "GET /ui/feedback": RESULTS,
     "POST /ui/feedback/{id}/{action}": {"admin", "analyst"},
     "GET /ui/audit": {"admin", "auditor"},
+    "GET /ui/cases": {"admin", "unit_manager"},
+    "GET /ui/cases/{id}": {"admin", "unit_manager"},
+    "POST /ui/cases/{id}/take": {"admin", "unit_manager"},
+    "POST /ui/cases/{id}/note": {"admin", "unit_manager"},
+    "POST /ui/cases/{id}/close": {"admin", "unit_manager"},
 }
 OPEN = {"GET /ui/login", "POST /ui/login", "GET /ui/static"}
 

@@ -8,6 +8,7 @@ from functools import cached_property
 
 import aiosqlite
 
+from smsbot.storage.sqlite.cases import SqliteCases
 from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
 from smsbot.storage.sqlite.feedback import SqliteFeedback
@@ -94,6 +95,10 @@ class SqliteTx:
     @cached_property
     def audit(self) -> SqliteAuditLog:
         return SqliteAuditLog(self.conn, self.db)
+
+    @cached_property
+    def cases(self) -> SqliteCases:
+        return SqliteCases(self.conn, self.db)
 
 
 class SqliteStore:
