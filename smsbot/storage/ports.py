@@ -847,8 +847,10 @@ class Cases(Protocol):
         """The understood answers of the conversation that opened the case."""
         ...
 
-    async def figures(self, since: datetime, until: datetime) -> list[CaseFigures]:
-        """Per unit: cases opened in [since, until), how they were handled."""
+    async def figures(
+        self, since: datetime, until: datetime, flow: str | None = None
+    ) -> list[CaseFigures]:
+        """Per unit: cases opened in [since, until) (of one flow), how they were handled."""
         ...
 
 

@@ -20,23 +20,25 @@ UNHAPPY = ["2", "nej", "1", "nej", "Lång kö och ingen svarade"]  # ces 2: the 
 HAPPY = ["7", "ja", "2", "nej", "Snabbt och vänligt"]
 
 
-async def _sent(parts: Parts) -> list[str]:
+async def _sent(parts: Parts, phone: str = PHONE) -> list[str]:
     async with parts.store.write() as tx:
-        queued = await tx.outbox.queued_for_phone(PHONE)
+        queued = await tx.outbox.queued_for_phone(phone)
         for message in queued:
             await tx.outbox.mark_sent(message.id, f"ref-{message.id}", parts.surveys.clock.now())
     return [m.body for m in queued]
 
 
-async def _converse(parts: Parts, replies: list[str]) -> list[str]:
+async def _converse(
+    parts: Parts, replies: list[str], phone: str = PHONE, unit: str = "Kontaktcenter Örebro"
+) -> list[str]:
     flow = parts.catalog.get("contact-centre")
     assert flow is not None
-    request = StartRequest(flow=flow, phone=PHONE, unit="Kontaktcenter Örebro", service="Bygglov")
+    request = StartRequest(flow=flow, phone=phone, unit=unit, service="Bygglov")
     assert (await parts.surveys.start(request)).conversation_id
-    texts = await _sent(parts)
+    texts = await _sent(parts, phone)
     for reply in replies:
-        await parts.surveys.receive(PHONE, reply)
-        texts += await _sent(parts)
+        await parts.surveys.receive(phone, reply)
+        texts += await _sent(parts, phone)
     return texts
 
 

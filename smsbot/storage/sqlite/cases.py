@@ -112,13 +112,16 @@ class SqliteCases(Repository):
         async with self.conn.execute(sql, (case_id,)) as cur:
             return [CaseAnswer(str(r[0]), str(r[1])) for r in await cur.fetchall()]
 
-    async def figures(self, since: datetime, until: datetime) -> list[CaseFigures]:
+    async def figures(
+        self, since: datetime, until: datetime, flow: str | None = None
+    ) -> list[CaseFigures]:
         sql = (
             "SELECT unit, state, outcome, opened_at, due_at, first_contact_at, closed_at"
-            " FROM cases WHERE opened_at >= ? AND opened_at < ? ORDER BY unit"
+            " FROM cases WHERE opened_at >= ? AND opened_at < ? AND (? IS NULL OR flow_id = ?)"
+            " ORDER BY unit"
         )
         by_unit: dict[str | None, list[Sequence[object]]] = {}
-        async with self.conn.execute(sql, (ts(since), ts(until))) as cur:
+        async with self.conn.execute(sql, (ts(since), ts(until), flow, flow)) as cur:
             async for row in cur:
                 by_unit.setdefault(row[0], []).append(tuple(row))
         return [_figures(unit, rows) for unit, rows in by_unit.items()]
