@@ -100,13 +100,16 @@ class Citizen:
 def _plan(rng: random.Random, language: str) -> dict[str, str]:
     yes, no = _YES[language]
     comment = rng.choice(_COMMENTS[language])
+    ces = rng.randint(1, 7)
     return {
-        "ces": str(rng.randint(1, 7)),
+        "ces": str(ces),
         "solved": rng.choice((yes, yes, no)),
         "reason": str(rng.randint(1, 6)),
         "web_first": rng.choice((yes, no)),
         "comment": comment,
         "comment_other": comment,
+        # asked only when a follow-up rule holds; drawn from ces so the rng sequence stays put
+        "callback_consent": (yes, no)[ces % 2],
     }
 
 

@@ -2,7 +2,7 @@
 
     smsbot report [--flow FLOW] [--since DATE] [--until DATE] [--unit UNIT] [--service S]
                   [--channel C] [--attr name=value]... [--group-by unit|...|attributes.<name>]
-                  [--section funnel|questions|timing|drivers|cost|all|journeys]
+                  [--section funnel|questions|timing|drivers|cost|avoidable|cases|all|journeys]
                   [--journey TYPE]
                   [--format table|json|csv] [--include-trials]
 

@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smsbot.engine import expr
 from smsbot.engine.durations import parse_duration
 from smsbot.engine.model import (
+    CONSENT_QUESTION,
     FORMAT_VERSION,
     LANGUAGES,
     MEANINGS,
     SCALE_PRESETS,
     Flow,
+    FollowUpRule,
     Kind,
     Option,
     Question,
@@ -66,8 +68,12 @@ _ORDERING = ("<", "<=", ">", ">=")
 
 _FLOW_KEYS = (
     "format", "id", "title", "languages", "triggers", "expires_after", "fields", "schedule",
-    "example", "opening", "closing", "questions", "avoidable_when",
+    "example", "opening", "closing", "questions", "avoidable_when", "follow_up",
 )  # fmt: skip
+_FOLLOW_UP_KEYS = ("rules", "consent")
+_RULE_KEYS = ("id", "when", "due")
+_WORKING_DAYS = re.compile(r"(\d+)\s+working\s+days?")
+_CONSENT_LABEL = {"sv": "Samtycke till samtal", "fi": "Lupa soittaa", "en": "Consent to a call"}
 _SCHEDULE_KEYS = ("delay", "quiet_hours", "timezone", "max_age")
 _COMMON_KEYS = ("id", "type", "text", "label", "when")
 _REPLY_KEYS = ("retry", "retries", "optional")
@@ -212,6 +218,7 @@ class _Checker:
         built = _Questions(self)
         questions = built.build(self.required(top, "questions", ()))
         avoidable_when, avoidable_source = self.avoidable_when(top.get("avoidable_when"), built)
+        rules, consent = _FollowUp(self, built).build(top.get("follow_up"))
         if self.has_errors:
             return None
         assert flow_id and expires and title and opening and closing and questions
@@ -224,13 +231,15 @@ class _Checker:
             expires_after_seconds=expires,
             opening=opening,
             closing=closing,
-            questions=questions,
+            questions=(*questions, consent) if consent else questions,
             schedule=schedule,
             fields=self.fields,
             source=top,
             example=example,
             avoidable_when=avoidable_when,
             avoidable_when_source=avoidable_source,
+            follow_up=rules,
+            consent_question=consent.id if consent else None,
         )
 
     def avoidable_when(
@@ -845,6 +854,109 @@ class _OptionsChecker:
                 continue
             words[lang] = self.c.string_list(items, (*path, lang), "words") or ()
         return words
+
+
+# --- follow-up -------------------------------------------------------------------------------
+
+
+class _FollowUp:
+    """`follow_up:` rules that open a case, and the consent question asked when one holds."""
+
+    def __init__(self, checker: _Checker, questions: _Questions) -> None:
+        self.c, self.questions = checker, questions
+
+    def build(self, value: object) -> tuple[tuple[FollowUpRule, ...], Question | None]:
+        if value is None:
+            return (), None
+        data = self.c.mapping(value, ("follow_up",), _FOLLOW_UP_KEYS)
+        rules = self.rules(self.c.required(data, "rules", ("follow_up",)))
+        if CONSENT_QUESTION in self.questions.positions:
+            message = f"a question may not be called '{CONSENT_QUESTION}': consent uses that id"
+            self.c.error(("follow_up", "consent"), message)
+        consent = data.get("consent")
+        if consent is None or not rules:
+            return rules, None
+        return rules, self.consent(consent, rules)
+
+    def rules(self, value: object) -> tuple[FollowUpRule, ...]:
+        path: DataPath = ("follow_up", "rules")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not value:
+            shown = _show(value)
+            self.c.error(path, f"expected a list of one or more rules (id, when, due), got {shown}")
+            return ()
+        rules = [self.rule(item, (*path, index)) for index, item in enumerate(value)]
+        seen: set[str] = set()
+        for index, rule in enumerate(rules):
+            if rule is not None and rule.id in seen:
+                self.c.error((*path, index, "id"), f"duplicate rule id '{rule.id}'")
+            seen.update([rule.id] if rule else [])
+        return tuple(r for r in rules if r is not None)
+
+    def rule(self, item: object, path: DataPath) -> FollowUpRule | None:
+        data = self.c.mapping(item, path, _RULE_KEYS)
+        if not data:
+            return None
+        rule_id = self.c.item_id(self.c.required(data, "id", path), (*path, "id"), "rule")
+        when, source = self.condition(self.c.required(data, "when", path), (*path, "when"))
+        due = self.due(self.c.required(data, "due", path), (*path, "due"))
+        if rule_id is None or when is None or source is None or due is None:
+            return None
+        return FollowUpRule(rule_id, when, source, due_seconds=due[0], due_working_days=due[1])
+
+    def condition(self, source: object, path: DataPath) -> tuple[expr.Expr | None, str | None]:
+        if source is None:
+            return None, None
+        if not isinstance(source, str):
+            example = 'when: "ces <= 2 or solved == no"'
+            self.c.error(path, f"expected a condition in quotes, such as {example}")
+            return None, None
+        try:
+            parsed = expr.parse(source)
+        except expr.ExprError as error:
+            self.c.error(path, f"condition: {error.message} (column {error.offset + 1})")
+            return None, None
+        never = "this rule never holds: no case would ever open"
+        index = len(self.questions.positions)
+        _ConditionChecker(self.c, self.questions, path, "", index, never).check(parsed)
+        return parsed, source
+
+    def due(self, value: object, path: DataPath) -> tuple[int, int] | None:
+        """(seconds, working days): "4h" or "2 working days"."""
+        if value is None:
+            return None
+        days = _WORKING_DAYS.fullmatch(value.strip().lower()) if isinstance(value, str) else None
+        if days is not None and int(days.group(1)) > 0:
+            return 0, int(days.group(1))
+        try:
+            seconds = parse_duration(value) if isinstance(value, str) else 0
+        except ValueError:
+            seconds = 0
+        if seconds <= 0:
+            example = "4h or 2 working days"
+            self.c.error(path, f"expected a due time such as {example}, got {_show(value)}")
+            return None
+        return seconds, 0
+
+    def consent(self, value: object, rules: tuple[FollowUpRule, ...]) -> Question | None:
+        """A yes/no question at the end, asked only when a rule holds."""
+        text = self.c.text(value, ("follow_up", "consent"))
+        if text is None:
+            return None
+        source = " or ".join(f"({rule.when_source})" for rule in rules)
+        languages = self.c.languages
+        return Question(
+            id=CONSENT_QUESTION,
+            kind=Kind.YESNO,
+            text=text,
+            retry=Text(
+                {lang: _default_retry(Kind.YESNO, lang, 0, None, None, False) for lang in languages}
+            ),
+            when=expr.parse(source),
+            when_source=source,
+            label=Text({lang: _CONSENT_LABEL[lang] for lang in languages}),
+        )
 
 
 # --- conditions -------------------------------------------------------------------------------

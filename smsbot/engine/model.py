@@ -11,11 +11,13 @@ if TYPE_CHECKING:
     from smsbot.engine.expr import Expr
 
 __all__ = [
+    "CONSENT_QUESTION",
     "FORMAT_VERSION",
     "LANGUAGES",
     "MEANINGS",
     "SCALE_PRESETS",
     "Flow",
+    "FollowUpRule",
     "Kind",
     "Option",
     "Question",
@@ -121,6 +123,21 @@ class Schedule:
     max_age_seconds: int | None = None  # drop a survey whose event is older than this
 
 
+# The id of the yes/no question `follow_up: consent:` adds at the end of the questions.
+CONSENT_QUESTION = "callback_consent"
+
+
+@dataclass(frozen=True)
+class FollowUpRule:
+    """`follow_up: rules:` one condition over the answers that opens a case, due in a time."""
+
+    id: str
+    when: Expr
+    when_source: str
+    due_seconds: int = 0  # a plain duration ("4h"), or
+    due_working_days: int = 0  # "2 working days": weekends skipped in the flow's time zone
+
+
 @dataclass(frozen=True)
 class Flow:
     id: str
@@ -139,6 +156,8 @@ class Flow:
     # `avoidable_when`: a condition over the answers that marks a contact as avoidable demand
     avoidable_when: Expr | None = None
     avoidable_when_source: str | None = None
+    follow_up: tuple[FollowUpRule, ...] = ()  # the first rule that holds opens a case
+    consent_question: str | None = None  # CONSENT_QUESTION when the flow asks for consent
 
     @property
     def default_language(self) -> str:

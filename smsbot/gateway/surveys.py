@@ -15,6 +15,7 @@ from smsbot.engine.runtime import Detected, Send
 from smsbot.feedback import language
 from smsbot.flows.catalog import FlowCatalog
 from smsbot.gateway import deliveries
+from smsbot.gateway.cases import open_case
 from smsbot.ports import Clock, IdMaker
 from smsbot.privacy.pseudonyms import Pseudonymizer
 from smsbot.storage.ports import (
@@ -230,6 +231,7 @@ class Surveys:
         detected = self.detect(text, flow.languages)
         outcome = runtime.receive(flow, state, text, now, detected)
         await tx.conversations.apply_outcome(conversation, outcome, now=now, message_id=message_id)
+        await open_case(tx, flow, conversation, outcome, now)
         await deliveries.after_outcome(tx, conversation, outcome, now)  # webhooks, same unit
         await self._maybe_remind(tx, conversation.id, outcome.state, now)
         return ReceiveResult(_describe(outcome), conversation.id)
@@ -349,6 +351,7 @@ class Surveys:
             flow = await self.catalog.resolve(tx, state.flow_id, state.flow_version)
             outcome = action(flow, state, now)
             await tx.conversations.apply_outcome(conversation, outcome, now=now)
+            await open_case(tx, flow, conversation, outcome, now)
             return bool(outcome.events)
 
         return await self.store.unit(fire)

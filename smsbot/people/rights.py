@@ -37,6 +37,7 @@ class Right(Enum):
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"  # the audit log and the privacy reports
     MANAGE_SUBSCRIPTIONS = "manage_subscriptions"  # webhooks to other systems (admin only)
+    HANDLE_CASES = "handle_cases"  # follow-up cases: see, take, call, note, close (issue 16)
     SIGNED_IN = "signed_in"  # any active person: the home page, own tokens, signing out
 
 
@@ -46,7 +47,9 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
     "analyst": frozenset(
         {Right.VIEW_RESULTS, Right.VIEW_FEEDBACK, Right.TAG_FEEDBACK, Right.EXPORT, Right.SIGNED_IN}
     ),
-    "unit_manager": frozenset({Right.VIEW_RESULTS, Right.VIEW_FEEDBACK, Right.SIGNED_IN}),
+    "unit_manager": frozenset(
+        {Right.VIEW_RESULTS, Right.VIEW_FEEDBACK, Right.HANDLE_CASES, Right.SIGNED_IN}
+    ),
     "auditor": frozenset({Right.VIEW_AUDIT, Right.SIGNED_IN}),
 }
 

@@ -73,6 +73,12 @@ ROUTE_RULES: dict[str, Rule] = {
     "POST /ui/webhooks": Right.MANAGE_SUBSCRIPTIONS,
     "POST /ui/webhooks/{id}/remove": Right.MANAGE_SUBSCRIPTIONS,
     "POST /ui/webhooks/deliveries/{id}/replay": Right.MANAGE_SUBSCRIPTIONS,
+    # follow-up cases (issue 16): a unit manager's of her units, an admin's of all
+    "GET /ui/cases": Right.HANDLE_CASES,
+    "GET /ui/cases/{id}": Right.HANDLE_CASES,
+    "POST /ui/cases/{id}/take": Right.HANDLE_CASES,
+    "POST /ui/cases/{id}/note": Right.HANDLE_CASES,
+    "POST /ui/cases/{id}/close": Right.HANDLE_CASES,
 }
 
 

@@ -353,6 +353,32 @@ def _journey_row(w: _Writer, step: str, unit: str, cell: Mapping[str, Any]) -> R
     ]
 
 
+_CASES = (
+    ("opened", "opened", numbers.whole),
+    ("closed", "closed", numbers.whole),
+    ("in time", "closed_in_time_pct", numbers.pct),
+    ("contacted", "contacted", numbers.whole),
+    ("h to contact", "first_contact_hours_median", lambda v: "-" if v is None else f"{v:.1f}"),
+    ("resolved", "outcome_reached_resolved", numbers.whole),
+    ("not resolved", "outcome_reached_not_resolved", numbers.whole),
+    ("not reached", "outcome_not_reached", numbers.whole),
+    ("no action", "outcome_no_action_needed", numbers.whole),
+)
+
+
+def _cases(w: _Writer, groups: Sequence[Mapping[str, Any]]) -> None:
+    rows = []
+    for g in groups:
+        cells = (
+            w.hidden(len(_CASES))
+            if g["suppressed"]
+            else [fmt(g.get(name)) for _, name, fmt in _CASES]
+        )
+        rows.append([w.label(g), *cells])
+    headers = ["unit", *(title for title, _, _ in _CASES)]
+    w.table("Follow-up cases: per unit, closed within the due time, first contact", headers, rows)
+
+
 _SECTIONS: dict[str, Callable[[_Writer, Sequence[Mapping[str, Any]]], None]] = {
     "funnel": _funnel,
     "questions": _questions,
@@ -360,6 +386,7 @@ _SECTIONS: dict[str, Callable[[_Writer, Sequence[Mapping[str, Any]]], None]] = {
     "drivers": _drivers,
     "cost": _cost,
     "avoidable": _avoidable,
+    "cases": _cases,
     "crosstab": _crosstab,
     "journeys": _journeys,
 }

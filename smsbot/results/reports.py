@@ -26,6 +26,7 @@ Small groups are suppressed: a group, or a cell inside a group, whose n is below
     cost       surveys sent (conversations started) in the group
     avoidable  group: contacts (surveys with an understood answer to a question the flow's
                avoidable marks read); period cell: those contacts started in it
+    cases      follow-up cases opened in the period, per unit (smsbot.results.cases)
     crosstab   group: understood answers to the question; cell (a value of `by`): those
                answers in it
 
@@ -43,6 +44,7 @@ from typing import Any
 
 from smsbot.engine.expr import Expr
 from smsbot.engine.model import Flow, Kind, Question
+from smsbot.results.cases import case_groups
 from smsbot.results.filters import parse_attribute, parse_flag, parse_moment
 from smsbot.storage.figures import (
     BANDS,
@@ -96,7 +98,7 @@ __all__ = [
     "timing",
 ]
 
-SECTIONS = ("funnel", "questions", "timing", "drivers", "cost", "avoidable")
+SECTIONS = ("funnel", "questions", "timing", "drivers", "cost", "avoidable", "cases")
 PERIODS = ("week", "month")  # how the avoidable section splits time
 
 
@@ -969,6 +971,9 @@ async def _section(
 ) -> list[Group]:
     if name == "questions":
         return await questions(store, f, flows, min_group=min_group)
+    if name == "cases":
+        found = await case_groups(store, f)
+        return [_group(key, n, min_group, figures) for key, n, figures in found]
     if name == "avoidable":
         return await avoidable(store, f, flows, period=options.period, min_group=min_group)
     if name == "drivers":

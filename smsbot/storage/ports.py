@@ -42,6 +42,7 @@ from smsbot.domain import (
 from smsbot.engine.model import Flow
 from smsbot.engine.runtime import Outcome, Send, State
 from smsbot.storage.accounts import ApiToken, AuditEntry, AuditQuery, Person, StoredSession
+from smsbot.storage.cases import Case, CaseAnswer, CaseFigures, CaseNote, CaseQuery, NewCase
 from smsbot.storage.figures import (
     AnswerProfile,
     Cell,
@@ -66,6 +67,7 @@ __all__ = [
     "PRIORITY_NEW",
     "PRIORITY_REPLY",
     "AuditLog",
+    "Cases",
     "Conversation",
     "Conversations",
     "DatabaseOpenError",
@@ -698,6 +700,7 @@ class PurgeCounts:
     unknown_messages: int = 0
     events: int = 0
     inbound_parts: int = 0
+    cases: int = 0  # follow-up cases closed past retention that kept a consented number
 
     @property
     def total(self) -> int:
@@ -919,6 +922,51 @@ class Webhooks(Protocol):
 # --- the unit of work ---------------------------------------------------------------------
 
 
+# --- follow-up cases (issue 16) -----------------------------------------------------------------
+
+
+class Cases(Protocol):
+    """Follow-up cases of a unit: opened by the gateway, handled by people (smsbot.webui.cases)."""
+
+    async def open(self, new: NewCase) -> Case | None:
+        """Open the conversation's case; None if it already has one (nothing changed)."""
+        ...
+
+    async def get(self, case_id: int) -> Case | None: ...
+
+    async def find(self, query: CaseQuery) -> list[Case]:
+        """Cases, the soonest due first (closed ones last)."""
+        ...
+
+    async def take(self, case_id: int, who: str, person_id: int | None, now: datetime) -> bool:
+        """Mark the case taken by `who`; False if it is closed (or missing)."""
+        ...
+
+    async def note(
+        self, case_id: int, who: str, person_id: int | None, text: str, *, call: bool, now: datetime
+    ) -> bool:
+        """Add a note; `call`: it records a call attempt (the first one is the first contact)."""
+        ...
+
+    async def close(
+        self, case_id: int, outcome: str, who: str, person_id: int | None, now: datetime
+    ) -> bool:
+        """Close with one of OUTCOMES; False if it is already closed (or missing)."""
+        ...
+
+    async def notes(self, case_id: int) -> list[CaseNote]: ...
+
+    async def answers(self, case_id: int) -> list[CaseAnswer]:
+        """The understood answers of the conversation that opened the case."""
+        ...
+
+    async def figures(
+        self, since: datetime, until: datetime, flow: str | None = None
+    ) -> list[CaseFigures]:
+        """Per unit: cases opened in [since, until) (of one flow), how they were handled."""
+        ...
+
+
 class Tx(Protocol):
     """One unit of work's view of storage: a repository per area."""
 
@@ -962,6 +1010,8 @@ class Tx(Protocol):
     def people(self) -> People: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def cases(self) -> Cases: ...
 
     # results out
     @property

@@ -27,6 +27,7 @@ from smsbot.people.throttle import SignInThrottle
 from smsbot.webui import (
     audit,
     auth,
+    cases,
     dashboard,
     flows,
     home,
@@ -50,6 +51,6 @@ def add_ui_routes(app: web.Application, gateway: Gateway) -> None:
     app.router.add_routes(auth.routes(gateway))
     oidc.install(app, gateway.config.oidc)
     app[oidc.ON_IDENTITY] = sso.sign_in_identity
-    for page in (home, flows, simulator, dashboard, inbox, audit, tokens, webhooks):
+    for page in (home, flows, simulator, dashboard, inbox, audit, tokens, webhooks, cases):
         app.router.add_routes(page.routes(gateway))
     app.router.add_static("/ui/static/", STATIC, name="ui-static", append_version=False)

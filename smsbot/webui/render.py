@@ -25,6 +25,7 @@ NAV = (
     ("/ui/simulator", "Phone simulator", "Telefonsimulator", "Puhelinsimulaattori"),
     ("/ui/dashboard", "Dashboard", "Översikt", "Yleiskatsaus"),
     ("/ui/feedback", "Feedback", "Synpunkter", "Palaute"),
+    ("/ui/cases", "Cases", "Ärenden", "Yhteydenotot"),
     ("/ui/audit", "Audit log", "Granskningslogg", "Lokitiedot"),
     ("/ui/tokens", "API tokens", "API-nycklar", "API-avaimet"),
     ("/ui/webhooks", "Webhooks", "Webhooks", "Webhookit"),

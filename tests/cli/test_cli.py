@@ -49,7 +49,7 @@ def test_a_broken_flow_fails_with_located_messages(env: dict[str, str], tmp_path
 
 def test_chat_holds_a_whole_conversation_and_stores_it(env: dict[str, str]) -> None:
     flow = str(ROOT / "flows" / "contact-centre.yaml")
-    replies = "2\nnej\n1\nnej\nJag hittade inget på webben\n"
+    replies = "2\nnej\n1\nnej\nJag hittade inget på webben\nnej\n"  # and no to a call
     code, out, _ = run(env, "chat", flow, "--lang", "sv", "--event-field", "unit=KC", stdin=replies)
     assert code == 0, out
     assert out.count("bot › ") >= 6

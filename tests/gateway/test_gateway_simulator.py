@@ -56,7 +56,8 @@ async def test_a_survey_runs_end_to_end_in_the_simulator(sim: Running) -> None:
     await sim.settle()
     first = await sent(sim)
     assert [m["purpose"] for m in first] == ["opening", "question"]
-    for text in ["2", "nej", "ansökan", "ja", "Svårt att nå rätt handläggare"]:
+    # ces 2: the follow-up rule holds, so the consent question comes last (answered no)
+    for text in ["2", "nej", "ansökan", "ja", "Svårt att nå rätt handläggare", "nej"]:
         await reply(sim, text)
         await sim.settle()
     messages = await sent(sim)
@@ -65,6 +66,8 @@ async def test_a_survey_runs_end_to_end_in_the_simulator(sim: Running) -> None:
     assert rows == [{"status": "completed"}]
     answers = await sim.query("SELECT question_id, value_text FROM answers ORDER BY id")
     assert answers[2] == {"question_id": "reason", "value_text": "new_application"}
+    cases = await sim.query("SELECT rule_id, consent, phone FROM cases")
+    assert cases == [{"rule_id": "unresolved", "consent": 0, "phone": None}]
 
 
 async def test_simulated_receipts_mark_messages_delivered(sim: Running) -> None:

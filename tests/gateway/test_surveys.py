@@ -52,7 +52,7 @@ async def test_a_complete_conversation_is_stored(parts: Parts) -> None:
     conversation_id = await start(parts)
     first = await outgoing(parts)
     assert len(first) == 2  # the opening and the first question
-    replies = ["2 lång kö", "nej", "1", "nej", "Svårt att hitta på webben"]
+    replies = ["2 lång kö", "nej", "1", "nej", "Svårt att hitta på webben", "nej"]  # no call
     outcomes = []
     for reply in replies:
         outcomes.append((await parts.surveys.receive(PHONE, reply)).outcome)

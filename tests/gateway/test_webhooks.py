@@ -20,7 +20,7 @@ from tests.webhookreceiver import Receiver
 
 PHONE = "+46701740642"
 ADMIN = Actor("admin (test)", "127.0.0.1")
-REPLIES = ["2 lång kö", "nej", "1", "nej", "Svårt att hitta på webben"]
+REPLIES = ["2 lång kö", "nej", "1", "nej", "Svårt att hitta på webben", "nej"]  # no call back
 FAST = WebhookSettings(timeout_seconds=0.5, retry_after=(1, 1, 1))
 
 
@@ -87,7 +87,7 @@ async def test_a_completed_survey_and_its_feedback_arrive_signed_without_the_num
     assert data["respondent"] and data["respondent"] != PHONE
     assert data["answers"] == {
         "ces": 2, "solved": "no", "reason": "in_progress", "web_first": "no",
-        "comment": "Svårt att hitta på webben",
+        "comment": "Svårt att hitta på webben", "callback_consent": "no",
     }  # fmt: skip
     assert {k: data[k] for k in ("flow_id", "unit", "service", "language")} == {
         "flow_id": "contact-centre", "unit": "Kontaktcenter", "service": "Bygglov",

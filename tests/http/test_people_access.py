@@ -70,6 +70,11 @@ WHO_MAY: dict[str, set[str]] = {
     "POST /ui/webhooks": {"admin"},
     "POST /ui/webhooks/{id}/remove": {"admin"},
     "POST /ui/webhooks/deliveries/{id}/replay": {"admin"},
+    "GET /ui/cases": {"admin", "unit_manager"},
+    "GET /ui/cases/{id}": {"admin", "unit_manager"},
+    "POST /ui/cases/{id}/take": {"admin", "unit_manager"},
+    "POST /ui/cases/{id}/note": {"admin", "unit_manager"},
+    "POST /ui/cases/{id}/close": {"admin", "unit_manager"},
 }
 OPEN = {"GET /ui/login", "POST /ui/login", "GET /ui/static"}
 

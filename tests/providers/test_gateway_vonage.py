@@ -131,11 +131,13 @@ async def test_a_survey_over_every_webhook_form(gw: Running, fake: FakeVonage) -
             "inbound", inbound(part, **concat, **{"concat-part": str(number)})
         )
         assert status == 200
-    assert body == {"status": "completed"}
+    assert body == {"status": "answered"}  # ces 2: the flow asks for consent to a call
+    assert (await gw.sms_webhook("inbound", inbound("nej")))[1] == {"status": "completed"}
     sent = await texts_to_citizen(gw, fake)
-    assert len(sent) == 2 + 4 + 1  # opening, 5 questions, closing
-    assert [q for q, _ in await answers(gw)] == ["ces", "solved", "reason", "web_first", "comment"]
-    assert (await answers(gw))[-1][1] == long_reply
+    assert len(sent) == 2 + 4 + 1 + 1  # opening, 5 questions, consent, closing
+    asked = ["ces", "solved", "reason", "web_first", "comment", "callback_consent"]
+    assert [q for q, _ in await answers(gw)] == asked
+    assert (await answers(gw))[-2][1] == long_reply
     assert set(fake.count_by_client_ref().values()) == {1}
     assert await gw.query("SELECT status FROM conversations") == [{"status": "completed"}]
 
@@ -606,9 +608,10 @@ async def test_several_long_answers_in_one_survey_with_the_same_ref(
         assert outcomes[-1] in ("answered", "completed"), outcomes
         seen.extend(parts)
     assert await post_all(gw, seen) == ["duplicate"] * len(seen)  # every part again: no effect
-    assert await answers(gw) == LONG_ANSWERS
+    assert (await gw.sms_webhook("inbound", inbound("nej")))[0] == 200  # no call, thanks
+    assert await answers(gw) == [*LONG_ANSWERS, ("callback_consent", "nej")]
     assert await gw.query("SELECT status FROM conversations") == [{"status": "completed"}]
-    assert len(await texts_to_citizen(gw, fake)) == 2 + 4 + 1  # no retry question anywhere
+    assert len(await texts_to_citizen(gw, fake)) == 2 + 4 + 1 + 1  # no retry question anywhere
 
 
 async def test_two_long_messages_interleaved_with_different_refs(

@@ -805,6 +805,7 @@ async def test_full_report_is_every_section(unit_report: dict[str, Any]) -> None
         "drivers",
         "cost",
         "avoidable",
+        "cases",
     ]
     assert unit_report["min_group"] == K and unit_report["filter"]["group_by"] == "unit"
     funnel_groups = unit_report["sections"]["funnel"]
@@ -906,7 +907,7 @@ async def test_web_report(store: Store) -> None:
     status, body = await _get(
         store, "/v1/reports/all", attr="age_group=65+", since="2026-09-05", until="2026-09-20"
     )
-    assert status == 200 and len(body["sections"]) == 6
+    assert status == 200 and len(body["sections"]) == 7
     f = ReportFilter(attributes={"age_group": "65+"}, since=START + 4 * DAY, until=START + 20 * DAY)
     assert body["sections"]["cost"][0]["n"] == expected_cost(f)[0].n
     _no_phone(json.dumps(body))

@@ -47,6 +47,10 @@ _STATEMENTS: dict[str, str] = {
         " WHERE phone IS NOT NULL AND received_at <= :cutoff AND decision != 'scheduled'"
         f" AND (conversation_id IS NULL OR conversation_id IN ({_ENDED_BEFORE}))"
     ),
+    "cases": (
+        "UPDATE cases SET phone = NULL"
+        " WHERE phone IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= :cutoff"
+    ),
     "inbound_parts": (
         "DELETE FROM inbound_parts WHERE (whole_ref IS NULL AND received_at <= :parts_cutoff)"
         " OR received_at <= :closed_parts_cutoff"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from smsbot.storage.sqlite.agg_profiles import PROFILES
 from smsbot.storage.sqlite.aggregates import AGGREGATES
 
-__all__ = ["JOURNEYS_COVERING_INDEX", "JOURNEYS_INDEX", "MIGRATIONS", "TRIALS", "WEBHOOKS"]
+__all__ = ["CASES", "JOURNEYS_COVERING_INDEX", "JOURNEYS_INDEX", "MIGRATIONS", "TRIALS", "WEBHOOKS"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -398,6 +398,45 @@ CREATE TABLE mail_notices (
 CREATE INDEX mail_notices_waiting ON mail_notices (created_at) WHERE status = 'waiting';
 """
 
+# Follow-up cases (issue 16): one per conversation whose answers met a flow's follow-up rule.
+# The answers and feedback that opened it are the conversation's (conversation_id). The phone
+# number is kept only with consent, and cleared by the purge once the case has been closed for
+# the retention period.
+CASES = """
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL UNIQUE REFERENCES conversations (id),
+    flow_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    unit TEXT,
+    service TEXT,
+    respondent TEXT,
+    consent INTEGER NOT NULL,
+    phone TEXT,                          -- E.164, only with consent; NULL after closed + retention
+    state TEXT NOT NULL,                 -- open | taken | closed
+    taken_by TEXT,
+    taken_by_id INTEGER,
+    outcome TEXT,                        -- when closed: reached_resolved | ... | no_action_needed
+    opened_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    first_contact_at TEXT,
+    closed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX cases_unit_due ON cases (unit, state, due_at);
+CREATE INDEX cases_closed ON cases (closed_at) WHERE phone IS NOT NULL;
+CREATE TABLE case_notes (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    person_id INTEGER,
+    action TEXT NOT NULL,                -- note | call | take | close
+    text TEXT NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -413,4 +452,5 @@ MIGRATIONS: tuple[str, ...] = (
     JOURNEYS_COVERING_INDEX,
     WEBHOOKS,
     PROFILES,
+    CASES,
 )

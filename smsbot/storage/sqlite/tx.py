@@ -11,6 +11,7 @@ from typing import TypeVar, cast
 import aiosqlite
 
 from smsbot.storage.ports import Tx
+from smsbot.storage.sqlite.cases import SqliteCases
 from smsbot.storage.sqlite.conversations import SqliteConversations
 from smsbot.storage.sqlite.db import Database
 from smsbot.storage.sqlite.feedback import SqliteFeedback
@@ -106,6 +107,10 @@ class SqliteTx:
     @cached_property
     def webhooks(self) -> SqliteWebhooks:
         return SqliteWebhooks(self.conn, self.db)
+
+    @cached_property
+    def cases(self) -> SqliteCases:
+        return SqliteCases(self.conn, self.db)
 
 
 class SqliteStore:
