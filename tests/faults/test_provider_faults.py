@@ -58,7 +58,12 @@ async def gateway(tmp_path: Path) -> AsyncIterator[tuple[Process, FakeVonage, st
 
 
 async def misbehave(fake: FakeVonage) -> Counter[str]:
-    """Go through PHASES, then recover; the answers given, by kind."""
+    """Go through PHASES, then recover; the answers given, by kind. The phases start with the
+    crowd's first SMS (on a loaded machine the first survey can take seconds to go out)."""
+    for _ in range(600):
+        if fake.requests:
+            break
+        await asyncio.sleep(0.05)
     for seed, (answer, share, seconds) in enumerate(PHASES):
         fake.phase(answer, share, seed)
         await asyncio.sleep(seconds)
