@@ -16,18 +16,14 @@ Every change is written to the audit log as made by "cli (<the operating-system 
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
 
-from smsbot.bootstrap.store import opened_store
-from smsbot.cli.common import config_of
+from smsbot.cli.common import cli_actor, with_store
 from smsbot.people import accounts
-from smsbot.people.accounts import Actor
 from smsbot.people.passwords import PasswordError, check_new_password, hash_password
 from smsbot.people.rights import RightsError
 from smsbot.ports import SystemClock
@@ -40,19 +36,8 @@ T = TypeVar("T")
 _ROLE = click.Choice([*ROLES, "unit-manager"])
 
 
-def _actor() -> Actor:
-    return Actor(f"cli ({getpass.getuser()})", "cli")
-
-
 def _run(ctx: click.Context, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def opened() -> T:
-        async with opened_store(config_of(ctx).database.path) as store:
-            return await work(store)
-
-    try:
-        return asyncio.run(opened())
-    except (ValueError, RightsError) as error:
-        raise click.ClickException(str(error)) from None
+    return with_store(ctx, work, (ValueError, RightsError))
 
 
 async def _person(store: Store, email: str) -> Person:
@@ -105,7 +90,7 @@ def users_add(
         ctx,
         lambda store: accounts.add_person(
             store,
-            _actor(),
+            cli_actor(),
             name=name,
             email=email,
             roles=list(roles),
@@ -152,7 +137,7 @@ def users_set_roles(
     async def change(store: Store) -> Person:
         person = await _person(store, email)
         return await accounts.set_roles(
-            store, _actor(), person, list(roles), list(units), SystemClock().now()
+            store, cli_actor(), person, list(roles), list(units), SystemClock().now()
         )
 
     click.echo(f"{email}: {_grant(_run(ctx, change))}")
@@ -161,7 +146,7 @@ def users_set_roles(
 def _set_active(ctx: click.Context, email: str, active: bool) -> None:
     async def change(store: Store) -> None:
         person = await _person(store, email)
-        await accounts.set_active(store, _actor(), person, active, SystemClock().now())
+        await accounts.set_active(store, cli_actor(), person, active, SystemClock().now())
 
     _run(ctx, change)
 
@@ -196,7 +181,9 @@ def users_set_password(ctx: click.Context, email: str) -> None:
         async with store.write() as tx:
             await tx.people.set_password(person.id, hash_password(password))
             await tx.people.drop_sessions_of(person.id)
-        await accounts.record_change(store, _actor(), "password_set", person, SystemClock().now())
+        await accounts.record_change(
+            store, cli_actor(), "password_set", person, SystemClock().now()
+        )
 
     _run(ctx, change)
     click.echo(f"{email}: the password is set")
@@ -217,7 +204,9 @@ def tokens_add(ctx: click.Context, email: str, name: str, days: int) -> None:
 
     async def issue(store: Store) -> tuple[object, str]:
         person = await _person(store, email)
-        return await accounts.issue_token(store, _actor(), person, name, days, SystemClock().now())
+        return await accounts.issue_token(
+            store, cli_actor(), person, name, days, SystemClock().now()
+        )
 
     token, secret = _run(ctx, issue)
     click.echo(secret)
@@ -253,7 +242,7 @@ def tokens_list(ctx: click.Context, email: str | None) -> None:
 def tokens_revoke(ctx: click.Context, token_id: int) -> None:
     """Stop a token working at once."""
     done = _run(
-        ctx, lambda store: accounts.revoke_token(store, _actor(), token_id, SystemClock().now())
+        ctx, lambda store: accounts.revoke_token(store, cli_actor(), token_id, SystemClock().now())
     )
     if not done:
         raise click.ClickException(f"no valid token {token_id}: see `smsbot tokens list`")

@@ -12,39 +12,15 @@ Every change goes in the audit log as made by "cli (<the operating-system user>)
 
 from __future__ import annotations
 
-import asyncio
-import getpass
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import click
 
-from smsbot.bootstrap.store import opened_store
-from smsbot.cli.common import config_of
+from smsbot.cli.common import cli_actor, with_store
 from smsbot.gateway import subscriptions
-from smsbot.people.accounts import Actor
 from smsbot.ports import SystemClock
 from smsbot.storage.ports import Store
 from smsbot.storage.webhooks import EVENT_TYPES, Attempt, Delivery, Subscription
 
 __all__ = ["webhooks"]
-
-T = TypeVar("T")
-
-
-def _actor() -> Actor:
-    return Actor(f"cli ({getpass.getuser()})", "cli")
-
-
-def _run(ctx: click.Context, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def opened() -> T:
-        async with opened_store(config_of(ctx).database.path) as store:
-            return await work(store)
-
-    try:
-        return asyncio.run(opened())
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @click.group()
@@ -70,7 +46,7 @@ def webhooks_add(
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     now = SystemClock().now()
-    subscription_id = _run(ctx, lambda store: subscriptions.add(store, _actor(), new, now))
+    subscription_id = with_store(ctx, lambda store: subscriptions.add(store, cli_actor(), new, now))
     click.echo(f"added webhook {subscription_id} -> {new.url}")
     click.echo(f"secret (shown once; the receiver verifies signatures with it): {new.secret}")
 
@@ -84,7 +60,7 @@ def webhooks_list(ctx: click.Context) -> None:
         async with store.read() as tx:
             return await tx.webhooks.subscriptions()
 
-    found = _run(ctx, every)
+    found = with_store(ctx, every)
     for s in found:
         state = "active" if s.active else f"disabled ({s.disabled_reason})"
         phone = "\tsends callback number" if s.send_phone else ""
@@ -99,7 +75,7 @@ def webhooks_list(ctx: click.Context) -> None:
 def webhooks_remove(ctx: click.Context, subscription_id: int) -> None:
     """Stop a subscription; what it still had to deliver is cancelled."""
     now = SystemClock().now()
-    _run(ctx, lambda store: subscriptions.remove(store, _actor(), subscription_id, now))
+    with_store(ctx, lambda store: subscriptions.remove(store, cli_actor(), subscription_id, now))
     click.echo(f"removed webhook {subscription_id}")
 
 
@@ -127,7 +103,7 @@ def webhooks_deliveries(
             )
             return [(d, await tx.webhooks.attempts(d.id) if show_attempts else []) for d in rows]
 
-    rows = _run(ctx, found)
+    rows = with_store(ctx, found)
     for delivery, attempts in rows:
         click.echo(_delivery_line(delivery))
         for attempt in attempts:
@@ -155,5 +131,5 @@ def _attempt_line(a: Attempt) -> str:
 def webhooks_replay(ctx: click.Context, delivery_id: int) -> None:
     """Deliver again now, with the same webhook-id (receivers that saw it may drop it)."""
     now = SystemClock().now()
-    _run(ctx, lambda store: subscriptions.replay(store, _actor(), delivery_id, now))
+    with_store(ctx, lambda store: subscriptions.replay(store, cli_actor(), delivery_id, now))
     click.echo(f"delivery {delivery_id} queued again")

@@ -20,12 +20,15 @@ from smsbot.engine.model import Flow
 
 __all__ = [
     "Finding",
+    "YamlFile",
     "check_files",
     "declared_and_findings",
     "files_not_loaded",
     "flow_files",
+    "line_of",
     "load_flow_dir",
     "load_flow_file",
+    "read_yaml_file",
 ]
 
 Lines = dict[DataPath, int]
@@ -56,6 +59,36 @@ def load_flow_file(path: Path) -> tuple[Flow | None, list[Finding]]:
     """Read and check one flow file; never raises for what is (or is not) in the file."""
     loaded = _load(path)
     return loaded.flow, loaded.findings
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """A YAML file read for checking: its data, the line of each path, its duplicate keys."""
+
+    data: object
+    lines: Lines
+    findings: list[Finding]  # duplicate keys (the file is still read)
+
+
+def read_yaml_file(path: Path, shape: str) -> YamlFile | Finding:
+    """A YAML file beside the flows (journeys, platform mappings), read as flows are; or the one
+    problem that stops it being read. `shape` says what the file must be, for an empty file or
+    one that is not a mapping."""
+    reader = _Reader()
+    try:
+        data = reader.read(_read_text(path))
+    except _Refused as refused:
+        message = refused.message
+        if message.startswith(("a flow file", "the file is empty")):
+            message = shape
+        return Finding(str(path), refused.line, message)
+    duplicates = [Finding(str(path), line, message) for line, message in reader.duplicates]
+    return YamlFile(data, reader.lines, duplicates)
+
+
+def line_of(lines: Mapping[DataPath, int], path: DataPath) -> int:
+    """The line of a path in a file `read_yaml_file` read, or of its nearest parent."""
+    return _line(lines, path)
 
 
 def flow_files(directory: Path) -> list[Path]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from smsbot.engine.definition import DataPath
 from smsbot.engine.model import Flow, Kind
-from smsbot.flows.files import Finding, _line, _read_text, _Reader, _Refused
+from smsbot.flows.files import Finding, line_of, read_yaml_file
 from smsbot.storage.journeys import JourneyStep, JourneyType
 from smsbot.suggest import did_you_mean
 
@@ -52,19 +52,13 @@ def load_journeys(
     `flows`, each step's flow and question are checked against them."""
     if not path.exists():
         return [], []
-    reader = _Reader()
-    try:
-        data = reader.read(_read_text(path))
-    except _Refused as refused:
-        message = refused.message
-        if message.startswith(("a flow file", "the file is empty")):
-            message = "a journeys file is a mapping: 'format: 1' and 'journeys:', a list"
-        return [], [Finding(str(path), refused.line, message)]
-    check = _Checker(str(path), reader.lines, flows)
-    found = check.file(data)
-    findings = [Finding(str(path), line, msg) for line, msg in reader.duplicates]
-    findings += sorted(check.findings, key=lambda f: f.line)
-    return ([] if reader.duplicates else found), findings
+    read = read_yaml_file(path, "a journeys file is a mapping: 'format: 1' and 'journeys:', a list")
+    if isinstance(read, Finding):
+        return [], [read]
+    check = _Checker(str(path), read.lines, flows)
+    found = check.file(read.data)
+    findings = [*read.findings, *sorted(check.findings, key=lambda f: f.line)]
+    return ([] if read.findings else found), findings
 
 
 class _Checker:
@@ -75,7 +69,7 @@ class _Checker:
         self.findings: list[Finding] = []
 
     def problem(self, path: DataPath, message: str, severity: str = "error") -> None:
-        self.findings.append(Finding(self.name, _line(self.lines, path), message, severity))
+        self.findings.append(Finding(self.name, line_of(self.lines, path), message, severity))
 
     def errors_since(self, before: int) -> bool:
         return any(f.severity == "error" for f in self.findings[before:])
@@ -88,7 +82,7 @@ class _Checker:
         return bool(bad)
 
     def file(self, data: object) -> list[JourneyType]:
-        assert isinstance(data, Mapping)  # _Reader refuses anything else
+        assert isinstance(data, Mapping)  # read_yaml_file refuses anything else
         self.unknown(data, _TOP, ())
         if data.get("format") != 1:
             self.problem(("format",), "expected 'format: 1' (the journeys file's format)")

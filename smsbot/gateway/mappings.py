@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smsbot.engine.definition import DataPath
-from smsbot.flows.files import Finding, _line, _read_text, _Reader, _Refused
+from smsbot.flows.files import Finding, line_of, read_yaml_file
 from smsbot.gateway.service_events import FIELDS
 from smsbot.suggest import did_you_mean
 
@@ -228,18 +228,14 @@ def _text(value: object) -> str | None:
 
 def load_mapping(path: Path) -> tuple[PlatformMapping | None, list[Finding]]:
     """The mapping in a file, and its problems as `file:line: what is wrong` (None on any)."""
-    reader = _Reader()
-    try:
-        data = reader.read(_read_text(path))
-    except _Refused as refused:
-        message = refused.message
-        if message.startswith(("a flow file", "the file is empty")):
-            message = "a mapping file is a mapping: 'format: 1', 'platform:' and 'event:'"
-        return None, [Finding(str(path), refused.line, message)]
-    check = _Checker(str(path), reader.lines)
-    mapping = check.file(data)
-    findings = [Finding(str(path), line, message) for line, message in reader.duplicates]
-    findings += sorted(check.findings, key=lambda f: f.line)
+    read = read_yaml_file(
+        path, "a mapping file is a mapping: 'format: 1', 'platform:' and 'event:'"
+    )
+    if isinstance(read, Finding):
+        return None, [read]
+    check = _Checker(str(path), read.lines)
+    mapping = check.file(read.data)
+    findings = [*read.findings, *sorted(check.findings, key=lambda f: f.line)]
     return (None if findings else mapping), findings
 
 
@@ -251,7 +247,7 @@ class _Checker:
         self.findings: list[Finding] = []
 
     def problem(self, path: DataPath, message: str) -> None:
-        self.findings.append(Finding(self.name, _line(self.lines, path), message))
+        self.findings.append(Finding(self.name, line_of(self.lines, path), message))
 
     def keys(self, data: Mapping[str, object], known: Sequence[str], path: DataPath) -> None:
         for key in data:

@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from smsbot.people.accounts import Actor
+from smsbot.people.accounts import Actor, audit_entry
 from smsbot.people.audit import record_in
-from smsbot.storage.accounts import AuditEntry
 from smsbot.storage.ports import Store, Tx
 from smsbot.storage.webhooks import EVENT_TYPES, NewSubscription
 
@@ -76,7 +75,7 @@ async def replay(store: Store, actor: Actor, delivery_id: int, now: datetime) ->
             raise SubscriptionError(
                 f"no delivery {delivery_id} to an active subscription: see `webhooks deliveries`"
             )
-        entry = _entry(actor, "webhook_replayed", f"delivery {delivery_id}", now, {})
+        entry = audit_entry(actor, "webhook_replayed", f"delivery {delivery_id}", now)
         await record_in(tx, entry)
 
 
@@ -88,18 +87,4 @@ async def _audit(
     now: datetime,
     detail: dict[str, object],
 ) -> None:
-    await record_in(tx, _entry(actor, action, f"webhook {subscription_id}", now, detail))
-
-
-def _entry(
-    actor: Actor, action: str, target: str, now: datetime, detail: dict[str, object]
-) -> AuditEntry:
-    return AuditEntry(
-        at=now,
-        action=action,
-        who=actor.who,
-        person_id=actor.person_id,
-        remote=actor.remote,
-        target=target,
-        detail=detail,
-    )
+    await record_in(tx, audit_entry(actor, action, f"webhook {subscription_id}", now, **detail))

@@ -24,6 +24,7 @@ __all__ = [
     "Person",
     "SessionTimes",
     "add_person",
+    "audit_entry",
     "digest",
     "end_session",
     "forget_stale_sessions",
@@ -64,7 +65,10 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _entry(actor: Actor, action: str, target: str, now: datetime, **detail: object) -> AuditEntry:
+def audit_entry(
+    actor: Actor, action: str, target: str, now: datetime, **detail: object
+) -> AuditEntry:
+    """The audit log's entry for what `actor` did to `target`."""
     return AuditEntry(
         at=now,
         action=action,
@@ -100,7 +104,7 @@ async def add_person(
         person = await tx.people.add(name, email, granted, scoped, now)
         await tx.people.set_password(person.id, hashed)
         detail = {"roles": sorted(granted), "units": sorted(scoped)}
-        await record_in(tx, _entry(actor, "person_added", person.describe(), now, **detail))
+        await record_in(tx, audit_entry(actor, "person_added", person.describe(), now, **detail))
     return person
 
 
@@ -109,7 +113,7 @@ async def record_change(
 ) -> None:
     """Audit a change to a person made elsewhere (a new password)."""
     async with store.write() as tx:
-        await record_in(tx, _entry(actor, action, person.describe(), now))
+        await record_in(tx, audit_entry(actor, action, person.describe(), now))
 
 
 async def set_roles(
@@ -120,7 +124,7 @@ async def set_roles(
         await tx.people.set_roles(person.id, granted, scoped)
         await tx.people.drop_sessions_of(person.id)  # signed in again with the new rights
         detail = {"roles": sorted(granted), "units": sorted(scoped)}
-        await record_in(tx, _entry(actor, "roles_set", person.describe(), now, **detail))
+        await record_in(tx, audit_entry(actor, "roles_set", person.describe(), now, **detail))
         changed = await tx.people.get(person.id)
     assert changed is not None
     return changed
@@ -134,7 +138,9 @@ async def set_active(
         await tx.people.set_active(person.id, active)
         ended = 0 if active else await tx.people.drop_sessions_of(person.id)
         action = "person_enabled" if active else "person_disabled"
-        await record_in(tx, _entry(actor, action, person.describe(), now, sessions_ended=ended))
+        await record_in(
+            tx, audit_entry(actor, action, person.describe(), now, sessions_ended=ended)
+        )
 
 
 async def password_matches(store: Store, email: str, password: str) -> Person | None:
@@ -213,7 +219,7 @@ async def issue_token(
     async with store.write() as tx:
         token = await tx.people.add_token(person.id, name.strip(), digest(secret), now, expires)
         detail = {"token_id": token.id, "name": token.name, "expires_at": expires.isoformat()}
-        await record_in(tx, _entry(actor, "token_issued", person.describe(), now, **detail))
+        await record_in(tx, audit_entry(actor, "token_issued", person.describe(), now, **detail))
     return token, secret
 
 
@@ -221,7 +227,7 @@ async def revoke_token(store: Store, actor: Actor, token_id: int, now: datetime)
     async with store.write() as tx:
         done = await tx.people.revoke_token(token_id)
         if done:
-            entry = _entry(actor, "token_revoked", f"token {token_id}", now, token_id=token_id)
+            entry = audit_entry(actor, "token_revoked", f"token {token_id}", now, token_id=token_id)
             await record_in(tx, entry)
     return done
 
