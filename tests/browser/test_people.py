@@ -53,7 +53,8 @@ async def test_a_unit_manager_sees_her_unit_only_and_a_url_edit_is_refused(ui: U
         await sign_in_as(page, ui.url, "unit_manager@example.org")
         await expect(page.locator("#signed-in-as")).to_contain_text(f"unit manager of {MINE}")
         nav = page.get_by_role("navigation", name="Pages")
-        shown = [re.compile(f"^{name}") for name in ("Dashboard", "Feedback", "API tokens")]
+        names = ("Dashboard", "Feedback", "Cases", "API tokens")
+        shown = [re.compile(f"^{name}") for name in names]
         await expect(nav.get_by_role("link")).to_have_text(shown)
         await page.goto(ui.url + "/ui/dashboard")
         assert OTHER not in await page.content()

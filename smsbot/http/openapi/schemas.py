@@ -342,7 +342,26 @@ _REPORTS: dict[str, Schema] = {
             "drivers": list_of("DriversGroup"),
             "cost": list_of("CostGroup"),
             "avoidable": list_of("AvoidableGroup"),
+            "cases": list_of("CasesGroup"),
             "crosstab": list_of("CrosstabGroup"),
+        },
+    ),
+    "CasesGroup": _group(
+        "Follow-up cases opened in the period, per unit, the all-units row first when there are"
+        " several (n: cases opened; key: the unit, or 'all units').",
+        {
+            "opened": _INT,
+            "closed": _INT,
+            "closed_in_time_pct": {**_PERCENT, "description": "of those closed, by their due time"},
+            "contacted": {**_INT, "description": "cases with a first contact recorded"},
+            "first_contact_hours_median": {
+                **_MAYBE_NUMBER,
+                "description": "hours from opening to first contact (all units: median of medians)",
+            },
+            "outcome_reached_resolved": _INT,
+            "outcome_reached_not_resolved": _INT,
+            "outcome_not_reached": _INT,
+            "outcome_no_action_needed": _INT,
         },
     ),
     "FunnelGroup": _group(
