@@ -44,6 +44,8 @@ from smsbot.results.reports import (
     check_names,
     csat_pct,
     mean_of,
+    pct_of,
+    report_cell,
     satisfaction_question,
 )
 from smsbot.storage.journeys import JourneyCounts, JourneyQuery, JourneyType
@@ -58,24 +60,6 @@ def score_pct(mean: float | None, low: int, high: int) -> float | None:
     if mean is None or high <= low:
         return None
     return round(100 * (mean - low) / (high - low), 1)
-
-
-def _pct(part: float, whole: float) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _cell(
-    key: str | None, n: int, min_group: int, figures: dict[str, object], **about: object
-) -> dict[str, object]:
-    """A cell as in every report: `about` stays visible when the cell is suppressed."""
-    suppressed = n < min_group
-    return {
-        "key": key,
-        **about,
-        "n": n,
-        "suppressed": suppressed,
-        "figures": {} if suppressed else figures,
-    }
 
 
 # --- which journey types ---------------------------------------------------------------------
@@ -180,9 +164,9 @@ def _step_cell(pos: int, step: _Step, counts: JourneyCounts, min_group: int) -> 
     figures: dict[str, object] = {
         "surveys": surveys,
         "answered": answered,
-        "response_rate_pct": _pct(answered, surveys),
+        "response_rate_pct": pct_of(answered, surveys),
         "journeys": reached,
-        "reached_pct": _pct(reached, counts.journeys),
+        "reached_pct": pct_of(reached, counts.journeys),
         "satisfaction": _score_cell(step.question, scores, min_group),
         "change": None,
         "units": [
@@ -193,7 +177,7 @@ def _step_cell(pos: int, step: _Step, counts: JourneyCounts, min_group: int) -> 
         ],
     }
     about = {"position": pos + 1, "name": step.name, "flow": step.flow}
-    return _cell(step.id, surveys, min_group, figures, **about)
+    return report_cell(step.id, surveys, min_group, figures, **about)
 
 
 def _unit_cell(
@@ -207,17 +191,17 @@ def _unit_cell(
     figures: dict[str, object] = {
         "surveys": surveys,
         "answered": answered,
-        "response_rate_pct": _pct(answered, surveys),
+        "response_rate_pct": pct_of(answered, surveys),
         "satisfaction": _score_cell(step.question, scores or Counter(), min_group),
     }
-    return _cell(unit, surveys, min_group, figures)
+    return report_cell(unit, surveys, min_group, figures)
 
 
 def _score_cell(
     question: Question | None, scores: Counter[int], min_group: int
 ) -> dict[str, object]:
     if question is None:
-        return _cell(None, 0, min_group, {}, scale=None)
+        return report_cell(None, 0, min_group, {}, scale=None)
     low = question.min if question.min is not None else 0
     high = question.max if question.max is not None else 0
     n = sum(scores.values())
@@ -229,7 +213,9 @@ def _score_cell(
     }
     if question.preset == "csat":
         figures["csat_pct"] = csat_pct(scores)
-    return _cell(question.id, n, min_group, figures, scale=[low, high], preset=question.preset)
+    return report_cell(
+        question.id, n, min_group, figures, scale=[low, high], preset=question.preset
+    )
 
 
 # --- between steps -----------------------------------------------------------------------------

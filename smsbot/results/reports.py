@@ -92,8 +92,10 @@ __all__ = [
     "parse_crosstab",
     "parse_flag",
     "parse_moment",
+    "pct_of",
     "period_of",
     "questions",
+    "report_cell",
     "satisfaction_question",
     "timing",
 ]
@@ -149,10 +151,11 @@ def _group(key: str | None, n: int, min_group: int, figures: dict[str, object]) 
     return Group(key, n, suppressed, {} if suppressed else figures)
 
 
-def _cell(
+def report_cell(
     key: str | None, n: int, min_group: int, figures: dict[str, object], **about: object
 ) -> dict[str, object]:
-    """A cell inside a group: `about` (what the cell is) stays visible when it is suppressed."""
+    """A cell inside a group: `about` (what the cell is) stays visible when it is suppressed
+    (the journeys report's cells too)."""
     suppressed = n < min_group
     return {
         "key": key,
@@ -170,7 +173,7 @@ def _sorted_keys(keys: Iterable[str | None]) -> list[str | None]:
 # --- pure arithmetic --------------------------------------------------------------------------
 
 
-def _pct(part: float, whole: float) -> float | None:
+def pct_of(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -205,7 +208,7 @@ def _value_at(counts: Mapping[int, int], rank: int) -> int:
 
 def csat_pct(counts: Mapping[int, int]) -> float | None:
     """CSAT: the share of 4 and 5 answers on a 1-5 scale, in percent."""
-    return _pct(sum(c for v, c in counts.items() if v >= 4), sum(counts.values()))
+    return pct_of(sum(c for v, c in counts.items() if v >= 4), sum(counts.values()))
 
 
 def nps(counts: Mapping[int, int]) -> float | None:
@@ -267,11 +270,11 @@ def _conversation_figures(row: ConversationCounts, delivered: int) -> dict[str, 
     return {
         "surveys_sent": started,
         "delivered": delivered,
-        "delivered_pct": _pct(delivered, started),
+        "delivered_pct": pct_of(delivered, started),
         "answered": answered,
-        "response_rate_pct": _pct(answered, started),
+        "response_rate_pct": pct_of(answered, started),
         "completed": completed,
-        "completion_rate_pct": _pct(completed, started),
+        "completion_rate_pct": pct_of(completed, started),
         "opted_out": row.opted_out,
         "undeliverable": row.undeliverable,
         "expired": row.expired,
@@ -324,7 +327,7 @@ def _question_cell(
 ) -> dict[str, object]:
     n = sum(counts.values())
     about = {"flow": flow.id, "question": q.id, "kind": q.kind.value, "preset": q.preset}
-    return _cell(f"{flow.id}/{q.id}", n, min_group, _answer_figures(q, counts), **about)
+    return report_cell(f"{flow.id}/{q.id}", n, min_group, _answer_figures(q, counts), **about)
 
 
 def _answer_figures(q: Question, counts: Counter[object]) -> dict[str, object]:
@@ -353,8 +356,8 @@ def _scale_figures(q: Question, counts: Counter[object]) -> dict[str, object]:
     elif q.preset == "nps":
         n = sum(values.values())
         figures["nps"] = nps(values)
-        figures["promoters_pct"] = _pct(sum(c for v, c in values.items() if v >= 9), n)
-        figures["detractors_pct"] = _pct(sum(c for v, c in values.items() if v <= 6), n)
+        figures["promoters_pct"] = pct_of(sum(c for v, c in values.items() if v >= 9), n)
+        figures["detractors_pct"] = pct_of(sum(c for v, c in values.items() if v <= 6), n)
     elif q.preset == "ces":
         figures["ces"] = mean_of(values)
     return figures
@@ -366,7 +369,7 @@ def _share_figures(order: Sequence[str], counts: Counter[object]) -> dict[str, o
     n = sum(distribution.values())
     return {
         "distribution": distribution,
-        "shares_pct": {v: _pct(c, n) for v, c in distribution.items()},
+        "shares_pct": {v: pct_of(c, n) for v, c in distribution.items()},
     }
 
 
@@ -377,9 +380,9 @@ def _dropoff_cell(
     figures: dict[str, object] = {
         "asked": asked,
         "dropped": dropped,
-        "dropoff_pct": _pct(dropped, asked),
+        "dropoff_pct": pct_of(dropped, asked),
     }
-    return _cell(f"{flow.id}/{q.id}", asked, min_group, figures, flow=flow.id, question=q.id)
+    return report_cell(f"{flow.id}/{q.id}", asked, min_group, figures, flow=flow.id, question=q.id)
 
 
 # --- time to first answer ---------------------------------------------------------------------
@@ -412,8 +415,8 @@ def _timing_figures(found: FirstReplies | None) -> dict[str, object]:
         "answered": n,
         "median_seconds": round((at[(n + 1) // 2] + at[(n + 2) // 2]) / 2, 3),
         "p90_seconds": at[nearest_rank(n, 90)],
-        "within_1h_pct": _pct(found.within_hour, n),
-        "within_24h_pct": _pct(found.within_day, n),
+        "within_1h_pct": pct_of(found.within_hour, n),
+        "within_24h_pct": pct_of(found.within_day, n),
     }
 
 
@@ -560,14 +563,14 @@ def _mean_cell(
     key: str, count_total: tuple[int, float] | None, min_group: int
 ) -> dict[str, object]:
     n = count_total[0] if count_total else 0
-    return _cell(key, n, min_group, {"mean": _mean(count_total)})
+    return report_cell(key, n, min_group, {"mean": _mean(count_total)})
 
 
 def _correlation_cell(
     attribute: str, bands: Mapping[int, Moments], min_group: int
 ) -> dict[str, object]:
     total = sum(bands.values(), Moments(0, 0.0, 0.0, 0.0, 0.0))
-    return _cell(attribute, total.n, min_group, {"r": total.pearson()})
+    return report_cell(attribute, total.n, min_group, {"r": total.pearson()})
 
 
 async def cost(store: Store, f: ReportFilter, *, min_group: int) -> list[Group]:
@@ -728,7 +731,7 @@ def _cross_group(
         "by": asked.by,
         "overall": _answer_figures(q, overall),
         "cells": [
-            _cell(value, sum(counts.values()), min_group, _answer_figures(q, counts))
+            report_cell(value, sum(counts.values()), min_group, _answer_figures(q, counts))
             for value in _by_order(flow, asked, cells)
             for counts in [cells.get(value, Counter())]
         ],
@@ -891,13 +894,13 @@ def _avoidable_group(
         "period": period,
         "contacts": contacts,
         "avoidable": hits,
-        "avoidable_pct": _pct(hits, contacts),
+        "avoidable_pct": pct_of(hits, contacts),
         "reasons": [
-            {"reason": reason, "contacts": n, "share_pct": _pct(n, contacts)}
+            {"reason": reason, "contacts": n, "share_pct": pct_of(n, contacts)}
             for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
         ],
         "over_time": [
-            _cell(when, c, min_group, {"avoidable": a, "avoidable_pct": _pct(a, c)})
+            report_cell(when, c, min_group, {"avoidable": a, "avoidable_pct": pct_of(a, c)})
             for when, (c, a) in sorted(per_period.items())
         ],
     }
